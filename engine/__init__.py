@@ -1,0 +1,1 @@
+"""PaperDesk engine: models, control API, queries and the engine process."""

@@ -1,0 +1,128 @@
+"""Sentiment agent: scores headlines per symbol, or publishes a price-derived market mood."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import feedparser
+from sqlalchemy import insert
+
+from engine import catalog
+from engine.agents.base import BaseAgent, interval_param
+from engine.db import session_scope
+from engine.market.bars import last_bars
+from engine.models import SentimentScore
+from engine.params import Param, existing_file
+from engine.sentiment import (
+    Headline,
+    label,
+    mentions,
+    price_mood,
+    read_headlines_csv,
+    score_headline,
+)
+
+TOP_HEADLINES = 5
+
+
+def _feed_time(entry) -> datetime | None:
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+
+
+class SentimentAgent(BaseAgent):
+    kind = "sentiment"
+    title = "Sentiment"
+    description = "VADER + finance word list on RSS or CSV headlines; price mood without news."
+    inputs = ("market_data",)
+    config = {
+        p.name: p
+        for p in (
+            interval_param(15.0),
+            Param("rss_feeds", str, "", "comma-separated RSS/Atom feed URLs or files (live)"),
+            Param("headlines_csv", str, "", "CSV with headline[,symbol][,time] columns",
+                  check=existing_file),
+            Param("lookback_hours", float, 72.0, "headlines older than this are ignored", 1, 8760),
+            Param("mood_window", int, 24, "bars behind the price-derived mood", 3, 1000),
+        )
+    }
+
+    def on_start(self) -> None:
+        self.latest: dict[str, dict] = {}
+        self.feed_failures: set[str] = set()
+
+    def _symbols(self) -> dict[str, str]:
+        """Each symbol with the timeframe its mood is computed on (hourly when there is one)."""
+        chosen: dict[str, str] = {}
+        for symbol, timeframe in catalog.datasets():
+            if chosen.get(symbol) != "1h":
+                chosen[symbol] = timeframe
+        return chosen
+
+    def _rss(self) -> list[Headline]:
+        headlines = []
+        for url in filter(None, (u.strip() for u in self.cfg["rss_feeds"].split(","))):
+            feed = feedparser.parse(url)
+            if feed.bozo and not feed.entries:
+                if url not in self.feed_failures:
+                    self.feed_failures.add(url)
+                    self.event("feed_error", f"RSS feed {url} unreadable: {feed.bozo_exception}",
+                               "warning")
+                continue
+            self.feed_failures.discard(url)
+            headlines += [
+                Headline(e.get("title", "").strip(), None, _feed_time(e), "rss")
+                for e in feed.entries if e.get("title")
+            ]
+        return headlines
+
+    def _headlines(self) -> list[Headline]:
+        found = self._rss()
+        if self.cfg["headlines_csv"]:
+            found += read_headlines_csv(Path(self.cfg["headlines_csv"]))
+        return found
+
+    def _score_symbol(self, symbol: str, timeframe: str, headlines: list[Headline]) -> dict | None:
+        bars = last_bars(self.db, symbol, timeframe, None, self.cfg["mood_window"])
+        now = bars[-1].ts if bars and not self.cfg["rss_feeds"] else datetime.now(UTC)
+        since = now - timedelta(hours=self.cfg["lookback_hours"])
+        relevant = [
+            h for h in headlines
+            if (h.symbol == symbol if h.symbol else mentions(symbol, h.text))
+            and (h.time is None or since <= h.time <= now)
+        ]
+        if relevant:
+            scored = sorted(((score_headline(h.text), h) for h in relevant),
+                            key=lambda pair: -abs(pair[0]))
+            score = sum(s for s, _ in scored) / len(scored)
+            return {
+                "symbol": symbol, "score": round(score, 4), "label": label(score),
+                "source": relevant[0].source, "item_count": len(relevant),
+                "headlines": [{"text": h.text, "score": round(s, 4)}
+                              for s, h in scored[:TOP_HEADLINES]],
+            }
+        mood = price_mood([b.close for b in bars])
+        if mood is None:
+            return None
+        return {
+            "symbol": symbol, "score": round(mood, 4), "label": f"mood: {label(mood)}",
+            "source": "price-mood", "item_count": len(bars), "headlines": [],
+        }
+
+    def on_tick(self) -> int:
+        headlines = self._headlines()
+        rows = [
+            row for symbol, timeframe in self._symbols().items()
+            if (row := self._score_symbol(symbol, timeframe, headlines))
+        ]
+        if rows:
+            now = datetime.now(UTC)
+            with session_scope(self.db) as s:
+                s.execute(insert(SentimentScore), [{**r, "ts": now} for r in rows])
+            self.latest = {r["symbol"]: r for r in rows}
+        return len(rows)
+
+    def summary(self) -> dict:
+        return {
+            "scores": {s: {"score": r["score"], "label": r["label"], "source": r["source"]}
+                       for s, r in self.latest.items()},
+        }

@@ -1,0 +1,1 @@
+"""The paper broker: fill simulation (fills.py), accounting (portfolio.py), storage (paper.py)."""

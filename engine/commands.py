@@ -1,0 +1,164 @@
+"""The engine side of the control channel: apply queued commands in order."""
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from engine.broker.paper import BOOK_LOCK, cancel_open_orders, close_positions
+from engine.db import session_scope
+from engine.db_types import utcnow
+from engine.errors import NotAllowed, NotFound, PaperDeskError
+from engine.events import record_event
+from engine.lifecycle import AgentStatus, CommandStatus, SessionStatus, SystemStatus
+from engine.logs import get_logger
+from engine.models import Command, PaperSession, SystemState
+from engine.transitions import transition
+
+if TYPE_CHECKING:
+    from engine.runtime import EngineProcess
+
+log = logging.getLogger("paperdesk.engine")
+BULK_FROM = {
+    "pause_all": ("pause", (SessionStatus.RUNNING,)),
+    "resume_all": ("resume", (SessionStatus.PAUSED,)),
+    "stop_all": ("stop", (SessionStatus.CREATED, SessionStatus.RUNNING, SessionStatus.PAUSED,
+                          SessionStatus.ERROR)),
+}
+
+
+def _change_session(rt: "EngineProcess", s: Session, session: PaperSession, action: str,
+                    note: str = "", close: bool = False, by_system: bool = False) -> None:
+    """Apply a session action with its side effects, inside the caller's transaction."""
+    logger = get_logger(rt.settings.logs_dir, f"session-{session.id}")
+    transition(s, session, action, note=note, logger=logger)
+    session.paused_by_system = by_system and action == "pause"
+    now = utcnow()
+    if action == "start":
+        session.started_at = now
+    if action == "stop":
+        session.stopped_at = now
+        cancelled = cancel_open_orders(s, session.id)
+        if cancelled:
+            logger.info("cancelled %d open order(s)", cancelled)
+        if close:
+            for fill in close_positions(s, session):
+                logger.info("closed %s: sold %.8g @ %.4f", fill["symbol"], fill["qty"],
+                            fill["price"])
+
+
+def _session(rt: "EngineProcess", command: Command) -> str:
+    with BOOK_LOCK, session_scope(rt.db) as s:
+        session = s.get(PaperSession, int(command.target_id))
+        if session is None:
+            raise NotFound(f"no session {command.target_id}")
+        _change_session(rt, s, session, command.action,
+                        close=bool(command.payload.get("close_positions")))
+        return f"session {session.id} is {session.status}"
+
+
+def _bulk(rt: "EngineProcess", command: Command) -> str:
+    action, sources = BULK_FROM[command.action]
+    with BOOK_LOCK, session_scope(rt.db) as s:
+        sessions = s.execute(select(PaperSession).where(PaperSession.status.in_(sources))).scalars()
+        count = 0
+        for session in sessions:
+            _change_session(rt, s, session, action, note=command.action.replace("_", " "))
+            count += 1
+        return f"{command.action.replace('_', ' ')}: {count} session(s)"
+
+
+def _system_sessions(rt: "EngineProcess", s: Session, action: str) -> int:
+    """Pause running sessions (system pause/stop) or resume the ones the system paused."""
+    if action in ("pause", "stop"):
+        query = select(PaperSession).where(PaperSession.status == SessionStatus.RUNNING)
+        session_action = "pause"
+    else:
+        query = select(PaperSession).where(PaperSession.status == SessionStatus.PAUSED,
+                                           PaperSession.paused_by_system.is_(True))
+        session_action = "resume"
+    sessions = list(s.execute(query).scalars())
+    for session in sessions:
+        _change_session(rt, s, session, session_action, note=f"system {action}", by_system=True)
+    return len(sessions)
+
+
+def _system(rt: "EngineProcess", command: Command) -> str:
+    action = command.action
+    with BOOK_LOCK, session_scope(rt.db) as s:
+        state = s.get(SystemState, 1)
+        transition(s, state, action)
+        moved = _system_sessions(rt, s, action)
+    if action == "start":
+        for agent in rt.agents.values():
+            if agent.status in (AgentStatus.STOPPED, AgentStatus.ERROR):
+                rt.start_agent(agent.id)
+    elif action == "stop":
+        for agent in rt.agents.values():
+            if agent.status != AgentStatus.STOPPED:
+                rt.stop_agent(agent.id)
+    return f"system is {SystemStatus(state.status)}; {moved} session(s) changed"
+
+
+def _agent(rt: "EngineProcess", command: Command) -> str:
+    agent = rt.agents.get(command.target_id)
+    if agent is None:
+        raise NotFound(f"no agent {command.target_id!r}")
+    if command.action == "start":
+        rt.start_agent(agent.id)
+    elif command.action == "stop":
+        rt.stop_agent(agent.id)
+    elif command.action == "configure":
+        rt.configure_agent(agent.id, command.payload)
+    else:
+        agent.reset_metrics()
+        agent.event("metrics_reset", f"agent {agent.id}: metrics reset")
+    return f"agent {agent.id} is {agent.status}"
+
+
+HANDLERS: dict[str, Callable[["EngineProcess", Command], str]] = {
+    "system": _system,
+    "agent": _agent,
+    "session": lambda rt, c: (_bulk if c.action in BULK_FROM else _session)(rt, c),
+}
+
+
+def _event_source(command: Command) -> str:
+    if command.target == "session" and command.target_id:
+        return f"session-{command.target_id}"
+    return command.target_id or command.target
+
+
+def _finish(rt: "EngineProcess", command: Command, status: str, message: str) -> None:
+    """Mark the command handled; a rejection or failure also goes to the activity feed."""
+    with session_scope(rt.db) as s:
+        s.execute(update(Command).where(Command.id == command.id)
+                  .values(status=status, message=message, applied_at=utcnow()))
+        if status != CommandStatus.APPLIED:
+            what = f"{command.target} {command.target_id or ''}".strip()
+            severity = "warning" if status == CommandStatus.REJECTED else "error"
+            record_event(s, _event_source(command), f"command_{status}",
+                         f"command {command.id} ({command.action} {what}) {status}: {message}",
+                         severity)
+
+
+def apply_pending(rt: "EngineProcess", limit: int = 100) -> int:
+    """Apply up to `limit` pending commands, oldest first; return how many were handled."""
+    with Session(rt.db) as s:
+        commands = list(s.execute(select(Command).where(Command.status == CommandStatus.PENDING)
+                               .order_by(Command.id).limit(limit)).scalars())
+    for command in commands:
+        try:
+            message = HANDLERS[command.target](rt, command)
+            status = CommandStatus.APPLIED
+        except NotAllowed as exc:
+            status, message = CommandStatus.REJECTED, str(exc)
+        except PaperDeskError as exc:
+            status, message = CommandStatus.FAILED, str(exc)
+        except Exception as exc:  # a bug must not stop the command loop; it is reported
+            log.exception("command %s failed", command.id)
+            status, message = CommandStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        _finish(rt, command, status, message)
+    return len(commands)

@@ -1,0 +1,72 @@
+"""Settings from the environment, validated with messages that name the variable."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import ConfigError
+
+DEFAULT_HOME = "var"
+INITIAL_STATES = ("running", "stopped")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where PaperDesk keeps its runtime files and which database it uses."""
+
+    home: Path
+    database_url: str
+    autostart: bool
+    initial_state: str
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _flag(env: dict, name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 0 or 1 (got {raw!r})")
+
+
+def _database_url(env: dict, home: Path) -> str:
+    url = env.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{home / 'paperdesk.db'}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if not (url.startswith("sqlite:///") or url.startswith("postgresql+psycopg://")):
+        raise ConfigError(
+            "DATABASE_URL must start with sqlite:/// or postgresql+psycopg:// "
+            f"(got {url.split('://', 1)[0]}://…)"
+        )
+    return url
+
+
+def load_settings(env: dict | None = None) -> Settings:
+    """Read PAPERDESK_HOME, DATABASE_URL, PAPERDESK_AUTOSTART and PAPERDESK_INITIAL_STATE."""
+    env = dict(os.environ if env is None else env)
+    home = Path(env.get("PAPERDESK_HOME", "").strip() or DEFAULT_HOME).resolve()
+    if home.exists() and not home.is_dir():
+        raise ConfigError(f"PAPERDESK_HOME must be a folder (got the file {home})")
+    initial = env.get("PAPERDESK_INITIAL_STATE", "running").strip().lower()
+    if initial not in INITIAL_STATES:
+        raise ConfigError(
+            f"PAPERDESK_INITIAL_STATE must be one of {', '.join(INITIAL_STATES)} (got {initial!r})"
+        )
+    return Settings(
+        home=home,
+        database_url=_database_url(env, home),
+        autostart=_flag(env, "PAPERDESK_AUTOSTART", True),
+        initial_state=initial,
+    )

@@ -1,0 +1,289 @@
+"""The only way to act on PaperDesk: validate at once, then queue a command for the engine.
+
+UI, CLI and tests all call these functions. Each checks the request against the current state
+(including commands still queued), raises BadInput / NotAllowed / NotFound with a clear message
+and writes nothing on error; otherwise it records a Command row that the engine applies in order.
+"""
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from engine import catalog
+from engine.agents import agent_class
+from engine.db import session_scope
+from engine.errors import BadInput, NotAllowed, NotFound, PaperDeskError, WaitTimeout
+from engine.events import record_event
+from engine.lifecycle import (
+    CommandStatus,
+    SessionStatus,
+    next_status,
+)
+from engine.models import Agent, Bar, Command, PaperSession, SystemState
+from engine.params import Param, parse_params
+from engine.strategies import strategy_class
+
+SESSION_ACTIONS = ("start", "pause", "resume", "stop")
+BULK_ACTIONS = {"pause_all": "pause", "resume_all": "resume", "stop_all": "stop"}
+# Internal steps (starting → running, stopping → stopped) are folded so queued commands project.
+AGENT_SETTLED = {"starting": "running", "stopping": "stopped"}
+RESTART_POLICIES = ("resume", "paused")
+
+SESSION_FIELDS: dict[str, Param] = {
+    p.name: p
+    for p in (
+        Param("timeframe", str, "1h", "bar size", choices=tuple(catalog.TIMEFRAMES)),
+        Param("cash", float, 10_000.0, "starting cash in quote currency", 1, 1e12),
+        Param("fee_bps", float, 10.0, "fee in basis points of notional", 0, 1000),
+        Param("slippage_bps", float, 5.0, "slippage in basis points of price", 0, 1000),
+        Param("position_size", float, 0.25, "fraction of equity per entry", 0.001, 1),
+        Param("stop_loss_pct", float, 0.0, "exit when price falls this % below entry; 0 = off",
+              0, 99),
+        Param("take_profit_pct", float, 0.0, "exit when price rises this % above entry; 0 = off",
+              0, 10_000),
+        Param("restart_policy", str, "resume", "after an engine restart",
+              choices=RESTART_POLICIES),
+    )
+}
+
+
+@dataclass(frozen=True)
+class CreatedSession:
+    id: int
+    start_command: int | None
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    id: int
+    status: str
+    message: str | None
+
+
+# ---------------------------------------------------------------- validation helpers
+
+
+def _system(db: Session) -> SystemState:
+    return db.get(SystemState, 1) or SystemState()
+
+
+def _agent(db: Session, agent_id: str) -> Agent:
+    agent = db.get(Agent, agent_id) if isinstance(agent_id, str) else None
+    if agent is None:
+        raise NotFound(f"no agent {agent_id!r}")
+    return agent
+
+
+def _session(db: Session, session_id: Any) -> PaperSession:
+    try:
+        key = int(session_id)
+    except (TypeError, ValueError):
+        raise BadInput(f"session id must be a whole number (got {session_id!r})") from None
+    session = db.get(PaperSession, key)
+    if session is None:
+        raise NotFound(f"no session {key}")
+    return session
+
+
+def _pending(db: Session, target: str, target_id: str | None) -> list[Command]:
+    query = select(Command).where(Command.status == CommandStatus.PENDING, Command.target == target)
+    if target_id is not None:
+        query = query.where(Command.target_id == target_id)
+    return list(db.exec(query.order_by(Command.id)))
+
+
+def _projected(db: Session, kind: str, target_id: str | None, status: str) -> str:
+    """The state `status` will be in once the queued commands for it are applied."""
+    for command in _pending(db, kind, target_id):
+        action = BULK_ACTIONS.get(command.action, command.action)
+        try:
+            status = next_status(kind, status, action)
+        except NotAllowed:
+            continue
+        status = AGENT_SETTLED.get(status, status)
+    return status
+
+
+def _queue(
+    db: Session, target: str, target_id: str | None, action: str, payload: dict, by: str
+) -> int:
+    command = Command(
+        target=target, target_id=target_id, action=action, payload=payload, requested_by=by
+    )
+    db.add(command)
+    db.flush()
+    return command.id
+
+
+# ---------------------------------------------------------------- system
+
+
+def system_action(db: Engine, action: str, by: str = "cli") -> int:
+    """Queue start/stop/pause/resume of the whole system (the master switch)."""
+    with session_scope(db) as s:
+        state = _projected(s, "system", None, _system(s).status)
+        next_status("system", state, action)
+        return _queue(s, "system", None, action, {}, by)
+
+
+# ---------------------------------------------------------------- agents
+
+
+def agent_action(db: Engine, agent_id: str, action: str, by: str = "cli") -> int:
+    """Queue start or stop of one agent."""
+    if action not in ("start", "stop"):
+        raise BadInput(f"agent action must be start or stop (got {action!r})")
+    with session_scope(db) as s:
+        agent = _agent(s, agent_id)
+        state = AGENT_SETTLED.get(agent.status, agent.status)
+        next_status("agent", _projected(s, "agent", agent.id, state), action, agent.id)
+        return _queue(s, "agent", agent.id, action, {}, by)
+
+
+def update_agent_config(db: Engine, agent_id: str, changes: dict[str, Any], by: str = "cli") -> int:
+    """Validate config changes against the agent type's schema and queue them."""
+    if not changes:
+        raise BadInput("config needs at least one KEY=VALUE")
+    with session_scope(db) as s:
+        agent = _agent(s, agent_id)
+        schema = agent_class(agent.kind).config
+        parsed = parse_params(schema, changes, where="config ", partial=True)
+        return _queue(s, "agent", agent.id, "configure", parsed, by)
+
+
+def reset_agent_metrics(db: Engine, agent_id: str, by: str = "cli") -> int:
+    with session_scope(db) as s:
+        return _queue(s, "agent", _agent(s, agent_id).id, "reset_metrics", {}, by)
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def available_symbols(db: Engine, timeframe: str) -> list[str]:
+    """Symbols with shipped data for `timeframe`, plus any the live feed has written."""
+    with Session(db) as s:
+        live = s.exec(select(Bar.symbol).where(Bar.timeframe == timeframe).distinct()).all()
+    return sorted(set(catalog.symbols(timeframe)) | set(live))
+
+
+def _symbols(raw: Any, available: list[str]) -> list[str]:
+    items = raw.split(",") if isinstance(raw, str) else list(raw or [])
+    chosen = [str(s).strip().upper() for s in items if str(s).strip()]
+    if not chosen:
+        raise BadInput("symbols must name at least one symbol")
+    if len(set(chosen)) != len(chosen):
+        raise BadInput("symbols must not repeat a symbol")
+    unknown = [s for s in chosen if s not in available]
+    if unknown:
+        raise BadInput(
+            f"symbols: no data for {', '.join(unknown)}; available: {', '.join(available)}"
+        )
+    return chosen
+
+
+def validate_session(db: Engine, spec: dict[str, Any]) -> dict[str, Any]:
+    """Turn a user's session spec into PaperSession fields, naming the first bad field."""
+    spec = dict(spec)
+    name = str(spec.pop("name", "") or "").strip()
+    if not 1 <= len(name) <= 100:
+        raise BadInput("name must be 1 to 100 characters")
+    strategy = strategy_class(str(spec.pop("strategy", "")))
+    raw_symbols = spec.pop("symbols", "")
+    params = strategy.validate(dict(spec.pop("params", None) or {}))
+    fields = parse_params(SESSION_FIELDS, spec, where="")
+    cash = fields.pop("cash")
+    return {
+        **fields,
+        "name": name,
+        "strategy": strategy.name,
+        "symbols": ",".join(_symbols(raw_symbols, available_symbols(db, fields["timeframe"]))),
+        "params": params,
+        "starting_cash": cash,
+        "cash": cash,
+        "equity": cash,
+        "peak_equity": cash,
+        "stop_loss_pct": fields["stop_loss_pct"] or None,
+        "take_profit_pct": fields["take_profit_pct"] or None,
+    }
+
+
+def create_session(
+    db: Engine, spec: dict[str, Any], start: bool = False, by: str = "cli"
+) -> CreatedSession:
+    """Create a session (status created) and, with `start`, queue its start."""
+    fields = validate_session(db, spec)
+    with session_scope(db) as s:
+        session = PaperSession(**fields)
+        s.add(session)
+        s.flush()
+        record_event(
+            s, f"session-{session.id}", "created",
+            f"session {session.id} ({session.name}) created: {session.strategy} on "
+            f"{session.symbols} {session.timeframe}, cash {session.starting_cash:,.2f}",
+        )
+        command = _queue(s, "session", str(session.id), "start", {}, by) if start else None
+        return CreatedSession(session.id, command)
+
+
+def session_action(
+    db: Engine, session_id: Any, action: str, close_positions: bool = False, by: str = "cli"
+) -> int:
+    """Queue start/pause/resume/stop of one session (stop may close positions)."""
+    if action not in SESSION_ACTIONS:
+        raise BadInput(f"session action must be one of {', '.join(SESSION_ACTIONS)}")
+    with session_scope(db) as s:
+        session = _session(s, session_id)
+        key = str(session.id)
+        state = _projected(s, "session", key, session.status)
+        next_status("session", state, action, f"{session.id} ({session.name})")
+        payload = {"close_positions": bool(close_positions)} if action == "stop" else {}
+        return _queue(s, "session", key, action, payload, by)
+
+
+def bulk_session_action(db: Engine, action: str, by: str = "cli") -> int:
+    """Queue pause_all / resume_all / stop_all: every session the action applies to."""
+    if action not in BULK_ACTIONS:
+        raise BadInput(f"bulk action must be one of {', '.join(BULK_ACTIONS)}")
+    with session_scope(db) as s:
+        return _queue(s, "session", None, action, {}, by)
+
+
+def archive_session(db: Engine, session_id: Any, archived: bool = True) -> None:
+    """Hide a stopped session from the default list (it stays in the database)."""
+    with session_scope(db) as s:
+        session = _session(s, session_id)
+        if session.status != SessionStatus.STOPPED:
+            raise NotAllowed(
+                f"cannot archive session {session.id}: it is {session.status}; stop it first"
+            )
+        session.archived = archived
+        s.add(session)
+
+
+# ---------------------------------------------------------------- waiting
+
+
+def wait_for(db: Engine, command_id: int, timeout: float, poll: float = 0.05) -> CommandResult:
+    """Wait until the engine has handled `command_id`; raise if rejected, failed or late."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with Session(db) as s:
+            command = s.get(Command, command_id)
+            if command is None:
+                raise NotFound(f"no command {command_id}")
+            result = CommandResult(command.id, command.status, command.message)
+        if result.status == CommandStatus.APPLIED:
+            return result
+        if result.status == CommandStatus.REJECTED:
+            raise NotAllowed(result.message or "rejected by the engine")
+        if result.status == CommandStatus.FAILED:
+            raise PaperDeskError(result.message or "failed in the engine")
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(
+                f"command {command_id} still pending after {timeout:g}s "
+                "(is the engine running? it stays queued)"
+            )
+        time.sleep(poll)

@@ -1,0 +1,12 @@
+"""The activity feed: every state change, command result, fill, alert and error."""
+
+from sqlmodel import Session
+
+from engine.models import Event
+
+SEVERITIES = ("info", "warning", "error")
+
+
+def record_event(db: Session, source: str, kind: str, message: str, severity: str = "info") -> None:
+    """Add an event to the caller's unit of work (committed with it)."""
+    db.add(Event(source=source, kind=kind, message=message[:2000], severity=severity))

@@ -1,0 +1,93 @@
+"""State machines for the system, agents, sessions and orders: one transition table each."""
+
+from enum import StrEnum
+
+from engine.errors import NotAllowed
+
+
+class SystemStatus(StrEnum):
+    STOPPED = "stopped"
+    RUNNING = "running"
+    PAUSED = "paused"
+
+
+class AgentStatus(StrEnum):
+    STOPPED = "stopped"
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    ERROR = "error"
+
+
+class SessionStatus(StrEnum):
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    ERROR = "error"
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+class CommandStatus(StrEnum):
+    PENDING = "pending"
+    APPLIED = "applied"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+# (current state, action) -> next state. Anything absent is not allowed.
+SYSTEM_TRANSITIONS: dict[tuple[str, str], SystemStatus] = {
+    (SystemStatus.STOPPED, "start"): SystemStatus.RUNNING,
+    (SystemStatus.RUNNING, "pause"): SystemStatus.PAUSED,
+    (SystemStatus.PAUSED, "resume"): SystemStatus.RUNNING,
+    (SystemStatus.RUNNING, "stop"): SystemStatus.STOPPED,
+    (SystemStatus.PAUSED, "stop"): SystemStatus.STOPPED,
+}
+
+AGENT_TRANSITIONS: dict[tuple[str, str], AgentStatus] = {
+    (AgentStatus.STOPPED, "start"): AgentStatus.STARTING,
+    (AgentStatus.ERROR, "start"): AgentStatus.STARTING,
+    (AgentStatus.STARTING, "started"): AgentStatus.RUNNING,
+    (AgentStatus.RUNNING, "stop"): AgentStatus.STOPPING,
+    (AgentStatus.STARTING, "stop"): AgentStatus.STOPPING,
+    (AgentStatus.ERROR, "stop"): AgentStatus.STOPPED,
+    (AgentStatus.STOPPING, "stopped"): AgentStatus.STOPPED,
+    **{(status, "fail"): AgentStatus.ERROR for status in AgentStatus},
+}
+
+SESSION_TRANSITIONS: dict[tuple[str, str], SessionStatus] = {
+    (SessionStatus.CREATED, "start"): SessionStatus.RUNNING,
+    (SessionStatus.RUNNING, "pause"): SessionStatus.PAUSED,
+    (SessionStatus.PAUSED, "resume"): SessionStatus.RUNNING,
+    (SessionStatus.RUNNING, "stop"): SessionStatus.STOPPED,
+    (SessionStatus.PAUSED, "stop"): SessionStatus.STOPPED,
+    (SessionStatus.CREATED, "stop"): SessionStatus.STOPPED,
+    (SessionStatus.ERROR, "stop"): SessionStatus.STOPPED,
+    **{(status, "fail"): SessionStatus.ERROR for status in SessionStatus if status != "stopped"},
+}
+
+TABLES = {"system": SYSTEM_TRANSITIONS, "agent": AGENT_TRANSITIONS, "session": SESSION_TRANSITIONS}
+
+
+def allowed_actions(kind: str, status: str) -> list[str]:
+    """List the user actions a `kind` ("system", "agent", "session") allows from `status`."""
+    internal = {"started", "stopped", "fail"}
+    return [a for (s, a) in TABLES[kind] if s == status and a not in internal]
+
+
+def next_status(kind: str, status: str, action: str, label: str = "") -> str:
+    """Return the state `action` leads to from `status`, or raise NotAllowed naming all three."""
+    target = TABLES[kind].get((status, action))
+    if target is None:
+        allowed = allowed_actions(kind, status) or ["nothing"]
+        who = f"{kind} {label}".strip()
+        raise NotAllowed(
+            f"cannot {action} {who}: it is {status}; allowed: {', '.join(allowed)}"
+        )
+    return target

@@ -1,0 +1,1 @@
+"""Bar sources for the market data agent: replay of shipped data, or live public feeds."""

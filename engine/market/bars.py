@@ -1,0 +1,103 @@
+"""Bar checks and writes shared by every source."""
+
+import math
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from engine import catalog
+from engine.db import session_scope
+from engine.models import Bar
+from engine.strategies import BarData
+
+# A stock's daily series skips weekends and holidays; crypto trades around the clock.
+STOCK_MAX_GAP = timedelta(days=5)
+
+
+def bar_problem(bar: BarData) -> str | None:
+    """Say what makes a bar unusable (NaN or non-positive price, high < low), else None."""
+    prices = (bar.open, bar.high, bar.low, bar.close)
+    if any(p is None or (isinstance(p, float) and math.isnan(p)) for p in prices):
+        return "a missing (NaN) price"
+    if min(prices) <= 0:
+        return "a non-positive price"
+    if bar.high < bar.low:
+        return "high below low"
+    if bar.volume is None or (isinstance(bar.volume, float) and math.isnan(bar.volume)):
+        return "a missing volume"
+    return None
+
+
+def max_gap(symbol: str, timeframe: str) -> timedelta:
+    """Longest normal distance between two consecutive bars."""
+    step = timedelta(seconds=catalog.TIMEFRAMES[timeframe])
+    return STOCK_MAX_GAP if symbol in catalog.STOCK_SYMBOLS else step * 1.5
+
+
+def is_gap(symbol: str, timeframe: str, previous: datetime | None, current: datetime) -> bool:
+    return previous is not None and current - previous > max_gap(symbol, timeframe)
+
+
+def write_bars(db: Engine, symbol: str, timeframe: str, bars: list[BarData]) -> int:
+    """Insert bars, ignoring ones already stored (replays and refetches are idempotent)."""
+    if not bars:
+        return 0
+    rows = [
+        {"symbol": symbol, "timeframe": timeframe, "ts": b.ts, "open": b.open, "high": b.high,
+         "low": b.low, "close": b.close, "volume": b.volume}
+        for b in bars
+    ]
+    dialect = db.dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    with session_scope(db) as s:
+        for start in range(0, len(rows), 2000):
+            s.execute(insert(Bar).on_conflict_do_nothing(), rows[start : start + 2000])
+    return len(rows)
+
+
+def latest_bar_time(db: Engine, symbol: str, timeframe: str) -> datetime | None:
+    with session_scope(db) as s:
+        return s.execute(
+            select(func.max(Bar.ts)).where(Bar.symbol == symbol, Bar.timeframe == timeframe)
+        ).scalar()
+
+
+def bars_after(
+    db: Engine, symbol: str, timeframe: str, after: datetime | None, limit: int = 1000
+) -> list[BarData]:
+    """Bars strictly after `after` (all from the start when None), oldest first."""
+    query = select(Bar.ts, Bar.open, Bar.high, Bar.low, Bar.close, Bar.volume).where(
+        Bar.symbol == symbol, Bar.timeframe == timeframe
+    )
+    if after is not None:
+        query = query.where(Bar.ts > after)
+    with session_scope(db) as s:
+        rows = s.execute(query.order_by(Bar.ts).limit(limit)).all()
+    return [BarData(*row) for row in rows]
+
+
+def last_bars(
+    db: Engine, symbol: str, timeframe: str, upto: datetime | None, count: int
+) -> list[BarData]:
+    """The last `count` bars at or before `upto` (the newest when None), oldest first."""
+    query = select(Bar.ts, Bar.open, Bar.high, Bar.low, Bar.close, Bar.volume).where(
+        Bar.symbol == symbol, Bar.timeframe == timeframe
+    )
+    if upto is not None:
+        query = query.where(Bar.ts <= upto)
+    with session_scope(db) as s:
+        rows = s.execute(query.order_by(Bar.ts.desc()).limit(count)).all()
+    return [BarData(*row) for row in reversed(rows)]
+
+
+def latest_closes(s, keys: set[tuple[str, str]]) -> dict[tuple[str, str], float]:
+    """The newest close of each (symbol, timeframe), read in the caller's session."""
+    out = {}
+    for symbol, timeframe in keys:
+        close = s.execute(select(Bar.close).where(Bar.symbol == symbol, Bar.timeframe == timeframe)
+                          .order_by(Bar.ts.desc()).limit(1)).scalar()
+        if close is not None:
+            out[(symbol, timeframe)] = close
+    return out

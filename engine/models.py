@@ -1,0 +1,231 @@
+"""SQLModel tables: everything the engine and the dashboard share lives here."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Index, String
+from sqlmodel import Field, SQLModel
+
+from engine.db_types import UTCDateTime, utcnow
+from engine.lifecycle import AgentStatus, CommandStatus, OrderStatus, SessionStatus, SystemStatus
+
+
+def _time(**kw) -> datetime:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kw)
+
+
+def _status(default: str, **kw) -> str:
+    return Field(default=default, sa_type=String(16), **kw)
+
+
+class SystemState(SQLModel, table=True):
+    __tablename__ = "system_state"
+    id: int = Field(default=1, primary_key=True)
+    status: str = _status(SystemStatus.STOPPED)
+    changed_at: datetime = _time()
+
+
+class EngineLease(SQLModel, table=True):
+    """The single row an engine must hold to run; its heartbeat says it is alive."""
+
+    __tablename__ = "engine_lease"
+    id: int = Field(default=1, primary_key=True)
+    token: str = Field(sa_type=String(64))
+    holder: str = Field(sa_type=String(200), description="hostname:pid of the engine")
+    hostname: str = Field(sa_type=String(200))
+    pid: int
+    started_at: datetime = _time()
+    heartbeat_at: datetime = _time()
+    released: bool = False
+    cpu_pct: float = 0.0
+    rss_mb: float = 0.0
+
+
+class AgentBase(SQLModel):
+    id: str = Field(primary_key=True, sa_type=String(64))
+    name: str = Field(sa_type=String(100))
+    kind: str = Field(sa_type=String(32), description="registered agent type")
+    config: dict = Field(default_factory=dict, sa_type=JSON)
+
+
+class Agent(AgentBase, table=True):
+    __tablename__ = "agent"
+    status: str = _status(AgentStatus.STOPPED)
+    status_changed_at: datetime = _time()
+    state: dict = Field(default_factory=dict, sa_type=JSON, description="runtime cursor")
+    ticks: int = 0
+    items_processed: int = 0
+    errors: int = 0
+    consecutive_errors: int = 0
+    last_tick_ms: float = 0.0
+    last_active_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    summary: dict = Field(default_factory=dict, sa_type=JSON, description="key figures for UI")
+    metrics_reset_at: datetime = _time()
+
+
+class PaperSessionBase(SQLModel):
+    name: str = Field(sa_type=String(100))
+    strategy: str = Field(sa_type=String(32))
+    symbols: str = Field(sa_type=String(200), description="comma-separated symbols")
+    timeframe: str = Field(default="1h", sa_type=String(8))
+    params: dict = Field(default_factory=dict, sa_type=JSON)
+    starting_cash: float = Field(description="in quote currency")
+    fee_bps: float = 10.0
+    slippage_bps: float = 5.0
+    position_size: float = Field(default=0.25, description="fraction of equity per entry")
+    stop_loss_pct: float | None = None
+    take_profit_pct: float | None = None
+    restart_policy: str = Field(default="resume", sa_type=String(16))
+
+
+class PaperSession(PaperSessionBase, table=True):
+    __tablename__ = "paper_session"
+    __table_args__ = (Index("ix_paper_session_status_archived", "status", "archived"),)
+    id: int | None = Field(default=None, primary_key=True)
+    status: str = _status(SessionStatus.CREATED)
+    paused_by_system: bool = False
+    archived: bool = False
+    error: str | None = None
+    cash: float = Field(description="in quote currency")
+    equity: float
+    peak_equity: float
+    max_drawdown_pct: float = 0.0
+    realized_pnl: float = 0.0
+    fees_paid: float = 0.0
+    trade_count: int = 0
+    wins: int = 0
+    losses: int = 0
+    gross_profit: float = 0.0
+    gross_loss: float = 0.0
+    loss_streak: int = 0
+    ret_n: int = Field(default=0, description="bar returns seen, for Sharpe")
+    ret_sum: float = 0.0
+    ret_sumsq: float = 0.0
+    first_price: dict = Field(default_factory=dict, sa_type=JSON, description="buy-and-hold base")
+    created_at: datetime = _time()
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_bar_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Bar(SQLModel, table=True):
+    __tablename__ = "bar"
+    symbol: str = Field(primary_key=True, sa_type=String(32))
+    timeframe: str = Field(primary_key=True, sa_type=String(8))
+    ts: datetime = Field(primary_key=True, sa_type=UTCDateTime, description="bar open time")
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+class SentimentScore(SQLModel, table=True):
+    __tablename__ = "sentiment_score"
+    __table_args__ = (Index("ix_sentiment_symbol_id", "symbol", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    symbol: str = Field(sa_type=String(32))
+    ts: datetime = _time()
+    score: float = Field(description="-1 (bearish) .. +1 (bullish)")
+    label: str = Field(sa_type=String(16))
+    source: str = Field(sa_type=String(32), description="rss, csv or price-mood")
+    item_count: int = 0
+    headlines: list = Field(default_factory=list, sa_type=JSON)
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "trade_order"
+    __table_args__ = (
+        Index("ix_order_status_session", "status", "session_id"),
+        Index("ix_order_session_id", "session_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="paper_session.id")
+    symbol: str = Field(sa_type=String(32))
+    side: str = Field(sa_type=String(4))
+    order_type: str = Field(default="market", sa_type=String(8))
+    qty: float
+    limit_price: float | None = None
+    stop_price: float | None = None
+    status: str = _status(OrderStatus.PENDING)
+    decision_bar_ts: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = _time()
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reason: str | None = None
+    lineage: dict = Field(default_factory=dict, sa_type=JSON)
+
+
+class Fill(SQLModel, table=True):
+    __tablename__ = "fill"
+    __table_args__ = (
+        Index("ix_fill_session_id", "session_id", "id"),
+        Index("ix_fill_ts", "ts"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="trade_order.id", unique=True)
+    session_id: int = Field(foreign_key="paper_session.id")
+    symbol: str = Field(sa_type=String(32))
+    side: str = Field(sa_type=String(4))
+    qty: float
+    price: float = Field(description="in quote currency, slippage included")
+    fee: float = Field(description="in quote currency")
+    realized_pnl: float = 0.0
+    bar_ts: datetime = Field(sa_type=UTCDateTime)
+    ts: datetime = _time()
+
+
+class Position(SQLModel, table=True):
+    __tablename__ = "position"
+    session_id: int = Field(primary_key=True, foreign_key="paper_session.id")
+    symbol: str = Field(primary_key=True, sa_type=String(32))
+    qty: float = 0.0
+    avg_price: float = 0.0
+    last_price: float = 0.0
+
+
+class EquitySnapshot(SQLModel, table=True):
+    __tablename__ = "equity_snapshot"
+    session_id: int = Field(primary_key=True, foreign_key="paper_session.id")
+    ts: datetime = Field(primary_key=True, sa_type=UTCDateTime, description="bar time")
+    cash: float
+    equity: float
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "event"
+    __table_args__ = (
+        Index("ix_event_severity_id", "severity", "id"),
+        Index("ix_event_source_id", "source", "id"),
+        Index("ix_event_ts", "ts"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ts: datetime = _time()
+    severity: str = Field(default="info", sa_type=String(8))
+    source: str = Field(sa_type=String(64))
+    kind: str = Field(sa_type=String(32))
+    message: str
+
+
+class Command(SQLModel, table=True):
+    __tablename__ = "command"
+    __table_args__ = (Index("ix_command_status_id", "status", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _time()
+    target: str = Field(sa_type=String(16), description="system, agent or session")
+    target_id: str | None = Field(default=None, sa_type=String(64))
+    action: str = Field(sa_type=String(32))
+    payload: dict = Field(default_factory=dict, sa_type=JSON)
+    status: str = _status(CommandStatus.PENDING)
+    message: str | None = None
+    applied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    requested_by: str = Field(default="cli", sa_type=String(100))
+
+
+class NodePosition(SQLModel, table=True):
+    """Where the user dragged a node of the agent flow diagram (owned by the UI)."""
+
+    __tablename__ = "node_position"
+    node_id: str = Field(primary_key=True, sa_type=String(64))
+    x: float
+    y: float

@@ -1,0 +1,100 @@
+"""Typed, bounded parameters for agent configs and strategies, parsed with clear errors."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from engine.errors import BadInput
+
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One setting: its type, default, bounds or choices, and a line of help."""
+
+    name: str
+    kind: type
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    check: Callable[[Any, str], None] | None = None
+
+    def parse(self, raw: Any, where: str = "") -> Any:
+        """Convert `raw` (a string from a form or CLI, or a value) and check its bounds."""
+        field = f"{where}{self.name}"
+        value = self._convert(raw, field)
+        if self.choices and value not in self.choices:
+            raise BadInput(f"{field} must be one of {', '.join(self.choices)} (got {raw!r})")
+        if self.low is not None and value < self.low:
+            raise BadInput(f"{field} must be at least {self.low:g} (got {raw!r})")
+        if self.high is not None and value > self.high:
+            raise BadInput(f"{field} must be at most {self.high:g} (got {raw!r})")
+        if self.check and value not in ("", None):
+            self.check(value, field)
+        return value
+
+    def _convert(self, raw: Any, field: str) -> Any:
+        if self.kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in TRUE or text in FALSE:
+                return text in TRUE
+            raise BadInput(f"{field} must be true or false (got {raw!r})")
+        if self.kind is str:
+            return str(raw).strip()
+        try:
+            value = self.kind(raw)
+        except (TypeError, ValueError):
+            raise BadInput(f"{field} must be a {self.kind.__name__} (got {raw!r})") from None
+        if self.kind is float and value != value:  # NaN
+            raise BadInput(f"{field} must be a number (got {raw!r})")
+        if self.kind is int and isinstance(raw, float) and raw != int(raw):
+            raise BadInput(f"{field} must be a whole number (got {raw!r})")
+        return value
+
+
+def parse_params(
+    specs: dict[str, Param], given: dict[str, Any], where: str = "", partial: bool = False
+) -> dict[str, Any]:
+    """Validate `given` against `specs`; fill defaults unless `partial` (an update)."""
+    unknown = sorted(set(given) - set(specs))
+    if unknown:
+        raise BadInput(
+            f"unknown {where or 'parameter '}{unknown[0]!r}; known: {', '.join(specs) or 'none'}"
+        )
+    parsed = {} if partial else {name: spec.default for name, spec in specs.items()}
+    for name, raw in given.items():
+        parsed[name] = specs[name].parse(raw, where)
+    return parsed
+
+
+def parse_assignments(pairs: list[str], what: str = "KEY=VALUE") -> dict[str, str]:
+    """Split CLI `KEY=VALUE` words into a dict, rejecting malformed ones by name."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"{what} expected, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def iso_date(value: str, field: str) -> None:
+    """Check for an ISO 8601 date or time (a Param check)."""
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"{field} must be an ISO date like 2018-01-01 (got {value!r})") from None
+
+
+def existing_file(value: str, field: str) -> None:
+    """Check that a file exists (a Param check)."""
+    if not Path(value).is_file():
+        raise BadInput(f"{field}: no file at {value}")

@@ -1,0 +1,376 @@
+"""Reads for the dashboard and CLI: DataFrames and dataclasses, aggregated in SQL, bounded."""
+
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
+
+from engine import catalog
+from engine.agents import AGENT_TYPES
+from engine.db_types import utcnow
+from engine.errors import BadInput, NotFound
+from engine.lease import LeaseInfo, lease_info
+from engine.lifecycle import AgentStatus, CommandStatus, OrderStatus, allowed_actions
+from engine.logs import LOG_ID, Tail, tail
+from engine.metrics import session_stats
+from engine.models import (
+    Agent,
+    Bar,
+    Command,
+    EquitySnapshot,
+    Event,
+    Fill,
+    NodePosition,
+    Order,
+    PaperSession,
+    Position,
+    SentimentScore,
+    SystemState,
+)
+
+ENGINE_LOG = "engine"
+HEALTH_FORMULA = (
+    "health % = 40 × engine heartbeat fresh (≤ 6 s) + 30 × share of agents running "
+    "+ 20 × max(0, 1 − errors in the last hour ÷ 10) + 10 × market data active in the last 10 s"
+)
+SESSION_COLUMNS = ("id", "name", "symbols", "strategy", "timeframe", "status", "started_at",
+                   "created_at", "starting_cash", "cash", "equity", "trade_count", "archived",
+                   "realized_pnl", "max_drawdown_pct", "error")
+
+
+@dataclass(frozen=True)
+class SystemSummary:
+    status: str
+    allowed: list[str]
+    engine: LeaseInfo
+    agents: dict[str, int]
+    sessions: dict[str, int]
+    fills_last_hour: int
+    pending_orders: int
+    pending_commands: int
+
+
+@dataclass(frozen=True)
+class Health:
+    score: float
+    formula: str
+    engine_online: bool
+    heartbeat_age_s: float | None
+    engine_cpu_pct: float
+    engine_rss_mb: float
+    errors_last_hour: int
+    agents_running: int
+    agents_total: int
+    tick_ms: dict[str, float]
+    data: list[dict] = field(default_factory=list)
+
+
+def _counts(s: Session, column, *where) -> dict[str, int]:
+    query = select(column, func.count()).group_by(column)
+    for clause in where:
+        query = query.where(clause)
+    return {key: n for key, n in s.execute(query)}
+
+
+def system_summary(db: Engine) -> SystemSummary:
+    since = utcnow() - timedelta(hours=1)
+    with Session(db) as s:
+        state = s.get(SystemState, 1)
+        status = state.status if state else "stopped"
+        return SystemSummary(
+            status=status,
+            allowed=allowed_actions("system", status),
+            engine=lease_info(db),
+            agents=_counts(s, Agent.status),
+            sessions=_counts(s, PaperSession.status, PaperSession.archived.is_(False)),
+            fills_last_hour=s.execute(select(func.count()).select_from(Fill)
+                                      .where(Fill.ts >= since)).scalar_one(),
+            pending_orders=s.execute(select(func.count()).select_from(Order).where(
+                Order.status == OrderStatus.PENDING)).scalar_one(),
+            pending_commands=s.execute(select(func.count()).select_from(Command).where(
+                Command.status == CommandStatus.PENDING)).scalar_one(),
+        )
+
+
+def health(db: Engine) -> Health:
+    engine = lease_info(db)
+    now = utcnow()
+    with Session(db) as s:
+        agents = list(s.execute(select(Agent)).scalars())
+        errors = s.execute(select(func.count()).select_from(Event).where(
+            Event.severity == "error", Event.ts >= now - timedelta(hours=1))).scalar_one()
+        latest = s.execute(select(Bar.symbol, Bar.timeframe, func.max(Bar.ts))
+                           .group_by(Bar.symbol, Bar.timeframe)).all()
+    running = sum(a.status == AgentStatus.RUNNING for a in agents)
+    market = next((a for a in agents if a.kind == "market_data"), None)
+    market_active = bool(
+        market and market.status == AgentStatus.RUNNING and market.last_active_at
+        and (now - market.last_active_at).total_seconds() <= 10
+    )
+    score = (
+        40 * engine.online
+        + 30 * (running / len(agents) if agents else 0)
+        + 20 * max(0.0, 1 - errors / 10)
+        + 10 * market_active
+    )
+    return Health(
+        score=round(score, 1), formula=HEALTH_FORMULA, engine_online=engine.online,
+        heartbeat_age_s=engine.age_s, engine_cpu_pct=engine.cpu_pct,
+        engine_rss_mb=engine.rss_mb, errors_last_hour=errors, agents_running=running,
+        agents_total=len(agents), tick_ms={a.id: a.last_tick_ms for a in agents},
+        data=[{"symbol": sym, "timeframe": tf, "last_bar": ts} for sym, tf, ts in latest],
+    )
+
+
+# ---------------------------------------------------------------- agents
+
+
+def _agent_dict(row: Agent) -> dict:
+    return {
+        "id": row.id, "name": row.name, "kind": row.kind, "status": row.status,
+        "status_changed_at": row.status_changed_at, "last_active_at": row.last_active_at,
+        "ticks": row.ticks, "items_processed": row.items_processed, "errors": row.errors,
+        "last_tick_ms": round(row.last_tick_ms, 2), "last_error": row.last_error,
+        "retry_at": row.retry_at, "config": row.config, "summary": row.summary,
+        "allowed": allowed_actions("agent", row.status),
+    }
+
+
+def agents(db: Engine) -> pd.DataFrame:
+    """Every agent in pipeline order, with metrics, config and key figures."""
+    with Session(db) as s:
+        rows = list(s.execute(select(Agent)).scalars())
+    order = {kind: i for i, kind in enumerate(AGENT_TYPES)}
+    rows.sort(key=lambda r: order.get(r.kind, len(order)))
+    return pd.DataFrame([_agent_dict(r) for r in rows])
+
+
+def agent(db: Engine, agent_id: str) -> dict:
+    with Session(db) as s:
+        row = s.get(Agent, agent_id) if isinstance(agent_id, str) else None
+    if row is None:
+        raise NotFound(f"no agent {agent_id!r}")
+    return _agent_dict(row)
+
+
+def node_positions(db: Engine) -> dict[str, tuple[float, float]]:
+    with Session(db) as s:
+        return {r.node_id: (r.x, r.y) for r in s.execute(select(NodePosition)).scalars()}
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def sessions(db: Engine, include_archived: bool = False, limit: int = 2000) -> pd.DataFrame:
+    """Latest sessions first, with P&L; counts come from stored counters, not from fills."""
+    cols = [getattr(PaperSession, c) for c in SESSION_COLUMNS]
+    query = select(*cols).order_by(PaperSession.id.desc()).limit(limit)
+    if not include_archived:
+        query = query.where(PaperSession.archived.is_(False))
+    with Session(db) as s:
+        frame = pd.DataFrame(s.execute(query).all(), columns=list(SESSION_COLUMNS))
+    frame["return_pct"] = (frame["equity"] / frame["starting_cash"] - 1) * 100
+    frame["pnl"] = frame["equity"] - frame["starting_cash"]
+    return frame
+
+
+def _session_row(s: Session, session_id) -> PaperSession:
+    try:
+        key = int(session_id)
+    except (TypeError, ValueError):
+        raise BadInput(f"session id must be a whole number (got {session_id!r})") from None
+    row = s.get(PaperSession, key)
+    if row is None:
+        raise NotFound(f"no session {key}")
+    return row
+
+
+def positions(db: Engine, session_id: int) -> pd.DataFrame:
+    with Session(db) as s:
+        rows = s.execute(select(Position.symbol, Position.qty, Position.avg_price,
+                                Position.last_price)
+                         .where(Position.session_id == int(session_id), Position.qty > 0)).all()
+    frame = pd.DataFrame(rows, columns=["symbol", "qty", "avg_price", "last_price"])
+    frame["market_value"] = frame["qty"] * frame["last_price"]
+    frame["unrealized_pnl"] = (frame["last_price"] - frame["avg_price"]) * frame["qty"]
+    return frame
+
+
+def session_document(db: Engine, session_id) -> dict:
+    """The session document of the CLI and the detail view: state, money, positions, metrics."""
+    with Session(db) as s:
+        row = _session_row(s, session_id)
+        pending = s.execute(select(func.count()).select_from(Order).where(
+            Order.session_id == row.id, Order.status == OrderStatus.PENDING)).scalar_one()
+    held = positions(db, row.id)
+    data = row.model_dump()
+    last_prices = dict(zip(held["symbol"], held["last_price"], strict=True))
+    with Session(db) as s:
+        for symbol in row.symbols.split(","):
+            if symbol not in last_prices:
+                price = s.execute(select(Bar.close).where(
+                    Bar.symbol == symbol, Bar.timeframe == row.timeframe)
+                    .order_by(Bar.ts.desc()).limit(1)).scalar()
+                if price is not None:
+                    last_prices[symbol] = price
+    stats = session_stats(data, float(held["unrealized_pnl"].sum()), last_prices)
+    return {
+        "id": row.id, "name": row.name, "status": row.status, "strategy": row.strategy,
+        "symbols": row.symbols.split(","), "timeframe": row.timeframe, "params": row.params,
+        "starting_cash": row.starting_cash, "cash": row.cash, "equity": row.equity,
+        "return_pct": stats["return_pct"], "trades": row.trade_count,
+        "pending_orders": pending, "fee_bps": row.fee_bps, "slippage_bps": row.slippage_bps,
+        "position_size": row.position_size, "stop_loss_pct": row.stop_loss_pct,
+        "take_profit_pct": row.take_profit_pct, "restart_policy": row.restart_policy,
+        "archived": row.archived, "error": row.error,
+        "created_at": row.created_at, "started_at": row.started_at,
+        "stopped_at": row.stopped_at, "last_bar_at": row.last_bar_at,
+        "allowed": allowed_actions("session", row.status),
+        "positions": held[["symbol", "qty", "avg_price", "last_price", "market_value"]]
+        .to_dict("records"),
+        "metrics": stats,
+    }
+
+
+def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
+    """Fills of a session, newest first, with the order's lineage (why it happened)."""
+    query = (
+        select(Fill.ts, Fill.bar_ts, Fill.symbol, Fill.side, Fill.qty, Fill.price, Fill.fee,
+               Fill.realized_pnl, Fill.order_id, Order.reason, Order.lineage)
+        .join(Order, Order.id == Fill.order_id)
+        .where(Fill.session_id == int(session_id))
+        .order_by(Fill.id.desc())
+    )
+    if limit:
+        query = query.limit(limit)
+    with Session(db) as s:
+        _session_row(s, session_id)
+        rows = s.execute(query).all()
+    return pd.DataFrame(rows, columns=["time", "bar_time", "symbol", "side", "qty", "price", "fee",
+                                       "realized_pnl", "order_id", "reason", "lineage"])
+
+
+def orders(db: Engine, session_id, status: str | None = None, limit: int = 200) -> pd.DataFrame:
+    query = select(Order.id, Order.created_at, Order.symbol, Order.side, Order.order_type,
+                   Order.qty, Order.status, Order.reason, Order.decision_bar_ts).where(
+        Order.session_id == int(session_id)).order_by(Order.id.desc()).limit(limit)
+    if status:
+        query = query.where(Order.status == status)
+    with Session(db) as s:
+        rows = s.execute(query).all()
+    return pd.DataFrame(rows, columns=["id", "created_at", "symbol", "side", "type", "qty",
+                                       "status", "reason", "decision_bar"])
+
+
+def equity_curve(db: Engine, session_id, limit: int = 5000) -> pd.DataFrame:
+    """The latest `limit` equity snapshots, oldest first, with drawdown in percent."""
+    with Session(db) as s:
+        rows = s.execute(select(EquitySnapshot.ts, EquitySnapshot.cash, EquitySnapshot.equity)
+                         .where(EquitySnapshot.session_id == int(session_id))
+                         .order_by(EquitySnapshot.ts.desc()).limit(limit)).all()
+    frame = pd.DataFrame(rows[::-1], columns=["ts", "cash", "equity"])
+    peak = frame["equity"].cummax()
+    frame["drawdown_pct"] = (frame["equity"] / peak - 1) * 100 if len(frame) else []
+    return frame
+
+
+def bars(db: Engine, symbol: str, timeframe: str, start=None, end=None,
+         limit: int = 1000) -> pd.DataFrame:
+    query = select(Bar.ts, Bar.open, Bar.high, Bar.low, Bar.close, Bar.volume).where(
+        Bar.symbol == symbol, Bar.timeframe == timeframe)
+    if start is not None:
+        query = query.where(Bar.ts >= start)
+    if end is not None:
+        query = query.where(Bar.ts <= end)
+    with Session(db) as s:
+        rows = s.execute(query.order_by(Bar.ts.desc()).limit(limit)).all()
+    return pd.DataFrame(rows[::-1], columns=["ts", "open", "high", "low", "close", "volume"])
+
+
+def sentiment_latest(db: Engine) -> pd.DataFrame:
+    newest = select(func.max(SentimentScore.id)).group_by(SentimentScore.symbol)
+    with Session(db) as s:
+        rows = s.execute(select(SentimentScore.symbol, SentimentScore.ts, SentimentScore.score,
+                                SentimentScore.label, SentimentScore.source,
+                                SentimentScore.item_count, SentimentScore.headlines)
+                         .where(SentimentScore.id.in_(newest))).all()
+    return pd.DataFrame(rows, columns=["symbol", "ts", "score", "label", "source", "items",
+                                       "headlines"])
+
+
+def comparison(db: Engine, session_ids: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Normalized equity curves (start = 1) and metrics side by side for several sessions."""
+    curves, metrics = [], []
+    for sid in session_ids:
+        doc = session_document(db, sid)
+        curve = equity_curve(db, sid)
+        if len(curve):
+            curve["normalized"] = curve["equity"] / curve["equity"].iloc[0]
+            curve["session"] = f"{sid} {doc['name']}"
+            curves.append(curve[["ts", "normalized", "session"]])
+        metrics.append({"session": f"{sid} {doc['name']}", "strategy": doc["strategy"],
+                        **doc["metrics"]})
+    curve_frame = pd.concat(curves) if curves else pd.DataFrame(
+        columns=["ts", "normalized", "session"])
+    return curve_frame, pd.DataFrame(metrics)
+
+
+# ---------------------------------------------------------------- events and logs
+
+
+def events(db: Engine, limit: int = 100, severity: list[str] | None = None,
+           source: str | None = None, text: str | None = None) -> pd.DataFrame:
+    """The activity feed, newest first; filters run in SQL on indexed columns."""
+    if not 1 <= limit <= 5000:
+        raise BadInput(f"limit must be between 1 and 5000 (got {limit})")
+    query = select(Event.id, Event.ts, Event.severity, Event.source, Event.kind, Event.message)
+    if severity:
+        query = query.where(Event.severity.in_(severity))
+    if source:
+        query = query.where(Event.source == source)
+    if text:
+        query = query.where(Event.message.ilike(f"%{text}%"))
+    with Session(db) as s:
+        rows = s.execute(query.order_by(Event.id.desc()).limit(limit)).all()
+    return pd.DataFrame(rows, columns=["id", "ts", "severity", "source", "kind", "message"])
+
+
+def event_sources(db: Engine) -> list[str]:
+    with Session(db) as s:
+        agent_ids = list(s.execute(select(Agent.id)).scalars())
+    return ["system", *agent_ids]
+
+
+def log_ids(db: Engine, limit: int = 200) -> list[str]:
+    """Log ids the viewer offers: the engine, every agent, the latest sessions."""
+    with Session(db) as s:
+        agent_ids = list(s.execute(select(Agent.id)).scalars())
+        session_ids = list(s.execute(select(PaperSession.id).order_by(PaperSession.id.desc())
+                                     .limit(limit)).scalars())
+    return [*agent_ids, ENGINE_LOG, *(f"session-{i}" for i in session_ids)]
+
+
+def log_tail(db: Engine, logs_dir: Path, log_id: str, lines: int = 100,
+             level: str | None = None, grep: str | None = None) -> Tail:
+    """Tail a log whose id is an agent in the database, `session-N` of a session, or engine."""
+    if not isinstance(log_id, str) or not LOG_ID.match(log_id):
+        raise BadInput(f"log id {log_id!r} is not an agent id or session-N")
+    with Session(db) as s:
+        if log_id.startswith("session-"):
+            known = s.get(PaperSession, int(log_id.removeprefix("session-"))) is not None
+        else:
+            known = log_id == ENGINE_LOG or s.get(Agent, log_id) is not None
+    if not known:
+        raise NotFound(f"no agent or session {log_id!r}")
+    return tail(logs_dir, log_id, lines=lines, level=level, grep=grep)
+
+
+def datasets() -> list[dict]:
+    return [{"symbol": s, "timeframe": tf} for s, tf in catalog.datasets()]
+
+
+def as_dict(obj) -> dict:
+    return asdict(obj)

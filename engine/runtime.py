@@ -1,0 +1,181 @@
+"""The engine process: one BlockingScheduler running the command loop, heartbeat and agents."""
+
+import logging
+import os
+import signal
+from datetime import UTC
+
+import psutil
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import select
+from sqlmodel import Session
+
+from engine.agents import AGENT_TYPES
+from engine.agents.base import AgentContext, BaseAgent
+from engine.commands import apply_pending
+from engine.config import Settings
+from engine.db import get_engine, migrate, session_scope
+from engine.db_types import utcnow
+from engine.events import record_event
+from engine.lease import HEARTBEAT_S, Lease, downtime
+from engine.lifecycle import AgentStatus, SessionStatus, SystemStatus
+from engine.logs import get_logger
+from engine.models import Agent, PaperSession, SystemState
+from engine.transitions import transition
+
+COMMAND_POLL_S = 0.05
+ENGINE_LOG = "engine"
+
+
+class EngineProcess:
+    """Holds the lease, restores persisted state, and schedules every job."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.db = get_engine(settings.database_url)
+        self.lease = Lease(self.db)
+        self.log = get_logger(settings.logs_dir, ENGINE_LOG, pin=True)
+        self.agents: dict[str, BaseAgent] = {}
+        self.process = psutil.Process(os.getpid())
+        self.scheduler = BlockingScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers=8)},
+            # Ticks that overlap are skipped (max_instances=1) and late ones merged (coalesce);
+            # a tick late by under 2 s still runs.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 2},
+            timezone=UTC,
+        )
+        for name in ("apscheduler.scheduler", "apscheduler.executors.default"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+    # ------------------------------------------------------------ start-up and recovery
+
+    def run(self) -> None:
+        """Take the lease, restore state, then block until SIGTERM/SIGINT or a lost lease."""
+        migrate(self.db)
+        previous = self.lease.acquire()
+        self.log.info("engine %s took the lease", self.lease.holder)
+        try:
+            self.recover(previous)
+            self._schedule()
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+            self.scheduler.start()
+        finally:
+            self._shut_down()
+
+    def _ensure_rows(self, s: Session) -> SystemState:
+        state = s.get(SystemState, 1)
+        initial = self.settings.initial_state
+        if state is None:
+            state = SystemState(status=initial)
+            s.add(state)
+            record_event(s, "system", "first_start", f"first start: system {initial}")
+        agent_status = AgentStatus.RUNNING if initial == "running" else AgentStatus.STOPPED
+        for kind, cls in AGENT_TYPES.items():
+            if s.get(Agent, kind) is None:
+                s.add(Agent(id=kind, name=cls.title, kind=kind, status=agent_status))
+                record_event(s, kind, "registered", f"agent {kind} registered")
+        return state
+
+    def recover(self, previous_heartbeat) -> None:
+        """Restore every agent and session to its persisted state (start-up = recovery)."""
+        with session_scope(self.db) as s:
+            state = self._ensure_rows(s)
+            gap = downtime(previous_heartbeat)
+            if gap is not None:
+                record_event(s, "system", "downtime",
+                             f"engine was offline for {gap.total_seconds():.1f}s "
+                             f"(since {previous_heartbeat:%Y-%m-%d %H:%M:%S} UTC)", "warning")
+            record_event(s, "system", "engine_start", f"engine started ({self.lease.holder})")
+            restored = self._restore_sessions(s)
+            rows = list(s.execute(select(Agent)).scalars())
+            system_status = state.status
+        self.log.info("restored sessions: %s", restored)
+        for row in rows:
+            if row.kind not in AGENT_TYPES:
+                continue
+            logger = get_logger(self.settings.logs_dir, row.id, pin=True)
+            ctx = AgentContext(self.db, self.settings, logger)
+            self.agents[row.id] = AGENT_TYPES[row.kind](row, ctx)
+        for row in rows:
+            if row.id in self.agents and system_status != SystemStatus.STOPPED:
+                self.agents[row.id].restore(row.status)
+
+    def _restore_sessions(self, s: Session) -> dict[str, int]:
+        counts = {"running": 0, "paused": 0}
+        sessions = s.execute(select(PaperSession).where(
+            PaperSession.status.in_((SessionStatus.RUNNING, SessionStatus.PAUSED)))).scalars()
+        for session in sessions:
+            if session.status == SessionStatus.RUNNING and session.restart_policy == "paused":
+                logger = get_logger(self.settings.logs_dir, f"session-{session.id}")
+                transition(s, session, "pause", note="restart policy: stay paused",
+                           logger=logger)
+            counts[session.status] += 1
+        record_event(s, "system", "restored",
+                     f"restored {counts['running']} running and {counts['paused']} paused "
+                     "session(s)")
+        return counts
+
+    # ------------------------------------------------------------ jobs
+
+    def _schedule(self) -> None:
+        self.scheduler.add_job(self._apply_commands, "interval", seconds=COMMAND_POLL_S,
+                               id="commands", next_run_time=utcnow())
+        self.scheduler.add_job(self._heartbeat, "interval", seconds=HEARTBEAT_S,
+                               id="heartbeat", next_run_time=utcnow())
+        for agent in self.agents.values():
+            job = self.scheduler.add_job(agent.tick, "interval", seconds=agent.interval_s,
+                                         id=f"agent:{agent.id}", next_run_time=utcnow())
+            if agent.status in (AgentStatus.STOPPED, AgentStatus.STOPPING):
+                job.pause()
+
+    def _apply_commands(self) -> None:
+        apply_pending(self)
+
+    def _heartbeat(self) -> None:
+        cpu = self.process.cpu_percent(interval=None)
+        rss = self.process.memory_info().rss / 2**20
+        if not self.lease.heartbeat(cpu, rss):
+            self.log.error("lost the engine lease; stopping")
+            self.scheduler.shutdown(wait=False)
+
+    # ------------------------------------------------------------ agent control
+
+    def start_agent(self, agent_id: str) -> None:
+        self.agents[agent_id].start()
+        self.scheduler.resume_job(f"agent:{agent_id}")
+
+    def stop_agent(self, agent_id: str) -> None:
+        self.scheduler.pause_job(f"agent:{agent_id}")
+        self.agents[agent_id].stop()
+
+    def configure_agent(self, agent_id: str, changes: dict) -> None:
+        agent = self.agents[agent_id]
+        with agent.lock:
+            agent.on_config(changes)
+            with session_scope(self.db) as s:
+                row = s.get(Agent, agent_id)
+                row.config = {**row.config, **changes}
+                summary = ", ".join(f"{k}={v}" for k, v in changes.items())
+                record_event(s, agent_id, "config", f"agent {agent_id} config: {summary}")
+        if "interval_s" in changes:
+            self.scheduler.reschedule_job(f"agent:{agent_id}", trigger="interval",
+                                          seconds=agent.interval_s)
+
+    # ------------------------------------------------------------ shutdown
+
+    def _on_signal(self, signum, _frame) -> None:
+        self.log.info("received %s; stopping", signal.Signals(signum).name)
+        self.scheduler.shutdown(wait=False)
+
+    def _shut_down(self) -> None:
+        """Stop ticking, let in-flight ticks finish, keep persisted statuses, free the lease."""
+        for agent in self.agents.values():
+            with agent.lock:
+                if agent.status == AgentStatus.RUNNING:
+                    agent.on_stop()
+        with session_scope(self.db) as s:
+            record_event(s, "system", "engine_stop", f"engine stopped ({self.lease.holder})")
+        self.lease.release()
+        self.log.info("engine stopped")

@@ -1,0 +1,143 @@
+"""Shared fixtures: a real database (SQLite file, or PostgreSQL when PAPERDESK_TEST_PG_URL is
+set), a real engine subprocess, the real CLI, and polling with a deadline."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from engine.db import get_engine, migrate
+from engine.lease import lease_info
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("PAPERDESK_TEST_PG_URL", "")
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 10.0, poll: float = 0.05,
+               message: str = "condition") -> object:
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(poll)
+
+
+def _pg_admin() -> sa.Engine:
+    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> str | None:
+    """A migrated template database that each test's database is copied from (PostgreSQL)."""
+    if not PG_ADMIN_URL:
+        yield None
+        return
+    name = f"pd_template_{uuid.uuid4().hex[:8]}"
+    admin = _pg_admin()
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    template = sa.create_engine(url)
+    migrate(template)
+    template.dispose()
+    yield name
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def env(tmp_path, pg_template, monkeypatch) -> dict:
+    """Environment for this test's PaperDesk: its own home folder and its own database."""
+    values = {"PAPERDESK_HOME": str(tmp_path / "home"), "PAPERDESK_AUTOSTART": "0"}
+    name = None
+    if pg_template:
+        name = f"pd_{uuid.uuid4().hex[:12]}"
+        with _pg_admin().connect() as c:
+            c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+        values["DATABASE_URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    yield {**os.environ, **values}
+    if name:
+        get_engine(values["DATABASE_URL"]).dispose()
+        with _pg_admin().connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def db(env) -> sa.Engine:
+    from engine.config import load_settings
+
+    engine = get_engine(load_settings(env).database_url)
+    migrate(engine)
+    return engine
+
+
+@pytest.fixture
+def logs_dir(env) -> Path:
+    return Path(env["PAPERDESK_HOME"]) / "logs"
+
+
+def cli(env: dict, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run the real CLI in a subprocess."""
+    return subprocess.run([sys.executable, "-m", "engine", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@dataclass
+class EngineHandle:
+    proc: subprocess.Popen
+    env: dict
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+
+def spawn_engine(env: dict, log: Path) -> subprocess.Popen:
+    fh = log.open("ab")
+    return subprocess.Popen([sys.executable, "-m", "engine", "run"], env=env, cwd=ROOT,
+                            stdout=fh, stderr=subprocess.STDOUT)
+
+
+def start_engine(env: dict, db: sa.Engine, log: Path, timeout: float = 30) -> EngineHandle:
+    """Start `python -m engine run` and wait until it holds the lease."""
+    proc = spawn_engine(env, log)
+    handle = EngineHandle(proc, env, log)
+
+    def online():
+        if proc.poll() is not None:
+            raise AssertionError(f"engine exited with {proc.returncode}:\n{handle.output()}")
+        info = lease_info(db)
+        return info.online and info.holder and info.holder.endswith(f":{proc.pid}")
+
+    wait_until(online, timeout, message="the engine to take the lease")
+    return handle
+
+
+@pytest.fixture
+def engine_proc(env, db, tmp_path):
+    """A real engine subprocess on this test's database, stopped at teardown."""
+    handle = start_engine(env, db, tmp_path / "engine.out")
+    yield handle
+    if handle.proc.poll() is None:
+        handle.stop()

@@ -1,0 +1,42 @@
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from engine.db import get_engine, migrate, session_scope
+from engine.models import Event
+
+
+def test_sqlite_connections_are_tuned(tmp_path):
+    engine = get_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as c:
+        assert c.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert c.execute(sa.text("PRAGMA busy_timeout")).scalar() == 5000
+        assert c.execute(sa.text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        assert c.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_migrations_create_every_table_and_are_idempotent(db):
+    migrate(db)
+    tables = set(sa.inspect(db).get_table_names())
+    assert {"system_state", "engine_lease", "agent", "paper_session", "trade_order", "fill",
+            "position", "equity_snapshot", "bar", "sentiment_score", "event", "command",
+            "alembic_version"} <= tables
+    fill_indexes = {i["name"] for i in sa.inspect(db).get_indexes("fill")}
+    assert {"ix_fill_session_id", "ix_fill_ts"} <= fill_indexes
+
+
+def test_times_come_back_utc_aware(db):
+    with session_scope(db) as s:
+        s.add(Event(source="t", kind="k", message="m"))
+    with Session(db) as s:
+        event = s.exec(select(Event)).one()
+    assert event.ts.utcoffset().total_seconds() == 0
+
+
+def test_naive_times_are_refused(db):
+    with pytest.raises(sa.exc.StatementError, match="naive datetime"), session_scope(db) as s:
+        s.add(Event(source="t", kind="k", message="m", ts=datetime(2020, 1, 1)))  # noqa: DTZ001
+    with Session(db) as s:
+        assert s.exec(select(Event)).all() == []

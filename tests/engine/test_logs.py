@@ -1,0 +1,57 @@
+import logging
+
+import pytest
+
+from engine.errors import BadInput, NotFound
+from engine.logs import get_logger, log_path, tail
+
+
+def _write(logs_dir, log_id, n):
+    logger = get_logger(logs_dir, log_id)
+    for i in range(n):
+        logger.log(logging.WARNING if i % 10 == 0 else logging.INFO, "line %d", i)
+    for handler in logger.handlers:
+        handler.flush()
+
+
+def test_tail_returns_the_last_lines_in_order(tmp_path):
+    _write(tmp_path, "strategy", 5000)
+    result = tail(tmp_path, "strategy", lines=3)
+    assert [line.split()[-1] for line in result.lines] == ["4997", "4998", "4999"]
+    assert result.scanned_bytes < result.size_bytes
+
+
+def test_tail_filters_by_level_and_text(tmp_path):
+    _write(tmp_path, "execution", 100)
+    warnings = tail(tmp_path, "execution", lines=3, level="warning")
+    assert [line.split()[-1] for line in warnings.lines] == ["70", "80", "90"]
+    found = tail(tmp_path, "execution", lines=50, grep="LINE 4")
+    assert {line.split()[-1] for line in found.lines} == {"4", *map(str, range(40, 50))}
+
+
+def test_tail_of_missing_file_is_not_found(tmp_path):
+    with pytest.raises(NotFound):
+        tail(tmp_path, "sentiment")
+
+
+@pytest.mark.parametrize(
+    "bad", ["../etc/passwd", "..", "/tmp/x", "a/b", "sentiment/../../x", "", "A", "x.log",
+            "session-0", "session-../1"]
+)
+def test_ids_that_could_leave_the_folder_are_rejected(tmp_path, bad):
+    outside = tmp_path / "x.log"
+    outside.write_text("secret\n")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    with pytest.raises(BadInput):
+        log_path(logs, bad)
+    with pytest.raises(BadInput):
+        tail(logs, bad)
+
+
+def test_bad_level_and_line_count_name_the_field(tmp_path):
+    _write(tmp_path, "strategy", 3)
+    with pytest.raises(BadInput, match="level"):
+        tail(tmp_path, "strategy", level="loud")
+    with pytest.raises(BadInput, match="lines"):
+        tail(tmp_path, "strategy", lines=0)
