@@ -38,6 +38,7 @@ class EngineProcess:
         self.log = get_logger(settings.logs_dir, ENGINE_LOG, pin=True)
         self.agents: dict[str, BaseAgent] = {}
         self.process = psutil.Process(os.getpid())
+        self.stop_requested = False
         self.scheduler = BlockingScheduler(
             executors={"default": ThreadPoolExecutor(max_workers=8)},
             # Ticks that overlap are skipped (max_instances=1) and late ones merged (coalesce);
@@ -52,15 +53,16 @@ class EngineProcess:
 
     def run(self) -> None:
         """Take the lease, restore state, then block until SIGTERM/SIGINT or a lost lease."""
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
         migrate(self.db)
         previous = self.lease.acquire()
         self.log.info("engine %s took the lease", self.lease.holder)
         try:
             self.recover(previous)
             self._schedule()
-            signal.signal(signal.SIGTERM, self._on_signal)
-            signal.signal(signal.SIGINT, self._on_signal)
-            self.scheduler.start()
+            if not self.stop_requested:
+                self.scheduler.start()
         finally:
             self._shut_down()
 
@@ -167,7 +169,9 @@ class EngineProcess:
 
     def _on_signal(self, signum, _frame) -> None:
         self.log.info("received %s; stopping", signal.Signals(signum).name)
-        self.scheduler.shutdown(wait=False)
+        self.stop_requested = True
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
 
     def _shut_down(self) -> None:
         """Stop ticking, let in-flight ticks finish, keep persisted statuses, free the lease."""

@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from sqlmodel import Session, select
+
 from engine.db import get_engine, migrate
 from engine.lease import lease_info
+from engine.models import Event
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("PAPERDESK_TEST_PG_URL", "")
@@ -124,13 +127,17 @@ def start_engine(env: dict, db: sa.Engine, log: Path, timeout: float = 30) -> En
     proc = spawn_engine(env, log)
     handle = EngineHandle(proc, env, log)
 
-    def online():
+    def ready():
         if proc.poll() is not None:
             raise AssertionError(f"engine exited with {proc.returncode}:\n{handle.output()}")
         info = lease_info(db)
-        return info.online and info.holder and info.holder.endswith(f":{proc.pid}")
+        if not (info.online and info.holder and info.holder.endswith(f":{proc.pid}")):
+            return False
+        with Session(db) as s:  # recovery done: it records its start with the holder
+            return s.exec(select(Event).where(Event.kind == "engine_start",
+                                              Event.message.contains(info.holder))).first()
 
-    wait_until(online, timeout, message="the engine to take the lease")
+    wait_until(ready, timeout, message="the engine to take the lease and restore state")
     return handle
 
 
