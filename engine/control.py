@@ -204,6 +204,7 @@ def validate_session(db: Engine, spec: dict[str, Any]) -> dict[str, Any]:
         "starting_cash": cash,
         "cash": cash,
         "equity": cash,
+        "marked_equity": cash,
         "peak_equity": cash,
         "stop_loss_pct": fields["stop_loss_pct"] or None,
         "take_profit_pct": fields["take_profit_pct"] or None,

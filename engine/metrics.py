@@ -97,7 +97,7 @@ def mark_to_market(db: Engine, drawdown_alert_pct: float) -> tuple[int, list[Ale
     with session_scope(db) as s:
         sessions = list(s.execute(
             select(PaperSession.id, PaperSession.symbols, PaperSession.timeframe,
-                   PaperSession.cash, PaperSession.equity, PaperSession.peak_equity,
+                   PaperSession.cash, PaperSession.marked_equity, PaperSession.peak_equity,
                    PaperSession.max_drawdown_pct, PaperSession.ret_n, PaperSession.ret_sum,
                    PaperSession.ret_sumsq, PaperSession.last_bar_at, PaperSession.first_price)
             .where(PaperSession.status.in_((SessionStatus.RUNNING, SessionStatus.PAUSED)))
@@ -144,7 +144,7 @@ def _mark_session(row, held: dict[str, float], paths, drawdown_alert_pct: float)
     closes = {sym: {b.ts: b.close for b in bars} for sym, bars in series.items()}
     prices: dict[str, float] = {}
     first = dict(row.first_price or {})
-    equity, peak, max_dd = row.equity, row.peak_equity, row.max_drawdown_pct
+    equity, peak, max_dd = row.marked_equity, row.peak_equity, row.max_drawdown_pct
     n, total, total_sq = row.ret_n, row.ret_sum, row.ret_sumsq
     snaps, alert = [], None
     for ts in times:
@@ -167,7 +167,8 @@ def _mark_session(row, held: dict[str, float], paths, drawdown_alert_pct: float)
         snaps.append({"session_id": row.id, "ts": ts, "cash": row.cash, "equity": equity})
     if not snaps:
         return None
-    changes = {"id": row.id, "equity": equity, "peak_equity": peak, "max_drawdown_pct": max_dd,
+    changes = {"id": row.id, "equity": equity, "marked_equity": equity, "peak_equity": peak,
+               "max_drawdown_pct": max_dd,
                "ret_n": n, "ret_sum": total, "ret_sumsq": total_sq, "last_bar_at": times[-1],
                "first_price": first}
     return snaps, changes, prices, alert

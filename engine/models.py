@@ -88,7 +88,8 @@ class PaperSession(PaperSessionBase, table=True):
     archived: bool = False
     error: str | None = None
     cash: float = Field(description="in quote currency")
-    equity: float
+    equity: float = Field(description="cash + holdings at the last close, after every fill")
+    marked_equity: float = Field(description="equity at the last bar snapshot (for returns)")
     peak_equity: float
     max_drawdown_pct: float = 0.0
     realized_pnl: float = 0.0

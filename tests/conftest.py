@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from sqlmodel import Session, select
 
 from engine.db import get_engine, migrate

@@ -55,7 +55,8 @@ def test_refusals_exit_with_codes_and_change_nothing(engine_proc, db):
     before = _snapshot(db)
     again = cli(env, "session", "pause", sid)
     assert again.returncode == 3
-    assert again.stderr.count("\n") == 1 and "it is paused" in again.stderr
+    assert again.stderr.count("\n") == 1
+    assert "it is paused" in again.stderr
     assert cli(env, "agent", "start", "nosuchagent").returncode == 4
     assert cli(env, "session", "show", "999").returncode == 4
     assert _snapshot(db) == before
@@ -64,7 +65,8 @@ def test_refusals_exit_with_codes_and_change_nothing(engine_proc, db):
     assert cli(env, "system", "launch").returncode == 2
     assert cli(env, "events", "--limit", "lots").returncode == 2
     bad_symbol = cli(env, *CREATE[:-4], "--symbols", "XYZ", "--strategy", "ma_crossover")
-    assert bad_symbol.returncode == 2 and "symbols" in bad_symbol.stderr
+    assert bad_symbol.returncode == 2
+    assert "symbols" in bad_symbol.stderr
     assert _snapshot(db) == before
 
 
@@ -72,7 +74,8 @@ def test_second_engine_refuses_while_first_is_alive(engine_proc, env, db, tmp_pa
     second = spawn_engine(env, tmp_path / "second.out")
     assert second.wait(timeout=30) == 3
     message = (tmp_path / "second.out").read_text()
-    assert f":{engine_proc.proc.pid}" in message and "holds the lease" in message
+    assert f":{engine_proc.proc.pid}" in message
+    assert "holds the lease" in message
     assert engine_proc.stop() == 0
     assert not lease_info(db).online
     third = start_engine(env, db, tmp_path / "third.out")

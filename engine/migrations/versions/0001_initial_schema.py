@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 22:36:50.407313
+Create Date: 2026-11-25 22:55:51.957530
 """
 
 import sqlalchemy as sa
@@ -126,6 +126,7 @@ def upgrade() -> None:
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("cash", sa.Float(), nullable=False),
         sa.Column("equity", sa.Float(), nullable=False),
+        sa.Column("marked_equity", sa.Float(), nullable=False),
         sa.Column("peak_equity", sa.Float(), nullable=False),
         sa.Column("max_drawdown_pct", sa.Float(), nullable=False),
         sa.Column("realized_pnl", sa.Float(), nullable=False),

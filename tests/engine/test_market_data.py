@@ -1,0 +1,160 @@
+import json
+import math
+from datetime import UTC, datetime, timedelta
+
+import ccxt
+import pandas as pd
+import pytest
+from sqlmodel import Session, func, select
+
+from engine import catalog
+from engine.agents.base import AgentContext
+from engine.agents.market_data import MarketDataAgent
+from engine.config import load_settings
+from engine.db import session_scope
+from engine.errors import TransientError
+from engine.logs import get_logger
+from engine.market.live import CcxtFeed, LiveSource, YFinanceFeed
+from engine.market.replay import ReplaySource
+from engine.models import Agent, Bar, Event
+from engine.strategies import BarData
+from tests.conftest import ROOT
+
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def _agent(db, env, config, state=None) -> MarketDataAgent:
+    with session_scope(db) as s:
+        row = s.get(Agent, "market_data") or Agent(id="market_data", name="Market data",
+                                                   kind="market_data")
+        row.config = config
+        row.state = state or {}
+        s.add(row)
+    settings = load_settings(env)
+    agent = MarketDataAgent(row, AgentContext(db, settings, get_logger(settings.logs_dir,
+                                                                       "market_data")))
+    agent.on_start()
+    return agent
+
+
+def _bars(db, symbol, timeframe) -> int:
+    with Session(db) as s:
+        return s.exec(select(func.count()).select_from(Bar).where(
+            Bar.symbol == symbol, Bar.timeframe == timeframe)).one()
+
+
+def test_replay_writes_warmup_then_advances_in_step(db, env):
+    agent = _agent(db, env, {"warmup_bars": 50, "bars_per_tick": 3})
+    agent.on_tick()
+    for symbol, timeframe in catalog.datasets():
+        assert _bars(db, symbol, timeframe) == 53
+    agent.on_tick()
+    assert _bars(db, "BTC-USD", "1h") == 56
+    assert agent.state["replay_cursor"]["BTC-USD/1h"] == 56
+
+
+def test_replay_start_date_and_the_end_of_data(db, env):
+    frame = catalog.load("ETH-USD", "1d")
+    start = frame["ts"].iloc[-3].strftime("%Y-%m-%d")
+    agent = _agent(db, env, {"replay_start": start, "warmup_bars": 2, "bars_per_tick": 10})
+    agent.on_tick()
+    agent.on_tick()
+    assert _bars(db, "ETH-USD", "1d") == 5
+    with Session(db) as s:
+        ends = s.exec(select(Event.message).where(Event.kind == "data_end")).all()
+    assert any("ETH-USD 1d" in m for m in ends)
+
+
+def test_replay_resumes_from_its_saved_cursor(db, env):
+    agent = _agent(db, env, {"warmup_bars": 10})
+    agent.on_tick()
+    restarted = _agent(db, env, {"warmup_bars": 10}, state=agent.state)
+    restarted.on_tick()
+    assert _bars(db, "IBM", "1d") == 12
+
+
+def test_bad_bars_are_warned_about_and_never_stored(db, env):
+    agent = _agent(db, env, {})
+    t0 = datetime(2030, 1, 1, tzinfo=UTC)
+    bars = [
+        BarData(t0, 10, 11, 9, 10, 1),
+        BarData(t0 + timedelta(hours=1), math.nan, 11, 9, 10, 1),
+        BarData(t0 + timedelta(hours=2), 10, 11, -9, 10, 1),
+        BarData(t0 + timedelta(hours=6), 10, 11, 9, 10, 1),
+    ]
+    usable = agent._usable(("BTC-USD", "1h"), bars)
+    assert [b.ts for b in usable] == [bars[0].ts, bars[3].ts]
+    with Session(db) as s:
+        kinds = [e.kind for e in s.exec(select(Event).where(Event.severity == "warning"))]
+    assert kinds.count("bad_data") == 2
+    assert kinds.count("gap") == 1
+
+
+def _coinbase():
+    exchange = ccxt.coinbase()
+    exchange.set_markets([{"id": "BTC-USD", "symbol": "BTC/USD", "base": "BTC", "quote": "USD",
+                           "baseId": "BTC", "quoteId": "USD", "type": "spot", "spot": True,
+                           "active": True, "precision": {}, "limits": {}}])
+    recorded = json.loads((FIXTURES / "coinbase_candles_BTC-USD_1h.json").read_text())
+    requests = []
+
+    def fetch(url, method="GET", headers=None, body=None):
+        requests.append(url)
+        return recorded
+
+    exchange.fetch = fetch
+    return exchange, recorded, requests
+
+
+def _recorded_history(symbol, interval, period):
+    frame = pd.read_csv(FIXTURES / f"yfinance_{symbol}_1d.csv", parse_dates=["ts"])
+    frame = frame.set_index(frame["ts"].dt.tz_convert("America/New_York"))
+    return frame.rename(columns=str.title)[["Open", "High", "Low", "Close", "Volume"]]
+
+
+def test_ccxt_feed_returns_only_closed_bars_from_the_recorded_response():
+    exchange, recorded, requests = _coinbase()
+    newest = max(int(c["start"]) for c in recorded["candles"])
+    now = datetime.fromtimestamp(newest + 1800, tz=UTC)  # the newest bar is still open
+    bars = CcxtFeed(exchange).closed_bars("BTC-USD", "1h", now)
+    assert len(bars) == len(recorded["candles"]) - 1
+    assert bars == sorted(bars, key=lambda b: b.ts)
+    assert "products/BTC-USD/candles" in requests[0]
+    expected = catalog.load("BTC-USD", "1h").iloc[-6:-1]
+    assert [b.close for b in bars] == pytest.approx(list(expected["close"]))
+
+
+def test_ccxt_network_errors_are_transient():
+    exchange, _, _ = _coinbase()
+
+    def down(*_args, **_kw):
+        raise ccxt.NetworkError("connection refused")
+
+    exchange.fetch = down
+    with pytest.raises(TransientError):
+        CcxtFeed(exchange).closed_bars("BTC-USD", "1h", datetime.now(UTC))
+
+
+def test_yfinance_feed_converts_to_utc_bars():
+    feed = YFinanceFeed(history=_recorded_history)
+    bars = feed.closed_bars("AAPL", "1d", datetime(2014, 1, 1, tzinfo=UTC))
+    expected = catalog.load("AAPL", "1d").tail(5)
+    assert [b.ts for b in bars] == [t.to_pydatetime() for t in expected["ts"]]
+    assert [b.close for b in bars] == pytest.approx(list(expected["close"]))
+
+
+def test_live_source_routes_stocks_to_yfinance_and_crypto_to_ccxt(db, env):
+    exchange, recorded, _ = _coinbase()
+    source = LiveSource(CcxtFeed(exchange), YFinanceFeed(history=_recorded_history),
+                        [("BTC-USD", "1h"), ("AAPL", "1d")])
+    newest = max(int(c["start"]) for c in recorded["candles"])
+    out = source.fetch(now=datetime.fromtimestamp(newest + 7200, tz=UTC))
+    assert len(out[("BTC-USD", "1h")]) == 6
+    assert len(out[("AAPL", "1d")]) == 5
+
+
+def test_replay_source_is_deterministic():
+    a = ReplaySource({}, 2, "", 5).fetch()
+    b = ReplaySource({}, 2, "", 5).fetch()
+    assert a == b
+    assert len(a[("GOOG", "1d")]) == 7

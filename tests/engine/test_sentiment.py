@@ -1,0 +1,99 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from engine.agents.base import AgentContext
+from engine.agents.sentiment import SentimentAgent
+from engine.config import load_settings
+from engine.db import session_scope
+from engine.errors import BadInput
+from engine.logs import get_logger
+from engine.market.bars import write_bars
+from engine.models import Agent, SentimentScore
+from engine.sentiment import label, price_mood, read_headlines_csv, score_headline
+from engine.strategies import BarData
+from tests.conftest import ROOT
+
+BULL = "Bitcoin surges to record high as ETF inflows soar"
+BEAR = "Exchange hacked, withdrawals halted amid insolvency fears"
+
+
+def test_plain_vader_misses_the_bullish_headline():
+    assert SentimentIntensityAnalyzer().polarity_scores(BULL)["compound"] == 0.0
+
+
+def test_finance_words_make_headlines_clearly_signed():
+    assert score_headline(BULL) > 0.5
+    assert score_headline(BEAR) < -0.5
+    assert label(score_headline(BULL)) == "bullish"
+    assert label(score_headline(BEAR)) == "bearish"
+    assert label(score_headline("Bitcoin trades at 30,000 dollars")) == "neutral"
+
+
+def test_price_mood_follows_the_trend():
+    rising = [100 * 1.01**i + (i % 3) for i in range(30)]
+    falling = list(reversed(rising))
+    assert price_mood(rising) > 0.5
+    assert price_mood(falling) < -0.5
+    assert price_mood([1.0, 2.0]) is None
+
+
+def test_headlines_csv_is_checked_line_by_line(tmp_path):
+    good = tmp_path / "news.csv"
+    good.write_text(f"time,symbol,headline\n2020-01-01T00:00:00Z,btc-usd,{BULL}\n,,{BEAR}\n")
+    rows = read_headlines_csv(good)
+    assert rows[0].symbol == "BTC-USD"
+    assert rows[0].time == datetime(2020, 1, 1, tzinfo=UTC)
+    assert rows[1].symbol is None
+    (tmp_path / "bad.csv").write_text("title\nx\n")
+    with pytest.raises(BadInput, match="headline"):
+        read_headlines_csv(tmp_path / "bad.csv")
+    (tmp_path / "time.csv").write_text("time,headline\nyesterday,x\n")
+    with pytest.raises(BadInput, match="line 2"):
+        read_headlines_csv(tmp_path / "time.csv")
+
+
+def _agent(db, env, config) -> SentimentAgent:
+    with session_scope(db) as s:
+        row = Agent(id="sentiment", name="Sentiment", kind="sentiment", config=config)
+        s.add(row)
+    settings = load_settings(env)
+    agent = SentimentAgent(row, AgentContext(db, settings, get_logger(settings.logs_dir,
+                                                                      "sentiment")))
+    agent.on_start()
+    return agent
+
+
+def _scores(db) -> dict[str, SentimentScore]:
+    with Session(db) as s:
+        return {r.symbol: r for r in s.exec(select(SentimentScore))}
+
+
+def test_rss_headlines_are_scored_per_symbol(db, env):
+    feed = ROOT / "tests" / "fixtures" / "feed.xml"
+    agent = _agent(db, env, {"rss_feeds": str(feed), "lookback_hours": 24 * 365 * 5})
+    assert agent.on_tick() > 0
+    scores = _scores(db)
+    btc = scores["BTC-USD"]
+    assert btc.source == "rss"
+    assert btc.item_count == 1
+    assert btc.headlines[0]["text"] == BULL
+    assert btc.score > 0.5
+    eth = scores["ETH-USD"]
+    assert eth.source == "rss"
+    assert eth.headlines[0]["text"].startswith("Ethereum developers")
+
+
+def test_without_news_it_publishes_a_labelled_price_mood(db, env):
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    write_bars(db, "AAPL", "1d", [BarData(start + timedelta(days=i), 10 + i, 11 + i, 9 + i,
+                                          10.5 + i + (i % 2) * 0.3, 100.0) for i in range(30)])
+    agent = _agent(db, env, {})
+    agent.on_tick()
+    aapl = _scores(db)["AAPL"]
+    assert aapl.source == "price-mood"
+    assert aapl.label == "mood: bullish"
+    assert aapl.headlines == []
+    assert "BTC-USD" not in _scores(db)  # no bars, no news: nothing is invented
