@@ -7,8 +7,8 @@ from pathlib import Path
 
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, event
-from sqlmodel import Session, create_engine
+from sqlalchemy import Engine, and_, bindparam, event
+from sqlmodel import Session, SQLModel, create_engine
 
 from engine.config import Settings, load_settings
 
@@ -60,3 +60,27 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         alembic_command.upgrade(cfg, "head")
+
+
+def bulk_update(s: Session, model: type[SQLModel], rows: list[dict],
+                keys: tuple[str, ...] = ("id",)) -> None:
+    """UPDATE many rows by key in one executemany (Core, not the ORM's slower bulk path).
+
+    Every row must carry the same columns."""
+    if not rows:
+        return
+    table = model.__table__
+    columns = [c for c in rows[0] if c not in keys]
+    statement = (
+        table.update()
+        .where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in keys)))
+        .values({c: bindparam(f"v_{c}") for c in columns})
+    )
+    s.execute(statement, [{**{f"k_{k}": r[k] for k in keys},
+                           **{f"v_{c}": r[c] for c in columns}} for r in rows])
+
+
+def bulk_insert(s: Session, model: type[SQLModel], rows: list[dict]) -> None:
+    """INSERT many rows in one executemany through Core."""
+    if rows:
+        s.execute(model.__table__.insert(), rows)

@@ -2,6 +2,8 @@
 
 from sqlmodel import Session
 
+from engine.db import bulk_insert
+from engine.db_types import utcnow
 from engine.models import Event
 
 SEVERITIES = ("info", "warning", "error")
@@ -10,3 +12,11 @@ SEVERITIES = ("info", "warning", "error")
 def record_event(db: Session, source: str, kind: str, message: str, severity: str = "info") -> None:
     """Add an event to the caller's unit of work (committed with it)."""
     db.add(Event(source=source, kind=kind, message=message[:2000], severity=severity))
+
+
+def record_events(db: Session, events: list[tuple[str, str, str, str]]) -> None:
+    """Add many (source, kind, message, severity) events in one executemany."""
+    now = utcnow()
+    bulk_insert(db, Event, [{"ts": now, "source": source, "kind": kind,
+                             "message": message[:2000], "severity": severity}
+                            for source, kind, message, severity in events])

@@ -23,6 +23,7 @@ MAX_OPEN_FILES = 128  # 1,000 sessions must not hold 1,000 file handles
 
 _lock = threading.Lock()
 _open: OrderedDict[str, logging.Logger] = OrderedDict()
+_pinned: dict[str, logging.Logger] = {}
 
 
 class _UTCFormatter(logging.Formatter):
@@ -58,19 +59,23 @@ def get_logger(logs_dir: Path, log_id: str, pin: bool = False) -> logging.Logger
     Unpinned loggers (sessions) share at most MAX_OPEN_FILES open files, least recently used
     closed first; call this on every use rather than keeping the logger. Pin agent loggers."""
     path = log_path(logs_dir, log_id)
-    logger = logging.getLogger(f"paperdesk.{path.parent}.{log_id}")
+    key = str(path)
     with _lock:
-        if not logger.handlers:
+        logger = _pinned.get(key) or _open.get(key)
+        if logger is None:
+            # A standalone Logger: registering thousands in logging's manager would make every
+            # level change walk them all.
+            logger = logging.Logger(f"paperdesk.{log_id}", logging.INFO)
             path.parent.mkdir(parents=True, exist_ok=True)
             handler = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS)
             handler.setFormatter(FORMATTER)
             logger.addHandler(handler)
-            logger.setLevel(logging.INFO)
             logger.propagate = False
         if pin:
+            _pinned[key] = logger
             return logger
-        _open[logger.name] = logger
-        _open.move_to_end(logger.name)
+        _open[key] = logger
+        _open.move_to_end(key)
         while len(_open) > MAX_OPEN_FILES:
             _, oldest = _open.popitem(last=False)
             for handler in list(oldest.handlers):

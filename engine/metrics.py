@@ -1,13 +1,14 @@
 """Performance figures: equity snapshots per bar, and the statistics shown for a session."""
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, select
 
 from engine import catalog
-from engine.db import session_scope
+from engine.db import bulk_insert, bulk_update, session_scope
 from engine.lifecycle import SessionStatus
 from engine.market.bars import bars_after, last_bars
 from engine.models import EquitySnapshot, PaperSession, Position
@@ -70,7 +71,15 @@ def session_stats(row: dict, unrealized: float, last_prices: dict[str, float]) -
     }
 
 
-def _price_paths(db: Engine, sessions: list) -> dict[tuple[str, str], list]:
+@dataclass(frozen=True)
+class Series:
+    """New bars of one dataset for this pass: their times (ascending) and closes."""
+
+    times: list[datetime]
+    closes: dict[datetime, float]
+
+
+def _series(db: Engine, sessions: list) -> dict[tuple[str, str], Series]:
     """New bars per dataset: after the oldest session cursor, plus the newest bar for sessions
     that have none yet (a new session starts at the current bar, nothing is back-filled)."""
     oldest: dict[tuple[str, str], datetime] = {}
@@ -84,11 +93,19 @@ def _price_paths(db: Engine, sessions: list) -> dict[tuple[str, str], list]:
                 oldest[key] = min(oldest.get(key, row.last_bar_at), row.last_bar_at)
     paths = {key: bars_after(db, *key, since, limit=MAX_BARS_PER_PASS)
              for key, since in oldest.items()}
-    for key in fresh:
-        newest = last_bars(db, *key, None, 1)
-        known = {b.ts for b in paths.get(key, [])}
-        paths[key] = paths.get(key, []) + [b for b in newest if b.ts not in known]
-    return paths
+    for key in fresh - set(paths):
+        paths[key] = last_bars(db, *key, None, 1)
+    return {key: Series([b.ts for b in bars], {b.ts: b.close for b in bars})
+            for key, bars in paths.items()}
+
+
+def _new_times(row, symbols: list[str], series: dict[tuple[str, str], Series]) -> list:
+    found = [series[k] for k in ((s, row.timeframe) for s in symbols) if k in series]
+    if row.last_bar_at is None:
+        latest = [ser.times[-1] for ser in found if ser.times]
+        return [max(latest)] if latest else []
+    fresh = [ser.times[bisect_right(ser.times, row.last_bar_at):] for ser in found]
+    return fresh[0] if len(fresh) == 1 else sorted(set().union(*fresh))
 
 
 def mark_to_market(db: Engine, drawdown_alert_pct: float) -> tuple[int, list[Alert]]:
@@ -99,62 +116,57 @@ def mark_to_market(db: Engine, drawdown_alert_pct: float) -> tuple[int, list[Ale
             select(PaperSession.id, PaperSession.symbols, PaperSession.timeframe,
                    PaperSession.cash, PaperSession.marked_equity, PaperSession.peak_equity,
                    PaperSession.max_drawdown_pct, PaperSession.ret_n, PaperSession.ret_sum,
-                   PaperSession.ret_sumsq, PaperSession.last_bar_at, PaperSession.first_price)
+                   PaperSession.ret_sumsq, PaperSession.last_bar_at)
             .where(PaperSession.status.in_((SessionStatus.RUNNING, SessionStatus.PAUSED)))
         ))
         if not sessions:
             return 0, []
-        holdings: dict[int, dict[str, float]] = {}
-        for sid, symbol, qty in s.execute(
-            select(Position.session_id, Position.symbol, Position.qty).where(Position.qty > 0)
+        holdings: dict[int, dict[str, tuple[float, float]]] = {}
+        for sid, symbol, qty, last in s.execute(
+            select(Position.session_id, Position.symbol, Position.qty, Position.last_price)
+            .where(Position.qty > 0)
         ):
-            holdings.setdefault(sid, {})[symbol] = qty
-        paths = _price_paths(db, sessions)
-        snapshots, session_updates, position_updates, alerts = [], [], [], []
+            holdings.setdefault(sid, {})[symbol] = (qty, last)
+        series = _series(db, sessions)
+        snapshots, session_updates, first_prices, position_updates, alerts = [], [], [], [], []
         for row in sessions:
-            result = _mark_session(row, holdings.get(row.id, {}), paths, drawdown_alert_pct)
+            result = _mark_session(row, holdings.get(row.id, {}), series, drawdown_alert_pct)
             if result is None:
                 continue
             snaps, changes, prices, alert = result
             snapshots += snaps
             session_updates.append(changes)
+            if row.last_bar_at is None:
+                first_prices.append({"id": row.id, "first_price": prices})
             position_updates += [
                 {"session_id": row.id, "symbol": sym, "last_price": prices[sym]}
                 for sym in holdings.get(row.id, {}) if sym in prices
             ]
             if alert:
                 alerts.append(alert)
-        if snapshots:
-            s.execute(insert(EquitySnapshot), snapshots)
-            s.execute(update(PaperSession), session_updates)
-        if position_updates:
-            s.execute(update(Position), position_updates)
+        bulk_insert(s, EquitySnapshot, snapshots)
+        bulk_update(s, PaperSession, session_updates)
+        bulk_update(s, PaperSession, first_prices)
+        bulk_update(s, Position, position_updates, keys=("session_id", "symbol"))
     return len(snapshots), alerts
 
 
-def _mark_session(row, held: dict[str, float], paths, drawdown_alert_pct: float):
+def _mark_session(row, held: dict[str, tuple[float, float]], series, drawdown_alert_pct: float):
     symbols = row.symbols.split(",")
-    series = {sym: paths.get((sym, row.timeframe), []) for sym in symbols}
-    times = sorted({b.ts for bars in series.values() for b in bars
-                    if row.last_bar_at is None or b.ts > row.last_bar_at})
+    times = _new_times(row, symbols, series)
     if not times:
         return None
-    if row.last_bar_at is None:
-        times = times[-1:]
-    closes = {sym: {b.ts: b.close for b in bars} for sym, bars in series.items()}
-    prices: dict[str, float] = {}
-    first = dict(row.first_price or {})
+    closes = [(sym, series[(sym, row.timeframe)].closes) for sym in symbols
+              if (sym, row.timeframe) in series]
+    prices = {sym: last for sym, (_, last) in held.items()}
     equity, peak, max_dd = row.marked_equity, row.peak_equity, row.max_drawdown_pct
     n, total, total_sq = row.ret_n, row.ret_sum, row.ret_sumsq
     snaps, alert = [], None
     for ts in times:
-        for sym in symbols:
-            if ts in closes[sym]:
-                prices[sym] = closes[sym][ts]
-                first.setdefault(sym, prices[sym])
-        if any(sym not in prices for sym in held):
-            continue
-        new_equity = row.cash + sum(qty * prices[sym] for sym, qty in held.items())
+        for sym, by_time in closes:
+            if ts in by_time:
+                prices[sym] = by_time[ts]
+        new_equity = row.cash + sum(qty * prices[sym] for sym, (qty, _) in held.items())
         if row.last_bar_at is not None or snaps:
             r = new_equity / equity - 1 if equity > 0 else 0.0
             n, total, total_sq = n + 1, total + r, total_sq + r * r
@@ -165,10 +177,7 @@ def _mark_session(row, held: dict[str, float], paths, drawdown_alert_pct: float)
                           f"passed the {drawdown_alert_pct:g}% alert")
         max_dd = max(max_dd, drawdown)
         snaps.append({"session_id": row.id, "ts": ts, "cash": row.cash, "equity": equity})
-    if not snaps:
-        return None
     changes = {"id": row.id, "equity": equity, "marked_equity": equity, "peak_equity": peak,
                "max_drawdown_pct": max_dd,
-               "ret_n": n, "ret_sum": total, "ret_sumsq": total_sq, "last_bar_at": times[-1],
-               "first_price": first}
+               "ret_n": n, "ret_sum": total, "ret_sumsq": total_sq, "last_bar_at": times[-1]}
     return snaps, changes, prices, alert

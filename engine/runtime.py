@@ -39,8 +39,15 @@ class EngineProcess:
         self.agents: dict[str, BaseAgent] = {}
         self.process = psutil.Process(os.getpid())
         self.stop_requested = False
+        self.stop_signal = ""
         self.scheduler = BlockingScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers=8)},
+            executors={
+                "default": ThreadPoolExecutor(max_workers=4),  # commands and heartbeat
+                # Agents tick one at a time, in pipeline order when due together: they never
+                # contend for SQLite's single writer (contention costs more than it overlaps).
+                # Network calls in live mode carry timeouts so a dead feed cannot stall them.
+                "agents": ThreadPoolExecutor(max_workers=1),
+            },
             # Ticks that overlap are skipped (max_instances=1) and late ones merged (coalesce);
             # a tick late by under 2 s still runs.
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 2},
@@ -128,11 +135,15 @@ class EngineProcess:
                                id="heartbeat", next_run_time=utcnow())
         for agent in self.agents.values():
             job = self.scheduler.add_job(agent.tick, "interval", seconds=agent.interval_s,
-                                         id=f"agent:{agent.id}", next_run_time=utcnow())
+                                         id=f"agent:{agent.id}", executor="agents",
+                                         next_run_time=utcnow())
             if agent.status in (AgentStatus.STOPPED, AgentStatus.STOPPING):
                 job.pause()
 
     def _apply_commands(self) -> None:
+        if self.stop_requested:
+            self.scheduler.shutdown(wait=False)
+            return
         apply_pending(self)
 
     def _heartbeat(self) -> None:
@@ -168,13 +179,16 @@ class EngineProcess:
     # ------------------------------------------------------------ shutdown
 
     def _on_signal(self, signum, _frame) -> None:
-        self.log.info("received %s; stopping", signal.Signals(signum).name)
+        """Only set a flag: the handler runs on the main thread, which may hold the executor's
+        (non-reentrant) lock mid-submit, so shutting down from here could deadlock. The
+        command job, every 50 ms on a worker thread, does the shutdown."""
         self.stop_requested = True
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self.stop_signal = signal.Signals(signum).name
 
     def _shut_down(self) -> None:
         """Stop ticking, let in-flight ticks finish, keep persisted statuses, free the lease."""
+        if self.stop_signal:
+            self.log.info("received %s; stopping", self.stop_signal)
         for agent in self.agents.values():
             with agent.lock:
                 if agent.status == AgentStatus.RUNNING:

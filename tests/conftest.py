@@ -141,9 +141,22 @@ def start_engine(env: dict, db: sa.Engine, log: Path, timeout: float = 30) -> En
 
 
 @pytest.fixture
-def engine_proc(env, db, tmp_path):
-    """A real engine subprocess on this test's database, stopped at teardown."""
-    handle = start_engine(env, db, tmp_path / "engine.out")
-    yield handle
-    if handle.proc.poll() is None:
-        handle.stop()
+def engines(env, db, tmp_path):
+    """Start real engine subprocesses on this test's database; all are stopped at teardown."""
+    started: list[EngineHandle] = []
+
+    def start(name: str = "engine") -> EngineHandle:
+        handle = start_engine(env, db, tmp_path / f"{name}.out")
+        started.append(handle)
+        return handle
+
+    yield start
+    for handle in started:
+        if handle.proc.poll() is None:
+            handle.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def engine_proc(engines):
+    """One real engine subprocess, stopped at teardown."""
+    return engines()

@@ -5,8 +5,10 @@ implements `on_start`, `on_tick` (returns how many items it processed) and `on_s
 """
 
 import logging
+import statistics
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -24,6 +26,7 @@ from engine.params import Param
 from engine.transitions import transition
 
 MAX_BACKOFF_S = 60.0
+TICK_WINDOW = 200  # recent tick durations kept for the p95 shown in the dashboard
 
 
 def interval_param(default: float) -> Param:
@@ -56,6 +59,7 @@ class BaseAgent:
                         "errors": row.errors, "last_tick_ms": row.last_tick_ms}
         self.consecutive_errors = row.consecutive_errors
         self.retry_at = None
+        self.recent_ms: deque[float] = deque(maxlen=TICK_WINDOW)
         self.lock = threading.RLock()
 
     # ------------------------------------------------------------ for subclasses
@@ -164,6 +168,7 @@ class BaseAgent:
             self.metrics["ticks"] += 1
             self.metrics["items_processed"] += items
             self.metrics["last_tick_ms"] = (time.perf_counter() - started) * 1000
+            self.recent_ms.append(self.metrics["last_tick_ms"])
             self.flush_metrics()
 
     def _fail(self, exc: Exception) -> None:
@@ -176,6 +181,12 @@ class BaseAgent:
             "fail", note=f"{type(exc).__name__}: {exc}; retry in {backoff:.0f}s", severity="error"
         )
 
+    def tick_p95_ms(self) -> float | None:
+        """95th percentile of the recent tick durations in milliseconds."""
+        if len(self.recent_ms) < 2:
+            return None
+        return round(statistics.quantiles(self.recent_ms, n=20)[-1], 2)
+
     def flush_metrics(self) -> None:
         with session_scope(self.db) as s:
             s.exec(
@@ -186,7 +197,7 @@ class BaseAgent:
                     consecutive_errors=self.consecutive_errors,
                     last_active_at=utcnow(),
                     state=self.state,
-                    summary=self.summary(),
+                    summary={**self.summary(), "tick_p95_ms": self.tick_p95_ms()},
                 )
             )
 

@@ -1,11 +1,13 @@
 """Execution agent: the paper broker's loop — fill, mark to market, raise alerts."""
 
+import logging
+
 from sqlalchemy import func, select
 
 from engine.agents.base import BaseAgent, interval_param
 from engine.broker.paper import BOOK_LOCK, FillReport, execute_pending
 from engine.db import session_scope
-from engine.events import record_event
+from engine.events import record_events
 from engine.lifecycle import OrderStatus
 from engine.logs import get_logger
 from engine.metrics import Alert, mark_to_market
@@ -66,21 +68,22 @@ class ExecutionAgent(BaseAgent):
         if not (report.fills or report.rejected or alerts):
             return
         logs_dir = self.ctx.settings.logs_dir
+        events = []
+        for f in report.fills:
+            verb = "bought" if f["side"] == "buy" else "sold"
+            message = (f"session {f['session_id']}: {verb} {f['qty']:.8g} {f['symbol']} @ "
+                       f"{f['price']:,.4f} (fee {f['fee']:,.4f}; order {f['order_id']})")
+            events.append((f"session-{f['session_id']}", "fill", message, "info"))
+        for r in report.rejected:
+            message = f"session {r['session_id']}: order {r['order_id']} rejected: {r['reason']}"
+            events.append((f"session-{r['session_id']}", "rejected", message, "warning"))
+        for a in alerts:
+            events.append((f"session-{a.session_id}", f"alert_{a.kind}", a.message, "warning"))
         with session_scope(self.db) as s:
-            for f in report.fills:
-                verb = "bought" if f["side"] == "buy" else "sold"
-                message = (f"session {f['session_id']}: {verb} {f['qty']:.8g} {f['symbol']} @ "
-                           f"{f['price']:,.4f} (fee {f['fee']:,.4f}; order {f['order_id']})")
-                record_event(s, f"session-{f['session_id']}", "fill", message)
-                get_logger(logs_dir, f"session-{f['session_id']}").info("fill: %s", message)
-            for r in report.rejected:
-                message = (f"session {r['session_id']}: order {r['order_id']} rejected: "
-                           f"{r['reason']}")
-                record_event(s, f"session-{r['session_id']}", "rejected", message, "warning")
-                get_logger(logs_dir, f"session-{r['session_id']}").warning(message)
-            for a in alerts:
-                record_event(s, f"session-{a.session_id}", f"alert_{a.kind}", a.message, "warning")
-                get_logger(logs_dir, f"session-{a.session_id}").warning("alert: %s", a.message)
+            record_events(s, events)
+        for source, kind, message, severity in events:
+            level = logging.INFO if severity == "info" else logging.WARNING
+            get_logger(logs_dir, source).log(level, "%s: %s", kind, message)
 
     def summary(self) -> dict:
         return {"orders_filled": self.filled, "orders_pending": self.pending}

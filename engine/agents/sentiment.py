@@ -1,5 +1,6 @@
 """Sentiment agent: scores headlines per symbol, or publishes a price-derived market mood."""
 
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from sqlalchemy import insert
 from engine import catalog
 from engine.agents.base import BaseAgent, interval_param
 from engine.db import session_scope
+from engine.errors import TransientError
 from engine.market.bars import last_bars
 from engine.models import SentimentScore
 from engine.params import Param, existing_file
@@ -22,6 +24,18 @@ from engine.sentiment import (
 )
 
 TOP_HEADLINES = 5
+FEED_TIMEOUT_S = 10
+
+
+def read_feed(location: str) -> bytes | str:
+    """Fetch a feed with a timeout (feedparser's own fetch has none); files are read as is."""
+    if not location.startswith(("http://", "https://")):
+        return location
+    try:
+        with urllib.request.urlopen(location, timeout=FEED_TIMEOUT_S) as response:  # noqa: S310
+            return response.read()
+    except OSError as exc:
+        raise TransientError(f"RSS feed {location}: {exc}") from exc
 
 
 def _feed_time(entry) -> datetime | None:
@@ -61,7 +75,7 @@ class SentimentAgent(BaseAgent):
     def _rss(self) -> list[Headline]:
         headlines = []
         for url in filter(None, (u.strip() for u in self.cfg["rss_feeds"].split(","))):
-            feed = feedparser.parse(url)
+            feed = feedparser.parse(read_feed(url))
             if feed.bozo and not feed.entries:
                 if url not in self.feed_failures:
                     self.feed_failures.add(url)

@@ -15,6 +15,13 @@ from engine.models import PaperSession, Position, SentimentScore
 from engine.strategies import BarData, Signal, Strategy, strategy_class
 
 Key = tuple[str, str]
+WARMUP_READ = 600  # bars of history read per dataset when sessions start (covers every default)
+# What a tick needs of each running session (parameters are read once, at warm-up).
+SESSION_COLUMNS = (
+    PaperSession.id, PaperSession.strategy, PaperSession.symbols, PaperSession.timeframe,
+    PaperSession.position_size, PaperSession.stop_loss_pct, PaperSession.take_profit_pct,
+    PaperSession.cash, PaperSession.equity,
+)
 
 
 @dataclass
@@ -67,18 +74,28 @@ class StrategyAgent(BaseAgent):
         self.signals = 0
         self.sessions_served = 0
 
-    def _warm(self, row, upto: dict[Key, datetime | None]) -> SessionRuntime:
-        cls = strategy_class(row.strategy)
-        strategies, last_ts = {}, {}
-        for symbol in row.symbols.split(","):
-            strategy = cls(row.params)
-            key = (symbol, row.timeframe)
-            history = last_bars(self.db, *key, upto.get(key), cls.warmup(row.params))
-            for bar in history:
-                strategy.on_bar(bar, None)
-            strategies[symbol] = strategy
-            last_ts[symbol] = history[-1].ts if history else None
-        return SessionRuntime(strategies, last_ts)
+    def _warm(self, rows: list, upto: dict[Key, datetime | None]) -> None:
+        """Build runtimes for newly running sessions: one parameter query for all of them and
+        one history read per dataset, shared."""
+        with session_scope(self.db) as s:
+            params = dict(s.execute(select(PaperSession.id, PaperSession.params).where(
+                PaperSession.id.in_([r.id for r in rows]))).all())
+        history: dict[Key, list[BarData]] = {}
+        for row in rows:
+            cls = strategy_class(row.strategy)
+            need = cls.warmup(params[row.id])
+            strategies, last_ts = {}, {}
+            for symbol in row.symbols.split(","):
+                key = (symbol, row.timeframe)
+                if len(history.get(key, ())) < need:
+                    history[key] = last_bars(self.db, *key, upto.get(key), max(need, WARMUP_READ))
+                bars = history[key][-need:]
+                strategy = cls(params[row.id])
+                for bar in bars:
+                    strategy.on_bar(bar, None)
+                strategies[symbol] = strategy
+                last_ts[symbol] = bars[-1].ts if bars else None
+            self.runtimes[row.id] = SessionRuntime(strategies, last_ts)
 
     def _new_bars(self, keys: set[Key]) -> dict[Key, list[BarData]]:
         out = {}
@@ -92,8 +109,8 @@ class StrategyAgent(BaseAgent):
 
     def on_tick(self) -> int:
         with session_scope(self.db) as s:
-            sessions = list(s.execute(select(PaperSession).where(
-                PaperSession.status == SessionStatus.RUNNING)).scalars())
+            sessions = list(s.execute(select(*SESSION_COLUMNS).where(
+                PaperSession.status == SessionStatus.RUNNING)))
             holdings = {(sid, sym): (qty, avg) for sid, sym, qty, avg in s.execute(
                 select(Position.session_id, Position.symbol, Position.qty, Position.avg_price)
                 .where(Position.qty > 0))}
@@ -103,10 +120,11 @@ class StrategyAgent(BaseAgent):
         self.runtimes = {k: v for k, v in self.runtimes.items() if k in running}
         keys = {(sym, row.timeframe) for row in sessions for sym in row.symbols.split(",")}
         new_bars = self._new_bars(keys)
+        new = [row for row in sessions if row.id not in self.runtimes]
+        if new:
+            self._warm(new, self.cursors)
         orders = []
         for row in sessions:
-            if row.id not in self.runtimes:
-                self.runtimes[row.id] = self._warm(row, self.cursors)
             orders += self._run_session(row, new_bars, holdings, pending, sentiment)
         for key, bars in new_bars.items():
             if bars:

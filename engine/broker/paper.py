@@ -5,14 +5,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from engine.broker.fills import OrderTerms, fill_price
 from engine.broker.portfolio import Account, Holding, apply_fill, executable_qty
-from engine.db import session_scope
+from engine.db import bulk_insert, bulk_update, session_scope
 from engine.db_types import utcnow
 from engine.lifecycle import OrderStatus, SessionStatus
 from engine.market.bars import bars_after, latest_closes
@@ -62,12 +62,11 @@ def save_accounts(s: Session, accounts: dict[int, Account], timeframes: dict[int
     def last(sid: int, sym: str, holding: Holding) -> float:
         return closes.get((sym, timeframes[sid]), holding.avg_price)
 
-    s.execute(
-        update(PaperSession),
-        [{"id": sid, **{f: getattr(a, f) for f in ACCOUNT_FIELDS},
-          "equity": a.cash + sum(h.qty * last(sid, sym, h) for sym, h in a.holdings.items())}
-         for sid, a in accounts.items()],
-    )
+    bulk_update(s, PaperSession, [
+        {"id": sid, **{f: getattr(a, f) for f in ACCOUNT_FIELDS},
+         "equity": a.cash + sum(h.qty * last(sid, sym, h) for sym, h in a.holdings.items())}
+        for sid, a in accounts.items()
+    ])
     rows = [
         {"session_id": sid, "symbol": sym, "qty": h.qty, "avg_price": h.avg_price,
          "last_price": last(sid, sym, h)}
@@ -88,9 +87,10 @@ def save_accounts(s: Session, accounts: dict[int, Account], timeframes: dict[int
 
 def submit_orders(s: Session, orders: list[dict]) -> None:
     """Add pending orders (session_id, symbol, side, qty, decision_bar_ts, reason, lineage…)."""
-    if orders:
-        s.execute(insert(Order), [{"status": OrderStatus.PENDING, "created_at": utcnow(), **o}
-                                  for o in orders])
+    now = utcnow()
+    bulk_insert(s, Order, [{"order_type": "market", "limit_price": None, "stop_price": None,
+                            "lineage": {}, "status": OrderStatus.PENDING, "created_at": now, **o}
+                           for o in orders])
 
 
 def _first_fill(order, bars: list[BarData], slippage_bps: float) -> tuple[BarData, float] | None:
@@ -155,9 +155,9 @@ def execute_pending(db: Engine) -> FillReport:
             report.fills.append(fill)
             order_updates.append({"id": order.id, "status": OrderStatus.FILLED, "closed_at": now})
         if order_updates:
-            if report.fills:
-                s.execute(insert(Fill), report.fills)
-            s.execute(update(Order), order_updates)
+            bulk_insert(s, Fill, report.fills)
+            bulk_update(s, Order, [u for u in order_updates if "reason" not in u])
+            bulk_update(s, Order, [u for u in order_updates if "reason" in u])
             touched = {f["session_id"] for f in report.fills}
             report.loss_streaks = {sid: accounts[sid].loss_streak for sid in touched}
             save_accounts(s, {k: v for k, v in accounts.items() if k in touched}, timeframes)
@@ -198,7 +198,7 @@ def close_positions(s: Session, session: PaperSession) -> list[dict]:
                       "side": "sell", "qty": qty, "price": price, "fee": cost,
                       "realized_pnl": realized, "bar_ts": session.last_bar_at or now, "ts": now})
     if fills:
-        s.execute(insert(Fill), fills)
+        bulk_insert(s, Fill, fills)
         save_accounts(s, accounts, {session.id: session.timeframe})
     return fills
 

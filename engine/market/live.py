@@ -10,6 +10,7 @@ from engine.errors import TransientError
 from engine.strategies import BarData
 
 CCXT_TIMEFRAMES = {"1h": "1h", "1d": "1d"}
+NETWORK_TIMEOUT_MS = 10_000
 YF_INTERVALS = {"1h": ("60m", "7d"), "1d": ("1d", "1mo")}
 
 
@@ -47,13 +48,14 @@ def make_exchange(exchange_id: str):
 
     if exchange_id not in ccxt.exchanges:
         raise ValueError(f"unknown ccxt exchange {exchange_id!r}")
-    return getattr(ccxt, exchange_id)({"enableRateLimit": True})
+    return getattr(ccxt, exchange_id)({"enableRateLimit": True, "timeout": NETWORK_TIMEOUT_MS})
 
 
 def yfinance_history(symbol: str, interval: str, period: str) -> pd.DataFrame:
     import yfinance
 
-    return yfinance.Ticker(symbol).history(interval=interval, period=period, auto_adjust=True)
+    return yfinance.Ticker(symbol).history(interval=interval, period=period, auto_adjust=True,
+                                           timeout=NETWORK_TIMEOUT_MS / 1000)
 
 
 class YFinanceFeed:

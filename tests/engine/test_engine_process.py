@@ -11,7 +11,7 @@ from engine import control, queries
 from engine.db import session_scope
 from engine.lease import lease_info
 from engine.models import Agent, Command, Event, PaperSession, SystemState
-from tests.conftest import cli, spawn_engine, start_engine, wait_until
+from tests.conftest import cli, spawn_engine, wait_until
 
 CREATE = ["session", "create", "--name", "t", "--symbols", "BTC-USD", "--strategy",
           "ma_crossover", "--cash", "10000"]
@@ -70,7 +70,7 @@ def test_refusals_exit_with_codes_and_change_nothing(engine_proc, db):
     assert _snapshot(db) == before
 
 
-def test_second_engine_refuses_while_first_is_alive(engine_proc, env, db, tmp_path):
+def test_second_engine_refuses_while_first_is_alive(engine_proc, engines, env, db, tmp_path):
     second = spawn_engine(env, tmp_path / "second.out")
     assert second.wait(timeout=30) == 3
     message = (tmp_path / "second.out").read_text()
@@ -78,11 +78,11 @@ def test_second_engine_refuses_while_first_is_alive(engine_proc, env, db, tmp_pa
     assert "holds the lease" in message
     assert engine_proc.stop() == 0
     assert not lease_info(db).online
-    third = start_engine(env, db, tmp_path / "third.out")
+    third = engines("third")
     assert third.stop() == 0
 
 
-def test_kill_9_then_restart_restores_everything(engine_proc, env, db, tmp_path):
+def test_kill_9_then_restart_restores_everything(engine_proc, engines, db):
     running = control.create_session(db, {"name": "r", "symbols": "ETH-USD",
                                           "strategy": "rsi_reversion", "timeframe": "1d"},
                                      start=True)
@@ -95,7 +95,7 @@ def test_kill_9_then_restart_restores_everything(engine_proc, env, db, tmp_path)
     control.wait_for(db, control.agent_action(db, "sentiment", "stop"), 5)
     engine_proc.stop(signal.SIGKILL)
     started = time.monotonic()
-    start_engine(env, db, tmp_path / "restart.out")
+    engines("restart")
 
     def restored():
         with Session(db) as s:
