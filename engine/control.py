@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from engine import catalog
+from engine import catalog, queries
 from engine.agents import agent_class
 from engine.db import session_scope
 from engine.errors import BadInput, NotAllowed, NotFound, PaperDeskError, WaitTimeout
@@ -22,7 +22,7 @@ from engine.lifecycle import (
     SessionStatus,
     next_status,
 )
-from engine.models import Agent, Bar, Command, PaperSession, SystemState
+from engine.models import Agent, Command, NodePosition, PaperSession, SystemState
 from engine.params import Param, parse_params
 from engine.strategies import strategy_class
 
@@ -162,13 +162,6 @@ def reset_agent_metrics(db: Engine, agent_id: str, by: str = "cli") -> int:
 # ---------------------------------------------------------------- sessions
 
 
-def available_symbols(db: Engine, timeframe: str) -> list[str]:
-    """Symbols with shipped data for `timeframe`, plus any the live feed has written."""
-    with Session(db) as s:
-        live = s.exec(select(Bar.symbol).where(Bar.timeframe == timeframe).distinct()).all()
-    return sorted(set(catalog.symbols(timeframe)) | set(live))
-
-
 def _symbols(raw: Any, available: list[str]) -> list[str]:
     items = raw.split(",") if isinstance(raw, str) else list(raw or [])
     chosen = [str(s).strip().upper() for s in items if str(s).strip()]
@@ -199,7 +192,8 @@ def validate_session(db: Engine, spec: dict[str, Any]) -> dict[str, Any]:
         **fields,
         "name": name,
         "strategy": strategy.name,
-        "symbols": ",".join(_symbols(raw_symbols, available_symbols(db, fields["timeframe"]))),
+        "symbols": ",".join(_symbols(raw_symbols,
+                                     queries.available_symbols(db, fields["timeframe"]))),
         "params": params,
         "starting_cash": cash,
         "cash": cash,
@@ -252,7 +246,9 @@ def bulk_session_action(db: Engine, action: str, by: str = "cli") -> int:
         return _queue(s, "session", None, action, {}, by)
 
 
-def archive_session(db: Engine, session_id: Any, archived: bool = True) -> None:
+def archive_session(
+    db: Engine, session_id: Any, archived: bool = True, by: str = "cli"
+) -> None:
     """Hide a stopped session from the default list (it stays in the database)."""
     with session_scope(db) as s:
         session = _session(s, session_id)
@@ -262,6 +258,20 @@ def archive_session(db: Engine, session_id: Any, archived: bool = True) -> None:
             )
         session.archived = archived
         s.add(session)
+        verb = "archived" if archived else "unarchived"
+        record_event(s, f"session-{session.id}", verb,
+                     f"session {session.id} ({session.name}) {verb} by {by}")
+
+
+def save_node_positions(db: Engine, positions: dict[str, tuple[float, float]]) -> None:
+    """Remember where the user dragged the flow diagram's nodes (UI-owned layout)."""
+    with session_scope(db) as s:
+        for node_id, (x, y) in positions.items():
+            if not isinstance(node_id, str) or len(node_id) > 64:
+                raise BadInput(f"node id {node_id!r} is not valid")
+            row = s.get(NodePosition, node_id) or NodePosition(node_id=node_id, x=x, y=y)
+            row.x, row.y = float(x), float(y)
+            s.add(row)
 
 
 # ---------------------------------------------------------------- waiting

@@ -368,6 +368,13 @@ def log_tail(db: Engine, logs_dir: Path, log_id: str, lines: int = 100,
     return tail(logs_dir, log_id, lines=lines, level=level, grep=grep)
 
 
+def available_symbols(db: Engine, timeframe: str) -> list[str]:
+    """Symbols with shipped data for `timeframe`, plus any the live feed has written."""
+    with Session(db) as s:
+        live = s.execute(select(Bar.symbol).where(Bar.timeframe == timeframe).distinct())
+        return sorted(set(catalog.symbols(timeframe)) | set(live.scalars()))
+
+
 def datasets() -> list[dict]:
     return [{"symbol": s, "timeframe": tf} for s, tf in catalog.datasets()]
 

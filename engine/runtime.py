@@ -40,6 +40,9 @@ class EngineProcess:
         self.process = psutil.Process(os.getpid())
         self.stop_requested = False
         self.stop_signal = ""
+        parent = os.environ.get("PAPERDESK_PARENT_PID", "")
+        # Started by the dashboard: stop when that process is gone.
+        self.parent_pid = int(parent) if parent.isdigit() else None
         self.scheduler = BlockingScheduler(
             executors={
                 "default": ThreadPoolExecutor(max_workers=4),  # commands and heartbeat
@@ -147,6 +150,10 @@ class EngineProcess:
         apply_pending(self)
 
     def _heartbeat(self) -> None:
+        if self.parent_pid and os.getppid() != self.parent_pid:
+            self.log.info("parent process %s is gone; stopping", self.parent_pid)
+            self.stop_requested = True
+            return
         cpu = self.process.cpu_percent(interval=None)
         rss = self.process.memory_info().rss / 2**20
         if not self.lease.heartbeat(cpu, rss):

@@ -1,0 +1,78 @@
+"""PaperDesk dashboard: navigation, engine status and the master switch in the sidebar."""
+
+import os
+
+import streamlit as st
+
+from engine import control
+from engine.errors import ConfigError
+from engine.lifecycle import allowed_actions
+from ui import access, context
+from ui.launcher import ensure_engine
+from ui.theme import badge, colour_buttons
+
+st.set_page_config(page_title="PaperDesk", page_icon=":material/monitoring:", layout="wide")
+
+try:
+    if "DATABASE_URL" not in os.environ and st.secrets.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = str(st.secrets["DATABASE_URL"])
+except FileNotFoundError:
+    pass  # no secrets.toml: the environment alone configures PaperDesk
+
+try:
+    settings = context.settings()
+except ConfigError as exc:
+    st.error(f"Configuration error: {exc}")
+    st.stop()
+
+who = access.resolve()
+engine_status = ensure_engine(settings)
+pages = st.navigation([
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/agents.py", title="Agents", icon=":material/hub:"),
+    st.Page("pages/sessions.py", title="Sessions", icon=":material/candlestick_chart:"),
+    st.Page("pages/logs.py", title="Logs", icon=":material/article:"),
+])
+
+ACTION_HELP = {
+    "start": "Start every agent and resume the sessions the system had paused",
+    "stop": "Stop every agent and halt all trading within one tick (sessions pause)",
+    "pause": "Pause every running session (agents keep running, positions stay marked)",
+    "resume": "Resume the sessions the system paused",
+}
+
+
+@st.fragment(run_every=context.refresh_every())
+def sidebar_status() -> None:
+    summary = context.read("system_summary")
+    engine = summary.engine
+    if engine.online:
+        st.markdown(f"Engine {badge('online')} heartbeat {engine.age_s:.1f}s ago")
+    else:
+        age = f"last heartbeat {engine.age_s:.0f}s ago" if engine.age_s is not None else "never"
+        st.markdown(f"Engine {badge('offline')} ({age})")
+        st.caption("Commands stay queued until the engine returns.")
+    st.caption(f"{engine_status.mode}: {engine_status.message}")
+    st.markdown(f"System {badge(summary.status)}")
+    allowed = set(allowed_actions("system", summary.status))
+    top, bottom = st.columns(2), st.columns(2)
+    for col, action in zip([*top, *bottom], ("start", "stop", "pause", "resume"), strict=True):
+        col.button(action.title(), key=f"side_{action}", help=ACTION_HELP[action],
+                   disabled=action not in allowed or not context.can_control(),
+                   on_click=context.act, args=(f"System {action}", control.system_action,
+                                               action),
+                   width="stretch")
+
+
+with st.sidebar:
+    colour_buttons({a: [f"side_{a}"] for a in ("start", "stop", "pause", "resume")})
+    sidebar_status()
+    st.divider()
+    st.selectbox("Live refresh", [0, 1, 2, 5, 10], index=2, key="refresh_s",
+                 format_func=lambda s: "off" if s == 0 else f"every {s} s",
+                 help="How often status, tables and logs refresh themselves")
+    st.caption(f"Signed in as {who.user} · {who.note}")
+    if who.mode == "oidc":
+        st.button("Sign out", on_click=st.logout, icon=":material/logout:")
+
+pages.run()

@@ -1,0 +1,116 @@
+"""Agents: the pipeline as a flow diagram, and the selected agent's card."""
+
+import streamlit as st
+
+from engine import control
+from engine.agents import AGENT_TYPES
+from engine.errors import NotFound
+from ui import context, flow
+from ui.theme import badge, colour_buttons
+
+st.title("Agents")
+st.caption("Market data → sentiment → strategy → execution, and the sessions execution "
+           "serves. Click a node to open its card; drag nodes to arrange them.")
+colour_buttons({"start": ["agent_start"], "stop": ["agent_stop"]})
+
+
+def diagram() -> str | None:
+    agents = context.read("agents")
+    if agents.empty:
+        st.info("No agents yet: they are registered when the engine first starts.",
+                icon=":material/hourglass_empty:")
+        return None
+    sessions = context.read("sessions")
+    state = flow.build_state(agents, sessions, context.read("node_positions"),
+                             st.session_state.get("flow_state"))
+    new_state = flow.render("agent_flow", state)
+    st.session_state["flow_state"] = new_state
+    moved = flow.positions(new_state)
+    if moved != flow.positions(state) and context.can_control():
+        control.save_node_positions(context.db(), moved)
+        st.cache_data.clear()
+    selected = new_state.selected_id or st.session_state.get("agent_selected")
+    if selected in set(agents["id"]):
+        st.session_state["agent_selected"] = selected
+    return st.session_state.get("agent_selected", agents["id"].iloc[0])
+
+
+def config_editor(agent: dict) -> None:
+    schema = AGENT_TYPES[agent["kind"]].config
+    current = {name: agent["config"].get(name, p.default) for name, p in schema.items()}
+    with st.form(f"config_{agent['id']}"):
+        st.markdown("**Configuration**")
+        values = {}
+        for name, p in schema.items():
+            if p.choices:
+                values[name] = st.selectbox(name, p.choices, help=p.help,
+                                            index=p.choices.index(current[name]))
+            elif p.kind is bool:
+                values[name] = st.checkbox(name, value=bool(current[name]), help=p.help)
+            else:
+                values[name] = st.text_input(name, value=str(current[name]), help=p.help)
+        submitted = st.form_submit_button("Apply config", disabled=not context.can_control(),
+                                          help="Validate and send the changed values")
+    if submitted:
+        changes = {k: v for k, v in values.items() if str(v) != str(current[k])}
+        if not changes:
+            st.info("Nothing changed.")
+            return
+        context.act(f"Config {agent['id']}", control.update_agent_config, agent["id"], changes)
+        context.show_last_error()
+
+
+@st.fragment(run_every=context.refresh_every())
+def card_status(agent_id: str) -> None:
+    agent = context.read("agent", agent_id)
+    st.markdown(f"### {agent['name']} {badge(agent['status'])}")
+    if agent["status"] == "error":
+        st.error(f"{agent['last_error']} — next retry at {agent['retry_at']:%H:%M:%S} UTC",
+                 icon=":material/error:")
+    a, b, c, d, e = st.columns(5)
+    a.metric("Ticks", agent["ticks"])
+    b.metric("Items processed", agent["items_processed"])
+    c.metric("Errors", agent["errors"])
+    d.metric("Last tick", f"{agent['last_tick_ms']:.1f} ms")
+    e.metric("Tick p95", "—" if agent["summary"].get("tick_p95_ms") is None
+             else f"{agent['summary']['tick_p95_ms']:.1f} ms")
+    st.caption(f"{flow.key_figure(agent)} · last active {agent['last_active_at']}")
+    left, mid, right, _ = st.columns([1, 1, 1.4, 3])
+    left.button("Start", key="agent_start", icon=":material/play_arrow:",
+                help=f"Start the {agent['name']} agent",
+                disabled="start" not in agent["allowed"] or not context.can_control(),
+                on_click=context.act, args=(f"Start {agent_id}", control.agent_action,
+                                            agent_id, "start"))
+    mid.button("Stop", key="agent_stop", icon=":material/stop:",
+               help=f"Stop the {agent['name']} agent (its work pauses; orders wait as pending)",
+               disabled="stop" not in agent["allowed"] or not context.can_control(),
+               on_click=context.act, args=(f"Stop {agent_id}", control.agent_action,
+                                           agent_id, "stop"))
+    right.button("Reset metrics", key="agent_reset", icon=":material/restart_alt:",
+                 help="Set ticks, items and errors back to zero",
+                 disabled=not context.can_control(),
+                 on_click=context.act, args=(f"Reset {agent_id}", control.reset_agent_metrics,
+                                             agent_id))
+    context.show_last_error()
+
+
+@st.fragment(run_every=context.refresh_every())
+def latest_logs(agent_id: str) -> None:
+    st.markdown("**Latest log lines**")
+    try:
+        lines = context.read("log_tail", context.settings().logs_dir, agent_id, 15).lines
+    except NotFound:
+        st.caption("No log lines yet.")
+        return
+    st.code("\n".join(lines) or "(empty)", language=None)
+
+
+selected = diagram()
+if selected:
+    with st.container(border=True):
+        card_status(selected)
+        left, right = st.columns([1, 1])
+        with left:
+            config_editor(context.read("agent", selected))
+        with right:
+            latest_logs(selected)

@@ -1,0 +1,46 @@
+"""Logs: tail any agent's or session's log, filter it, follow it live, download it."""
+
+import streamlit as st
+
+from engine.errors import BadInput, NotFound
+from engine.logs import LEVELS, log_path
+from ui import context
+
+st.title("Logs")
+log_ids = context.read("log_ids")
+a, b, c, d = st.columns([2, 1, 1, 2])
+requested = st.query_params.get("id")
+default = log_ids.index(requested) if requested in log_ids else 0
+log_id = a.selectbox("Log", log_ids, index=default, key="log_id",
+                     help="An agent, the engine, or a session (session-N)")
+lines = b.number_input("Lines", min_value=10, max_value=5000, value=200, step=50,
+                       key="log_lines")
+level = c.selectbox("Level at least", ["ALL", *LEVELS], key="log_level")
+grep = d.text_input("Search", key="log_grep", placeholder="text in the line")
+follow = st.toggle("Live tail", value=True, key="log_follow",
+                   help="Refresh with the interval chosen in the sidebar")
+
+
+@st.fragment(run_every=context.refresh_every() if follow else None)
+def tail_view() -> None:
+    try:
+        result = context.read("log_tail", context.settings().logs_dir, log_id, int(lines),
+                              None if level == "ALL" else level, grep or None)
+    except NotFound:
+        st.info(f"No log for {log_id} yet: it appears once it has something to say.",
+                icon=":material/description:")
+        return
+    except BadInput as exc:
+        st.error(str(exc))
+        return
+    note = "" if result.complete else " (search stopped after the last 64 MB)"
+    st.caption(f"{len(result.lines)} lines · file {result.size_bytes / 1024:,.0f} KiB{note}")
+    st.code("\n".join(result.lines) or "(no matching lines)", language=None, height=520)
+
+
+tail_view()
+path = log_path(context.settings().logs_dir, log_id)
+if path.is_file():
+    st.download_button("Download the whole file", data=path.read_bytes, file_name=path.name,
+                       mime="text/plain", icon=":material/download:",
+                       help="The current file (rotated parts .1, .2… stay on disk)")

@@ -1,0 +1,280 @@
+"""Sessions: the list, bulk and per-session controls, details, new sessions, comparison."""
+
+import pandas as pd
+import streamlit as st
+
+from engine import control
+from engine.catalog import TIMEFRAMES
+from engine.errors import NotFound, PaperDeskError
+from engine.strategies import STRATEGIES
+from ui import charts, context
+from ui.theme import TIME_FORMAT, badge, colour_buttons
+
+PRESETS = {
+    "BTC hourly · MA crossover": {"symbols": "BTC-USD", "timeframe": "1h",
+                                  "strategy": "ma_crossover"},
+    "ETH daily · RSI mean reversion": {"symbols": "ETH-USD", "timeframe": "1d",
+                                       "strategy": "rsi_reversion"},
+    "Tech stocks daily · blend": {"symbols": "AAPL,MSFT,GOOG", "timeframe": "1d",
+                                  "strategy": "blend"},
+}
+SESSION_ACTIONS = {
+    "start": (":material/play_arrow:", "Start trading this session"),
+    "pause": (":material/pause:", "No new orders or fills; positions stay marked to market"),
+    "resume": (":material/resume:", "Continue from the current bar (nothing is back-filled)"),
+    "stop": (":material/stop:", "Stop for good: cancels open orders"),
+}
+
+st.title("Sessions")
+colour_buttons({"start": ["sess_start"], "stop": ["sess_stop", "bulk_stop_all"],
+                "pause": ["sess_pause", "bulk_pause_all"],
+                "resume": ["sess_resume", "bulk_resume_all"]})
+
+
+def create(spec: dict, start: bool) -> None:
+    if not context.can_control():
+        st.error("Read-only: your account may not create sessions.")
+        return
+    try:
+        created = control.create_session(context.db(), spec, start=start, by=context.user())
+    except PaperDeskError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    st.cache_data.clear()
+    st.session_state["session_selected"] = created.id
+    st.toast(f"Session {created.id} created" + (" and starting" if start else ""),
+             icon=":material/check_circle:")
+
+
+def presets() -> None:
+    st.info("No sessions yet. Start one from a preset (real data, real paper broker) or "
+            "fill in the form under **New session**.", icon=":material/rocket_launch:")
+    cols = st.columns(len(PRESETS))
+    for col, (name, spec) in zip(cols, PRESETS.items(), strict=True):
+        if col.button(name, key=f"preset_{name}", icon=":material/add_circle:",
+                      help=f"Create and start '{name}' with 10,000 cash",
+                      disabled=not context.can_control(), width="stretch"):
+            create({"name": name, "cash": 10_000, **spec}, start=True)
+            st.rerun()
+
+
+def bulk_controls() -> bool:
+    a, b, c, d = st.columns([1, 1, 1, 2])
+    for col, action, tip in ((a, "pause_all", "Pause every running session"),
+                             (b, "resume_all", "Resume every paused session"),
+                             (c, "stop_all", "Stop every session that is not stopped")):
+        col.button(action.replace("_", " ").capitalize(), key=f"bulk_{action}", help=tip,
+                   disabled=not context.can_control(), width="stretch",
+                   on_click=context.act, args=(action.replace("_", " ").capitalize(),
+                                               control.bulk_session_action, action))
+    return d.toggle("Show archived", key="show_archived",
+                    help="Archived sessions are hidden from the list but kept")
+
+
+@st.fragment(run_every=context.refresh_every())
+def table(include_archived: bool) -> None:
+    sessions = context.read("sessions", include_archived=include_archived)
+    view = pd.DataFrame({
+        "id": sessions["id"], "name": sessions["name"], "symbols": sessions["symbols"],
+        "strategy": sessions["strategy"], "status": "● " + sessions["status"],
+        "started": sessions["started_at"], "P&L %": sessions["return_pct"],
+        "trades": sessions["trade_count"], "equity": sessions["equity"],
+    })
+    st.dataframe(view, hide_index=True, width="stretch",
+                 height=min(38 + 35 * len(view), 400),
+                 column_config={"P&L %": st.column_config.NumberColumn(format="%+.2f%%"),
+                                "equity": st.column_config.NumberColumn(format="%.2f"),
+                                "started": st.column_config.DatetimeColumn(
+                                    "started (UTC)", format=TIME_FORMAT)})
+
+
+def session_controls(doc: dict) -> None:
+    cols = st.columns([1, 1, 1, 1, 1.6, 1.2])
+    sid = doc["id"]
+    for col, (action, (icon, tip)) in zip(cols, SESSION_ACTIONS.items(), strict=False):
+        kwargs = {"close_positions": st.session_state.get("close_on_stop", False)} \
+            if action == "stop" else {}
+        col.button(action.title(), key=f"sess_{action}", icon=icon, help=tip,
+                   disabled=action not in doc["allowed"] or not context.can_control(),
+                   on_click=context.act, args=(f"Session {sid} {action}",
+                                               control.session_action, sid, action),
+                   kwargs=kwargs, width="stretch")
+    cols[4].checkbox("Close positions on stop", key="close_on_stop",
+                     help="Sell every holding at the last price when stopping")
+    if doc["status"] == "stopped":
+        cols[5].button("Unarchive" if doc["archived"] else "Archive", key="sess_archive",
+                       icon=":material/archive:", help="Hide or show it in the default list",
+                       disabled=not context.can_control(),
+                       on_click=context.act, args=(f"Session {sid} archive",
+                                                   control.archive_session, sid,
+                                                   not doc["archived"]))
+    context.show_last_error()
+
+
+def metrics_row(m: dict, doc: dict) -> None:
+    def pct(v):
+        return "—" if v is None else f"{v:+.2f}%"
+
+    def num(v, fmt="{:,.2f}"):
+        return "—" if v is None else fmt.format(v)
+
+    a, b, c, d, e = st.columns(5)
+    a.metric("Equity", num(doc["equity"]), pct(m["return_pct"]))
+    b.metric("Buy and hold", pct(m["buy_hold_pct"]))
+    c.metric("Realized P&L", num(m["realized_pnl"]))
+    d.metric("Unrealized P&L", num(m["unrealized_pnl"]))
+    e.metric("Cash", num(doc["cash"]))
+    a, b, c, d, e = st.columns(5)
+    a.metric("Trades", m["trades"])
+    b.metric("Win rate", "—" if m["win_rate_pct"] is None else f"{m['win_rate_pct']:.0f}%")
+    c.metric("Profit factor", num(m["profit_factor"]))
+    d.metric("Max drawdown", f"{m['max_drawdown_pct']:.2f}%")
+    e.metric("Sharpe (annualized)", num(m["sharpe"]))
+
+
+def lineage_table(trades: pd.DataFrame) -> pd.DataFrame:
+    lineage = trades["lineage"].apply(lambda x: x or {})
+    return pd.DataFrame({
+        "time": trades["time"], "bar": trades["bar_time"], "symbol": trades["symbol"],
+        "side": trades["side"], "qty": trades["qty"], "price": trades["price"],
+        "fee": trades["fee"], "realized P&L": trades["realized_pnl"], "why": trades["reason"],
+        "indicators": lineage.apply(lambda x: ", ".join(
+            f"{k}={v}" for k, v in (x.get("indicators") or {}).items())),
+        "sentiment": lineage.apply(lambda x: x.get("sentiment")),
+        "decision bar close": lineage.apply(lambda x: x.get("close")),
+        "order": trades["order_id"],
+    })
+
+
+@st.fragment(run_every=context.refresh_every())
+def detail(sid: int) -> None:
+    try:
+        doc = context.read("session_document", sid)
+    except NotFound:
+        st.warning(f"Session {sid} no longer exists.")
+        return
+    st.markdown(f"### {doc['name']} {badge(doc['status'])}")
+    st.caption(f"#{doc['id']} · {doc['strategy']} {doc['params']} · "
+               f"{', '.join(doc['symbols'])} {doc['timeframe']} · fee {doc['fee_bps']:g} bps, "
+               f"slippage {doc['slippage_bps']:g} bps · size {doc['position_size']:g} of equity"
+               f" · after restart: {doc['restart_policy']}")
+    session_controls(doc)
+    metrics_row(doc["metrics"], doc)
+    perf, chart, held, trades_tab, orders_tab = st.tabs(
+        ["Performance", "Chart", "Positions", "Trades", "Orders"])
+    trades = context.read("trades", sid)
+    with perf:
+        curve = context.read("equity_curve", sid)
+        if curve.empty:
+            st.info("No equity snapshots yet: they start with the next bar.")
+        else:
+            st.plotly_chart(charts.equity_figure(curve), width="stretch",
+                            key="equity_chart")
+    with chart:
+        symbol = st.selectbox("Symbol", doc["symbols"], key="chart_symbol")
+        bars = context.read("bars", symbol, doc["timeframe"], end=doc["last_bar_at"],
+                            limit=300)
+        if bars.empty:
+            st.info("No bars yet.")
+        else:
+            st.plotly_chart(charts.candles_figure(bars, trades, symbol),
+                            width="stretch", key="candles_chart")
+    with held:
+        if doc["positions"]:
+            st.dataframe(pd.DataFrame(doc["positions"]), hide_index=True,
+                         width="stretch")
+        else:
+            st.caption("No open positions.")
+    with trades_tab:
+        if trades.empty:
+            st.caption("No trades yet.")
+        else:
+            st.caption("Newest first; 'why' is the rule that fired, with the indicator "
+                       "values and sentiment on the decision bar.")
+            st.dataframe(lineage_table(trades), hide_index=True, width="stretch",
+                         column_config={c: st.column_config.DatetimeColumn(format=TIME_FORMAT)
+                                        for c in ("time", "bar")})
+    with orders_tab:
+        orders = context.read("orders", sid)
+        if orders.empty:
+            st.caption("No orders yet.")
+        else:
+            st.dataframe(orders, hide_index=True, width="stretch")
+
+
+def new_session() -> None:
+    st.markdown("Every field is checked before anything is saved.")
+    a, b = st.columns(2)
+    name = a.text_input("Name", key="new_name", placeholder="e.g. BTC trend test")
+    timeframe = b.selectbox("Timeframe", list(TIMEFRAMES), key="new_timeframe",
+                            help="Bar size of the data the session trades on")
+    symbols = a.multiselect("Symbols", context.read("available_symbols", timeframe),
+                            key="new_symbols", help="Symbols with data for this timeframe")
+    strategy = b.selectbox("Strategy", list(STRATEGIES), key="new_strategy",
+                           format_func=lambda k: STRATEGIES[k].title)
+    params = {}
+    with st.expander("Strategy parameters", expanded=False):
+        cols = st.columns(3)
+        for i, (pname, p) in enumerate(STRATEGIES[strategy].params.items()):
+            params[pname] = cols[i % 3].text_input(pname, value=str(p.default), help=p.help,
+                                                   key=f"new_param_{strategy}_{pname}")
+    c, d, e = st.columns(3)
+    spec = {
+        "name": name, "symbols": symbols, "strategy": strategy, "timeframe": timeframe,
+        "params": params,
+        "cash": c.text_input("Starting cash", "10000", key="new_cash"),
+        "fee_bps": d.text_input("Fee (bps)", "10", key="new_fee"),
+        "slippage_bps": e.text_input("Slippage (bps)", "5", key="new_slip"),
+        "position_size": c.text_input("Position size (fraction of equity)", "0.25",
+                                      key="new_size"),
+        "stop_loss_pct": d.text_input("Stop-loss % (0 = off)", "0", key="new_sl"),
+        "take_profit_pct": e.text_input("Take-profit % (0 = off)", "0", key="new_tp"),
+        "restart_policy": c.selectbox("After an engine restart", ["resume", "paused"],
+                                      key="new_policy",
+                                      format_func=lambda v: {"resume": "resume trading",
+                                                             "paused": "stay paused"}[v]),
+    }
+    left, right, _ = st.columns([1, 1, 3])
+    if left.button("Create", key="new_create", help="Create the session without starting it",
+                   disabled=not context.can_control()):
+        create(spec, start=False)
+    if right.button("Create and start", key="new_create_start", type="primary",
+                    help="Create the session and start trading right away",
+                    disabled=not context.can_control()):
+        create(spec, start=True)
+
+
+def compare(sessions: pd.DataFrame) -> None:
+    labels = {int(r.id): f"#{r.id} {r.name}" for r in sessions.itertuples()}
+    chosen = st.multiselect("Sessions to compare", list(labels), format_func=labels.get,
+                            key="compare_ids", max_selections=8)
+    if len(chosen) < 2:
+        st.caption("Pick two or more sessions.")
+        return
+    curves, metrics = context.read("comparison", tuple(chosen))
+    if not curves.empty:
+        st.plotly_chart(charts.comparison_figure(curves), width="stretch",
+                        key="compare_chart")
+    st.dataframe(metrics, hide_index=True, width="stretch")
+
+
+show_archived = bulk_controls()
+sessions = context.read("sessions", include_archived=show_archived)
+list_tab, new_tab, compare_tab = st.tabs(["Sessions", "New session", "Compare"])
+with list_tab:
+    if sessions.empty:
+        presets()
+    else:
+        table(show_archived)
+        ids = [int(i) for i in sessions["id"]]
+        names = dict(zip(ids, sessions["name"], strict=True))
+        current = st.session_state.get("session_selected")
+        index = ids.index(current) if current in ids else 0
+        chosen = st.selectbox("Session", ids, index=index, format_func=lambda i:
+                              f"#{i} {names[i]}", key="session_pick")
+        st.session_state["session_selected"] = chosen
+        detail(chosen)
+with new_tab:
+    new_session()
+with compare_tab:
+    compare(sessions)

@@ -1,0 +1,49 @@
+from engine import queries
+from tests.pages.conftest import commands, run_page
+from ui import flow
+
+
+def _button(at, key):
+    return next(b for b in at.button if b.key == key)
+
+
+def test_card_of_the_selected_agent_with_controls(filled, db):
+    at = run_page("agents", agent_selected="strategy")
+    assert not at.exception
+    assert any("Strategy" in m.value and "running" in m.value for m in at.markdown)
+    assert _button(at, "agent_start").disabled
+    _button(at, "agent_stop").click().run()
+    assert commands(db)[-1] == ("agent", "strategy", "stop", {})
+    assert any("tick log line from strategy" in c.value for c in at.code)
+
+
+def test_config_editor_validates_before_recording(filled, db):
+    at = run_page("agents", agent_selected="market_data")
+    field = next(t for t in at.text_input if t.label == "bars_per_tick")
+    field.input("0")
+    next(b for b in at.button if b.label == "Apply config").click().run()
+    assert commands(db) == []
+    assert any("bars_per_tick must be at least 1" in e.value for e in at.error)
+    field = next(t for t in at.text_input if t.label == "bars_per_tick")
+    field.input("3")
+    next(b for b in at.button if b.label == "Apply config").click().run()
+    assert commands(db)[-1] == ("agent", "market_data", "configure", {"bars_per_tick": 3})
+
+
+def test_flow_state_has_every_agent_its_inputs_and_running_sessions(filled, db):
+    agents = queries.agents(db)
+    sessions = queries.sessions(db)
+    state = flow.build_state(agents, sessions, {"strategy": (11.0, 22.0)}, None)
+    ids = [n.id for n in state.nodes]
+    assert ids[:4] == ["market_data", "sentiment", "strategy", "execution"]
+    assert f"session-{filled['running']}" in ids
+    assert f"session-{filled['created']}" not in ids
+    assert next(n for n in state.nodes if n.id == "strategy").position == {"x": 11.0, "y": 22.0}
+    edges = {(e.source, e.target) for e in state.edges}
+    assert {("market_data", "sentiment"), ("market_data", "strategy"),
+            ("sentiment", "strategy"), ("strategy", "execution"),
+            ("execution", f"session-{filled['running']}")} == edges
+    colours = {n.id: n.style["border"] for n in state.nodes}
+    assert "#16a34a" in colours["strategy"]
+    again = flow.build_state(agents, sessions, {}, state)
+    assert again is state  # nothing visible changed: same state, the frontend keeps drags

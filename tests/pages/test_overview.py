@@ -1,0 +1,49 @@
+from tests.pages.conftest import commands, run_page
+
+
+def _button(at, key):
+    return next(b for b in at.button if b.key == key)
+
+
+def test_overview_renders_state_stats_and_feed(filled, db):
+    at = run_page("overview")
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "running" in text
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Active agents"] == "4 / 4"
+    assert metrics["Active sessions"] == "1"
+    assert int(metrics["Trades (last hour)"]) > 0
+    assert any("Engine offline" in w.value for w in at.warning)
+    feed = at.dataframe[-1].value
+    assert len(feed) > 0
+    assert feed["severity"].str.contains("info").any()
+
+
+def test_master_switch_offers_only_legal_actions_and_records_commands(filled, db):
+    at = run_page("overview")
+    assert _button(at, "overview_start").disabled
+    assert _button(at, "overview_resume").disabled
+    assert not _button(at, "overview_pause").disabled
+    _button(at, "overview_stop").click().run()
+    assert commands(db) == [("system", None, "stop", {})]
+    assert any("queued" in t.value for t in at.toast)
+
+
+def test_feed_filters_by_severity_and_text(filled, db):
+    at = run_page("overview")
+    at.multiselect(key="feed_severity").set_value(["warning", "error"]).run()
+    shown = at.dataframe[-1].value if at.dataframe else None
+    assert shown is None or not shown["severity"].str.contains("info").any()
+    at.multiselect(key="feed_severity").set_value(["info", "warning", "error"])
+    at.text_input(key="feed_text").input("created").run()
+    messages = at.dataframe[-1].value["message"]
+    assert len(messages) > 0
+    assert messages.str.contains("created").all()
+
+
+def test_empty_database_reads_well(db):
+    at = run_page("overview")
+    assert not at.exception
+    assert any("Engine offline" in w.value for w in at.warning)
+    assert any("No events" in i.value for i in at.info)

@@ -1,0 +1,1 @@
+"""What the pages share: context (database, cached reads, actions), theme, charts, flow."""

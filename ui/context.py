@@ -1,0 +1,92 @@
+"""Per-run context for pages: settings, the database, cached reads, and control actions."""
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from engine import control, queries
+from engine.config import Settings, load_settings
+from engine.db import get_engine, migrate
+from engine.errors import PaperDeskError, WaitTimeout
+from engine.lifecycle import CommandStatus
+
+READ_TTL_S = 1.0  # reads are shared by every open tab for this long
+OUTCOME_WAIT_S = 1.0  # how long a click waits for the engine's verdict before saying "queued"
+DEFAULT_REFRESH_S = 2.0
+
+
+@st.cache_resource(show_spinner=False)
+def _migrated(url: str) -> bool:
+    migrate(get_engine(url))
+    return True
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def db():
+    """This process's database engine, migrated once per URL."""
+    url = settings().database_url
+    _migrated(url)
+    return get_engine(url)
+
+
+@st.cache_data(ttl=READ_TTL_S, show_spinner=False, max_entries=256)
+def _read(url: str, name: str, args: tuple, kwargs: tuple) -> Any:
+    return getattr(queries, name)(get_engine(url), *args, **dict(kwargs))
+
+
+def read(name: str, *args, **kwargs) -> Any:
+    """Call engine.queries.<name>, cached for READ_TTL_S and shared across sessions."""
+    return _read(settings().database_url, name, args, tuple(sorted(kwargs.items())))
+
+
+def refresh_every() -> float | None:
+    """The live-refresh interval the user chose in the sidebar (None = off)."""
+    value = st.session_state.get("refresh_s", DEFAULT_REFRESH_S)
+    return float(value) if value else None
+
+
+def user() -> str:
+    return st.session_state.get("operator", "dashboard")
+
+
+def can_control() -> bool:
+    return bool(st.session_state.get("can_control", True))
+
+
+def act(label: str, fn: Callable, *args, **kwargs) -> None:
+    """Run an engine.control action (a widget callback) and toast its outcome."""
+    if not can_control():
+        st.toast("Read-only: your account may not control the system.", icon="🔒")
+        return
+    database = db()
+    try:
+        command = fn(database, *args, by=user(), **kwargs)
+    except PaperDeskError as exc:
+        st.toast(f"{label}: {exc}", icon=":material/error:")
+        st.session_state["last_error"] = f"{label}: {exc}"
+        return
+    st.cache_data.clear()
+    if not isinstance(command, int):
+        st.toast(f"{label}: done", icon=":material/check_circle:")
+        return
+    try:
+        result = control.wait_for(database, command, OUTCOME_WAIT_S)
+    except WaitTimeout:
+        st.toast(f"{label}: queued — the engine applies it when it runs",
+                 icon=":material/schedule:")
+    except PaperDeskError as exc:
+        st.toast(f"{label}: refused — {exc}", icon=":material/error:")
+    else:
+        if result.status == CommandStatus.APPLIED:
+            st.toast(f"{label}: {result.message or 'applied'}", icon=":material/check_circle:")
+
+
+def show_last_error() -> None:
+    """Show (once) the error of the last action on this page, under the controls."""
+    message = st.session_state.pop("last_error", None)
+    if message:
+        st.error(message, icon=":material/error:")

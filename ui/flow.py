@@ -1,0 +1,164 @@
+"""The agent flow diagram: our one wrapper around streamlit-flow (upstream is unmaintained).
+
+The state lives in st.session_state and is passed back every run; node contents are updated
+in place and the state's timestamp moves only when something visible changed, so the
+frontend keeps the user's drags and does not loop reruns.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+from streamlit_flow import streamlit_flow
+from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
+from streamlit_flow.layouts import ManualLayout
+from streamlit_flow.state import StreamlitFlowState
+
+from engine.agents import AGENT_TYPES
+from ui.theme import STATUS_HEX
+
+MAX_SESSION_NODES = 8
+ACTIVE_WITHIN_S = 5.0
+DEFAULT_POSITIONS = {"market_data": (0, 120), "sentiment": (260, 0), "strategy": (520, 120),
+                     "execution": (780, 120)}
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    id: str
+    content: str
+    colour: str
+    kind: str  # "agent" or "session"
+
+
+def _age(ts) -> str:
+    if ts is None or pd.isna(ts):
+        return "never"
+    seconds = (datetime.now(UTC) - ts.to_pydatetime()).total_seconds()
+    return f"{seconds:.0f}s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
+
+
+def key_figure(agent: dict) -> str:
+    """The one figure that says what an agent is doing."""
+    s = agent.get("summary") or {}
+    kind = agent["kind"]
+    if kind == "market_data":
+        last = (s.get("last_bar") or "none")[:16].replace("T", " ")
+        return f"{s.get('source', 'replay')} · last bar {last}"
+    if kind == "sentiment":
+        scores = s.get("scores") or {}
+        if not scores:
+            return "no score yet"
+        symbol, score = next(iter(sorted(scores.items())))
+        return f"{symbol} {score['score']:+.2f} {score['label']} ({score['source']})"
+    if kind == "strategy":
+        return f"{s.get('sessions_served', 0)} sessions · {s.get('signals', 0)} signals"
+    if kind == "execution":
+        return f"{s.get('orders_filled', 0)} filled · {s.get('orders_pending', 0)} pending"
+    return ""
+
+
+def agent_node(agent: dict) -> NodeSpec:
+    content = (f"**{agent['name']}** `{agent['kind']}`\n\n"
+               f"● {agent['status']} · active {_age(agent['last_active_at'])}\n\n"
+               f"{key_figure(agent)}")
+    return NodeSpec(agent["id"], content, STATUS_HEX.get(agent["status"], "#6b7280"), "agent")
+
+
+def session_nodes(sessions: pd.DataFrame) -> list[NodeSpec]:
+    running = sessions[sessions["status"].isin(["running", "paused"])]
+    nodes = [
+        NodeSpec(f"session-{row.id}",
+                 f"**{row.name}** `{row.strategy}`\n\n● {row.status} · {row.symbols}\n\n"
+                 f"P&L {row.return_pct:+.2f}% · {row.trade_count} trades",
+                 STATUS_HEX.get(row.status, "#6b7280"), "session")
+        for row in running.head(MAX_SESSION_NODES).itertuples()
+    ]
+    extra = len(running) - MAX_SESSION_NODES
+    if extra > 0:
+        nodes.append(NodeSpec("session-more", f"+{extra} more running sessions", "#6b7280",
+                              "session"))
+    return nodes
+
+
+def edges_for(agents: pd.DataFrame, sessions: list[NodeSpec]) -> list[tuple[str, str, bool]]:
+    """(source, target, animated) for each input of each agent and each session node."""
+    by_id = {a["id"]: a for a in agents.to_dict("records")}
+    now = datetime.now(UTC)
+
+    def flowing(agent_id: str) -> bool:
+        a = by_id.get(agent_id)
+        return bool(a and a["status"] == "running" and a["last_active_at"] is not None
+                    and not pd.isna(a["last_active_at"])
+                    and (now - a["last_active_at"].to_pydatetime()).total_seconds()
+                    <= ACTIVE_WITHIN_S)
+
+    out = []
+    for agent in by_id.values():
+        cls = AGENT_TYPES.get(agent["kind"])
+        for source in cls.inputs if cls else ():
+            if source in by_id:
+                out.append((source, agent["id"], flowing(source) and flowing(agent["id"])))
+    out += [("execution", node.id, flowing("execution")) for node in sessions]
+    return out
+
+
+def _node(spec: NodeSpec, pos: tuple[float, float]) -> StreamlitFlowNode:
+    return StreamlitFlowNode(
+        spec.id, pos, {"content": spec.content},
+        node_type="default" if spec.kind == "agent" else "output",
+        source_position="right", target_position="left", selectable=True, draggable=True,
+        style={"border": f"3px solid {spec.colour}", "borderRadius": "8px", "width": 220,
+               "fontSize": "12px", "textAlign": "left"},
+    )
+
+
+def default_position(spec: NodeSpec, index: int) -> tuple[float, float]:
+    if spec.id in DEFAULT_POSITIONS:
+        return DEFAULT_POSITIONS[spec.id]
+    return (1060, index * 130)
+
+
+def build_state(agents: pd.DataFrame, sessions: pd.DataFrame,
+                saved: dict[str, tuple[float, float]],
+                previous: StreamlitFlowState | None) -> StreamlitFlowState:
+    """The diagram's state for this run, reusing `previous` (and its positions) when possible."""
+    specs = [agent_node(a) for a in agents.to_dict("records")] + session_nodes(sessions)
+    session_specs = [s for s in specs if s.kind == "session"]
+    current = {n.id: n for n in previous.nodes} if previous else {}
+    nodes = []
+    for index, spec in enumerate(specs):
+        known = current.get(spec.id)
+        pos = (known.position["x"], known.position["y"]) if known else saved.get(
+            spec.id, default_position(spec, index - len(specs) + len(session_specs)))
+        nodes.append(_node(spec, pos))
+    edges = [StreamlitFlowEdge(f"{s}->{t}", s, t, animated=animated, marker_end={"type": "arrow"})
+             for s, t, animated in edges_for(agents, session_specs)]
+    selected = previous.selected_id if previous else None
+    if previous and _same(previous, nodes, edges):
+        return previous
+    return StreamlitFlowState(nodes, edges, selected_id=selected,
+                              timestamp=int(time.time() * 1000))
+
+
+def _same(previous: StreamlitFlowState, nodes, edges) -> bool:
+    def node_sig(n):
+        return (n.id, n.data.get("content"), n.style.get("border"))
+
+    def edge_sig(e):
+        return (e.id, e.animated)
+
+    return ([node_sig(n) for n in previous.nodes] == [node_sig(n) for n in nodes]
+            and [edge_sig(e) for e in previous.edges] == [edge_sig(e) for e in edges])
+
+
+def positions(state: StreamlitFlowState) -> dict[str, tuple[float, float]]:
+    return {n.id: (round(n.position["x"], 1), round(n.position["y"], 1)) for n in state.nodes}
+
+
+def render(key: str, state: StreamlitFlowState) -> StreamlitFlowState:
+    """Draw the diagram; returns the state the user left it in (drags, selection)."""
+    return streamlit_flow(key, state, height=460, fit_view=True, layout=ManualLayout(),
+                          get_node_on_click=True, hide_watermark=True, min_zoom=0.3,
+                          show_minimap=False)

@@ -1,0 +1,41 @@
+"""Status colours and words: every status is said in words as well as colour."""
+
+import streamlit as st
+
+STATUS_COLOR = {
+    "running": "green", "paused": "yellow", "error": "red", "stopped": "gray",
+    "created": "blue", "starting": "orange", "stopping": "orange", "pending": "blue",
+    "filled": "green", "cancelled": "gray", "rejected": "red", "online": "green",
+    "offline": "red",
+}
+STATUS_HEX = {
+    "running": "#16a34a", "paused": "#ca8a04", "error": "#dc2626", "stopped": "#6b7280",
+    "created": "#2563eb", "starting": "#ea580c", "stopping": "#ea580c",
+}
+SEVERITY_ICON = {"info": "● info", "warning": "▲ warning", "error": "✖ error"}
+TIME_FORMAT = "YYYY-MM-DD HH:mm:ss"  # for st.column_config.DatetimeColumn (times are UTC)
+SEVERITY_HEX = {"info": "#2563eb", "warning": "#ca8a04", "error": "#dc2626"}
+# Master-switch colours: start green, stop red, pause yellow, resume blue.
+ACTION_HEX = {"start": "#16a34a", "stop": "#dc2626", "pause": "#ca8a04", "resume": "#2563eb"}
+
+
+def badge(status: str) -> str:
+    """Markdown for a coloured status badge that also says the status in words."""
+    return f":{STATUS_COLOR.get(status, 'gray')}-badge[● {status}]"
+
+
+def button_css(keys_by_action: dict[str, list[str]]) -> str:
+    """CSS colouring the buttons whose widget keys are given, by the action they perform."""
+    rules = []
+    for action, keys in keys_by_action.items():
+        colour = ACTION_HEX[action]
+        for key in keys:
+            rules.append(
+                f".st-key-{key} button:not(:disabled) {{background-color:{colour};"
+                f"border-color:{colour};color:#ffffff}}"
+            )
+    return "<style>" + "\n".join(rules) + "</style>"
+
+
+def colour_buttons(keys_by_action: dict[str, list[str]]) -> None:
+    st.html(button_css(keys_by_action))
