@@ -18,6 +18,7 @@ PRESETS = {
     "Tech stocks daily · blend": {"symbols": "AAPL,MSFT,GOOG", "timeframe": "1d",
                                   "strategy": "blend"},
 }
+TRADES_SHOWN = 200  # the latest fills; `python -m engine session trades ID` lists every one
 SESSION_ACTIONS = {
     "start": (":material/play_arrow:", "Start trading this session"),
     "pause": (":material/pause:", "No new orders or fills; positions stay marked to market"),
@@ -160,46 +161,71 @@ def detail(sid: int) -> None:
                f" · after restart: {doc['restart_policy']}")
     session_controls(doc)
     metrics_row(doc["metrics"], doc)
+    # Stateful tabs: only the open one is drawn (each chart or table costs a page run).
     perf, chart, held, trades_tab, orders_tab = st.tabs(
-        ["Performance", "Chart", "Positions", "Trades", "Orders"])
-    trades = context.read("trades", sid)
-    with perf:
-        curve = context.read("equity_curve", sid)
-        if curve.empty:
-            st.info("No equity snapshots yet: they start with the next bar.")
-        else:
-            st.plotly_chart(charts.equity_figure(curve), width="stretch",
-                            key="equity_chart")
-    with chart:
-        symbol = st.selectbox("Symbol", doc["symbols"], key="chart_symbol")
-        bars = context.read("bars", symbol, doc["timeframe"], end=doc["last_bar_at"],
-                            limit=300)
-        if bars.empty:
-            st.info("No bars yet.")
-        else:
-            st.plotly_chart(charts.candles_figure(bars, trades, symbol),
-                            width="stretch", key="candles_chart")
-    with held:
-        if doc["positions"]:
-            st.dataframe(pd.DataFrame(doc["positions"]), hide_index=True,
-                         width="stretch")
-        else:
-            st.caption("No open positions.")
-    with trades_tab:
-        if trades.empty:
-            st.caption("No trades yet.")
-        else:
-            st.caption("Newest first; 'why' is the rule that fired, with the indicator "
-                       "values and sentiment on the decision bar.")
-            st.dataframe(lineage_table(trades), hide_index=True, width="stretch",
-                         column_config={c: st.column_config.DatetimeColumn(format=TIME_FORMAT)
-                                        for c in ("time", "bar")})
-    with orders_tab:
-        orders = context.read("orders", sid)
-        if orders.empty:
-            st.caption("No orders yet.")
-        else:
-            st.dataframe(orders, hide_index=True, width="stretch")
+        ["Performance", "Chart", "Positions", "Trades", "Orders"], key="detail_tab",
+        on_change="rerun")
+    if perf.open:
+        with perf:
+            performance(sid)
+    if chart.open:
+        with chart:
+            candles(doc, sid)
+    if held.open:
+        with held:
+            positions(doc)
+    if trades_tab.open:
+        with trades_tab:
+            trade_list(sid)
+    if orders_tab.open:
+        with orders_tab:
+            order_list(sid)
+
+
+def performance(sid: int) -> None:
+    curve = context.read("equity_curve", sid)
+    if curve.empty:
+        st.info("No equity snapshots yet: they start with the next bar.")
+    else:
+        st.plotly_chart(charts.equity_figure(curve), width="stretch", key="equity_chart")
+
+
+def candles(doc: dict, sid: int) -> None:
+    symbol = st.selectbox("Symbol", doc["symbols"], key="chart_symbol")
+    bars = context.read("bars", symbol, doc["timeframe"], end=doc["last_bar_at"], limit=300)
+    if bars.empty:
+        st.info("No bars yet.")
+        return
+    trades = context.read("trades", sid, limit=TRADES_SHOWN)
+    st.plotly_chart(charts.candles_figure(bars, trades, symbol), width="stretch",
+                    key="candles_chart")
+
+
+def positions(doc: dict) -> None:
+    if doc["positions"]:
+        st.dataframe(pd.DataFrame(doc["positions"]), hide_index=True, width="stretch")
+    else:
+        st.caption("No open positions.")
+
+
+def trade_list(sid: int) -> None:
+    trades = context.read("trades", sid, limit=TRADES_SHOWN)
+    if trades.empty:
+        st.caption("No trades yet.")
+        return
+    st.caption(f"The latest {TRADES_SHOWN} fills, newest first; 'why' is the rule that "
+               "fired, with the indicator values and sentiment on the decision bar.")
+    st.dataframe(lineage_table(trades), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.DatetimeColumn(format=TIME_FORMAT)
+                                for c in ("time", "bar")})
+
+
+def order_list(sid: int) -> None:
+    orders = context.read("orders", sid)
+    if orders.empty:
+        st.caption("No orders yet.")
+    else:
+        st.dataframe(orders, hide_index=True, width="stretch")
 
 
 def new_session() -> None:
@@ -258,23 +284,31 @@ def compare(sessions: pd.DataFrame) -> None:
     st.dataframe(metrics, hide_index=True, width="stretch")
 
 
-show_archived = bulk_controls()
-sessions = context.read("sessions", include_archived=show_archived)
-list_tab, new_tab, compare_tab = st.tabs(["Sessions", "New session", "Compare"])
-with list_tab:
+def session_list(sessions: pd.DataFrame, show_archived: bool) -> None:
     if sessions.empty:
         presets()
-    else:
-        table(show_archived)
-        ids = [int(i) for i in sessions["id"]]
-        names = dict(zip(ids, sessions["name"], strict=True))
-        current = st.session_state.get("session_selected")
-        index = ids.index(current) if current in ids else 0
-        chosen = st.selectbox("Session", ids, index=index, format_func=lambda i:
-                              f"#{i} {names[i]}", key="session_pick")
-        st.session_state["session_selected"] = chosen
-        detail(chosen)
-with new_tab:
-    new_session()
-with compare_tab:
-    compare(sessions)
+        return
+    table(show_archived)
+    ids = [int(i) for i in sessions["id"]]
+    names = dict(zip(ids, sessions["name"], strict=True))
+    current = st.session_state.get("session_selected")
+    index = ids.index(current) if current in ids else 0
+    chosen = st.selectbox("Session", ids, index=index, format_func=lambda i: f"#{i} {names[i]}",
+                          key="session_pick")
+    st.session_state["session_selected"] = chosen
+    detail(chosen)
+
+
+show_archived = bulk_controls()
+sessions = context.read("sessions", include_archived=show_archived)
+list_tab, new_tab, compare_tab = st.tabs(["Sessions", "New session", "Compare"],
+                                         key="sessions_tab", on_change="rerun")
+if list_tab.open:
+    with list_tab:
+        session_list(sessions, show_archived)
+if new_tab.open:
+    with new_tab:
+        new_session()
+if compare_tab.open:
+    with compare_tab:
+        compare(sessions)

@@ -2,23 +2,23 @@
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 BUY, SELL = "#16a34a", "#dc2626"
 
 
 def equity_figure(curve: pd.DataFrame) -> go.Figure:
-    """Equity over time with the drawdown from its running peak underneath."""
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3],
-                        vertical_spacing=0.04)
-    fig.add_trace(go.Scatter(x=curve["ts"], y=curve["equity"], name="equity",
-                             line={"width": 2}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=curve["ts"], y=curve["drawdown_pct"], name="drawdown %",
-                             fill="tozeroy", line={"color": SELL, "width": 1}), row=2, col=1)
-    fig.update_yaxes(title_text="equity", row=1, col=1)
-    fig.update_yaxes(title_text="drawdown %", row=2, col=1)
-    fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      showlegend=False, hovermode="x unified")
+    """Equity over time with the drawdown from its running peak underneath (two stacked
+    y-axes on one x-axis; make_subplots would cost more than the data)."""
+    fig = go.Figure([
+        go.Scatter(x=curve["ts"], y=curve["equity"], name="equity", line={"width": 2}),
+        go.Scatter(x=curve["ts"], y=curve["drawdown_pct"], name="drawdown %", yaxis="y2",
+                   fill="tozeroy", line={"color": SELL, "width": 1}),
+    ])
+    fig.update_layout(
+        height=420, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False,
+        hovermode="x unified", yaxis={"domain": [0.34, 1], "title": "equity"},
+        yaxis2={"domain": [0, 0.28], "title": "drawdown %"},
+    )
     return fig
 
 

@@ -9,7 +9,7 @@ def _button(at, key):
 
 
 def test_list_detail_and_lineage(filled, db):
-    at = run_page("sessions", session_selected=filled["running"])
+    at = run_page("sessions", session_selected=filled["running"], detail_tab="Trades")
     assert not at.exception
     table = at.dataframe[0].value
     assert set(table["name"]) == {"trend", "idle", "done"}
@@ -19,6 +19,12 @@ def test_list_detail_and_lineage(filled, db):
     trades = next(d.value for d in at.dataframe if "why" in d.value.columns)
     assert trades["why"].str.contains("MA crossed").all()
     assert trades["indicators"].str.contains("fast_ma").all()
+
+
+def test_performance_tab_draws_the_equity_curve(filled, db):
+    at = run_page("sessions", session_selected=filled["running"])
+    (chart,) = at.get("plotly_chart")
+    assert '"drawdown %"' in chart.proto.spec
 
 
 def test_per_session_buttons_follow_the_lifecycle(filled, db):
@@ -52,7 +58,7 @@ def test_stopped_session_can_be_archived_and_hidden(filled, db):
 
 def test_new_session_form_names_the_bad_field_and_saves_nothing(filled, db):
     before = count_sessions(db)
-    at = run_page("sessions")
+    at = run_page("sessions", sessions_tab="New session")
     at.text_input(key="new_name").input("form test")
     at.multiselect(key="new_symbols").set_value(["BTC-USD"])
     at.text_input(key="new_cash").input("-3").run()
@@ -81,7 +87,7 @@ def test_empty_list_offers_presets_that_create_real_sessions(db):
 
 
 def test_comparison_of_two_sessions(filled, db):
-    at = run_page("sessions")
+    at = run_page("sessions", sessions_tab="Compare")
     at.multiselect(key="compare_ids").set_value([filled["running"], filled["created"]]).run()
     assert not at.exception
     metrics = at.dataframe[-1].value
