@@ -3,6 +3,7 @@
 import os
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine import control
 from engine.errors import ConfigError
@@ -21,17 +22,22 @@ except FileNotFoundError:
 
 try:
     settings = context.settings()
+    context.db()  # creates or upgrades the schema before anything reads it
 except ConfigError as exc:
     st.error(f"Configuration error: {exc}")
+    st.stop()
+except SQLAlchemyError as exc:
+    st.error(f"Cannot open the database ({settings.database_url.split('://')[0]}): "
+             f"{type(exc).__name__}. Check DATABASE_URL and that the server is reachable.")
     st.stop()
 
 who = access.resolve()
 engine_status = ensure_engine(settings)
 pages = st.navigation([
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/agents.py", title="Agents", icon=":material/hub:"),
-    st.Page("pages/sessions.py", title="Sessions", icon=":material/candlestick_chart:"),
-    st.Page("pages/logs.py", title="Logs", icon=":material/article:"),
+    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("views/agents.py", title="Agents", icon=":material/hub:"),
+    st.Page("views/sessions.py", title="Sessions", icon=":material/candlestick_chart:"),
+    st.Page("views/logs.py", title="Logs", icon=":material/article:"),
 ])
 
 ACTION_HELP = {
@@ -64,8 +70,8 @@ def sidebar_status() -> None:
                    width="stretch")
 
 
+colour_buttons()
 with st.sidebar:
-    colour_buttons({a: [f"side_{a}"] for a in ("start", "stop", "pause", "resume")})
     sidebar_status()
     st.divider()
     st.selectbox("Live refresh", [0, 1, 2, 5, 10], index=2, key="refresh_s",

@@ -109,7 +109,7 @@ def time_page(page: str, runs: int, cold: bool, state: dict) -> list[float]:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     for key, value in state.items():
         at.session_state[key] = value
-    at.switch_page(f"pages/{page}.py")
+    at.switch_page(f"views/{page}.py")
     at.run()  # first run: imports and cache_resource
     for _ in range(runs):
         if cold:

@@ -1,8 +1,9 @@
 """The agent flow diagram: our one wrapper around streamlit-flow (upstream is unmaintained).
 
-The state lives in st.session_state and is passed back every run; node contents are updated
-in place and the state's timestamp moves only when something visible changed, so the
-frontend keeps the user's drags and does not loop reruns.
+The state lives in st.session_state and is passed back every run. The frontend replaces its
+nodes (and reports selectedId = null) whenever it gets a newer timestamp, so the timestamp
+moves at once only when a status colour, a node or an edge changes, and for text-only
+changes (figures) at most every TEXT_REFRESH_MS: drags and clicks survive live refresh.
 """
 
 import time
@@ -20,6 +21,7 @@ from ui.theme import STATUS_HEX
 
 MAX_SESSION_NODES = 8
 ACTIVE_WITHIN_S = 5.0
+TEXT_REFRESH_MS = 10_000
 DEFAULT_POSITIONS = {"market_data": (0, 120), "sentiment": (260, 0), "strategy": (520, 120),
                      "execution": (780, 120)}
 
@@ -32,11 +34,9 @@ class NodeSpec:
     kind: str  # "agent" or "session"
 
 
-def _age(ts) -> str:
-    if ts is None or pd.isna(ts):
-        return "never"
-    seconds = (datetime.now(UTC) - ts.to_pydatetime()).total_seconds()
-    return f"{seconds:.0f}s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
+def _active(ts) -> bool:
+    return (ts is not None and not pd.isna(ts)
+            and (datetime.now(UTC) - ts.to_pydatetime()).total_seconds() <= ACTIVE_WITHIN_S)
 
 
 def key_figure(agent: dict) -> str:
@@ -60,9 +60,9 @@ def key_figure(agent: dict) -> str:
 
 
 def agent_node(agent: dict) -> NodeSpec:
-    content = (f"**{agent['name']}** `{agent['kind']}`\n\n"
-               f"● {agent['status']} · active {_age(agent['last_active_at'])}\n\n"
-               f"{key_figure(agent)}")
+    activity = "active" if _active(agent["last_active_at"]) else "idle"
+    content = (f"**{agent['name']}** `{agent['kind']}`\n\n● {agent['status']} · {activity}"
+               f"\n\n{key_figure(agent)}")
     return NodeSpec(agent["id"], content, STATUS_HEX.get(agent["status"], "#6b7280"), "agent")
 
 
@@ -85,14 +85,10 @@ def session_nodes(sessions: pd.DataFrame) -> list[NodeSpec]:
 def edges_for(agents: pd.DataFrame, sessions: list[NodeSpec]) -> list[tuple[str, str, bool]]:
     """(source, target, animated) for each input of each agent and each session node."""
     by_id = {a["id"]: a for a in agents.to_dict("records")}
-    now = datetime.now(UTC)
 
     def flowing(agent_id: str) -> bool:
         a = by_id.get(agent_id)
-        return bool(a and a["status"] == "running" and a["last_active_at"] is not None
-                    and not pd.isna(a["last_active_at"])
-                    and (now - a["last_active_at"].to_pydatetime()).total_seconds()
-                    <= ACTIVE_WITHIN_S)
+        return bool(a and a["status"] == "running" and _active(a["last_active_at"]))
 
     out = []
     for agent in by_id.values():
@@ -135,22 +131,23 @@ def build_state(agents: pd.DataFrame, sessions: pd.DataFrame,
         nodes.append(_node(spec, pos))
     edges = [StreamlitFlowEdge(f"{s}->{t}", s, t, animated=animated, marker_end={"type": "arrow"})
              for s, t, animated in edges_for(agents, session_specs)]
-    selected = previous.selected_id if previous else None
-    if previous and _same(previous, nodes, edges):
-        return previous
-    return StreamlitFlowState(nodes, edges, selected_id=selected,
-                              timestamp=int(time.time() * 1000))
+    now_ms = int(time.time() * 1000)
+    if previous and _shape(previous.nodes, previous.edges) == _shape(nodes, edges):
+        same_text = _text(previous.nodes) == _text(nodes)
+        if same_text or now_ms - previous.timestamp < TEXT_REFRESH_MS:
+            return previous
+    return StreamlitFlowState(nodes, edges, selected_id=previous.selected_id if previous
+                              else None, timestamp=now_ms)
 
 
-def _same(previous: StreamlitFlowState, nodes, edges) -> bool:
-    def node_sig(n):
-        return (n.id, n.data.get("content"), n.style.get("border"))
+def _shape(nodes, edges) -> tuple:
+    """What must show at once: which nodes, their status colours, the edges and their flow."""
+    return ([(n.id, n.style.get("border")) for n in nodes],
+            [(e.id, e.animated) for e in edges])
 
-    def edge_sig(e):
-        return (e.id, e.animated)
 
-    return ([node_sig(n) for n in previous.nodes] == [node_sig(n) for n in nodes]
-            and [edge_sig(e) for e in previous.edges] == [edge_sig(e) for e in edges])
+def _text(nodes) -> list:
+    return [n.data.get("content") for n in nodes]
 
 
 def positions(state: StreamlitFlowState) -> dict[str, tuple[float, float]]:

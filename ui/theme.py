@@ -37,5 +37,14 @@ def button_css(keys_by_action: dict[str, list[str]]) -> str:
     return "<style>" + "\n".join(rules) + "</style>"
 
 
-def colour_buttons(keys_by_action: dict[str, list[str]]) -> None:
-    st.html(button_css(keys_by_action))
+# Every coloured button of the app, by widget key: one stylesheet, drawn once per run.
+BUTTON_KEYS = {
+    "start": ["side_start", "overview_start", "agent_start", "sess_start"],
+    "stop": ["side_stop", "overview_stop", "agent_stop", "sess_stop", "bulk_stop_all"],
+    "pause": ["side_pause", "overview_pause", "sess_pause", "bulk_pause_all"],
+    "resume": ["side_resume", "overview_resume", "sess_resume", "bulk_resume_all"],
+}
+
+
+def colour_buttons() -> None:
+    st.html(button_css(BUTTON_KEYS))

@@ -6,20 +6,21 @@ from engine import control
 from engine.agents import AGENT_TYPES
 from engine.errors import NotFound
 from ui import context, flow
-from ui.theme import badge, colour_buttons
+from ui.theme import badge
 
 st.title("Agents")
 st.caption("Market data → sentiment → strategy → execution, and the sessions execution "
            "serves. Click a node to open its card; drag nodes to arrange them.")
-colour_buttons({"start": ["agent_start"], "stop": ["agent_stop"]})
 
 
-def diagram() -> str | None:
+@st.fragment(run_every=context.refresh_every())
+def diagram() -> None:
+    """The diagram, live; a click selects the agent whose card is drawn below."""
     agents = context.read("agents")
     if agents.empty:
         st.info("No agents yet: they are registered when the engine first starts.",
                 icon=":material/hourglass_empty:")
-        return None
+        return
     sessions = context.read("sessions")
     state = flow.build_state(agents, sessions, context.read("node_positions"),
                              st.session_state.get("flow_state"))
@@ -29,10 +30,10 @@ def diagram() -> str | None:
     if moved != flow.positions(state) and context.can_control():
         control.save_node_positions(context.db(), moved)
         st.cache_data.clear()
-    selected = new_state.selected_id or st.session_state.get("agent_selected")
-    if selected in set(agents["id"]):
-        st.session_state["agent_selected"] = selected
-    return st.session_state.get("agent_selected", agents["id"].iloc[0])
+    clicked = new_state.selected_id
+    if clicked in set(agents["id"]) and clicked != st.session_state.get("agent_selected"):
+        st.session_state["agent_selected"] = clicked
+        st.rerun()  # a whole-page run: the card below belongs to the page, not this fragment
 
 
 def config_editor(agent: dict) -> None:
@@ -105,7 +106,10 @@ def latest_logs(agent_id: str) -> None:
     st.code("\n".join(lines) or "(empty)", language=None)
 
 
-selected = diagram()
+diagram()
+agent_ids = list(context.read("agents")["id"])
+selected = st.session_state.get("agent_selected")
+selected = selected if selected in agent_ids else (agent_ids[0] if agent_ids else None)
 if selected:
     with st.container(border=True):
         card_status(selected)

@@ -1,7 +1,7 @@
 from sqlmodel import Session, select
 
 from engine.models import Command, PaperSession
-from tests.pages.conftest import commands, count_sessions, run_page
+from tests.views.conftest import commands, count_sessions, run_page
 
 
 def _button(at, key):

@@ -1,4 +1,4 @@
-from tests.pages.conftest import commands, run_page
+from tests.views.conftest import commands, run_page
 
 
 def _button(at, key):

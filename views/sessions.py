@@ -8,7 +8,7 @@ from engine.catalog import TIMEFRAMES
 from engine.errors import NotFound, PaperDeskError
 from engine.strategies import STRATEGIES
 from ui import charts, context
-from ui.theme import TIME_FORMAT, badge, colour_buttons
+from ui.theme import TIME_FORMAT, badge
 
 PRESETS = {
     "BTC hourly · MA crossover": {"symbols": "BTC-USD", "timeframe": "1h",
@@ -27,9 +27,6 @@ SESSION_ACTIONS = {
 }
 
 st.title("Sessions")
-colour_buttons({"start": ["sess_start"], "stop": ["sess_stop", "bulk_stop_all"],
-                "pause": ["sess_pause", "bulk_pause_all"],
-                "resume": ["sess_resume", "bulk_resume_all"]})
 
 
 def create(spec: dict, start: bool) -> None:

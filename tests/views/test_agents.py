@@ -1,5 +1,5 @@
 from engine import queries
-from tests.pages.conftest import commands, run_page
+from tests.views.conftest import commands, run_page
 from ui import flow
 
 
@@ -47,3 +47,19 @@ def test_flow_state_has_every_agent_its_inputs_and_running_sessions(filled, db):
     assert "#16a34a" in colours["strategy"]
     again = flow.build_state(agents, sessions, {}, state)
     assert again is state  # nothing visible changed: same state, the frontend keeps drags
+
+
+def test_status_changes_show_at_once_and_figures_wait(filled, db):
+    agents = queries.agents(db)
+    sessions = queries.sessions(db)
+    state = flow.build_state(agents, sessions, {}, None)
+    stopped = agents.copy()
+    stopped.loc[stopped["id"] == "strategy", "status"] = "stopped"
+    changed = flow.build_state(stopped, sessions, {}, state)
+    assert changed is not state
+    assert changed.timestamp >= state.timestamp
+    assert "#6b7280" in next(n for n in changed.nodes if n.id == "strategy").style["border"]
+    busier = agents.copy()
+    busier.at[busier.index[busier["id"] == "strategy"][0], "summary"] = {
+        "sessions_served": 99, "signals": 1234}
+    assert flow.build_state(busier, sessions, {}, state) is state  # text only, too soon

@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.conftest import APP, commands
+from tests.views.conftest import APP, commands
 from ui.access import LOCKOUT_AFTER, _failures, hash_password
 
 SALT = "pepper"

@@ -7,7 +7,7 @@ from engine import control
 from engine.events import SEVERITIES
 from engine.queries import HEALTH_FORMULA
 from ui import context
-from ui.theme import ACTION_HEX, SEVERITY_HEX, SEVERITY_ICON, TIME_FORMAT, badge, colour_buttons
+from ui.theme import SEVERITY_HEX, SEVERITY_ICON, TIME_FORMAT, badge
 
 TIME = {"ts": st.column_config.DatetimeColumn("time (UTC)", format=TIME_FORMAT),
         "last_bar": st.column_config.DatetimeColumn("last bar (UTC)", format=TIME_FORMAT)}
@@ -22,7 +22,6 @@ ACTIONS = {
 }
 
 st.title("Overview")
-colour_buttons({a: [f"overview_{a}"] for a in ACTION_HEX})
 
 
 @st.fragment(run_every=context.refresh_every())

@@ -1,4 +1,4 @@
-from tests.pages.conftest import run_page
+from tests.views.conftest import run_page
 
 
 def test_agent_log_with_level_and_search(filled, db):

@@ -1,0 +1,115 @@
+"""The dashboard in a real browser, on a real engine the app started itself."""
+
+import re
+
+from sqlmodel import Session, func, select
+
+from engine import control
+from engine.lease import lease_info
+from engine.models import Fill, PaperSession
+from tests.conftest import wait_until
+from tests.e2e.conftest import goto, no_exception
+
+GREY = re.compile(r"#6b7280|rgb\(107, 114, 128\)")
+
+
+def open_app(page, url: str, db, path: str = "") -> None:
+    """Visit a page (the first visit autostarts the engine) and wait for the engine."""
+    goto(page, url, path)
+    wait_until(lambda: lease_info(db).online, 60, message="the autostarted engine")
+
+
+def _metric(page, label: str) -> str:
+    box = page.locator("[data-testid='stMetric']").filter(
+        has=page.locator("[data-testid='stMetricLabel']", has_text=re.compile(f"^{label}$")))
+    return box.locator("[data-testid='stMetricValue']").first.inner_text()
+
+
+def test_app_starts_its_engine_and_every_page_renders(app, page):
+    url, env, db = app
+    open_app(page, url, db)
+    for path, title in (("", "Overview"), ("agents", "Agents"), ("sessions", "Sessions"),
+                        ("logs", "Logs")):
+        goto(page, url, path)
+        page.get_by_role("heading", name=title, level=1).wait_for()
+        no_exception(page)
+    goto(page, url)
+    page.get_by_text("online").first.wait_for()
+    assert "autostart" in page.locator("[data-testid='stSidebar']").inner_text()
+
+
+def test_form_session_trades_then_pause_holds_its_trade_count(app, page):
+    url, env, db = app
+    open_app(page, url, db, "sessions")
+    control.wait_for(db, control.update_agent_config(db, "market_data",
+                                                     {"interval_s": "0.25"}), 5)
+    page.get_by_role("tab", name="New session").click()
+    page.locator(".st-key-new_name input").fill("browser session")
+    page.locator(".st-key-new_name input").press("Enter")
+    symbols = page.locator(".st-key-new_symbols input")
+    symbols.click()
+    symbols.fill("BTC-USD")
+    symbols.press("Enter")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Create and start").click()
+
+    def created():
+        with Session(db) as s:
+            return s.exec(select(PaperSession).where(
+                PaperSession.name == "browser session")).first()
+
+    session = wait_until(created, 30, message="the session the form created")
+    page.get_by_role("tab", name="Sessions").click()
+    page.get_by_text("● running").first.wait_for(timeout=30_000)
+
+    def fills() -> int:
+        with Session(db) as s:
+            return s.exec(select(func.count()).select_from(Fill).where(
+                Fill.session_id == session.id)).one()
+
+    wait_until(fills, 120, poll=1, message="fills of the browser-created session")
+    wait_until(lambda: _metric(page, "Trades") != "0", 30, poll=0.5,
+               message="the Trades figure to show the fills")
+    page.locator(".st-key-sess_pause button").first.click()
+    page.get_by_text("● paused").first.wait_for(timeout=30_000)
+    held = fills()
+    shown = _metric(page, "Trades")
+    page.wait_for_timeout(5_000)
+    assert fills() == held
+    assert _metric(page, "Trades") == shown == str(held)
+    no_exception(page)
+
+
+def test_clicking_an_agent_node_and_stopping_it_turns_the_node_grey(app, page):
+    url, env, db = app
+    open_app(page, url, db, "agents")
+    diagram = page.frame_locator("iframe[title='streamlit_flow.streamlit_flow']")
+    node = diagram.locator(".react-flow__node[data-id='sentiment']")
+    node.click()
+    page.get_by_role("heading", name=re.compile("^Sentiment")).wait_for()
+    page.locator(".st-key-agent_stop button").first.click()
+    wait_until(lambda: GREY.search(node.get_attribute("style") or ""), 30, poll=0.5,
+               message="the sentiment node to turn grey")
+    assert "stopped" in node.inner_text()
+    no_exception(page)
+
+
+def test_logs_page_filters_lines(app, page):
+    url, env, db = app
+    open_app(page, url, db, "logs")
+    picker = page.locator(".st-key-log_id input")
+    picker.click()
+    picker.fill("engine")
+    picker.press("Enter")
+    code = page.locator("[data-testid='stCode']").first
+    wait_until(lambda: "took the lease" in code.inner_text(), 30, poll=0.5,
+               message="the engine log")
+    search = page.locator(".st-key-log_grep input")
+    search.fill("lease")
+    search.press("Enter")
+    wait_until(lambda: "restored sessions" not in code.inner_text(), 30, poll=0.5,
+               message="the search to filter the engine log")
+    lines = [line for line in code.inner_text().splitlines() if line.strip()]
+    assert lines
+    assert all("lease" in line for line in lines)
+    no_exception(page)
