@@ -15,9 +15,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from engine.db import get_engine, migrate
+from engine.agents.base import AgentContext
+from engine.config import load_settings
+from engine.db import get_engine, migrate, session_scope
 from engine.lease import lease_info
-from engine.models import Event
+from engine.logs import get_logger
+from engine.models import Agent, Event
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("PAPERDESK_TEST_PG_URL", "")
@@ -59,31 +62,50 @@ def pg_template() -> str | None:
         c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def create_pg_database(template: str) -> str:
+    """A fresh PostgreSQL database copied from the migrated template; returns its URL."""
+    name = f"pd_{uuid.uuid4().hex[:12]}"
+    with _pg_admin().connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    get_engine(url).dispose()
+    with _pg_admin().connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+
+
 @pytest.fixture
 def env(tmp_path, pg_template, monkeypatch) -> dict:
     """Environment for this test's PaperDesk: its own home folder and its own database."""
     values = {"PAPERDESK_HOME": str(tmp_path / "home"), "PAPERDESK_AUTOSTART": "0"}
-    name = None
     if pg_template:
-        name = f"pd_{uuid.uuid4().hex[:12]}"
-        with _pg_admin().connect() as c:
-            c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
-        values["DATABASE_URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        values["DATABASE_URL"] = create_pg_database(pg_template)
     else:
         monkeypatch.delenv("DATABASE_URL", raising=False)
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     yield {**os.environ, **values}
-    if name:
-        get_engine(values["DATABASE_URL"]).dispose()
-        with _pg_admin().connect() as c:
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    if pg_template:
+        drop_pg_database(values["DATABASE_URL"])
+
+
+def make_agent(db, env: dict, cls, config: dict, state: dict | None = None):
+    """A real agent of type `cls` on its stored row (created or updated), started."""
+    with session_scope(db) as s:
+        row = s.get(Agent, cls.kind) or Agent(id=cls.kind, name=cls.title, kind=cls.kind)
+        row.config, row.state = config, state or {}
+        s.add(row)
+    settings = load_settings(env)
+    logger = get_logger(settings.logs_dir, cls.kind, pin=True)
+    agent = cls(row, AgentContext(db, settings, logger))
+    agent.on_start()
+    return agent
 
 
 @pytest.fixture
 def db(env) -> sa.Engine:
-    from engine.config import load_settings
-
     engine = get_engine(load_settings(env).database_url)
     migrate(engine)
     return engine

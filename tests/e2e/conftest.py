@@ -5,16 +5,14 @@ import os
 import socket
 import subprocess
 import sys
-import uuid
 
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import sync_playwright
 
 from engine.config import load_settings
 from engine.db import get_engine, migrate
 from engine.lease import lease_info
-from tests.conftest import PG_ADMIN_URL, ROOT, _pg_admin, wait_until
+from tests.conftest import ROOT, create_pg_database, drop_pg_database, wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -34,12 +32,8 @@ def app(tmp_path_factory, pg_template):
     home = tmp_path_factory.mktemp("e2e") / "home"
     env = {**os.environ, "PAPERDESK_HOME": str(home), "PAPERDESK_AUTOSTART": "1"}
     env.pop("DATABASE_URL", None)
-    name = None
     if pg_template:
-        name = f"pd_e2e_{uuid.uuid4().hex[:10]}"
-        with _pg_admin().connect() as c:
-            c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
-        env["DATABASE_URL"] = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        env["DATABASE_URL"] = create_pg_database(pg_template)
     db = get_engine(load_settings(env).database_url)
     migrate(db)
     port = _free_port()
@@ -57,10 +51,8 @@ def app(tmp_path_factory, pg_template):
         proc.wait(timeout=30)
         wait_until(lambda: not lease_info(db).online, 30, message="the engine to stop with "
                    "the app")
-        if name:
-            db.dispose()
-            with _pg_admin().connect() as c:
-                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if pg_template:
+            drop_pg_database(env["DATABASE_URL"])
 
 
 def _healthy(url: str) -> bool:

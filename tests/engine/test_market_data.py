@@ -8,33 +8,19 @@ import pytest
 from sqlmodel import Session, func, select
 
 from engine import catalog
-from engine.agents.base import AgentContext
 from engine.agents.market_data import MarketDataAgent
-from engine.config import load_settings
-from engine.db import session_scope
 from engine.errors import TransientError
-from engine.logs import get_logger
 from engine.market.live import CcxtFeed, LiveSource, YFinanceFeed
 from engine.market.replay import ReplaySource
-from engine.models import Agent, Bar, Event
+from engine.models import Bar, Event
 from engine.strategies import BarData
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_agent
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def _agent(db, env, config, state=None) -> MarketDataAgent:
-    with session_scope(db) as s:
-        row = s.get(Agent, "market_data") or Agent(id="market_data", name="Market data",
-                                                   kind="market_data")
-        row.config = config
-        row.state = state or {}
-        s.add(row)
-    settings = load_settings(env)
-    agent = MarketDataAgent(row, AgentContext(db, settings, get_logger(settings.logs_dir,
-                                                                       "market_data")))
-    agent.on_start()
-    return agent
+    return make_agent(db, env, MarketDataAgent, config, state)
 
 
 def _bars(db, symbol, timeframe) -> int:

@@ -4,17 +4,13 @@ import pytest
 from sqlmodel import Session, select
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from engine.agents.base import AgentContext
 from engine.agents.sentiment import SentimentAgent
-from engine.config import load_settings
-from engine.db import session_scope
 from engine.errors import BadInput
-from engine.logs import get_logger
 from engine.market.bars import write_bars
-from engine.models import Agent, SentimentScore
+from engine.models import SentimentScore
 from engine.sentiment import label, price_mood, read_headlines_csv, score_headline
 from engine.strategies import BarData
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_agent
 
 BULL = "Bitcoin surges to record high as ETF inflows soar"
 BEAR = "Exchange hacked, withdrawals halted amid insolvency fears"
@@ -56,14 +52,7 @@ def test_headlines_csv_is_checked_line_by_line(tmp_path):
 
 
 def _agent(db, env, config) -> SentimentAgent:
-    with session_scope(db) as s:
-        row = Agent(id="sentiment", name="Sentiment", kind="sentiment", config=config)
-        s.add(row)
-    settings = load_settings(env)
-    agent = SentimentAgent(row, AgentContext(db, settings, get_logger(settings.logs_dir,
-                                                                      "sentiment")))
-    agent.on_start()
-    return agent
+    return make_agent(db, env, SentimentAgent, config)
 
 
 def _scores(db) -> dict[str, SentimentScore]:
