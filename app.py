@@ -32,7 +32,6 @@ except SQLAlchemyError as exc:
     st.stop()
 
 who = access.resolve()
-engine_status = ensure_engine(settings)
 pages = st.navigation([
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("views/agents.py", title="Agents", icon=":material/hub:"),
@@ -50,6 +49,7 @@ ACTION_HELP = {
 
 @st.fragment(run_every=context.refresh_every())
 def sidebar_status() -> None:
+    engine_status = ensure_engine(settings)  # also restarts an autostarted engine that died
     summary = context.read("system_summary")
     engine = summary.engine
     if engine.online:
