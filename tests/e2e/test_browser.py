@@ -2,13 +2,15 @@
 
 import re
 
+import psutil
 from sqlmodel import Session, func, select
 
-from engine import control
+from engine import control, queries
 from engine.lease import lease_info
 from engine.models import Fill, PaperSession
 from tests.conftest import wait_until
 from tests.e2e.conftest import goto, no_exception
+from ui import flow
 
 GREY = re.compile(r"#6b7280|rgb\(107, 114, 128\)")
 
@@ -113,3 +115,39 @@ def test_logs_page_filters_lines(app, page):
     assert lines
     assert all("lease" in line for line in lines)
     no_exception(page)
+
+
+def test_reloads_and_several_tabs_never_start_a_second_engine(app, browser, page):
+    url, env, db = app
+    open_app(page, url, db)
+    holder = lease_info(db).holder
+    tabs = [browser.new_page() for _ in range(2)]
+    for tab in tabs:
+        goto(tab, url, "sessions")
+    for _ in range(3):
+        page.reload()
+        page.wait_for_selector("[data-testid='stMain'] h1")
+    page.wait_for_timeout(3_000)
+    assert lease_info(db).holder == holder
+    home = env["PAPERDESK_HOME"]
+    engines = [p for p in psutil.process_iter(["cmdline", "environ"])
+               if p.info["cmdline"] and p.info["cmdline"][-2:] == ["engine", "run"]
+               and (p.info["environ"] or {}).get("PAPERDESK_HOME") == home]
+    assert len(engines) == 1
+    for tab in tabs:
+        tab.close()
+
+
+def test_dragged_node_positions_are_saved(app, page):
+    url, env, db = app
+    open_app(page, url, db, "agents")
+    frame = page.frame_locator("iframe[title='streamlit_flow.streamlit_flow']")
+    node = frame.locator(".react-flow__node[data-id='execution']")
+    box = node.bounding_box()
+    page.mouse.move(box["x"] + 30, box["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 30, box["y"] + 160, steps=12)
+    page.mouse.up()
+    saved = wait_until(lambda: queries.node_positions(db).get("execution"), 30, poll=0.5,
+                       message="the dragged position to be saved")
+    assert saved[1] > flow.DEFAULT_POSITIONS["execution"][1]
