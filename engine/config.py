@@ -23,10 +23,6 @@ class Settings:
     def logs_dir(self) -> Path:
         return self.home / "logs"
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 def _flag(env: dict, name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()

@@ -64,7 +64,6 @@ class Health:
     errors_last_hour: int
     agents_running: int
     agents_total: int
-    tick_ms: dict[str, float]
     data: list[dict] = field(default_factory=list)
 
 
@@ -120,7 +119,7 @@ def health(db: Engine) -> Health:
         score=round(score, 1), formula=HEALTH_FORMULA, engine_online=engine.online,
         heartbeat_age_s=engine.age_s, engine_cpu_pct=engine.cpu_pct,
         engine_rss_mb=engine.rss_mb, errors_last_hour=errors, agents_running=running,
-        agents_total=len(agents), tick_ms={a.id: a.last_tick_ms for a in agents},
+        agents_total=len(agents),
         data=[{"symbol": sym, "timeframe": tf, "last_bar": ts} for sym, tf, ts in latest],
     )
 

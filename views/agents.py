@@ -6,7 +6,7 @@ from engine import control
 from engine.agents import AGENT_TYPES
 from engine.errors import NotFound
 from ui import context, flow
-from ui.theme import badge
+from ui.theme import TIME_FORMAT, badge
 
 st.title("Agents")
 st.caption("Market data → sentiment → strategy → execution, and the sessions execution "
@@ -75,7 +75,9 @@ def card_status(agent_id: str) -> None:
     d.metric("Last tick", f"{agent['last_tick_ms']:.1f} ms")
     e.metric("Tick p95", "—" if agent["summary"].get("tick_p95_ms") is None
              else f"{agent['summary']['tick_p95_ms']:.1f} ms")
-    st.caption(f"{flow.key_figure(agent)} · last active {agent['last_active_at']}")
+    active = agent["last_active_at"]
+    when = f" · last active {active:%Y-%m-%d %H:%M:%S} UTC" if active is not None else ""
+    st.caption(f"{AGENT_TYPES[agent['kind']].description} · {flow.key_figure(agent)}{when}")
     left, mid, right, _ = st.columns([1, 1, 1.4, 3])
     left.button("Start", key="agent_start", icon=":material/play_arrow:",
                 help=f"Start the {agent['name']} agent",
@@ -93,6 +95,22 @@ def card_status(agent_id: str) -> None:
                  on_click=context.act, args=(f"Reset {agent_id}", control.reset_agent_metrics,
                                              agent_id))
     context.show_last_error()
+
+
+@st.fragment(run_every=context.refresh_every())
+def sentiment_scores() -> None:
+    """What the sentiment agent published last, per symbol, with the headlines behind it."""
+    scores = context.read("sentiment_latest")
+    if scores.empty:
+        st.caption("No scores yet.")
+        return
+    st.markdown("**Latest scores**")
+    view = scores.assign(headlines=scores["headlines"].apply(
+        lambda items: " · ".join(f"{h['score']:+.2f} {h['text']}" for h in items or [])))
+    st.dataframe(view[["symbol", "score", "label", "source", "items", "headlines", "ts"]],
+                 hide_index=True, width="stretch",
+                 column_config={"ts": st.column_config.DatetimeColumn(
+                     "time (UTC)", format=TIME_FORMAT)})
 
 
 @st.fragment(run_every=context.refresh_every())
@@ -118,3 +136,5 @@ if selected:
             config_editor(context.read("agent", selected))
         with right:
             latest_logs(selected)
+        if selected == "sentiment":
+            sentiment_scores()

@@ -6,7 +6,6 @@ from datetime import datetime
 from engine.strategies import BarData
 
 BUY, SELL = "buy", "sell"
-ORDER_TYPES = ("market", "limit", "stop")
 
 
 @dataclass(frozen=True)

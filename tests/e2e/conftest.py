@@ -17,8 +17,6 @@ from tests.conftest import ROOT, create_pg_database, drop_pg_database, wait_unti
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 
-pytestmark = pytest.mark.e2e
-
 
 def _free_port() -> int:
     with socket.socket() as s:

@@ -3,6 +3,7 @@
 import re
 
 import psutil
+import pytest
 from sqlmodel import Session, func, select
 
 from engine import control, queries
@@ -12,6 +13,7 @@ from tests.conftest import wait_until
 from tests.e2e.conftest import goto, no_exception
 from ui import flow
 
+pytestmark = pytest.mark.e2e
 GREY = re.compile(r"#6b7280|rgb\(107, 114, 128\)")
 
 

@@ -63,3 +63,13 @@ def test_status_changes_show_at_once_and_figures_wait(filled, db):
     busier.at[busier.index[busier["id"] == "strategy"][0], "summary"] = {
         "sessions_served": 99, "signals": 1234}
     assert flow.build_state(busier, sessions, {}, state) is state  # text only, too soon
+
+
+def test_sentiment_card_shows_scores_with_their_source(filled, db):
+    at = run_page("agents", agent_selected="sentiment")
+    assert not at.exception
+    assert any("VADER" in c.value for c in at.caption)
+    scores = next(d.value for d in at.dataframe if "label" in d.value.columns)
+    assert len(scores) > 0
+    assert (scores["source"] == "price-mood").all()  # no news configured: price mood, labelled
+    assert scores["label"].str.startswith("mood: ").all()
