@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine import control, queries
 from engine.config import load_settings
@@ -285,6 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     except PaperDeskError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"error: database unavailable ({type(exc).__name__}: {reason}); check "
+              "DATABASE_URL", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

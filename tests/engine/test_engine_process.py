@@ -140,3 +140,14 @@ def test_sigterm_is_a_clean_stop(engine_proc, db):
     with session_scope(db) as s:
         assert s.exec(select(Event).where(Event.kind == "engine_stop")).first() is not None
     assert Path(engine_proc.env["PAPERDESK_HOME"], "logs", "engine.log").is_file()
+
+
+def test_unreachable_database_is_one_line_not_a_traceback(env):
+    broken = {**env, "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none"}
+    result = cli(broken, "status")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: database unavailable")
+    assert "Traceback" not in result.stderr
+    bad_url = cli({**env, "DATABASE_URL": "mysql://x/y"}, "status")
+    assert bad_url.returncode == 2
+    assert "DATABASE_URL" in bad_url.stderr
