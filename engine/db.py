@@ -8,6 +8,8 @@ from pathlib import Path
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, and_, bindparam, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, create_engine
 
 from engine.config import Settings, load_settings
@@ -84,3 +86,9 @@ def bulk_insert(s: Session, model: type[SQLModel], rows: list[dict]) -> None:
     """INSERT many rows in one executemany through Core."""
     if rows:
         s.execute(model.__table__.insert(), rows)
+
+
+def upsert_insert(bind: Engine | Session, model: type[SQLModel]):
+    """INSERT that accepts ON CONFLICT clauses, for this database's dialect."""
+    dialect = (bind.get_bind() if isinstance(bind, Session) else bind).dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)

@@ -14,7 +14,8 @@ from engine.db_types import utcnow
 from engine.errors import BadInput, NotFound
 from engine.lease import LeaseInfo, lease_info
 from engine.lifecycle import AgentStatus, CommandStatus, OrderStatus, allowed_actions
-from engine.logs import LOG_ID, Tail, tail
+from engine.logs import Tail, check_log_id, tail
+from engine.market.bars import latest_closes
 from engine.metrics import session_stats
 from engine.models import (
     Agent,
@@ -207,14 +208,9 @@ def session_document(db: Engine, session_id) -> dict:
     held = positions(db, row.id)
     data = row.model_dump()
     last_prices = dict(zip(held["symbol"], held["last_price"], strict=True))
+    missing = {(sym, row.timeframe) for sym in row.symbols.split(",") if sym not in last_prices}
     with Session(db) as s:
-        for symbol in row.symbols.split(","):
-            if symbol not in last_prices:
-                price = s.execute(select(Bar.close).where(
-                    Bar.symbol == symbol, Bar.timeframe == row.timeframe)
-                    .order_by(Bar.ts.desc()).limit(1)).scalar()
-                if price is not None:
-                    last_prices[symbol] = price
+        last_prices |= {sym: close for (sym, _), close in latest_closes(s, missing).items()}
     stats = session_stats(data, float(held["unrealized_pnl"].sum()), last_prices)
     return {
         "id": row.id, "name": row.name, "status": row.status, "strategy": row.strategy,
@@ -355,8 +351,7 @@ def log_ids(db: Engine, limit: int = 200) -> list[str]:
 def log_tail(db: Engine, logs_dir: Path, log_id: str, lines: int = 100,
              level: str | None = None, grep: str | None = None) -> Tail:
     """Tail a log whose id is an agent in the database, `session-N` of a session, or engine."""
-    if not isinstance(log_id, str) or not LOG_ID.match(log_id):
-        raise BadInput(f"log id {log_id!r} is not an agent id or session-N")
+    check_log_id(log_id)
     with Session(db) as s:
         if log_id.startswith("session-"):
             known = s.get(PaperSession, int(log_id.removeprefix("session-"))) is not None

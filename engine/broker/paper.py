@@ -6,13 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from engine.broker.fills import OrderTerms, fill_price
 from engine.broker.portfolio import Account, Holding, apply_fill, executable_qty
-from engine.db import bulk_insert, bulk_update, session_scope
+from engine.db import bulk_insert, bulk_update, session_scope, upsert_insert
 from engine.db_types import utcnow
 from engine.lifecycle import OrderStatus, SessionStatus
 from engine.market.bars import bars_after, latest_closes
@@ -73,8 +71,7 @@ def save_accounts(s: Session, accounts: dict[int, Account], timeframes: dict[int
         for sid, a in accounts.items() for sym, h in a.holdings.items()
     ]
     if rows:
-        dialect_insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-        stmt = dialect_insert(Position)
+        stmt = upsert_insert(s, Position)
         s.execute(
             stmt.on_conflict_do_update(
                 index_elements=["session_id", "symbol"],

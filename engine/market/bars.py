@@ -4,11 +4,9 @@ import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engine import catalog
-from engine.db import session_scope
+from engine.db import session_scope, upsert_insert
 from engine.models import Bar
 from engine.strategies import BarData
 
@@ -49,11 +47,9 @@ def write_bars(db: Engine, symbol: str, timeframe: str, bars: list[BarData]) -> 
          "low": b.low, "close": b.close, "volume": b.volume}
         for b in bars
     ]
-    dialect = db.dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     with session_scope(db) as s:
         for start in range(0, len(rows), 2000):
-            s.execute(insert(Bar).on_conflict_do_nothing(), rows[start : start + 2000])
+            s.execute(upsert_insert(db, Bar).on_conflict_do_nothing(), rows[start : start + 2000])
     return len(rows)
 
 
