@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.core.bars import STOCK_SYMBOLS, TIMEFRAMES
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-TIMEFRAMES = {"1h": 3600, "1d": 86400}
-# Bars a year, for annualizing Sharpe: crypto trades every day, stocks ~252 days.
-STOCK_SYMBOLS = frozenset({"AAPL", "MSFT", "IBM", "GOOG"})
 
 
 def datasets() -> list[tuple[str, str]]:
@@ -33,6 +32,12 @@ def load(symbol: str, timeframe: str) -> pd.DataFrame:
     return frame
 
 
-def bars_per_year(symbol: str, timeframe: str) -> float:
-    days = 252 if symbol in STOCK_SYMBOLS else 365
-    return days * 86400 / TIMEFRAMES[timeframe] if timeframe == "1h" else float(days)
+def is_stock(symbol: str) -> bool:
+    return symbol in STOCK_SYMBOLS
+
+
+@cache
+def span(symbol: str, timeframe: str) -> tuple:
+    """First bar time, last bar time and bar count of one shipped dataset."""
+    ts = load(symbol, timeframe)["ts"]
+    return ts.iloc[0].to_pydatetime(), ts.iloc[-1].to_pydatetime(), len(ts)

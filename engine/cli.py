@@ -19,10 +19,11 @@ from engine.config import load_settings
 from engine.db import default_engine, migrate
 from engine.errors import BadInput, PaperDeskError
 from engine.params import parse_assignments
+from engine.reconcile import reconcile
 
 AGENT_ACTIONS = ("show", "start", "stop", "reset-metrics", "config")
 SESSION_ACTIONS = ("show", "trades", "create", "start", "pause", "resume", "stop",
-                   "pause-all", "resume-all", "stop-all")
+                   "pause-all", "resume-all", "stop-all", "speed", "reconcile", "config")
 
 
 def _clean(value: Any) -> Any:
@@ -88,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     session = sub.add_parser("session", help="create, show or control sessions")
     session.add_argument("action", choices=SESSION_ACTIONS)
     session.add_argument("id", nargs="?")
+    session.add_argument("values", nargs="*", metavar="VALUE",
+                         help="speed: BARS_PER_S or max; config: KEY=VALUE ...")
     session.add_argument("--json", action="store_true")
     session.add_argument("--wait", type=_positive, metavar="SECONDS")
     session.add_argument("--name")
@@ -102,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     session.add_argument("--stop-loss-pct", default="0")
     session.add_argument("--take-profit-pct", default="0")
     session.add_argument("--restart-policy", default="resume")
+    session.add_argument("--source", default="replay", help="replay (default) or live")
+    session.add_argument("--from", dest="window_from", metavar="DATE",
+                         help="replay: first bar (default: the latest 1000 bars)")
+    session.add_argument("--to", dest="window_to", metavar="DATE",
+                         help="replay: last bar (default: the end of the data)")
+    session.add_argument("--speed", default="1", help="bars per second, or max")
+    session.add_argument("--until", metavar="DATE", help="speed max: stop at this bar, then …")
+    session.add_argument("--then", metavar="BARS_PER_S", help="… play at this speed")
     session.add_argument("--start", action="store_true", help="start it right away")
     session.add_argument("--close-positions", action="store_true", help="stop: sell holdings")
 
@@ -201,10 +212,14 @@ def _create(db, args) -> None:
         "fee_bps": args.fee_bps, "slippage_bps": args.slippage_bps,
         "position_size": args.position_size, "stop_loss_pct": args.stop_loss_pct,
         "take_profit_pct": args.take_profit_pct, "restart_policy": args.restart_policy,
+        "source": args.source, "from": args.window_from, "to": args.window_to,
+        "speed": args.speed,
     }
     created = control.create_session(db, spec, start=args.start)
     if created.start_command is not None and args.wait:
         control.wait_for(db, created.start_command, args.wait)
+        if args.speed.strip().lower() == "max":
+            control.wait_for_session(db, created.id, args.wait, progress=_progress)
     if args.json:
         emit_json(queries.session_document(db, created.id))
     else:
@@ -222,7 +237,9 @@ def cmd_session(db, args) -> None:
         return
     if args.id is None:
         raise BadInput(f"session {action} needs a session ID")
-    if action == "show":
+    if action in ("speed", "config", "reconcile"):
+        SESSION_EXTRAS[action](db, args)
+    elif action == "show":
         doc = queries.session_document(db, args.id)
         if args.json:
             emit_json(doc)
@@ -238,6 +255,42 @@ def cmd_session(db, args) -> None:
     else:
         cid = control.session_action(db, args.id, action, close_positions=args.close_positions)
         _after_queue(db, cid, args.wait, f"session {args.id}: {action} applied")
+
+
+def _progress(doc: dict) -> None:
+    total = doc["bars_total"] or 0
+    print(f"session {doc['id']}: {doc['status']}, bar {doc['bars_done']:,}/{total:,}",
+          file=sys.stderr)
+
+
+def _speed(db, args) -> None:
+    if len(args.values) != 1:
+        raise BadInput("session speed needs ID and BARS_PER_S or max")
+    cid = control.set_session_speed(db, args.id, args.values[0], until=args.until,
+                                    then=args.then)
+    _after_queue(db, cid, args.wait, f"session {args.id}: speed {args.values[0]}")
+
+
+def _config(db, args) -> None:
+    changes = parse_assignments(args.values)
+    cid = control.update_session_config(db, args.id, changes)
+    _after_queue(db, cid, args.wait, f"session {args.id}: settings changed")
+
+
+def _reconcile(db, args) -> None:
+    result = reconcile(db, args.id)
+    if args.json:
+        emit_json(queries.as_dict(result))
+        return
+    print(f"session {result.session_id}: {result.match_pct:.1f}% of fills match a fast-forward"
+          f" of its window ({result.matched} matched; {result.expected} expected, "
+          f"{result.actual} actual, {result.bars:,} bars; settings {result.settings})")
+    for d in result.differences:
+        print(f"{d['kind']:<9} {d['bar_ts']:%Y-%m-%d %H:%M} {d['symbol']} {d['side']}: "
+              f"{d['cause']}")
+
+
+SESSION_EXTRAS = {"speed": _speed, "config": _config, "reconcile": _reconcile}
 
 
 def cmd_logs(db, args) -> None:

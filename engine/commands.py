@@ -1,24 +1,54 @@
 """The engine side of the control channel: apply queued commands in order."""
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlmodel import Session
 
 from engine.broker.paper import BOOK_LOCK, cancel_open_orders, close_positions
 from engine.db import session_scope
-from engine.db_types import utcnow
+from engine.db_types import parse_time, utcnow
 from engine.errors import NotAllowed, NotFound, PaperDeskError
 from engine.events import record_event
-from engine.lifecycle import AgentStatus, CommandStatus, SessionStatus, SystemStatus
+from engine.lifecycle import (
+    TERMINAL_SESSION,
+    AgentStatus,
+    CommandStatus,
+    SessionStatus,
+    SystemStatus,
+)
 from engine.logs import get_logger
 from engine.models import Command, PaperSession, SystemState
 from engine.transitions import transition
 
-if TYPE_CHECKING:
-    from engine.runtime import EngineProcess
+
+class Agentish(Protocol):
+    id: str
+    status: str
+
+    def reset_metrics(self) -> None: ...
+
+    def event(self, kind: str, message: str, severity: str = "info") -> None: ...
+
+
+class EngineControl(Protocol):
+    """What applying commands needs of the engine process (engine.runtime implements it)."""
+
+    db: Any
+    agents: Mapping[str, Agentish]
+
+    @property
+    def logs_dir(self) -> Path: ...
+
+    def start_agent(self, agent_id: str) -> None: ...
+
+    def stop_agent(self, agent_id: str) -> None: ...
+
+    def configure_agent(self, agent_id: str, changes: dict) -> None: ...
+
 
 log = logging.getLogger("paperdesk.engine")
 BULK_FROM = {
@@ -29,15 +59,18 @@ BULK_FROM = {
 }
 
 
-def _change_session(rt: "EngineProcess", s: Session, session: PaperSession, action: str,
+def _change_session(rt: EngineControl, s: Session, session: PaperSession, action: str,
                     note: str = "", close: bool = False, by_system: bool = False) -> None:
     """Apply a session action with its side effects, inside the caller's transaction."""
-    logger = get_logger(rt.settings.logs_dir, f"session-{session.id}")
+    logger = get_logger(rt.logs_dir, f"session-{session.id}")
     transition(s, session, action, note=note, logger=logger)
     session.paused_by_system = by_system and action == "pause"
     now = utcnow()
+    session.wait_reason = None
     if action == "start":
         session.started_at = now
+    if session.source == "live" and action in ("start", "resume"):
+        _live_from_now(s, session, now)
     if action == "stop":
         session.stopped_at = now
         cancelled = cancel_open_orders(s, session.id)
@@ -49,17 +82,64 @@ def _change_session(rt: "EngineProcess", s: Session, session: PaperSession, acti
                             fill["price"])
 
 
-def _session(rt: "EngineProcess", command: Command) -> str:
+def _live_from_now(s: Session, session: PaperSession, now) -> None:
+    """A live session trades the bars that open from now on; bars that passed while it was
+    paused are not traded, and the event says so (Reconcile names it)."""
+    if session.last_bar_at is not None:
+        record_event(s, f"session-{session.id}", "live_gap",
+                     f"session {session.id}: live bars after {session.last_bar_at:%Y-%m-%d %H:%M}"
+                     f" up to {now:%Y-%m-%d %H:%M} passed while paused; not traded", "warning")
+    session.window_from = now
+
+
+def _speed(s: Session, session: PaperSession, payload: dict) -> str:
+    if session.status in TERMINAL_SESSION:
+        raise NotAllowed(f"cannot change the speed of session {session.id}: it is "
+                         f"{session.status}")
+    session.speed = payload["speed"]
+    session.ff_until = parse_time(payload.get("until"))
+    session.ff_then = payload.get("then")
+    shown = "max" if session.speed is None else f"{session.speed:g} bars/s"
+    if session.ff_until is not None:
+        shown += f" until {session.ff_until:%Y-%m-%d %H:%M}, then {session.ff_then:g} bars/s"
+    message = f"session {session.id}: speed {shown}"
+    record_event(s, f"session-{session.id}", "speed", message)
+    return message
+
+
+def _configure(s: Session, session: PaperSession, changes: dict) -> str:
+    """Change settings from the next bar on; the change and the bar are kept for Reconcile."""
+    if session.status in TERMINAL_SESSION:
+        raise NotAllowed(f"cannot change session {session.id}: it is {session.status}")
+    before = {k: getattr(session, k) for k in changes}
+    for key, value in changes.items():
+        setattr(session, key, value)
+    at = session.last_bar_at
+    session.config_history = [*session.config_history, {
+        "after_bar": at.isoformat() if at else None, "before": before, "after": changes}]
+    session.settings_rev += 1
+    summary = ", ".join(f"{k} {before[k]} → {v}" for k, v in changes.items())
+    when = f"after bar {at:%Y-%m-%d %H:%M}" if at else "before its first bar"
+    message = f"session {session.id}: settings changed {when}: {summary}"
+    record_event(s, f"session-{session.id}", "config", message)
+    return message
+
+
+def _session(rt: EngineControl, command: Command) -> str:
     with BOOK_LOCK, session_scope(rt.db) as s:
         session = s.get(PaperSession, int(command.target_id))
         if session is None:
             raise NotFound(f"no session {command.target_id}")
+        if command.action == "speed":
+            return _speed(s, session, command.payload)
+        if command.action == "configure":
+            return _configure(s, session, command.payload)
         _change_session(rt, s, session, command.action,
                         close=bool(command.payload.get("close_positions")))
         return f"session {session.id} is {session.status}"
 
 
-def _bulk(rt: "EngineProcess", command: Command) -> str:
+def _bulk(rt: EngineControl, command: Command) -> str:
     action, sources = BULK_FROM[command.action]
     with BOOK_LOCK, session_scope(rt.db) as s:
         sessions = s.execute(select(PaperSession).where(PaperSession.status.in_(sources))).scalars()
@@ -70,7 +150,7 @@ def _bulk(rt: "EngineProcess", command: Command) -> str:
         return f"{command.action.replace('_', ' ')}: {count} session(s)"
 
 
-def _system_sessions(rt: "EngineProcess", s: Session, action: str) -> int:
+def _system_sessions(rt: EngineControl, s: Session, action: str) -> int:
     """Pause running sessions (system pause/stop) or resume the ones the system paused."""
     if action in ("pause", "stop"):
         query = select(PaperSession).where(PaperSession.status == SessionStatus.RUNNING)
@@ -85,7 +165,7 @@ def _system_sessions(rt: "EngineProcess", s: Session, action: str) -> int:
     return len(sessions)
 
 
-def _system(rt: "EngineProcess", command: Command) -> str:
+def _system(rt: EngineControl, command: Command) -> str:
     action = command.action
     with BOOK_LOCK, session_scope(rt.db) as s:
         state = s.get(SystemState, 1)
@@ -102,7 +182,7 @@ def _system(rt: "EngineProcess", command: Command) -> str:
     return f"system is {SystemStatus(state.status)}; {moved} session(s) changed"
 
 
-def _agent(rt: "EngineProcess", command: Command) -> str:
+def _agent(rt: EngineControl, command: Command) -> str:
     agent = rt.agents.get(command.target_id)
     if agent is None:
         raise NotFound(f"no agent {command.target_id!r}")
@@ -118,7 +198,7 @@ def _agent(rt: "EngineProcess", command: Command) -> str:
     return f"agent {agent.id} is {agent.status}"
 
 
-HANDLERS: dict[str, Callable[["EngineProcess", Command], str]] = {
+HANDLERS: dict[str, Callable[[EngineControl, Command], str]] = {
     "system": _system,
     "agent": _agent,
     "session": lambda rt, c: (_bulk if c.action in BULK_FROM else _session)(rt, c),
@@ -131,7 +211,7 @@ def _event_source(command: Command) -> str:
     return command.target_id or command.target
 
 
-def _finish(rt: "EngineProcess", command: Command, status: str, message: str) -> None:
+def _finish(rt: EngineControl, command: Command, status: str, message: str) -> None:
     """Mark the command handled; a rejection or failure also goes to the activity feed."""
     with session_scope(rt.db) as s:
         s.execute(update(Command).where(Command.id == command.id)
@@ -144,7 +224,7 @@ def _finish(rt: "EngineProcess", command: Command, status: str, message: str) ->
                          severity)
 
 
-def apply_pending(rt: "EngineProcess", limit: int = 100) -> int:
+def apply_pending(rt: EngineControl, limit: int = 100) -> int:
     """Apply up to `limit` pending commands, oldest first; return how many were handled."""
     with Session(rt.db) as s:
         commands = list(s.execute(select(Command).where(Command.status == CommandStatus.PENDING)

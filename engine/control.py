@@ -12,43 +12,26 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from engine import catalog, queries
+from engine import queries, windows
 from engine.agents import agent_class
+from engine.core.strategies import strategy_class
 from engine.db import session_scope
 from engine.errors import BadInput, NotAllowed, NotFound, PaperDeskError, WaitTimeout
 from engine.events import record_event
 from engine.lifecycle import (
+    TERMINAL_SESSION,
     CommandStatus,
-    SessionStatus,
     next_status,
 )
 from engine.models import Agent, Command, NodePosition, PaperSession, SystemState
-from engine.params import Param, parse_params
-from engine.strategies import strategy_class
+from engine.params import parse_params
+from engine.session_spec import RISK_FIELDS, SESSION_FIELDS, validate_session
 
 SESSION_ACTIONS = ("start", "pause", "resume", "stop")
 BULK_ACTIONS = {"pause_all": "pause", "resume_all": "resume", "stop_all": "stop"}
 # Internal steps (starting → running, stopping → stopped) are folded so queued commands project.
 AGENT_SETTLED = {"starting": "running", "stopping": "stopped"}
-RESTART_POLICIES = ("resume", "paused")
-
-SESSION_FIELDS: dict[str, Param] = {
-    p.name: p
-    for p in (
-        Param("timeframe", str, "1h", "bar size", choices=tuple(catalog.TIMEFRAMES)),
-        Param("cash", float, 10_000.0, "starting cash in quote currency", 1, 1e12),
-        Param("fee_bps", float, 10.0, "fee in basis points of notional", 0, 1000),
-        Param("slippage_bps", float, 5.0, "slippage in basis points of price", 0, 1000),
-        Param("position_size", float, 0.25, "fraction of equity per entry", 0.001, 1),
-        Param("stop_loss_pct", float, 0.0, "exit when price falls this % below entry; 0 = off",
-              0, 99),
-        Param("take_profit_pct", float, 0.0, "exit when price rises this % above entry; 0 = off",
-              0, 10_000),
-        Param("restart_policy", str, "resume", "after an engine restart",
-              choices=RESTART_POLICIES),
-    )
-}
-
+MAX_ID = 2**63 - 1
 
 @dataclass(frozen=True)
 class CreatedSession:
@@ -82,7 +65,7 @@ def _session(db: Session, session_id: Any) -> PaperSession:
         key = int(session_id)
     except (TypeError, ValueError):
         raise BadInput(f"session id must be a whole number (got {session_id!r})") from None
-    session = db.get(PaperSession, key)
+    session = db.get(PaperSession, key) if 1 <= key <= MAX_ID else None
     if session is None:
         raise NotFound(f"no session {key}")
     return session
@@ -162,49 +145,6 @@ def reset_agent_metrics(db: Engine, agent_id: str, by: str = "cli") -> int:
 # ---------------------------------------------------------------- sessions
 
 
-def _symbols(raw: Any, available: list[str]) -> list[str]:
-    items = raw.split(",") if isinstance(raw, str) else list(raw or [])
-    chosen = [str(s).strip().upper() for s in items if str(s).strip()]
-    if not chosen:
-        raise BadInput("symbols must name at least one symbol")
-    if len(set(chosen)) != len(chosen):
-        raise BadInput("symbols must not repeat a symbol")
-    unknown = [s for s in chosen if s not in available]
-    if unknown:
-        raise BadInput(
-            f"symbols: no data for {', '.join(unknown)}; available: {', '.join(available)}"
-        )
-    return chosen
-
-
-def validate_session(db: Engine, spec: dict[str, Any]) -> dict[str, Any]:
-    """Turn a user's session spec into PaperSession fields, naming the first bad field."""
-    spec = dict(spec)
-    name = str(spec.pop("name", "") or "").strip()
-    if not 1 <= len(name) <= 100:
-        raise BadInput("name must be 1 to 100 characters")
-    strategy = strategy_class(str(spec.pop("strategy", "")))
-    raw_symbols = spec.pop("symbols", "")
-    params = strategy.validate(dict(spec.pop("params", None) or {}))
-    fields = parse_params(SESSION_FIELDS, spec, where="")
-    cash = fields.pop("cash")
-    return {
-        **fields,
-        "name": name,
-        "strategy": strategy.name,
-        "symbols": ",".join(_symbols(raw_symbols,
-                                     queries.available_symbols(db, fields["timeframe"]))),
-        "params": params,
-        "starting_cash": cash,
-        "cash": cash,
-        "equity": cash,
-        "marked_equity": cash,
-        "peak_equity": cash,
-        "stop_loss_pct": fields["stop_loss_pct"] or None,
-        "take_profit_pct": fields["take_profit_pct"] or None,
-    }
-
-
 def create_session(
     db: Engine, spec: dict[str, Any], start: bool = False, by: str = "cli"
 ) -> CreatedSession:
@@ -246,13 +186,73 @@ def bulk_session_action(db: Engine, action: str, by: str = "cli") -> int:
         return _queue(s, "session", None, action, {}, by)
 
 
+def _changeable(s: Session, session_id: Any, what: str) -> PaperSession:
+    session = _session(s, session_id)
+    state = _projected(s, "session", str(session.id), session.status)
+    if state in TERMINAL_SESSION:
+        raise NotAllowed(f"cannot change the {what} of session {session.id}: it is {state}")
+    return session
+
+
+def set_session_speed(db: Engine, session_id: Any, speed: Any, until: Any = None,
+                      then: Any = None, by: str = "cli") -> int:
+    """Queue a speed change: bars per second or `max`; `max` may stop at `until` (a bar
+    time) and continue at `then` bars per second."""
+    parsed = windows.parse_speed(speed)
+    with session_scope(db) as s:
+        session = _changeable(s, session_id, "speed")
+        if session.source == "live":
+            raise NotAllowed(f"cannot change the speed of session {session.id}: a live session "
+                             "follows its feed")
+        payload: dict[str, Any] = {"speed": parsed}
+        stop_at = windows.parse_when(until, "until")
+        if stop_at is not None:
+            if parsed is not None:
+                raise BadInput("until: only a max-speed fast-forward stops at a date")
+            if not session.window_from <= stop_at <= session.window_to:
+                raise BadInput(f"until must lie in the session's window "
+                               f"{session.window_from:%Y-%m-%d %H:%M} – "
+                               f"{session.window_to:%Y-%m-%d %H:%M}")
+            after = windows.parse_speed(then if then not in (None, "") else "1", "then")
+            if after is None:
+                raise BadInput("then must be bars per second, not max")
+            payload |= {"until": stop_at.isoformat(), "then": after}
+        elif then not in (None, ""):
+            raise BadInput("then goes with until")
+        return _queue(s, "session", str(session.id), "speed", payload, by)
+
+
+def update_session_config(db: Engine, session_id: Any, changes: dict[str, Any],
+                          by: str = "cli") -> int:
+    """Queue a settings change from the next bar on: strategy parameters by name, or
+    fee_bps, slippage_bps, position_size, stop_loss_pct, take_profit_pct."""
+    if not changes:
+        raise BadInput("config needs at least one KEY=VALUE")
+    with session_scope(db) as s:
+        session = _changeable(s, session_id, "settings")
+        strategy = strategy_class(session.strategy)
+        risk = {k: v for k, v in changes.items() if k in RISK_FIELDS}
+        given = {k: v for k, v in changes.items() if k not in RISK_FIELDS}
+        unknown = sorted(set(given) - set(strategy.params))
+        if unknown:
+            raise BadInput(f"unknown setting {unknown[0]!r}; known: "
+                           f"{', '.join([*strategy.params, *RISK_FIELDS])}")
+        payload = parse_params({k: SESSION_FIELDS[k] for k in risk}, risk, partial=True)
+        for key in ("stop_loss_pct", "take_profit_pct"):
+            if key in payload:
+                payload[key] = payload[key] or None  # 0 = off
+        if given:
+            payload["params"] = strategy.validate({**session.params, **given})
+        return _queue(s, "session", str(session.id), "configure", payload, by)
+
+
 def archive_session(
     db: Engine, session_id: Any, archived: bool = True, by: str = "cli"
 ) -> None:
     """Hide a stopped session from the default list (it stays in the database)."""
     with session_scope(db) as s:
         session = _session(s, session_id)
-        if session.status != SessionStatus.STOPPED:
+        if session.status not in TERMINAL_SESSION:
             raise NotAllowed(
                 f"cannot archive session {session.id}: it is {session.status}; stop it first"
             )
@@ -297,4 +297,21 @@ def wait_for(db: Engine, command_id: int, timeout: float, poll: float = 0.05) ->
                 f"command {command_id} still pending after {timeout:g}s "
                 "(is the engine running? it stays queued)"
             )
+        time.sleep(poll)
+
+
+def wait_for_session(db: Engine, session_id: int, timeout: float, poll: float = 0.25,
+                     progress=None) -> dict:
+    """Wait until a session's clock stops running (completed, paused, stopped or error),
+    reporting its document to `progress` on the way; raise WaitTimeout when late."""
+    deadline = time.monotonic() + timeout
+    while True:
+        doc = queries.session_document(db, session_id)
+        if progress:
+            progress(doc)
+        if doc["status"] != "running":
+            return doc
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(f"session {session_id} still running after {timeout:g}s "
+                              f"(bar {doc['bars_done']} of {doc['bars_total']})")
         time.sleep(poll)

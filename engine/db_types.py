@@ -9,6 +9,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def parse_time(text: str | None) -> datetime | None:
+    """An ISO 8601 time as stored in JSON (aware UTC), or None."""
+    return datetime.fromisoformat(text).astimezone(UTC) if text else None
+
+
 class UTCDateTime(TypeDecorator):
     """A timezone-aware UTC datetime on every backend (SQLite stores it naive, in UTC)."""
 

@@ -24,7 +24,11 @@ class SessionStatus(StrEnum):
     RUNNING = "running"
     PAUSED = "paused"
     STOPPED = "stopped"
+    COMPLETED = "completed"  # its replay window ended
     ERROR = "error"
+
+
+TERMINAL_SESSION = (SessionStatus.STOPPED, SessionStatus.COMPLETED)
 
 
 class OrderStatus(StrEnum):
@@ -69,7 +73,9 @@ SESSION_TRANSITIONS: dict[tuple[str, str], SessionStatus] = {
     (SessionStatus.PAUSED, "stop"): SessionStatus.STOPPED,
     (SessionStatus.CREATED, "stop"): SessionStatus.STOPPED,
     (SessionStatus.ERROR, "stop"): SessionStatus.STOPPED,
-    **{(status, "fail"): SessionStatus.ERROR for status in SessionStatus if status != "stopped"},
+    (SessionStatus.RUNNING, "complete"): SessionStatus.COMPLETED,
+    **{(status, "fail"): SessionStatus.ERROR for status in SessionStatus
+       if status not in TERMINAL_SESSION},
 }
 
 TABLES = {"system": SYSTEM_TRANSITIONS, "agent": AGENT_TRANSITIONS, "session": SESSION_TRANSITIONS}
@@ -77,7 +83,7 @@ TABLES = {"system": SYSTEM_TRANSITIONS, "agent": AGENT_TRANSITIONS, "session": S
 
 def allowed_actions(kind: str, status: str) -> list[str]:
     """List the user actions a `kind` ("system", "agent", "session") allows from `status`."""
-    internal = {"started", "stopped", "fail"}
+    internal = {"started", "stopped", "fail", "complete"}
     return [a for (s, a) in TABLES[kind] if s == status and a not in internal]
 
 

@@ -77,6 +77,12 @@ class PaperSessionBase(SQLModel):
     stop_loss_pct: float | None = None
     take_profit_pct: float | None = None
     restart_policy: str = Field(default="resume", sa_type=String(16))
+    source: str = Field(default="replay", sa_type=String(8), description="replay or live")
+    window_from: datetime | None = Field(default=None, sa_type=UTCDateTime,
+                                         description="first traded bar (market time)")
+    window_to: datetime | None = Field(default=None, sa_type=UTCDateTime,
+                                       description="last bar of a replay window")
+    speed: float | None = Field(default=None, description="bars per second; None = max")
 
 
 class PaperSession(PaperSessionBase, table=True):
@@ -104,10 +110,22 @@ class PaperSession(PaperSessionBase, table=True):
     ret_sum: float = 0.0
     ret_sumsq: float = 0.0
     first_price: dict = Field(default_factory=dict, sa_type=JSON, description="buy-and-hold base")
+    last_price: dict = Field(default_factory=dict, sa_type=JSON, description="close at the cursor")
+    bars_done: int = Field(default=0, description="bar times traded so far")
+    bars_total: int | None = Field(default=None, description="bar times in a replay window")
+    wait_reason: str | None = Field(default=None, sa_type=String(200),
+                                    description="why a running session's clock is waiting")
+    settings_rev: int = Field(default=0, description="bumped by every settings change")
+    config_history: list = Field(default_factory=list, sa_type=JSON,
+                                 description="settings changes: bar, before, after")
+    ff_until: datetime | None = Field(default=None, sa_type=UTCDateTime,
+                                      description="fast-forward up to this bar, then play")
+    ff_then: float | None = Field(default=None, description="bars/s after ff_until")
     created_at: datetime = _time()
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    last_bar_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_bar_at: datetime | None = Field(default=None, sa_type=UTCDateTime,
+                                         description="the clock: last bar traded (market time)")
 
 
 class Bar(SQLModel, table=True):
@@ -140,9 +158,11 @@ class Order(SQLModel, table=True):
     __table_args__ = (
         Index("ix_order_status_session", "status", "session_id"),
         Index("ix_order_session_id", "session_id", "id"),
+        Index("ux_order_session_seq", "session_id", "seq", unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="paper_session.id")
+    seq: int | None = Field(default=None, description="the order's number within its session")
     symbol: str = Field(sa_type=String(32))
     side: str = Field(sa_type=String(4))
     order_type: str = Field(default="market", sa_type=String(8))

@@ -10,13 +10,12 @@ from sqlmodel import Session
 
 from engine import catalog
 from engine.agents import AGENT_TYPES
+from engine.core.stats import session_stats
 from engine.db_types import utcnow
 from engine.errors import BadInput, NotFound
 from engine.lease import LeaseInfo, lease_info
 from engine.lifecycle import AgentStatus, CommandStatus, OrderStatus, allowed_actions
 from engine.logs import Tail, check_log_id, tail
-from engine.market.bars import latest_closes
-from engine.metrics import session_stats
 from engine.models import (
     Agent,
     Bar,
@@ -189,10 +188,14 @@ def _session_row(s: Session, session_id) -> PaperSession:
 
 
 def positions(db: Engine, session_id: int) -> pd.DataFrame:
+    """Open positions valued at the close of the session's current bar (its clock)."""
     with Session(db) as s:
+        last = s.execute(select(PaperSession.last_price)
+                         .where(PaperSession.id == int(session_id))).scalar() or {}
         rows = s.execute(select(Position.symbol, Position.qty, Position.avg_price,
                                 Position.last_price)
                          .where(Position.session_id == int(session_id), Position.qty > 0)).all()
+    rows = [(sym, qty, avg, last.get(sym, price)) for sym, qty, avg, price in rows]
     frame = pd.DataFrame(rows, columns=["symbol", "qty", "avg_price", "last_price"])
     frame["market_value"] = frame["qty"] * frame["last_price"]
     frame["unrealized_pnl"] = (frame["last_price"] - frame["avg_price"]) * frame["qty"]
@@ -206,12 +209,7 @@ def session_document(db: Engine, session_id) -> dict:
         pending = s.execute(select(func.count()).select_from(Order).where(
             Order.session_id == row.id, Order.status == OrderStatus.PENDING)).scalar_one()
     held = positions(db, row.id)
-    data = row.model_dump()
-    last_prices = dict(zip(held["symbol"], held["last_price"], strict=True))
-    missing = {(sym, row.timeframe) for sym in row.symbols.split(",") if sym not in last_prices}
-    with Session(db) as s:
-        last_prices |= {sym: close for (sym, _), close in latest_closes(s, missing).items()}
-    stats = session_stats(data, float(held["unrealized_pnl"].sum()), last_prices)
+    stats = session_stats(row.model_dump(), float(held["unrealized_pnl"].sum()))
     return {
         "id": row.id, "name": row.name, "status": row.status, "strategy": row.strategy,
         "symbols": row.symbols.split(","), "timeframe": row.timeframe, "params": row.params,
@@ -223,6 +221,11 @@ def session_document(db: Engine, session_id) -> dict:
         "archived": row.archived, "error": row.error,
         "created_at": row.created_at, "started_at": row.started_at,
         "stopped_at": row.stopped_at, "last_bar_at": row.last_bar_at,
+        "source": row.source, "window_from": row.window_from, "window_to": row.window_to,
+        "speed": "max" if row.speed is None else row.speed, "ff_until": row.ff_until,
+        "ff_then": row.ff_then, "bars_done": row.bars_done, "bars_total": row.bars_total,
+        "progress_pct": (row.bars_done / row.bars_total * 100) if row.bars_total else None,
+        "wait_reason": row.wait_reason, "config_history": row.config_history,
         "allowed": allowed_actions("session", row.status),
         "positions": held[["symbol", "qty", "avg_price", "last_price", "market_value"]]
         .to_dict("records"),
@@ -297,19 +300,28 @@ def sentiment_latest(db: Engine) -> pd.DataFrame:
 
 
 def comparison(db: Engine, session_ids: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Normalized equity curves (start = 1) and metrics side by side for several sessions."""
+    """Equity curves and metrics of several sessions on a common axis.
+
+    Curves: market time `ts`, `bar` (bars since the session's start, 1 = its first bar) and
+    `pct_from_start` (equity against starting cash, in %). Metrics carry each session's
+    `window`: when they are all equal the curves share dates, otherwise compare by bar."""
     curves, metrics = [], []
     for sid in session_ids:
         doc = session_document(db, sid)
+        label = f"#{sid} {doc['name']}"
         curve = equity_curve(db, sid)
         if len(curve):
-            curve["normalized"] = curve["equity"] / curve["equity"].iloc[0]
-            curve["session"] = f"{sid} {doc['name']}"
-            curves.append(curve[["ts", "normalized", "session"]])
-        metrics.append({"session": f"{sid} {doc['name']}", "strategy": doc["strategy"],
+            curve["bar"] = range(doc["bars_done"] - len(curve) + 1, doc["bars_done"] + 1)
+            curve["pct_from_start"] = (curve["equity"] / doc["starting_cash"] - 1) * 100
+            curve["session"] = label
+            curves.append(curve[["ts", "bar", "pct_from_start", "session"]])
+        window = (f"{doc['timeframe']} {doc['window_from']:%Y-%m-%d %H:%M} – "
+                  f"{doc['window_to']:%Y-%m-%d %H:%M}" if doc["window_to"] else "live")
+        metrics.append({"session": label, "strategy": doc["strategy"],
+                        "symbols": ", ".join(doc["symbols"]), "window": window,
                         **doc["metrics"]})
     curve_frame = pd.concat(curves) if curves else pd.DataFrame(
-        columns=["ts", "normalized", "session"])
+        columns=["ts", "bar", "pct_from_start", "session"])
     return curve_frame, pd.DataFrame(metrics)
 
 

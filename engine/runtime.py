@@ -22,6 +22,7 @@ from engine.lease import HEARTBEAT_S, Lease, downtime
 from engine.lifecycle import AgentStatus, SessionStatus, SystemStatus
 from engine.logs import get_logger
 from engine.models import Agent, PaperSession, SystemState
+from engine.trading.clock import SessionBook
 from engine.transitions import transition
 
 COMMAND_POLL_S = 0.05
@@ -37,6 +38,7 @@ class EngineProcess:
         self.lease = Lease(self.db)
         self.log = get_logger(settings.logs_dir, ENGINE_LOG, pin=True)
         self.agents: dict[str, BaseAgent] = {}
+        self.book = SessionBook(self.db, self.log)
         self.process = psutil.Process(os.getpid())
         self.stop_requested = False
         self.stop_signal = ""
@@ -108,7 +110,7 @@ class EngineProcess:
             if row.kind not in AGENT_TYPES:
                 continue
             logger = get_logger(self.settings.logs_dir, row.id, pin=True)
-            ctx = AgentContext(self.db, self.settings, logger)
+            ctx = AgentContext(self.db, self.settings, logger, book=self.book, stages=self)
             self.agents[row.id] = AGENT_TYPES[row.kind](row, ctx)
         for row in rows:
             if row.id in self.agents and system_status != SystemStatus.STOPPED:
@@ -161,6 +163,15 @@ class EngineProcess:
             self.scheduler.shutdown(wait=False)
 
     # ------------------------------------------------------------ agent control
+
+    @property
+    def logs_dir(self):
+        return self.settings.logs_dir
+
+    def running(self, kind: str) -> bool:
+        """Whether the agent of type `kind` is running (the agents' `Stages` facade)."""
+        agent = self.agents.get(kind)
+        return agent is not None and agent.status == AgentStatus.RUNNING
 
     def start_agent(self, agent_id: str) -> None:
         self.agents[agent_id].start()

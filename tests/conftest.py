@@ -182,3 +182,34 @@ def engines(env, db, tmp_path):
 def engine_proc(engines):
     """One real engine subprocess, stopped at teardown."""
     return engines()
+
+
+def store_bars(db, *keys: tuple[str, str]) -> None:
+    """Store shipped datasets as the market data agent does (all of them by default)."""
+    from engine import catalog
+    from engine.market.replay import load_shipped
+
+    for key in keys or catalog.datasets():
+        load_shipped(db, *key)
+
+
+def replay_session(db, spec: dict, *, to_end: bool = True, status: str = "running") -> int:
+    """Create a session through engine.control, mark it `status` (no engine process needed)
+    and, with `to_end`, fast-forward it through its window with the engine's own code."""
+    from sqlalchemy import update
+
+    from engine import control
+    from engine.models import PaperSession
+    from engine.trading.clock import run_to_end
+
+    sid = control.create_session(db, {"name": "replay", "strategy": "ma_crossover", **spec}).id
+    with session_scope(db) as s:
+        s.execute(update(PaperSession).where(PaperSession.id == sid).values(status="running"))
+    if to_end:
+        run_to_end(db, sid)
+    if status != "running":
+        with session_scope(db) as s:
+            s.execute(update(PaperSession).where(PaperSession.id == sid,
+                                                 PaperSession.status == "running")
+                      .values(status=status))
+    return sid

@@ -6,7 +6,7 @@ import streamlit as st
 from engine import control
 from engine.catalog import TIMEFRAMES
 from engine.errors import NotFound, PaperDeskError
-from engine.strategies import STRATEGIES
+from engine.core.strategies import STRATEGIES
 from ui import charts, context
 from ui.theme import TIME_FORMAT, badge
 

@@ -11,7 +11,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import Engine, update
 
@@ -23,6 +23,7 @@ from engine.events import record_event
 from engine.lifecycle import AgentStatus
 from engine.models import Agent
 from engine.params import Param
+from engine.trading.clock import SessionBook
 from engine.transitions import transition
 
 MAX_BACKOFF_S = 60.0
@@ -33,11 +34,22 @@ def interval_param(default: float) -> Param:
     return Param("interval_s", float, default, "seconds between ticks", 0.1, 3600)
 
 
+class Stages(Protocol):
+    """What an agent may ask of the engine about the pipeline (a small facade, not the
+    engine process itself)."""
+
+    def running(self, kind: str) -> bool:
+        """Whether the agent of type `kind` is running."""
+        ...
+
+
 @dataclass
 class AgentContext:
     db: Engine
     settings: Settings
     logger: logging.Logger
+    book: SessionBook | None = None  # the running sessions (strategy and execution share it)
+    stages: Stages | None = None
 
 
 class BaseAgent:

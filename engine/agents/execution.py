@@ -1,24 +1,27 @@
-"""Execution agent: the paper broker's loop — fill, mark to market, raise alerts."""
+"""Execution agent: the paper broker's loop. It advances every running session's clock by the
+bars it owes — fill, mark equity, decide, in the core — commits each batch in one transaction,
+and raises alerts. While the strategy agent is stopped it holds every clock, visibly.
+"""
 
 import logging
-
-from sqlalchemy import func, select
+import time
 
 from engine.agents.base import BaseAgent, interval_param
-from engine.broker.paper import BOOK_LOCK, FillReport, execute_pending
 from engine.db import session_scope
 from engine.events import record_events
-from engine.lifecycle import OrderStatus
 from engine.logs import get_logger
-from engine.metrics import Alert, mark_to_market
-from engine.models import Order
 from engine.params import Param
+from engine.trading.clock import Committed, hold_running
+
+STRATEGY_HELD = "strategy agent stopped: decisions held"
+FF_BUDGET_S = 0.5  # of each tick, spent on fast-forwarding `max`-speed sessions
+FILL_EVENTS_MAX = 20  # more fills than this in one batch are summed up in one event
 
 
 class ExecutionAgent(BaseAgent):
     kind = "execution"
     title = "Execution"
-    description = "Paper broker: fills orders on the next bar with slippage and fees."
+    description = "Paper broker: advances each session's clock, fills on the next bar, marks."
     inputs = ("strategy",)
     config = {
         p.name: p
@@ -35,55 +38,81 @@ class ExecutionAgent(BaseAgent):
 
     def on_start(self) -> None:
         self.filled = 0
-        self.pending = 0
+        self.held = True  # the first tick clears reasons left by a held or stopped stage
 
     def on_tick(self) -> int:
-        with BOOK_LOCK:
-            report = execute_pending(self.db)
-        _, alerts = mark_to_market(self.db, self.cfg["alert_drawdown_pct"])
-        alerts += self._trade_alerts(report)
-        self._record(report, alerts)
-        self.filled += len(report.fills)
-        with session_scope(self.db) as s:
-            self.pending = s.execute(
-                select(func.count()).select_from(Order).where(Order.status == OrderStatus.PENDING)
-            ).scalar_one()
-        return len(report.fills)
+        book = self.ctx.book
+        if not self.ctx.stages.running("strategy"):
+            hold_running(self.db, STRATEGY_HELD)
+            self.held = True
+            return 0
+        now = time.monotonic()
+        if self.held:
+            book.release_holds(now)
+            self.held = False
+        results = [book.tick(now), *book.fast_forward(now + FF_BUDGET_S)]
+        fills = sum(len(r.fills) for r in results)
+        self._record(results)
+        self.filled += fills
+        return fills
 
-    def _trade_alerts(self, report: FillReport) -> list[Alert]:
+    def _events(self, result: Committed) -> list[tuple[str, str, str, str]]:
+        events = []
+        for batch in result.batches:
+            sid, source = batch.session_id, f"session-{batch.session_id}"
+            fills = batch.out.fills
+            if len(fills) > FILL_EVENTS_MAX:
+                events.append((source, "fills", f"session {sid}: {len(fills)} fills over "
+                               f"{len(batch.out.snapshots)} bars", "info"))
+            else:
+                events += [(source, "fill", _fill_message(sid, f), "info") for f in fills]
+            if len(batch.out.orders) <= FILL_EVENTS_MAX:
+                log = get_logger(self.ctx.settings.logs_dir, source)
+                for o in batch.out.orders:
+                    log.info("order #%d: %s %.8g %s (%s) decided on bar %s", o.seq, o.side,
+                             o.qty, o.symbol, o.reason, o.decision_ts.isoformat())
+            events += [(source, "rejected", f"session {sid}: order #{seq} rejected: {why}",
+                        "warning") for seq, status, why in batch.out.closed
+                       if status == "rejected"]
+            events += [(source, f"alert_{kind}", message, "warning")
+                       for kind, message in self._alerts(batch)]
+        return events
+
+    def _alerts(self, batch) -> list[tuple[str, str]]:
+        sid, ledger = batch.session_id, batch.trader.ledger
         alerts = []
-        for fill in report.fills:
-            notional = fill["qty"] * fill["price"]
+        limit = self.cfg["alert_drawdown_pct"]
+        if batch.dd_before < limit <= ledger.max_drawdown_pct:
+            alerts.append(("drawdown", f"session {sid} drawdown "
+                           f"{ledger.max_drawdown_pct:.1f}% passed the {limit:g}% alert"))
+        for f in batch.out.fills:
+            notional = f["qty"] * f["price"]
             if notional >= self.cfg["alert_trade_notional"]:
-                alerts.append(Alert(fill["session_id"], "large_trade",
-                                    f"session {fill['session_id']}: large {fill['side']} of "
-                                    f"{fill['symbol']}, {notional:,.2f} notional"))
-        for sid, streak in report.loss_streaks.items():
-            if streak == self.cfg["alert_loss_streak"]:
-                alerts.append(Alert(sid, "loss_streak",
-                                    f"session {sid}: {streak} losing trades in a row"))
+                alerts.append(("large_trade", f"session {sid}: large {f['side']} of "
+                               f"{f['symbol']}, {notional:,.2f} notional"))
+            if f["realized_pnl"] < 0 and f["loss_streak"] == self.cfg["alert_loss_streak"]:
+                alerts.append(("loss_streak", f"session {sid}: {f['loss_streak']} losing "
+                               "trades in a row"))
         return alerts
 
-    def _record(self, report: FillReport, alerts: list[Alert]) -> None:
-        if not (report.fills or report.rejected or alerts):
+    def _record(self, results: list[Committed]) -> None:
+        events = [e for r in results for e in self._events(r)]
+        if not events:
             return
-        logs_dir = self.ctx.settings.logs_dir
-        events = []
-        for f in report.fills:
-            verb = "bought" if f["side"] == "buy" else "sold"
-            message = (f"session {f['session_id']}: {verb} {f['qty']:.8g} {f['symbol']} @ "
-                       f"{f['price']:,.4f} (fee {f['fee']:,.4f}; order {f['order_id']})")
-            events.append((f"session-{f['session_id']}", "fill", message, "info"))
-        for r in report.rejected:
-            message = f"session {r['session_id']}: order {r['order_id']} rejected: {r['reason']}"
-            events.append((f"session-{r['session_id']}", "rejected", message, "warning"))
-        for a in alerts:
-            events.append((f"session-{a.session_id}", f"alert_{a.kind}", a.message, "warning"))
         with session_scope(self.db) as s:
             record_events(s, events)
+        logs_dir = self.ctx.settings.logs_dir
         for source, kind, message, severity in events:
             level = logging.INFO if severity == "info" else logging.WARNING
             get_logger(logs_dir, source).log(level, "%s: %s", kind, message)
 
     def summary(self) -> dict:
-        return {"orders_filled": self.filled, "orders_pending": self.pending}
+        book = self.ctx.book
+        return {"orders_filled": self.filled, "sessions_trading": len(book.clocks),
+                "fast_forwarding": sum(c.speed is None for c in book.clocks.values())}
+
+
+def _fill_message(sid: int, f: dict) -> str:
+    verb = "bought" if f["side"] == "buy" else "sold"
+    return (f"session {sid}: {verb} {f['qty']:.8g} {f['symbol']} @ {f['price']:,.2f} "
+            f"(fee {f['fee']:,.2f}; order #{f['seq']}; bar {f['bar_ts']:%Y-%m-%d %H:%M})")

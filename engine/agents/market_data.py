@@ -1,30 +1,31 @@
-"""Market data agent: writes bars from the replay or live source, never trading on bad data."""
+"""Market data agent: keeps bars stored and fresh — the shipped history loaded once (replay),
+or polled from public feeds (live) — and never stores bad bars.
+
+There is no replay cursor: each session has its own clock over the stored bars.
+"""
 
 from datetime import UTC, datetime, timedelta
 
 from engine import catalog
 from engine.agents.base import BaseAgent, interval_param
-from engine.market.bars import bar_problem, is_gap, latest_bar_time, write_bars
+from engine.core.bars import is_gap
+from engine.market.bars import bar_problem, latest_bar_time, write_bars
 from engine.market.live import CcxtFeed, LiveSource, YFinanceFeed, make_exchange
-from engine.market.replay import ReplaySource
-from engine.params import Param, iso_date
+from engine.market.replay import load_shipped
+from engine.params import Param
 
 
 class MarketDataAgent(BaseAgent):
     kind = "market_data"
     title = "Market data"
-    description = "Plays real historical bars (replay) or polls public feeds (live)."
+    description = "Stores the shipped historical bars once; in live mode also polls public feeds."
     inputs = ()
     config = {
         p.name: p
         for p in (
             interval_param(1.0),
-            Param("source", str, "replay", "replay shipped data or poll live feeds",
+            Param("source", str, "replay", "replay: shipped bars only; live: also poll feeds",
                   choices=("replay", "live")),
-            Param("bars_per_tick", int, 1, "replay: bars each dataset advances a tick", 1, 1000),
-            Param("replay_start", str, "", "replay: first bar time (ISO date); empty = "
-                  "after the warm-up bars", check=iso_date),
-            Param("warmup_bars", int, 200, "replay: history written before the start", 0, 5000),
             Param("exchange", str, "coinbase", "live: ccxt exchange id for crypto"),
             Param("stale_after_bars", float, 3.0, "live: warn when no new bar for this many "
                   "bar lengths", 1, 1000),
@@ -32,21 +33,15 @@ class MarketDataAgent(BaseAgent):
     }
 
     def on_start(self) -> None:
-        self.source = self._make_source()
+        self.loaded: dict[tuple[str, str], int] = {}
         self.last_seen: dict[tuple[str, str], datetime | None] = {
             key: latest_bar_time(self.db, *key) for key in catalog.datasets()
         }
-        self.warned_end: set[tuple[str, str]] = set()
         self.warned_stale: set[tuple[str, str]] = set()
-
-    def _make_source(self):
+        self.live = None
         if self.cfg["source"] == "live":
             crypto = CcxtFeed(make_exchange(self.cfg["exchange"]))
-            return LiveSource(crypto, YFinanceFeed(), catalog.datasets())
-        cursor = self.state.setdefault("replay_cursor", {})
-        return ReplaySource(
-            cursor, self.cfg["bars_per_tick"], self.cfg["replay_start"], self.cfg["warmup_bars"]
-        )
+            self.live = LiveSource(crypto, YFinanceFeed(), catalog.datasets())
 
     def on_config(self, changes: dict) -> None:
         self.cfg.update(changes)
@@ -54,14 +49,29 @@ class MarketDataAgent(BaseAgent):
             self.on_start()
 
     def on_tick(self) -> int:
-        written = 0
-        for key, bars in self.source.fetch().items():
-            written += write_bars(self.db, *key, self._usable(key, bars))
+        written = self._load_shipped()
+        if self.live is not None:
+            for key, bars in self.live.fetch().items():
+                written += write_bars(self.db, *key, self._usable(key, bars))
+            self._warn_stale()
         self.state["last_bar"] = {
             f"{s}/{tf}": ts.isoformat() for (s, tf), ts in self.last_seen.items() if ts
         }
-        self._warn_finished()
-        self._warn_stale()
+        return written
+
+    def _load_shipped(self) -> int:
+        """Store every shipped dataset once (idempotent): replay sessions trade these bars."""
+        written = 0
+        for key in catalog.datasets():
+            if key in self.loaded:
+                continue
+            count, newest = load_shipped(self.db, *key)
+            written += count
+            self.loaded[key] = catalog.span(*key)[2]
+            if self.last_seen.get(key) is None or newest > self.last_seen[key]:
+                self.last_seen[key] = newest
+            if count:
+                self.event("loaded", f"{key[0]} {key[1]}: stored {count} shipped bars")
         return written
 
     def _usable(self, key: tuple[str, str], bars: list) -> list:
@@ -83,12 +93,6 @@ class MarketDataAgent(BaseAgent):
         self.last_seen[key] = previous
         return usable
 
-    def _warn_finished(self) -> None:
-        for key in self.source.finished():
-            if key not in self.warned_end:
-                self.warned_end.add(key)
-                self.event("data_end", f"replay reached the end of the {key[0]} {key[1]} data")
-
     def _warn_stale(self) -> None:
         if self.cfg["source"] != "live":
             return
@@ -107,5 +111,7 @@ class MarketDataAgent(BaseAgent):
         return {
             "source": self.cfg["source"],
             "datasets": len(self.last_seen),
+            "datasets_loaded": len(self.loaded),
+            "bars_loaded": sum(self.loaded.values()),
             "last_bar": newest.isoformat() if newest else None,
         }

@@ -1,1 +1,1 @@
-"""The paper broker: fill simulation (fills.py), accounting (portfolio.py), storage (paper.py)."""
+"""The paper broker's book in the database (fill rules and accounting live in engine/core)."""

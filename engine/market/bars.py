@@ -1,17 +1,13 @@
 """Bar checks and writes shared by every source."""
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
-from engine import catalog
+from engine.core.bars import BarData
 from engine.db import session_scope, upsert_insert
 from engine.models import Bar
-from engine.strategies import BarData
-
-# A stock's daily series skips weekends and holidays; crypto trades around the clock.
-STOCK_MAX_GAP = timedelta(days=5)
 
 
 def bar_problem(bar: BarData) -> str | None:
@@ -26,16 +22,6 @@ def bar_problem(bar: BarData) -> str | None:
     if bar.volume is None or (isinstance(bar.volume, float) and math.isnan(bar.volume)):
         return "a missing volume"
     return None
-
-
-def max_gap(symbol: str, timeframe: str) -> timedelta:
-    """Longest normal distance between two consecutive bars."""
-    step = timedelta(seconds=catalog.TIMEFRAMES[timeframe])
-    return STOCK_MAX_GAP if symbol in catalog.STOCK_SYMBOLS else step * 1.5
-
-
-def is_gap(symbol: str, timeframe: str, previous: datetime | None, current: datetime) -> bool:
-    return previous is not None and current - previous > max_gap(symbol, timeframe)
 
 
 def write_bars(db: Engine, symbol: str, timeframe: str, bars: list[BarData]) -> int:

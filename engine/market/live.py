@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from engine import catalog
+from engine.core.bars import BarData
 from engine.errors import TransientError
-from engine.strategies import BarData
 
 CCXT_TIMEFRAMES = {"1h": "1h", "1d": "1d"}
 NETWORK_TIMEOUT_MS = 10_000
@@ -94,9 +94,6 @@ class LiveSource:
         now = now or datetime.now(UTC)
         out = {}
         for symbol, timeframe in self.datasets:
-            feed = self.stocks if symbol in catalog.STOCK_SYMBOLS else self.crypto
+            feed = self.stocks if catalog.is_stock(symbol) else self.crypto
             out[(symbol, timeframe)] = feed.closed_bars(symbol, timeframe, now)
         return out
-
-    def finished(self) -> list[tuple[str, str]]:
-        return []

@@ -9,12 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from engine.broker.fills import OrderTerms, fill_price
+from engine.core.fills import OrderTerms, fill_price
 from engine.broker.paper import execute_pending, submit_orders
 from engine.db import get_engine, migrate, session_scope
 from engine.market.bars import write_bars
 from engine.models import Fill, Order, PaperSession, Position
-from engine.strategies import BarData
+from engine.core.bars import BarData
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from engine.errors import TransientError
 from engine.market.live import CcxtFeed, LiveSource, YFinanceFeed
 from engine.market.replay import ReplaySource
 from engine.models import Bar, Event
-from engine.strategies import BarData
+from engine.core.bars import BarData
 from tests.conftest import ROOT, make_agent
 
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -9,7 +9,7 @@ from engine.errors import BadInput
 from engine.market.bars import write_bars
 from engine.models import SentimentScore
 from engine.sentiment import label, price_mood, read_headlines_csv, score_headline
-from engine.strategies import BarData
+from engine.core.bars import BarData
 from tests.conftest import ROOT, make_agent
 
 BULL = "Bitcoin surges to record high as ETF inflows soar"

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from engine.broker.fills import BUY, fee
+from engine.core.fills import BUY, fee
 
 DUST = 1e-12
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.strategies import BarData
+from engine.core.bars import BarData
 
 BUY, SELL = "buy", "sell"
 

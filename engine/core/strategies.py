@@ -3,19 +3,10 @@
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from engine.core.bars import BarData
+from engine.core.indicators import RSI, SMA, squash
 from engine.errors import BadInput
-from engine.indicators import RSI, SMA, squash
 from engine.params import Param, parse_params
-
-
-@dataclass(frozen=True)
-class BarData:
-    ts: Any
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
 
 
 @dataclass
@@ -31,6 +22,7 @@ class Strategy:
     name: ClassVar[str]
     title: ClassVar[str]
     params: ClassVar[dict[str, Param]]
+    uses_sentiment: ClassVar[bool] = False  # True: on_bar reads the sentiment score
 
     def __init__(self, params: dict[str, Any]):
         self.p = params
@@ -121,6 +113,7 @@ class RSIReversion(Strategy):
 class Blend(Strategy):
     name = "blend"
     title = "Trend + sentiment + volume blend"
+    uses_sentiment = True
     params = dict(
         [
             _p("fast", int, 10, "bars in the fast trend average", 2, 200),

@@ -61,3 +61,38 @@ class RSI:
 def squash(x: float) -> float:
     """Map any real number into (-1, 1)."""
     return math.tanh(x)
+
+
+class RollingMood:
+    """Market mood from the last `window` closes: the summed log returns over their sample
+    standard deviation × √n, squashed into (-1, 1). Updated in O(1) per bar."""
+
+    def __init__(self, window: int):
+        self.returns: deque[float] = deque(maxlen=window - 1)
+        self.prev: float | None = None
+        self.total = 0.0
+        self.total_sq = 0.0
+
+    def update(self, close: float) -> float | None:
+        if self.prev is not None and self.prev > 0 and close > 0:
+            r = math.log(close / self.prev)
+            if len(self.returns) == self.returns.maxlen:
+                old = self.returns[0]
+                self.total -= old
+                self.total_sq -= old * old
+            self.returns.append(r)
+            self.total += r
+            self.total_sq += r * r
+        self.prev = close
+        return self.value
+
+    @property
+    def value(self) -> float | None:
+        n = len(self.returns)
+        if n < 2:
+            return None
+        mean = self.total / n
+        var = (self.total_sq - n * mean * mean) / (n - 1)
+        if var <= 1e-18:
+            return 0.0
+        return math.tanh(self.total / (math.sqrt(var) * math.sqrt(n)))

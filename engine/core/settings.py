@@ -1,0 +1,36 @@
+"""What a session trades with: the settings its results are a function of (with data and
+window)."""
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+# Settings a running session may change; each change is recorded with the bar it took effect on.
+CHANGEABLE = ("params", "fee_bps", "slippage_bps", "position_size", "stop_loss_pct",
+              "take_profit_pct")
+
+
+@dataclass(frozen=True)
+class TradeSettings:
+    strategy: str
+    params: dict[str, Any]
+    symbols: tuple[str, ...]
+    timeframe: str
+    starting_cash: float  # quote currency
+    fee_bps: float = 10.0  # basis points of notional
+    slippage_bps: float = 5.0  # basis points of price
+    position_size: float = 0.25  # fraction of equity per entry
+    stop_loss_pct: float | None = None
+    take_profit_pct: float | None = None
+
+    @classmethod
+    def of(cls, row: Any) -> "TradeSettings":
+        """The settings of anything with these attributes (a session row); symbols may be a
+        comma-separated string."""
+        values = {f.name: getattr(row, f.name) for f in fields(cls)}
+        symbols = values["symbols"]
+        values["symbols"] = tuple(symbols.split(",") if isinstance(symbols, str) else symbols)
+        values["params"] = dict(values["params"])
+        return cls(**values)
+
+    def changed(self, changes: dict[str, Any]) -> "TradeSettings":
+        return replace(self, **changes)

@@ -1,0 +1,281 @@
+"""Session clocks: each running session advances through its own window at its own speed.
+
+The wall clock only decides *when* a session's next bars are traded, never *what* they trade:
+every bar goes through the same `Trader.step`, so a session's orders, fills and equity are the
+same at 1 bar/s, at 1,000 bars/s, at `max`, and across pauses and restarts.
+"""
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, select, update
+
+from engine.broker.paper import BOOK_LOCK
+from engine.core.trader import Outbox, Trader, frames
+from engine.db import session_scope
+from engine.events import record_event
+from engine.lifecycle import SessionStatus
+from engine.models import PaperSession
+from engine.trading.series import BarCache, Series
+from engine.trading.store import Batch, load_trader, write_batches
+from engine.transitions import transition
+
+FF_CHUNK = 5_000  # bars per commit when fast-forwarding (progress is visible between chunks)
+MAX_CATCH_UP_S = 5.0  # a clock that fell behind trades at most this many seconds of bars a tick
+CLOCK_COLUMNS = (PaperSession.id, PaperSession.settings_rev, PaperSession.speed,
+                 PaperSession.ff_until, PaperSession.ff_then)
+
+
+@dataclass
+class SessionClock:
+    """A running session loaded for trading: its Trader, its bars, its window and speed."""
+
+    id: int
+    source: str
+    trader: Trader
+    series: dict[str, Series]
+    start: datetime
+    end: datetime | None
+    rev: int
+    speed: float | None  # bars per second; None = as fast as possible
+    ff_until: datetime | None = None
+    ff_then: float | None = None
+    anchor: float = 0.0  # time.monotonic() when the speed last took effect
+    anchor_bars: int = 0
+    reason: str | None = None  # the wait reason last written for it
+
+    def retime(self, speed: float | None, ff_until: datetime | None, ff_then: float | None,
+               now: float) -> None:
+        self.speed, self.ff_until, self.ff_then = speed, ff_until, ff_then
+        self.anchor, self.anchor_bars = now, self.trader.ledger.bars_done
+
+    def due(self, now: float) -> int:
+        """How many bars the clock owes at `now` (the first is due at once)."""
+        if self.speed is None:
+            return FF_CHUNK
+        owed = int((now - self.anchor) * self.speed) + 1
+        owed -= self.trader.ledger.bars_done - self.anchor_bars
+        return max(0, min(owed, max(1, int(self.speed * MAX_CATCH_UP_S))))
+
+    @property
+    def until(self) -> datetime | None:
+        if self.speed is None and self.ff_until is not None:
+            return min(self.ff_until, self.end) if self.end else self.ff_until
+        return self.end
+
+    def advance(self, max_bars: int, out: Outbox) -> int:
+        """Trade up to `max_bars` bar times; return how many there were."""
+        n = 0
+        step = self.trader.step
+        for ts, bars in frames(self.series, self.trader.ledger.last_ts, self.until, self.start):
+            step(ts, bars, out)
+            n += 1
+            if n >= max_bars:
+                break
+        return n
+
+    @property
+    def finished(self) -> bool:
+        last = self.trader.ledger.last_ts
+        return self.end is not None and last is not None and last >= self.end
+
+    @property
+    def ff_reached(self) -> bool:
+        last = self.trader.ledger.last_ts
+        return (self.speed is None and self.ff_until is not None and last is not None
+                and last >= self.ff_until)
+
+    def waiting_for(self) -> str:
+        after = self.trader.ledger.last_ts or self.start
+        symbols = ", ".join(self.series)
+        return f"waiting for {symbols} bars after {after:%Y-%m-%d %H:%M} (market time)"
+
+
+@dataclass
+class Committed:
+    """What one commit wrote: the batches kept and their fill rows."""
+
+    batches: list[Batch] = field(default_factory=list)
+    fills: list[dict] = field(default_factory=list)
+    completed: list[int] = field(default_factory=list)
+
+
+class SessionBook:
+    """The running sessions this engine trades, loaded from and committed to the database."""
+
+    def __init__(self, db: Engine, logger=None):
+        self.db = db
+        self.cache = BarCache(db)
+        self.clocks: dict[int, SessionClock] = {}
+        self.logger = logger
+        self.counts = {"orders": 0, "fills": 0, "bars": 0}
+
+    # ------------------------------------------------------------ loading (strategy stage)
+
+    def sync(self, now: float) -> int:
+        """Load newly running sessions (and ones whose settings changed), drop the others,
+        and take speed changes; return how many were (re)loaded."""
+        with session_scope(self.db) as s:
+            rows = {r.id: r for r in s.execute(select(*CLOCK_COLUMNS).where(
+                PaperSession.status == SessionStatus.RUNNING))}
+            for sid in set(self.clocks) - set(rows):
+                del self.clocks[sid]
+            stale = [sid for sid, r in rows.items()
+                     if sid not in self.clocks or self.clocks[sid].rev != r.settings_rev]
+            for sid in stale:
+                self.clocks[sid] = self._load(s, s.get(PaperSession, sid), now)
+        for sid, r in rows.items():
+            clock = self.clocks[sid]
+            if (clock.speed, clock.ff_until, clock.ff_then) != (r.speed, r.ff_until, r.ff_then):
+                clock.retime(r.speed, r.ff_until, r.ff_then, now)
+        return len(stale)
+
+    def _load(self, s, row: PaperSession, now: float) -> SessionClock:
+        trader = load_trader(s, row)
+        series = self.cache.session_series(trader.settings.symbols, row.timeframe)
+        trader.prime(series, row.window_from, upto=row.last_bar_at)
+        clock = SessionClock(row.id, row.source, trader, series, row.window_from, row.window_to,
+                             row.settings_rev, row.speed, row.ff_until, row.ff_then,
+                             reason=row.wait_reason)
+        clock.retime(row.speed, row.ff_until, row.ff_then, now)
+        return clock
+
+    def load(self, session_id: int) -> SessionClock:
+        """Load one session whatever its status (fast-forward outside the engine loop)."""
+        with session_scope(self.db) as s:
+            clock = self._load(s, s.get(PaperSession, session_id), time.monotonic())
+        self.clocks[session_id] = clock
+        return clock
+
+    def release_holds(self, now: float) -> None:
+        """Clear the wait reasons of running sessions and restart every clock's count from
+        now (after a held stage, so nothing bursts)."""
+        with session_scope(self.db) as s:
+            s.execute(update(PaperSession).where(PaperSession.status == SessionStatus.RUNNING,
+                                                 PaperSession.wait_reason.is_not(None))
+                      .values(wait_reason=None))
+        for clock in self.clocks.values():
+            clock.retime(clock.speed, clock.ff_until, clock.ff_then, now)
+            clock.reason = None
+
+    # ------------------------------------------------------------ trading (execution stage)
+
+    def tick(self, now: float) -> Committed:
+        """Advance every clock at a bar-per-second speed by the bars it owes, in one commit."""
+        self.cache.refresh()
+        batches, waiting = [], {}
+        for clock in list(self.clocks.values()):
+            owed = clock.due(now) if clock.speed is not None else 0
+            if owed <= 0:
+                continue
+            batch = Batch(clock.id, clock.trader, Outbox(), dd_before=self._dd(clock))
+            moved = clock.advance(owed, batch.out)
+            batch.complete = clock.finished
+            if batch.out or batch.complete:
+                batches.append(batch)
+            elif not moved:
+                waiting[clock.id] = clock.waiting_for()
+        self.set_reasons({sid: why for sid, why in waiting.items()
+                          if self.clocks[sid].reason != why})
+        return self.commit(batches)
+
+    def fast_forward(self, deadline: float, only: int | None = None) -> list[Committed]:
+        """Run the `max`-speed sessions (or just session `only`, whatever its speed) in
+        chunks until they finish or `deadline` passes."""
+        done = []
+        chosen = [c for c in self.clocks.values()
+                  if (c.id == only if only is not None else c.speed is None)]
+        for clock in chosen:
+            while time.monotonic() < deadline and clock.id in self.clocks:
+                batch = Batch(clock.id, clock.trader, Outbox(), dd_before=self._dd(clock))
+                moved = clock.advance(FF_CHUNK, batch.out)
+                batch.complete = clock.finished
+                if not (moved or batch.complete or clock.ff_reached):
+                    self.set_reasons({clock.id: clock.waiting_for()})
+                    break
+                done.append(self.commit([batch]))
+                if batch.complete or clock.ff_reached:
+                    break
+        return done
+
+    @staticmethod
+    def _dd(clock: SessionClock) -> float:
+        return clock.trader.ledger.max_drawdown_pct
+
+    def commit(self, batches: list[Batch]) -> Committed:
+        """Write the batches of sessions still running with the settings they were computed
+        with; a session paused, stopped or reconfigured meanwhile is dropped and reloaded."""
+        result = Committed()
+        if not batches:
+            return result
+        with BOOK_LOCK, session_scope(self.db) as s:
+            current = dict(s.execute(select(PaperSession.id, PaperSession.settings_rev).where(
+                PaperSession.id.in_([b.session_id for b in batches]),
+                PaperSession.status == SessionStatus.RUNNING)).all())
+            for b in batches:
+                if current.get(b.session_id) == self.clocks[b.session_id].rev:
+                    result.batches.append(b)
+                else:
+                    self.clocks.pop(b.session_id, None)
+            result.fills = write_batches(s, result.batches)
+            for b in result.batches:
+                self.counts["orders"] += len(b.out.orders)
+                self.counts["fills"] += len(b.out.fills)
+                self.counts["bars"] += len(b.out.snapshots)
+            for b in result.batches:
+                self._after(s, self.clocks[b.session_id], b, result)
+        for sid in result.completed:
+            self.clocks.pop(sid, None)
+        return result
+
+    def _after(self, s, clock: SessionClock, batch: Batch, result: Committed) -> None:
+        """Complete a session at the end of its window; switch speed after a fast-forward."""
+        if batch.complete:
+            row = s.get(PaperSession, clock.id)
+            transition(s, row, "complete", logger=self.logger,
+                       note=f"window ended at {clock.end:%Y-%m-%d %H:%M} after "
+                            f"{clock.trader.ledger.bars_done} bars")
+            row.wait_reason = None
+            result.completed.append(clock.id)
+        elif clock.ff_reached:
+            s.execute(update(PaperSession).where(PaperSession.id == clock.id).values(
+                speed=clock.ff_then, ff_until=None, ff_then=None))
+            record_event(s, f"session-{clock.id}", "speed",
+                         f"session {clock.id}: fast-forwarded to {clock.ff_until:%Y-%m-%d %H:%M};"
+                         f" now {clock.ff_then:g} bars/s")
+            clock.retime(clock.ff_then, None, None, time.monotonic())
+        clock.reason = None
+
+    def set_reasons(self, reasons: dict[int, str | None]) -> None:
+        """Say why running sessions are waiting (written only when it changes)."""
+        if not reasons:
+            return
+        with session_scope(self.db) as s:
+            for sid, why in reasons.items():
+                s.execute(update(PaperSession).where(
+                    PaperSession.id == sid, PaperSession.status == SessionStatus.RUNNING)
+                    .values(wait_reason=why))
+                if sid in self.clocks:
+                    self.clocks[sid].reason = why
+
+
+def hold_running(db: Engine, reason: str) -> int:
+    """Mark every running session as waiting for `reason` (a stage of the pipeline is
+    stopped); return how many changed."""
+    with session_scope(db) as s:
+        return s.execute(update(PaperSession).where(
+            PaperSession.status == SessionStatus.RUNNING,
+            (PaperSession.wait_reason.is_(None)) | (PaperSession.wait_reason != reason))
+            .values(wait_reason=reason)).rowcount or 0
+
+
+def run_to_end(db: Engine, session_id: int) -> int:
+    """Fast-forward one running replay session through the rest of its window in this
+    process (benchmarks and tests; the engine does the same for `max`-speed sessions).
+    Return the bars traded."""
+    book = SessionBook(db)
+    clock = book.load(session_id)
+    before = clock.trader.ledger.bars_done
+    book.fast_forward(float("inf"), only=session_id)
+    return clock.trader.ledger.bars_done - before
