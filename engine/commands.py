@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from engine.broker.paper import BOOK_LOCK, cancel_open_orders, close_positions
+from engine.core.settings import describe_change
 from engine.db import session_scope
 from engine.db_types import parse_time, utcnow
 from engine.errors import NotAllowed, NotFound, PaperDeskError
@@ -118,7 +119,7 @@ def _configure(s: Session, session: PaperSession, changes: dict) -> str:
     session.config_history = [*session.config_history, {
         "after_bar": at.isoformat() if at else None, "before": before, "after": changes}]
     session.settings_rev += 1
-    summary = ", ".join(f"{k} {before[k]} → {v}" for k, v in changes.items())
+    summary = describe_change(before, changes)
     when = f"after bar {at:%Y-%m-%d %H:%M}" if at else "before its first bar"
     message = f"session {session.id}: settings changed {when}: {summary}"
     record_event(s, f"session-{session.id}", "config", message)

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from engine.core.settings import TradeSettings
+from engine.core.settings import TradeSettings, describe_change
 from engine.core.trader import Outbox, Trader, frames
 from engine.db_types import parse_time
 from engine.errors import BadInput, NotFound
@@ -80,8 +80,7 @@ class _Causes:
             return "closed on stop: sold at the last close when the session was stopped"
         for after, change in self.changes:
             if after is None or bar_ts > after:
-                summary = ", ".join(f"{k} {change['before'][k]} → {v}"
-                                    for k, v in change["after"].items())
+                summary = describe_change(change["before"], change["after"])
                 when = f"after bar {after:{TIME}}" if after else "before the first bar"
                 return f"settings changed {when}: {summary}"
         if self.source == "live":

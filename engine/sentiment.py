@@ -1,7 +1,6 @@
 """Headline scoring (VADER + the project's finance word list) and the price-derived mood."""
 
 import csv
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -9,6 +8,7 @@ from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from engine.core.indicators import RollingMood
 from engine.errors import BadInput
 
 # Valences on VADER's -4..+4 scale for market words plain VADER does not know (or misreads).
@@ -101,12 +101,11 @@ def read_headlines_csv(path: Path) -> list[Headline]:
 
 
 def price_mood(closes: list[float]) -> float | None:
-    """Market mood from price action: momentum over the window scaled by its volatility."""
+    """Market mood from price action: momentum over the window scaled by its volatility (the
+    same RollingMood a replay session's strategy sees bar by bar)."""
     if len(closes) < 3:
         return None
-    returns = [math.log(b / a) for a, b in zip(closes, closes[1:], strict=False)]
-    mean = sum(returns) / len(returns)
-    var = sum((r - mean) ** 2 for r in returns) / (len(returns) - 1)
-    if var <= 0:
-        return 0.0
-    return math.tanh(sum(returns) / (math.sqrt(var) * math.sqrt(len(returns))))
+    mood = RollingMood(len(closes))
+    for close in closes:
+        value = mood.update(close)
+    return value

@@ -34,3 +34,13 @@ class TradeSettings:
 
     def changed(self, changes: dict[str, Any]) -> "TradeSettings":
         return replace(self, **changes)
+
+
+def describe_change(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """'fast 10 → 4, fee_bps 10 → 20': a settings change, strategy parameters by name."""
+    def flat(values: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in values.items() if k != "params"}
+        return {**values.get("params", {}), **out}
+
+    old, new = flat(before), flat(after)
+    return ", ".join(f"{k} {old.get(k)} → {v}" for k, v in new.items() if old.get(k) != v)

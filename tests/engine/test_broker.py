@@ -1,4 +1,5 @@
-"""Property tests of the paper broker, run through execute_pending on a real database."""
+"""Property tests of the paper broker through the engine's real path: working orders stored
+as pending, the session's clock run over stored bars by the trading core, results persisted."""
 
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -9,12 +10,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
+from engine.core.bars import BarData
 from engine.core.fills import OrderTerms, fill_price
-from engine.broker.paper import execute_pending, submit_orders
 from engine.db import get_engine, migrate, session_scope
 from engine.market.bars import write_bars
 from engine.models import Fill, Order, PaperSession, Position
-from engine.core.bars import BarData
+from engine.trading.clock import run_to_end
+
+# Parameters under which the strategy never signals within these short series: only the
+# orders placed by the test trade.
+QUIET = {"fast": 199, "slow": 500}
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
 
@@ -52,21 +57,27 @@ def _setup(url, bars, orders, cash, fee_bps, slippage_bps):
     migrate(db)
     write_bars(db, "BTC-USD", "1h", bars)
     with session_scope(db) as s:
-        session = PaperSession(name="p", strategy="ma_crossover", symbols="BTC-USD",
-                               timeframe="1h", starting_cash=cash, cash=cash, equity=cash,
-                               marked_equity=cash,
-                               peak_equity=cash, fee_bps=fee_bps, slippage_bps=slippage_bps,
-                               status="running")
+        session = PaperSession(name="p", strategy="ma_crossover", params=QUIET,
+                               symbols="BTC-USD", timeframe="1h", starting_cash=cash, cash=cash,
+                               equity=cash, marked_equity=cash, peak_equity=cash,
+                               fee_bps=fee_bps, slippage_bps=slippage_bps, status="running",
+                               window_from=bars[0].ts, window_to=bars[-1].ts, speed=None,
+                               bars_total=len(bars))
         s.add(session)
         s.flush()
-        submit_orders(s, [{
-            "session_id": session.id, "symbol": "BTC-USD", "side": o["side"],
-            "order_type": o["order_type"], "qty": o["qty"],
-            "limit_price": o["level"] if o["order_type"] == "limit" else None,
-            "stop_price": o["level"] if o["order_type"] == "stop" else None,
-            "decision_bar_ts": bars[o["decision"]].ts, "reason": "test",
-        } for o in orders])
+        s.add_all([Order(
+            session_id=session.id, seq=i, symbol="BTC-USD", side=o["side"],
+            order_type=o["order_type"], qty=o["qty"],
+            limit_price=o["level"] if o["order_type"] == "limit" else None,
+            stop_price=o["level"] if o["order_type"] == "stop" else None,
+            decision_bar_ts=bars[o["decision"]].ts, reason="test",
+        ) for i, o in enumerate(orders, start=1)])
     return db, session.id
+
+
+def _fills(db) -> list[Fill]:
+    with Session(db) as s:
+        return list(s.exec(select(Fill).order_by(Fill.id)))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -78,7 +89,7 @@ def test_broker_invariants(data, cash, fee_bps, slippage_bps):
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'b.db'}"
         db, sid = _setup(url, bars, orders, cash, fee_bps, slippage_bps)
-        execute_pending(db)
+        run_to_end(db, sid)
         by_ts = {b.ts: b for b in bars}
         with Session(db) as s:
             session = s.get(PaperSession, sid)
@@ -92,6 +103,7 @@ def test_broker_invariants(data, cash, fee_bps, slippage_bps):
     assert (position.qty if position else 0.0) == pytest.approx(held, abs=1e-9)
     assert held >= -1e-9
     last_close = bars[-1].close
+    assert session.status == "completed"
     assert session.equity == pytest.approx(session.cash + held * last_close, rel=1e-9, abs=1e-6)
     for fill in fills:
         order = placed[fill.order_id]
@@ -114,11 +126,11 @@ def test_market_order_fills_next_open_with_slippage_and_fee(tmp_path):
             for i in range(3)]
     orders = [{"decision": 0, "side": "buy", "order_type": "market", "qty": 2, "level": 0}]
     db, sid = _setup(f"sqlite:///{tmp_path / 'm.db'}", bars, orders, 10_000, 10, 50)
-    report = execute_pending(db)
-    (fill,) = report.fills
-    assert fill["bar_ts"] == bars[1].ts
-    assert fill["price"] == pytest.approx(101 * 1.005)
-    assert fill["fee"] == pytest.approx(2 * 101 * 1.005 * 0.001)
+    run_to_end(db, sid)
+    (fill,) = _fills(db)
+    assert fill.bar_ts == bars[1].ts
+    assert fill.price == pytest.approx(101 * 1.005)
+    assert fill.fee == pytest.approx(2 * 101 * 1.005 * 0.001)
 
 
 def test_paused_sessions_orders_are_held(tmp_path):
@@ -127,16 +139,19 @@ def test_paused_sessions_orders_are_held(tmp_path):
     db, sid = _setup(f"sqlite:///{tmp_path / 'h.db'}", bars, orders, 1000, 0, 0)
     with session_scope(db) as s:
         s.get(PaperSession, sid).status = "paused"
-    assert execute_pending(db).fills == []
+    run_to_end(db, sid)
+    assert _fills(db) == []
     with Session(db) as s:
         assert s.exec(select(Order.status)).one() == "pending"
+        assert s.get(PaperSession, sid).bars_done == 0
 
 
 def test_buy_is_cut_to_the_cash_there_is(tmp_path):
     bars = [BarData(T0 + timedelta(hours=i), 100, 100, 100, 100, 1.0) for i in range(2)]
     orders = [{"decision": 0, "side": "buy", "order_type": "market", "qty": 50, "level": 0}]
     db, sid = _setup(f"sqlite:///{tmp_path / 'c.db'}", bars, orders, 1000, 100, 0)
-    (fill,) = execute_pending(db).fills
-    assert fill["qty"] == pytest.approx(1000 / (100 * 1.01))
+    run_to_end(db, sid)
+    (fill,) = _fills(db)
+    assert fill.qty == pytest.approx(1000 / (100 * 1.01))
     with Session(db) as s:
         assert s.get(PaperSession, sid).cash == pytest.approx(0, abs=1e-6)

@@ -9,11 +9,10 @@ from sqlmodel import Session, func, select
 
 from engine import catalog
 from engine.agents.market_data import MarketDataAgent
+from engine.core.bars import BarData
 from engine.errors import TransientError
 from engine.market.live import CcxtFeed, LiveSource, YFinanceFeed
-from engine.market.replay import ReplaySource
 from engine.models import Bar, Event
-from engine.core.bars import BarData
 from tests.conftest import ROOT, make_agent
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -29,34 +28,22 @@ def _bars(db, symbol, timeframe) -> int:
             Bar.symbol == symbol, Bar.timeframe == timeframe)).one()
 
 
-def test_replay_writes_warmup_then_advances_in_step(db, env):
-    agent = _agent(db, env, {"warmup_bars": 50, "bars_per_tick": 3})
-    agent.on_tick()
-    for symbol, timeframe in catalog.datasets():
-        assert _bars(db, symbol, timeframe) == 53
-    agent.on_tick()
-    assert _bars(db, "BTC-USD", "1h") == 56
-    assert agent.state["replay_cursor"]["BTC-USD/1h"] == 56
-
-
-def test_replay_start_date_and_the_end_of_data(db, env):
-    frame = catalog.load("ETH-USD", "1d")
-    start = frame["ts"].iloc[-3].strftime("%Y-%m-%d")
-    agent = _agent(db, env, {"replay_start": start, "warmup_bars": 2, "bars_per_tick": 10})
-    agent.on_tick()
-    agent.on_tick()
-    assert _bars(db, "ETH-USD", "1d") == 5
+def test_replay_stores_every_shipped_bar_once(db, env):
+    agent = _agent(db, env, {})
+    written = agent.on_tick()
+    expected = {key: catalog.span(*key)[2] for key in catalog.datasets()}
+    assert written == sum(expected.values())
+    for (symbol, timeframe), count in expected.items():
+        assert _bars(db, symbol, timeframe) == count
+    assert agent.on_tick() == 0
+    restarted = _agent(db, env, {})
+    assert restarted.on_tick() == 0
+    assert restarted.summary()["datasets_loaded"] == len(expected)
+    first = catalog.load("ETH-USD", "1d").iloc[0]
     with Session(db) as s:
-        ends = s.exec(select(Event.message).where(Event.kind == "data_end")).all()
-    assert any("ETH-USD 1d" in m for m in ends)
-
-
-def test_replay_resumes_from_its_saved_cursor(db, env):
-    agent = _agent(db, env, {"warmup_bars": 10})
-    agent.on_tick()
-    restarted = _agent(db, env, {"warmup_bars": 10}, state=agent.state)
-    restarted.on_tick()
-    assert _bars(db, "IBM", "1d") == 12
+        stored = s.exec(select(Bar).where(Bar.symbol == "ETH-USD", Bar.timeframe == "1d")
+                        .order_by(Bar.ts)).first()
+    assert (stored.open, stored.close) == (first["open"], first["close"])
 
 
 def test_bad_bars_are_warned_about_and_never_stored(db, env):
@@ -137,10 +124,3 @@ def test_live_source_routes_stocks_to_yfinance_and_crypto_to_ccxt(db, env):
     out = source.fetch(now=datetime.fromtimestamp(newest + 7200, tz=UTC))
     assert len(out[("BTC-USD", "1h")]) == 6
     assert len(out[("AAPL", "1d")]) == 5
-
-
-def test_replay_source_is_deterministic():
-    a = ReplaySource({}, 2, "", 5).fetch()
-    b = ReplaySource({}, 2, "", 5).fetch()
-    assert a == b
-    assert len(a[("GOOG", "1d")]) == 7

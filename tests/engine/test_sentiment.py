@@ -5,11 +5,11 @@ from sqlmodel import Session, select
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from engine.agents.sentiment import SentimentAgent
+from engine.core.bars import BarData
 from engine.errors import BadInput
 from engine.market.bars import write_bars
 from engine.models import SentimentScore
 from engine.sentiment import label, price_mood, read_headlines_csv, score_headline
-from engine.core.bars import BarData
 from tests.conftest import ROOT, make_agent
 
 BULL = "Bitcoin surges to record high as ETF inflows soar"

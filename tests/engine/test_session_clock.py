@@ -1,0 +1,233 @@
+"""A replay session's results are a function of its data, settings and window only: property
+tests that interrupt its clock every way a user or a crash can, then compare bar for bar with
+an uninterrupted fast-forward of the same window."""
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import Session, select
+
+from engine import catalog, control
+from engine.commands import apply_pending
+from engine.config import load_settings
+from engine.core.trader import Outbox
+from engine.models import EquitySnapshot, Event, Fill, PaperSession
+from engine.reconcile import reconcile
+from engine.runtime import EngineProcess
+from engine.trading.clock import SessionBook
+from engine.trading.store import Batch
+from tests.conftest import replay_session, store_bars
+
+STRATEGIES = {
+    "ma_crossover": st.fixed_dictionaries({"fast": st.integers(2, 8),
+                                           "slow": st.integers(9, 30)}),
+    "rsi_reversion": st.fixed_dictionaries({"period": st.integers(2, 20)}),
+    "blend": st.fixed_dictionaries({"fast": st.integers(2, 8), "slow": st.integers(9, 30),
+                                    "entry": st.sampled_from([0.05, 0.2]),
+                                    "exit": st.sampled_from([-0.2, -0.05])}),
+}
+DATASETS = [("BTC-USD", "1h"), ("ETH-USD", "1d"), ("AAPL", "1d")]
+OPS = ["tick", "tick", "tick", "pause_resume", "speed", "fast_forward_until", "kill",
+       "crash_mid_batch", "stage_hold"]
+
+
+@st.composite
+def scenarios(draw):
+    symbol, timeframe = draw(st.sampled_from(DATASETS))
+    frame = catalog.load(symbol, timeframe)
+    length = draw(st.integers(40, 300))
+    start = draw(st.integers(0, len(frame) - length - 1))
+    strategy = draw(st.sampled_from(sorted(STRATEGIES)))
+    spec = {
+        "symbols": symbol, "timeframe": timeframe, "strategy": strategy,
+        "params": draw(STRATEGIES[strategy]),
+        "from": frame["ts"].iloc[start].isoformat(),
+        "to": frame["ts"].iloc[start + length].isoformat(),
+        "position_size": draw(st.sampled_from([0.3, 1.0])),
+        "stop_loss_pct": draw(st.sampled_from([0, 3])),
+        "take_profit_pct": draw(st.sampled_from([0, 8])),
+        "speed": draw(st.sampled_from(["1", "3", "50"])),
+    }
+    ops = draw(st.lists(st.sampled_from(OPS), min_size=3, max_size=25))
+    return spec, ops, draw(st.integers(0, 2**16))
+
+
+class Harness:
+    """The engine's own command handling and session book, with a simulated wall clock."""
+
+    def __init__(self, db, env, sid):
+        self.db, self.sid, self.now = db, sid, 0.0
+        self.rt = EngineProcess(load_settings(env))
+        self.book = SessionBook(db)
+        self.book.sync(self.now)
+
+    def command(self, queued: int) -> None:
+        apply_pending(self.rt)
+        control.wait_for(self.db, queued, 1)
+        self.book.sync(self.now)
+
+    def tick(self) -> None:
+        self.now += 1.0
+        self.book.tick(self.now)
+
+    def status(self) -> str:
+        with Session(self.db) as s:
+            return s.get(PaperSession, self.sid).status
+
+    def run(self, op: str, rng: random.Random) -> None:
+        if self.status() == "completed":
+            return
+        if op == "tick":
+            for _ in range(rng.randint(1, 5)):
+                self.tick()
+        elif op == "pause_resume":
+            self.command(control.session_action(self.db, self.sid, "pause"))
+            self.tick()  # bars would pass here; a paused clock trades none
+            self.command(control.session_action(self.db, self.sid, "resume"))
+        elif op == "speed":
+            self.command(control.set_session_speed(self.db, self.sid,
+                                                   rng.choice(["1", "2", "25", "400"])))
+        elif op == "fast_forward_until":
+            self._fast_forward_until(rng)
+        elif op in ("kill", "crash_mid_batch"):
+            if op == "crash_mid_batch" and self.sid in self.book.clocks:
+                clock = self.book.clocks[self.sid]
+                clock.advance(rng.randint(1, 30), Batch(self.sid, clock.trader, Outbox()).out)
+            self.book = SessionBook(self.db)  # what a kill -9 leaves: the database only
+            self.book.sync(self.now)
+        elif op == "stage_hold":
+            self.now += rng.randint(1, 30)  # a stopped agent: no ticks for a while
+            self.book.release_holds(self.now)
+
+    def _fast_forward_until(self, rng: random.Random) -> None:
+        with Session(self.db) as s:
+            row = s.get(PaperSession, self.sid)
+            if row.last_bar_at is None:
+                return
+            span = row.window_to - row.last_bar_at
+            until = row.last_bar_at + span * rng.random()
+        self.command(control.set_session_speed(self.db, self.sid, "max", until=until,
+                                               then=str(rng.choice([1, 5]))))
+        self.book.fast_forward(float("inf"))
+
+    def finish(self) -> None:
+        status = self.status()
+        if status == "paused":
+            self.command(control.session_action(self.db, self.sid, "resume"))
+        if status != "completed":
+            self.command(control.set_session_speed(self.db, self.sid, "max"))
+            self.book.fast_forward(float("inf"))
+
+
+def history(db, sid: int) -> tuple[list, list]:
+    with Session(db) as s:
+        fills = [(f.bar_ts, f.symbol, f.side, f.qty, f.price, f.fee, f.realized_pnl)
+                 for f in s.exec(select(Fill).where(Fill.session_id == sid).order_by(Fill.id))]
+        snaps = [(e.ts, e.cash, e.equity) for e in s.exec(
+            select(EquitySnapshot).where(EquitySnapshot.session_id == sid)
+            .order_by(EquitySnapshot.ts))]
+    return fills, snaps
+
+
+def assert_equity_is_cash_plus_holdings(db, sid: int, symbol: str, timeframe: str) -> None:
+    """Each snapshot == cash + qty × close, rebuilt from the fills up to that bar."""
+    fills, snaps = history(db, sid)
+    frame = catalog.load(symbol, timeframe)
+    close = dict(zip((t.to_pydatetime() for t in frame["ts"]), frame["close"], strict=True))
+    with Session(db) as s:
+        cash = s.get(PaperSession, sid).starting_cash
+    qty, pending = 0.0, list(fills)
+    for ts, snap_cash, equity in snaps:
+        while pending and pending[0][0] <= ts:
+            _, _, side, q, price, fee, _ = pending.pop(0)
+            qty += q if side == "buy" else -q
+            cash += -q * price - fee if side == "buy" else q * price - fee
+        assert snap_cash == pytest.approx(cash, rel=1e-9, abs=1e-6)
+        assert equity == pytest.approx(cash + qty * close[ts], rel=1e-9, abs=1e-6)
+
+
+@pytest.fixture
+def stored(db):
+    store_bars(db, *DATASETS)
+    return db
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(scenario=scenarios())
+def test_interrupted_replay_equals_fast_forward_bar_for_bar(stored, env, scenario):
+    spec, ops, seed = scenario
+    db, rng = stored, random.Random(seed)
+    reference = replay_session(db, {**spec, "speed": "max"})
+    sid = replay_session(db, spec, to_end=False)
+    harness = Harness(db, env, sid)
+    for op in ops:
+        harness.run(op, rng)
+    harness.finish()
+    with Session(db) as s:
+        row = s.get(PaperSession, sid)
+        assert row.status == "completed"
+        assert row.bars_done == row.bars_total
+    assert history(db, sid) == history(db, reference)
+    assert_equity_is_cash_plus_holdings(db, sid, spec["symbols"], spec["timeframe"])
+    result = reconcile(db, sid)
+    assert result.match_pct == 100.0
+    assert result.differences == []
+
+
+def test_a_session_completes_at_the_end_of_its_window_with_an_event(stored):
+    frame = catalog.load("AAPL", "1d")
+    sid = replay_session(stored, {"symbols": "AAPL", "timeframe": "1d", "strategy": "blend",
+                                  "from": frame["ts"].iloc[-120].isoformat()})
+    with Session(stored) as s:
+        row = s.get(PaperSession, sid)
+        events = s.exec(select(Event.message).where(Event.source == f"session-{sid}")).all()
+    assert row.status == "completed"
+    assert row.last_bar_at == frame["ts"].iloc[-1].to_pydatetime()
+    assert (row.bars_done, row.bars_total) == (120, 120)
+    assert any("running → completed" in m and "window ended" in m for m in events)
+    with pytest.raises(Exception, match="it is completed"):
+        control.session_action(stored, sid, "pause")
+
+
+def test_reconcile_names_a_mid_run_settings_change(stored, env):
+    frame = catalog.load("BTC-USD", "1h")
+    sid = replay_session(stored, {"symbols": "BTC-USD", "timeframe": "1h",
+                                  "from": frame["ts"].iloc[-1500].isoformat(), "speed": "100"},
+                         to_end=False)
+    harness = Harness(stored, env, sid)
+    for _ in range(4):
+        harness.tick()
+    with Session(stored) as s:
+        changed_after = s.get(PaperSession, sid).last_bar_at
+    harness.command(control.update_session_config(stored, sid, {"fast": "4", "slow": "12"}))
+    harness.finish()
+    result = reconcile(stored, sid)
+    assert result.match_pct < 100
+    assert result.differences
+    assert all(d["bar_ts"] > changed_after for d in result.differences)
+    assert all(d["cause"].startswith(f"settings changed after bar {changed_after:%Y-%m-%d %H:%M}")
+               and "fast 10 → 4" in d["cause"] for d in result.differences)
+    untouched = replay_session(stored, {"symbols": "BTC-USD", "timeframe": "1h",
+                                        "from": frame["ts"].iloc[-1500].isoformat()})
+    assert reconcile(stored, untouched).match_pct == 100.0
+
+
+def test_bad_speed_and_config_changes_are_refused_by_name(stored):
+    sid = replay_session(stored, {"symbols": "ETH-USD", "timeframe": "1d"}, to_end=False)
+    for call, match in (
+        (lambda: control.set_session_speed(stored, sid, "fast"), "^speed must be"),
+        (lambda: control.set_session_speed(stored, sid, "0"), "^speed must be above 0"),
+        (lambda: control.set_session_speed(stored, sid, "10", until="2019-01-01"), "^until"),
+        (lambda: control.set_session_speed(stored, sid, "max", until="1999-01-01"),
+         "^until must lie in"),
+        (lambda: control.update_session_config(stored, sid, {"colour": "red"}),
+         "^unknown setting 'colour'"),
+        (lambda: control.update_session_config(stored, sid, {"fast": "50"}),
+         "^param fast must be below param slow"),
+        (lambda: control.update_session_config(stored, sid, {"fee_bps": "-1"}), "^fee_bps"),
+    ):
+        with pytest.raises(Exception, match=match):
+            call()
