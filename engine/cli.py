@@ -5,21 +5,34 @@ Exit codes: 0 ok, 2 bad input, 3 not allowed in the current state, 4 not found,
 """
 
 import argparse
+import importlib
 import json
 import math
 import sys
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import control, queries
 from engine.config import load_settings
-from engine.db import default_engine, migrate
-from engine.errors import BadInput, PaperDeskError
+from engine.db import default_engine, migrate, sqlite_path
+from engine.errors import BadInput, NotFound, PaperDeskError
 from engine.params import parse_assignments
-from engine.reconcile import reconcile
+
+
+class _OnUse:
+    """A module imported when a command first uses it, so the CLI starts without pandas and
+    the API it does not need."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+control = _OnUse("engine.control")
+queries = _OnUse("engine.queries")
 
 AGENT_ACTIONS = ("show", "start", "stop", "reset-metrics", "config")
 SESSION_ACTIONS = ("show", "trades", "create", "start", "pause", "resume", "stop",
@@ -35,7 +48,7 @@ def _clean(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if value is pd.NaT:
+    if type(value).__name__ == "NaTType":  # pandas' missing time
         return None
     if hasattr(value, "item"):  # numpy scalars
         return _clean(value.item())
@@ -43,12 +56,13 @@ def _clean(value: Any) -> Any:
 
 
 def emit_json(value: Any) -> None:
-    if isinstance(value, pd.DataFrame):
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(value, pandas.DataFrame):
         value = value.to_dict("records")
     print(json.dumps(_clean(value), indent=2))
 
 
-def _table(frame: pd.DataFrame, columns: list[str]) -> None:
+def _table(frame, columns: list[str]) -> None:
     if frame.empty:
         print("(none)")
         return
@@ -65,8 +79,16 @@ def _positive(text: str) -> float:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line, like every other error (exit 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog.removeprefix('python -m engine').strip() or 'usage'}: "
+                     f"{message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m engine", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the engine process (foreground)")
     for name in ("status", "health", "agents"):
@@ -278,6 +300,8 @@ def _config(db, args) -> None:
 
 
 def _reconcile(db, args) -> None:
+    from engine.reconcile import reconcile
+
     result = reconcile(db, args.id)
     if args.json:
         emit_json(queries.as_dict(result))
@@ -311,10 +335,10 @@ def cmd_events(db, args) -> None:
             print(f"{row.ts:%Y-%m-%d %H:%M:%S} {row.severity:<7} {row.source:<14} {row.message}")
 
 
-def cmd_run(_db, _args) -> None:
+def cmd_run(_db, _args) -> int:
     from engine.runtime import EngineProcess
 
-    EngineProcess(load_settings()).run()
+    return EngineProcess(load_settings()).run()
 
 
 def cmd_system(db, args) -> None:
@@ -329,13 +353,27 @@ COMMANDS = {
 }
 
 
+READ_ONLY = {"status", "health", "agents", "sessions", "logs", "events"}
+READ_ONLY_SESSION = {"show", "trades", "reconcile"}
+
+
+def _reads_only(args) -> bool:
+    return args.command in READ_ONLY or (
+        args.command == "session" and args.action in READ_ONLY_SESSION) or (
+        args.command == "agent" and args.action == "show")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         db = default_engine()
+        path = sqlite_path(db)
+        if path is not None and _reads_only(args) and not path.is_file():
+            raise NotFound(f"no database at {path}: start PaperDesk first (python -m engine "
+                           "run, or the app); a read never creates one")
         if args.command != "run":
             migrate(db)
-        COMMANDS[args.command](db, args)
+        code = COMMANDS[args.command](db, args)
     except PaperDeskError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -346,4 +384,4 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    return 0
+    return code or 0

@@ -1,20 +1,22 @@
 """One database engine per URL, SQLite tuned for two processes, and schema migrations."""
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-from alembic import command as alembic_command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, and_, bindparam, event
+from sqlalchemy import Engine, and_, bindparam, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
 from engine.config import Settings, load_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0002"  # the newest migration (tests/engine/test_db.py checks it against Alembic's)
+PG_MIGRATION_LOCK = 0x5044  # advisory lock key: one migrating process at a time
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -30,9 +32,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def get_engine(url: str) -> Engine:
     """Return this process's engine for `url` (SQLite: WAL, busy_timeout, foreign keys)."""
     if url.startswith("sqlite"):
-        path = url.removeprefix("sqlite:///")
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -55,13 +54,60 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+def sqlite_path(engine: Engine) -> Path | None:
+    """The database file of a SQLite engine (None for PostgreSQL or in-memory)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    return Path(database) if database and database != ":memory:" else None
+
+
+def schema_version(engine: Engine) -> str | None:
+    """The Alembic revision the database is at (None: not migrated yet)."""
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Serialize migrations across processes (an engine and a CLI call on a fresh database)."""
+    path = sqlite_path(engine)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(f"{path}.migrate-lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        return
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PG_MIGRATION_LOCK})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                               {"key": PG_MIGRATION_LOCK})
+            connection.commit()
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest Alembic revision (idempotent)."""
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        alembic_command.upgrade(cfg, "head")
+    """Bring the schema up to the newest Alembic revision (idempotent; one query when it is
+    already there; concurrent callers wait for each other)."""
+    if schema_version(engine) == HEAD:
+        return
+    from alembic import command as alembic_command
+    from alembic.config import Config as AlembicConfig
+
+    with _migration_lock(engine):
+        if schema_version(engine) == HEAD:
+            return
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            alembic_command.upgrade(cfg, "head")
 
 
 def bulk_update(s: Session, model: type[SQLModel], rows: list[dict],

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.errors import BadInput, NotFound
 
-LOG_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$|^session-[1-9][0-9]{0,11}$")
+LOG_ID = re.compile(r"[a-z][a-z0-9_]{0,62}|session-[1-9][0-9]{0,11}")  # whole id: fullmatch
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_BYTES = 20 * 1024 * 1024
 BACKUPS = 3
@@ -22,12 +22,19 @@ MAX_SCAN_BYTES = 64 * 1024 * 1024
 MAX_OPEN_FILES = 128  # 1,000 sessions must not hold 1,000 file handles
 
 _lock = threading.Lock()
-_open: OrderedDict[str, logging.Logger] = OrderedDict()
-_pinned: dict[str, logging.Logger] = {}
+_open: OrderedDict[tuple[str, str], logging.Logger] = OrderedDict()
+_pinned: dict[tuple[str, str], logging.Logger] = {}
 
 
 class _UTCFormatter(logging.Formatter):
+    """UTC timestamps; every record stays on one line (line breaks in messages are escaped, so
+    text that reaches a log cannot forge another line)."""
+
     converter = time.gmtime
+
+    def format(self, record):
+        text = super().format(record)
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
     def formatTime(self, record, datefmt=None):  # noqa: N802  (logging's API name)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created))
@@ -39,7 +46,7 @@ FORMATTER = _UTCFormatter("%(asctime)s %(levelname)-8s %(message)s")
 
 def check_log_id(log_id: str) -> None:
     """Reject anything that is not an agent id or `session-N` before it nears a path."""
-    if not isinstance(log_id, str) or not LOG_ID.match(log_id):
+    if not isinstance(log_id, str) or not LOG_ID.fullmatch(log_id):
         raise BadInput(f"log id {log_id!r} is not an agent id or session-N")
 
 
@@ -57,12 +64,13 @@ def get_logger(logs_dir: Path, log_id: str, pin: bool = False) -> logging.Logger
     """Return the logger writing to `logs_dir/<log_id>.log` (rotating), creating it once.
 
     Unpinned loggers (sessions) share at most MAX_OPEN_FILES open files, least recently used
-    closed first; call this on every use rather than keeping the logger. Pin agent loggers."""
-    path = log_path(logs_dir, log_id)
-    key = str(path)
+    closed first; call this on every use rather than keeping the logger. Pin agent loggers.
+    A logger already open is found by (folder, id) without touching the file system."""
+    key = (str(logs_dir), log_id)
     with _lock:
         logger = _pinned.get(key) or _open.get(key)
         if logger is None:
+            path = log_path(logs_dir, log_id)
             # A standalone Logger: registering thousands in logging's manager would make every
             # level change walk them all.
             logger = logging.Logger(f"paperdesk.{log_id}", logging.INFO)

@@ -3,6 +3,7 @@
 import logging
 import os
 import signal
+import sys
 from datetime import UTC
 
 import psutil
@@ -15,7 +16,7 @@ from engine.agents import AGENT_TYPES
 from engine.agents.base import AgentContext, BaseAgent
 from engine.commands import apply_pending
 from engine.config import Settings
-from engine.db import get_engine, migrate, session_scope
+from engine.db import get_engine, migrate, session_scope, sqlite_path
 from engine.db_types import utcnow
 from engine.events import record_event
 from engine.lease import HEARTBEAT_S, Lease, downtime
@@ -42,6 +43,9 @@ class EngineProcess:
         self.process = psutil.Process(os.getpid())
         self.stop_requested = False
         self.stop_signal = ""
+        self.db_file = sqlite_path(self.db)
+        self.db_inode: int | None = None
+        self.vanished = False
         parent = os.environ.get("PAPERDESK_PARENT_PID", "")
         # Started by the dashboard: stop when that process is gone.
         self.parent_pid = int(parent) if parent.isdigit() else None
@@ -63,11 +67,13 @@ class EngineProcess:
 
     # ------------------------------------------------------------ start-up and recovery
 
-    def run(self) -> None:
-        """Take the lease, restore state, then block until SIGTERM/SIGINT or a lost lease."""
+    def run(self) -> int:
+        """Take the lease, restore state, then block until SIGTERM/SIGINT, a lost lease or a
+        vanished database; return the process exit code."""
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         migrate(self.db)
+        self.db_inode = self._inode()
         previous = self.lease.acquire()
         self.log.info("engine %s took the lease", self.lease.holder)
         try:
@@ -77,6 +83,13 @@ class EngineProcess:
                 self.scheduler.start()
         finally:
             self._shut_down()
+        return 1 if self.vanished else 0
+
+    def _inode(self) -> int | None:
+        try:
+            return self.db_file.stat().st_ino if self.db_file else None
+        except FileNotFoundError:
+            return None
 
     def _ensure_rows(self, s: Session) -> SystemState:
         state = s.get(SystemState, 1)
@@ -152,6 +165,14 @@ class EngineProcess:
         apply_pending(self)
 
     def _heartbeat(self) -> None:
+        if self.db_file is not None and self._inode() != self.db_inode:
+            self.vanished = True
+            self.stop_requested = True
+            message = (f"the database file {self.db_file} vanished or was replaced; stopping "
+                       "(nothing more is written; restore the file or start afresh)")
+            self.log.error(message)
+            sys.stderr.write(f"error: {message}\n")
+            return
         if self.parent_pid and os.getppid() != self.parent_pid:
             self.log.info("parent process %s is gone; stopping", self.parent_pid)
             self.stop_requested = True
@@ -211,6 +232,8 @@ class EngineProcess:
             with agent.lock:
                 if agent.status == AgentStatus.RUNNING:
                     agent.on_stop()
+        if self.vanished:
+            return
         with session_scope(self.db) as s:
             record_event(s, "system", "engine_stop", f"engine stopped ({self.lease.holder})")
         self.lease.release()

@@ -72,6 +72,9 @@ def validate_session(db: Engine, spec: dict[str, Any]) -> dict[str, Any]:
     name = str(spec.pop("name", "") or "").strip()
     if not 1 <= len(name) <= 100:
         raise BadInput("name must be 1 to 100 characters")
+    if not name.isprintable():
+        raise BadInput("name must be one line of printable text (no line breaks, tabs or "
+                       "control characters)")
     strategy = strategy_class(str(spec.pop("strategy", "")))
     raw_symbols = spec.pop("symbols", "")
     params = strategy.validate(dict(spec.pop("params", None) or {}))

@@ -1,11 +1,14 @@
+import subprocess
+import sys
 from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from engine.db import get_engine, migrate, session_scope
+from engine.db import HEAD, MIGRATIONS, get_engine, migrate, schema_version, session_scope
 from engine.models import Event
+from tests.conftest import ROOT
 
 
 def test_sqlite_connections_are_tuned(tmp_path):
@@ -40,3 +43,32 @@ def test_naive_times_are_refused(db):
         s.add(Event(source="t", kind="k", message="m", ts=datetime(2020, 1, 1)))  # noqa: DTZ001
     with Session(db) as s:
         assert s.exec(select(Event)).all() == []
+
+
+def test_head_is_alembics_newest_revision():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD
+
+
+def test_processes_migrating_a_fresh_database_at_once_all_succeed(env, tmp_path):
+    """An engine and CLI calls started together on a new database (issue: `table agent
+    already exists`): migrations wait for each other."""
+    if env.get("DATABASE_URL"):
+        url = env["DATABASE_URL"]
+        drop = sa.create_engine(url)
+        with drop.begin() as c:  # the fixture's copy is migrated: start from an empty schema
+            c.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        drop.dispose()
+    else:
+        url = f"sqlite:///{tmp_path / 'fresh' / 'p.db'}"
+    script = ("import sys; from engine.db import get_engine, migrate; "
+              "migrate(get_engine(sys.argv[1]))")
+    procs = [subprocess.Popen([sys.executable, "-c", script, url], cwd=ROOT,
+                              stderr=subprocess.PIPE, text=True) for _ in range(5)]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    assert results == [(0, "")] * 5
+    assert schema_version(get_engine(url)) == HEAD

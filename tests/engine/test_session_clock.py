@@ -12,10 +12,11 @@ from sqlmodel import Session, select
 from engine import catalog, control
 from engine.commands import apply_pending
 from engine.config import load_settings
-from engine.core.trader import Outbox
-from engine.models import EquitySnapshot, Event, Fill, PaperSession
+from engine.core.trader import MOOD_WINDOW, Outbox
+from engine.models import EquitySnapshot, Event, Fill, Order, PaperSession
 from engine.reconcile import reconcile
 from engine.runtime import EngineProcess
+from engine.sentiment import price_mood
 from engine.trading.clock import SessionBook
 from engine.trading.store import Batch
 from tests.conftest import replay_session, store_bars
@@ -231,3 +232,20 @@ def test_bad_speed_and_config_changes_are_refused_by_name(stored):
     ):
         with pytest.raises(Exception, match=match):
             call()
+
+
+def test_sentiment_a_session_sees_at_bar_t_is_known_at_t(stored):
+    frame = catalog.load("BTC-USD", "1h")
+    sid = replay_session(stored, {"symbols": "BTC-USD", "timeframe": "1h", "strategy": "blend",
+                                  "params": {"entry": "0.05", "exit": "-0.05"},
+                                  "from": frame["ts"].iloc[-600].isoformat()})
+    index = {ts.to_pydatetime(): i for i, ts in enumerate(frame["ts"])}
+    closes = list(frame["close"])
+    with Session(stored) as s:
+        orders = s.exec(select(Order).where(Order.session_id == sid)).all()
+    assert len(orders) >= 5
+    for order in orders:
+        t = index[order.decision_bar_ts]
+        assert order.lineage["sentiment_source"] == "price-mood"
+        assert order.lineage["sentiment"] == pytest.approx(
+            price_mood(closes[t - MOOD_WINDOW + 1:t + 1]), abs=1e-9)
