@@ -5,6 +5,9 @@ from engine.lifecycle import (
     AGENT_TRANSITIONS,
     SESSION_TRANSITIONS,
     SYSTEM_TRANSITIONS,
+    AgentStatus,
+    SessionStatus,
+    SystemStatus,
     allowed_actions,
     next_status,
 )
@@ -52,13 +55,30 @@ def test_illegal_transition_names_action_state_and_allowed(kind, status, action,
     assert f"allowed: {allowed}" in message
 
 
-def test_stopped_session_is_terminal():
-    assert allowed_actions("session", "stopped") == []
-    assert not [a for (s, a) in SESSION_TRANSITIONS if s == "stopped"]
+def test_stopped_and_completed_sessions_are_terminal():
+    for status in ("stopped", "completed"):
+        assert allowed_actions("session", status) == []
+        assert not [a for (s, a) in SESSION_TRANSITIONS if s == status]
+    assert next_status("session", "running", "complete") == "completed"
+    with pytest.raises(NotAllowed):
+        next_status("session", "paused", "complete")
+    assert "complete" not in allowed_actions("session", "running")
 
 
-def test_every_target_is_a_known_state():
-    for table in (SYSTEM_TRANSITIONS, AGENT_TRANSITIONS, SESSION_TRANSITIONS):
-        states = {s for s, _ in table} | set(table.values())
-        assert all(isinstance(s, str) for s in states)
-        assert {t for t in table.values()} <= states
+@pytest.mark.parametrize(("table", "enum", "initial"), [
+    (SYSTEM_TRANSITIONS, SystemStatus, SystemStatus.STOPPED),
+    (AGENT_TRANSITIONS, AgentStatus, AgentStatus.STOPPED),
+    (SESSION_TRANSITIONS, SessionStatus, SessionStatus.CREATED),
+])
+def test_every_state_is_reachable_and_every_status_is_in_the_table(table, enum, initial):
+    """Each table's states are exactly its enum, all reachable from the initial state."""
+    states = {s for s, _ in table} | set(table.values())
+    assert states == set(enum)
+    reached, frontier = {initial}, [initial]
+    while frontier:
+        here = frontier.pop()
+        for (source, _), target in table.items():
+            if source == here and target not in reached:
+                reached.add(target)
+                frontier.append(target)
+    assert reached == set(enum)
