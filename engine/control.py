@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from engine import queries, windows
-from engine.agents import agent_class
+from engine.agent_specs import agent_spec
 from engine.core.strategies import strategy_class
 from engine.db import session_scope
 from engine.errors import BadInput, NotAllowed, NotFound, PaperDeskError, WaitTimeout
@@ -132,7 +132,7 @@ def update_agent_config(db: Engine, agent_id: str, changes: dict[str, Any], by: 
         raise BadInput("config needs at least one KEY=VALUE")
     with session_scope(db) as s:
         agent = _agent(s, agent_id)
-        schema = agent_class(agent.kind).config
+        schema = agent_spec(agent.kind).config
         parsed = parse_params(schema, changes, where="config ", partial=True)
         return _queue(s, "agent", agent.id, "configure", parsed, by)
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from engine import catalog
-from engine.agents import AGENT_TYPES
+from engine.agent_specs import SPECS
 from engine.core.stats import session_stats
 from engine.db_types import utcnow
 from engine.errors import BadInput, NotFound
@@ -142,7 +142,7 @@ def agents(db: Engine) -> pd.DataFrame:
     """Every agent in pipeline order, with metrics, config and key figures."""
     with Session(db) as s:
         rows = list(s.execute(select(Agent)).scalars())
-    order = {kind: i for i, kind in enumerate(AGENT_TYPES)}
+    order = {kind: i for i, kind in enumerate(SPECS)}
     rows.sort(key=lambda r: order.get(r.kind, len(order)))
     return pd.DataFrame([_agent_dict(r) for r in rows])
 

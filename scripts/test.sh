@@ -24,6 +24,7 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
 .venv/bin/ruff check .
+.venv/bin/lint-imports
 
 run_pytest() {
   set +e

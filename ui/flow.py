@@ -16,7 +16,7 @@ from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.layouts import ManualLayout
 from streamlit_flow.state import StreamlitFlowState
 
-from engine.agents import AGENT_TYPES
+from engine.agent_specs import SPECS
 from ui.theme import STATUS_HEX
 
 MAX_SESSION_NODES = 8
@@ -92,8 +92,8 @@ def edges_for(agents: pd.DataFrame, sessions: list[NodeSpec]) -> list[tuple[str,
 
     out = []
     for agent in by_id.values():
-        cls = AGENT_TYPES.get(agent["kind"])
-        for source in cls.inputs if cls else ():
+        spec = SPECS.get(agent["kind"])
+        for source in spec.inputs if spec else ():
             if source in by_id:
                 out.append((source, agent["id"], flowing(source) and flowing(agent["id"])))
     out += [("execution", node.id, flowing("execution")) for node in sessions]

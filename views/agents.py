@@ -3,7 +3,7 @@
 import streamlit as st
 
 from engine import control
-from engine.agents import AGENT_TYPES
+from engine.agent_specs import SPECS
 from engine.errors import NotFound
 from ui import context, flow
 from ui.theme import TIME_FORMAT, badge
@@ -37,7 +37,7 @@ def diagram() -> None:
 
 
 def config_editor(agent: dict) -> None:
-    schema = AGENT_TYPES[agent["kind"]].config
+    schema = SPECS[agent["kind"]].config
     current = {name: agent["config"].get(name, p.default) for name, p in schema.items()}
     with st.form(f"config_{agent['id']}"):
         st.markdown("**Configuration**")
@@ -77,7 +77,7 @@ def card_status(agent_id: str) -> None:
              else f"{agent['summary']['tick_p95_ms']:.1f} ms")
     active = agent["last_active_at"]
     when = f" · last active {active:%Y-%m-%d %H:%M:%S} UTC" if active is not None else ""
-    st.caption(f"{AGENT_TYPES[agent['kind']].description} · {flow.key_figure(agent)}{when}")
+    st.caption(f"{SPECS[agent['kind']].description} · {flow.key_figure(agent)}{when}")
     left, mid, right, _ = st.columns([1, 1, 1.4, 3])
     left.button("Start", key="agent_start", icon=":material/play_arrow:",
                 help=f"Start the {agent['name']} agent",

@@ -1,20 +1,15 @@
-"""Agent types. Adding one is one class (a BaseAgent subclass) plus one line in AGENT_TYPES."""
+"""Agent types. Adding one is one spec in engine.agent_specs.SPECS (what the dashboard sees) plus
+one class (a BaseAgent subclass) listed here."""
 
+from engine.agent_specs import SPECS
 from engine.agents.base import BaseAgent
 from engine.agents.execution import ExecutionAgent
 from engine.agents.market_data import MarketDataAgent
 from engine.agents.sentiment import SentimentAgent
 from engine.agents.strategy import StrategyAgent
-from engine.errors import BadInput
 
-# Registration order is pipeline order; each type runs as one agent whose id is its kind.
-AGENT_TYPES: dict[str, type[BaseAgent]] = {
-    cls.kind: cls for cls in (MarketDataAgent, SentimentAgent, StrategyAgent, ExecutionAgent)
-}
+_CLASSES = (MarketDataAgent, SentimentAgent, StrategyAgent, ExecutionAgent)
+_BY_KIND = {cls.kind: cls for cls in _CLASSES}
 
-
-def agent_class(kind: str) -> type[BaseAgent]:
-    try:
-        return AGENT_TYPES[kind]
-    except KeyError:
-        raise BadInput(f"unknown agent type {kind!r}; known: {', '.join(AGENT_TYPES)}") from None
+# Pipeline order is SPECS order; each type runs as one agent whose id is its kind.
+AGENT_TYPES: dict[str, type[BaseAgent]] = {kind: _BY_KIND[kind] for kind in SPECS}

@@ -1,7 +1,8 @@
 """The base every agent shares: lifecycle, metrics, errors and retry with backoff.
 
-An agent type subclasses `BaseAgent`, declares `kind`, `title`, `inputs` and `config`, and
-implements `on_start`, `on_tick` (returns how many items it processed) and `on_stop`.
+An agent type subclasses `BaseAgent`, sets `spec` to its entry in `engine.agent_specs.SPECS`
+(which gives it `kind`, `title`, `description`, `inputs` and `config`), and implements
+`on_start`, `on_tick` (returns how many items it processed) and `on_stop`.
 """
 
 import logging
@@ -15,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import Engine, update
 
+from engine.agent_specs import AgentSpec
 from engine.config import Settings
 from engine.db import session_scope
 from engine.db_types import utcnow
@@ -28,10 +30,6 @@ from engine.transitions import transition
 
 MAX_BACKOFF_S = 60.0
 TICK_WINDOW = 200  # recent tick durations kept for the p95 shown in the dashboard
-
-
-def interval_param(default: float) -> Param:
-    return Param("interval_s", float, default, "seconds between ticks", 0.1, 3600)
 
 
 class Stages(Protocol):
@@ -53,11 +51,19 @@ class AgentContext:
 
 
 class BaseAgent:
+    spec: ClassVar[AgentSpec]
     kind: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str]
     inputs: ClassVar[tuple[str, ...]] = ()
     config: ClassVar[dict[str, Param]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("spec")
+        if spec is not None:
+            cls.kind, cls.title, cls.description = spec.kind, spec.title, spec.description
+            cls.inputs, cls.config = spec.inputs, spec.config
 
     def __init__(self, row: Agent, ctx: AgentContext):
         self.id = row.id

@@ -6,11 +6,11 @@ and raises alerts. While the strategy agent is stopped it holds every clock, vis
 import logging
 import time
 
-from engine.agents.base import BaseAgent, interval_param
+from engine.agent_specs import SPECS
+from engine.agents.base import BaseAgent
 from engine.db import session_scope
 from engine.events import record_events
 from engine.logs import get_logger
-from engine.params import Param
 from engine.trading.clock import Committed, hold_running
 
 STRATEGY_HELD = "strategy agent stopped: decisions held"
@@ -19,22 +19,7 @@ FILL_EVENTS_MAX = 20  # more fills than this in one batch are summed up in one e
 
 
 class ExecutionAgent(BaseAgent):
-    kind = "execution"
-    title = "Execution"
-    description = "Paper broker: advances each session's clock, fills on the next bar, marks."
-    inputs = ("strategy",)
-    config = {
-        p.name: p
-        for p in (
-            interval_param(1.0),
-            Param("alert_drawdown_pct", float, 10.0, "alert when a session's drawdown passes "
-                  "this %", 0.1, 100),
-            Param("alert_loss_streak", int, 3, "alert after this many losing trades in a row",
-                  1, 1000),
-            Param("alert_trade_notional", float, 50_000.0, "alert on a fill larger than this "
-                  "(quote currency)", 1, 1e12),
-        )
-    }
+    spec = SPECS["execution"]
 
     def on_start(self) -> None:
         self.filled = 0

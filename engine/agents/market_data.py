@@ -7,30 +7,16 @@ There is no replay cursor: each session has its own clock over the stored bars.
 from datetime import UTC, datetime, timedelta
 
 from engine import catalog
-from engine.agents.base import BaseAgent, interval_param
+from engine.agent_specs import SPECS
+from engine.agents.base import BaseAgent
 from engine.core.bars import is_gap
 from engine.market.bars import bar_problem, latest_bar_time, write_bars
 from engine.market.live import CcxtFeed, LiveSource, YFinanceFeed, make_exchange
 from engine.market.replay import load_shipped
-from engine.params import Param
 
 
 class MarketDataAgent(BaseAgent):
-    kind = "market_data"
-    title = "Market data"
-    description = "Stores the shipped historical bars once; in live mode also polls public feeds."
-    inputs = ()
-    config = {
-        p.name: p
-        for p in (
-            interval_param(1.0),
-            Param("source", str, "replay", "replay: shipped bars only; live: also poll feeds",
-                  choices=("replay", "live")),
-            Param("exchange", str, "coinbase", "live: ccxt exchange id for crypto"),
-            Param("stale_after_bars", float, 3.0, "live: warn when no new bar for this many "
-                  "bar lengths", 1, 1000),
-        )
-    }
+    spec = SPECS["market_data"]
 
     def on_start(self) -> None:
         self.loaded: dict[tuple[str, str], int] = {}

@@ -8,12 +8,12 @@ import feedparser
 from sqlalchemy import insert
 
 from engine import catalog
-from engine.agents.base import BaseAgent, interval_param
+from engine.agent_specs import SPECS
+from engine.agents.base import BaseAgent
 from engine.db import session_scope
 from engine.errors import TransientError
 from engine.market.bars import last_bars
 from engine.models import SentimentScore
-from engine.params import Param, existing_file
 from engine.sentiment import (
     Headline,
     label,
@@ -44,21 +44,7 @@ def _feed_time(entry) -> datetime | None:
 
 
 class SentimentAgent(BaseAgent):
-    kind = "sentiment"
-    title = "Sentiment"
-    description = "VADER + finance word list on RSS or CSV headlines; price mood without news."
-    inputs = ("market_data",)
-    config = {
-        p.name: p
-        for p in (
-            interval_param(15.0),
-            Param("rss_feeds", str, "", "comma-separated RSS/Atom feed URLs or files (live)"),
-            Param("headlines_csv", str, "", "CSV with headline[,symbol][,time] columns",
-                  check=existing_file),
-            Param("lookback_hours", float, 72.0, "headlines older than this are ignored", 1, 8760),
-            Param("mood_window", int, 24, "bars behind the price-derived mood", 3, 1000),
-        )
-    }
+    spec = SPECS["sentiment"]
 
     def on_start(self) -> None:
         self.latest: dict[str, dict] = {}

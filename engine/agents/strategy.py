@@ -7,18 +7,15 @@ stopped no session decides anything: the execution agent holds every clock, visi
 
 import time
 
-from engine.agents.base import BaseAgent, interval_param
+from engine.agent_specs import SPECS
+from engine.agents.base import BaseAgent
 from engine.trading.clock import hold_running
 
 EXECUTION_HELD = "execution agent stopped: fills held"
 
 
 class StrategyAgent(BaseAgent):
-    kind = "strategy"
-    title = "Strategy"
-    description = "Loads each running session's strategy, risk rules and state into the core."
-    inputs = ("market_data", "sentiment")
-    config = {p.name: p for p in (interval_param(1.0),)}
+    spec = SPECS["strategy"]
 
     def on_start(self) -> None:
         self.loaded = 0
