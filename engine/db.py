@@ -1,10 +1,12 @@
 """One database engine per URL, SQLite tuned for two processes, and schema migrations."""
 
 import fcntl
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine, and_, bindparam, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -29,10 +31,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 @cache
+def _existing_file(path: str):
+    """Connect to a SQLite file that must exist: a vanished database is an error, never a
+    new empty file (only `migrate` creates the file)."""
+    uri = f"file:{quote(path)}?mode=rw"
+
+    def connect():
+        return sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5)
+
+    return connect
+
+
+@cache
 def get_engine(url: str) -> Engine:
     """Return this process's engine for `url` (SQLite: WAL, busy_timeout, foreign keys)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+        path = url.removeprefix("sqlite:///")
+        kwargs = ({"creator": _existing_file(path)} if path and path != ":memory:"
+                  else {"connect_args": {"check_same_thread": False, "timeout": 5}})
+        engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
@@ -103,6 +120,9 @@ def migrate(engine: Engine) -> None:
     with _migration_lock(engine):
         if schema_version(engine) == HEAD:
             return
+        path = sqlite_path(engine)
+        if path is not None and not path.exists():
+            sqlite3.connect(path).close()  # the one place a database file is created
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with engine.begin() as connection:

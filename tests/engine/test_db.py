@@ -11,8 +11,12 @@ from engine.models import Event
 from tests.conftest import ROOT
 
 
-def test_sqlite_connections_are_tuned(tmp_path):
+def test_sqlite_connections_are_tuned_and_only_migrate_creates_the_file(tmp_path):
     engine = get_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(sa.exc.OperationalError, match="unable to open database file"):
+        engine.connect()
+    assert not (tmp_path / "x.db").exists()
+    migrate(engine)
     with engine.connect() as c:
         assert c.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
         assert c.execute(sa.text("PRAGMA busy_timeout")).scalar() == 5000
