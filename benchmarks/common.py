@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 
 import psutil
@@ -20,6 +21,28 @@ def machine() -> str:
     mem = psutil.virtual_memory().total / 2**30
     return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python "
             f"{platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+def anchor(runs: int = 5) -> str:
+    """A fixed pure-Python workload timed now (best of `runs`), with the load average: on a
+    shared machine, compare a figure with the anchor measured in the same run."""
+    values = [float((i * 7919) % 1000) for i in range(200_000)]
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        window, total, prev, crosses = deque(maxlen=30), 0.0, 0.0, 0
+        for v in values:  # a rolling mean and a sign change per value, like a per-bar loop
+            if len(window) == 30:
+                total -= window[0]
+            window.append(v)
+            total += v
+            diff = v - total / len(window)
+            crosses += (prev <= 0 < diff)
+            prev = diff
+        best = min(best, time.perf_counter() - start)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"anchor: reference loop (200,000 steps of pure Python) {best * 1000:.0f} ms, best "
+            f"of {runs}; load average {load}")
 
 
 def fresh_env(database_url: str | None = None) -> dict:

@@ -2,8 +2,17 @@
 events in the database (AppTest, no browser). Prints p50/p95 per page, cold (read caches
 cleared before every run) and warm (caches shared, as between open tabs).
 
+The database is built with the engine's own pieces, without an engine process: the shipped
+bars stored once (load_shipped), the agents registered and the market data and sentiment
+agents ticked once (so the agents page has bars and scores), sessions validated as
+engine.control would create them (a replay window over the hourly BTC bars), and each
+session's orders, fills, equity snapshots (one a bar), position and account synthesized and
+bulk-inserted — consistent with each other and with the bars: one order decided on each bar's
+close, alternately buy and sell, filled at the next bar's open with the session's slippage and
+fee through the trading core's accounting (engine.core.portfolio).
+
 Usage: python benchmarks/page_times.py [--sessions 1000] [--fills 1000000] [--events 100000]
-       [--runs 15] [--keep DB_FILE]
+       [--runs 15]
 """
 
 import argparse
@@ -12,23 +21,31 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import ROOT, fresh_env, machine, percentile
-from sqlalchemy import insert, text, update
+from common import ROOT, anchor, fresh_env, machine, percentile
+from sqlalchemy import func, insert, select, text
 
 from engine import catalog
+from engine.agents import AGENT_TYPES
+from engine.agents.base import AgentContext
 from engine.config import load_settings
+from engine.core.fills import slipped
+from engine.core.portfolio import Account, apply_fill, executable_qty
 from engine.db import get_engine, migrate, session_scope
-from engine.lockstep import Lockstep
+from engine.logs import get_logger
+from engine.market.replay import load_shipped
 from engine.models import (
     Agent,
+    Bar,
     EquitySnapshot,
     Event,
     Fill,
     Order,
     PaperSession,
     Position,
+    SentimentScore,
     SystemState,
 )
+from engine.session_spec import validate_session
 
 PAGES = (  # (label, page, extra session state)
     ("overview", "overview", {}),
@@ -40,65 +57,151 @@ PAGES = (  # (label, page, extra session state)
     ("logs", "logs", {}),
 )
 STRATEGIES = ("ma_crossover", "rsi_reversion", "blend")
+STATUSES = ("running", "paused", "stopped")
+SYMBOL, TIMEFRAME = "BTC-USD", "1h"
+CASH = 10_000.0
+SESSIONS_PER_COMMIT = 50
 
 
-def build(db, settings, n_sessions: int, n_fills: int, n_events: int) -> None:
-    rng = random.Random(7)
-    t0 = datetime(2019, 1, 1, tzinfo=UTC)
-    runner = Lockstep(db, settings, {"market_data": {"warmup_bars": 300}})
-    runner.step()
+def register_agents(db, settings) -> None:
+    """Agent rows as the engine registers them; the market data agent stores every shipped
+    dataset and the sentiment agent publishes its scores, one tick each."""
     with session_scope(db) as s:
         s.add(SystemState(status="running"))
-        s.execute(update(Agent).values(status="running"))
-        s.execute(insert(PaperSession), [{
-            "name": f"bench {i}", "strategy": STRATEGIES[i % 3], "symbols": "BTC-USD",
-            "timeframe": "1h", "params": {}, "starting_cash": 10_000.0, "cash": 5_000.0,
-            "equity": 10_000 + rng.uniform(-2000, 2000), "marked_equity": 10_000.0,
-            "peak_equity": 11_000.0, "status": ("running", "paused", "stopped")[i % 3],
-            "trade_count": n_fills // n_sessions, "wins": 10, "losses": 7,
-            "gross_profit": 900.0, "gross_loss": 600.0, "ret_n": 500, "ret_sum": 0.05,
-            "ret_sumsq": 0.02, "first_price": {"BTC-USD": 2500.0}, "fee_bps": 10.0,
-            "slippage_bps": 5.0, "position_size": 0.25, "restart_policy": "resume",
-            "created_at": t0, "started_at": t0, "last_bar_at": t0, "archived": False,
-            "paused_by_system": False, "fees_paid": 10.0, "realized_pnl": 300.0,
-            "max_drawdown_pct": 7.5, "loss_streak": 0,
-        } for i in range(n_sessions)])
-        s.execute(insert(Position), [{"session_id": i + 1, "symbol": "BTC-USD", "qty": 1.0,
-                                      "avg_price": 2500.0, "last_price": 2600.0}
-                                     for i in range(n_sessions)])
-    batch = 50_000
-    for start in range(0, n_fills, batch):
-        rows = range(start, min(start + batch, n_fills))
-        now = datetime.now(UTC)
-        with session_scope(db) as s:
-            s.execute(insert(Order), [{
-                "id": k + 1, "session_id": k % n_sessions + 1, "symbol": "BTC-USD",
-                "side": "buy" if k % 2 == 0 else "sell", "order_type": "market", "qty": 1.0,
-                "status": "filled", "decision_bar_ts": t0 + timedelta(hours=k // n_sessions),
-                "created_at": now, "closed_at": now, "reason": "fast MA crossed above slow MA",
-                "lineage": {"rule": "fast MA crossed above slow MA",
-                            "indicators": {"fast_ma": 1.0, "slow_ma": 0.9}, "sentiment": 0.1},
-            } for k in rows])
-            s.execute(insert(Fill), [{
-                "order_id": k + 1, "session_id": k % n_sessions + 1, "symbol": "BTC-USD",
-                "side": "buy" if k % 2 == 0 else "sell", "qty": 1.0,
-                "price": 2500 + rng.uniform(-100, 100), "fee": 2.5, "realized_pnl": 0.0,
-                "bar_ts": t0 + timedelta(hours=k // n_sessions + 1),
-                "ts": now - timedelta(seconds=(n_fills - k) * 0.05),
-            } for k in rows])
+        for kind, cls in AGENT_TYPES.items():
+            s.add(Agent(id=kind, name=cls.title, kind=kind, status="running"))
     with session_scope(db) as s:
-        s.execute(insert(EquitySnapshot), [{
-            "session_id": i % n_sessions + 1, "ts": t0 + timedelta(hours=i // n_sessions),
-            "cash": 5000.0, "equity": 10_000 + rng.uniform(-500, 500)}
-            for i in range(n_sessions * 300)])
+        rows = {row.id: row for row in s.execute(select(Agent)).scalars()}
+    for kind in ("market_data", "sentiment"):
+        ctx = AgentContext(db, settings, get_logger(settings.logs_dir, kind, pin=True))
+        agent = AGENT_TYPES[kind](rows[kind], ctx)
+        agent.on_start()
+        agent.on_tick()
+    for key in catalog.datasets():  # in case the agent's tick is not where they are stored
+        load_shipped(db, *key)
+
+
+def fill_counts(n_sessions: int, n_fills: int) -> list[int]:
+    """Fills per session, summing to n_fills; odd where possible (a session that ends on a
+    buy holds a position, as the old benchmark's sessions all did)."""
+    counts = [n_fills // n_sessions + (i < n_fills % n_sessions) for i in range(n_sessions)]
+    for i in range(0, n_sessions - 1, 2):
+        if counts[i] % 2 == 0 and counts[i + 1] % 2 == 0 and counts[i + 1] > 1:
+            counts[i] += 1
+            counts[i + 1] -= 1
+    return counts
+
+
+def trade_path(sid: int, count: int, offset: int, bars: tuple, fields: dict,
+               ids: dict, now: datetime) -> tuple[dict, list, list, list, dict]:
+    """One session's `count` orders and fills over count + 1 bars from `offset`: its
+    session fields, order rows, fill rows, equity snapshot rows and position row."""
+    times, opens, closes = bars
+    fee_bps, slip_bps, size = fields["fee_bps"], fields["slippage_bps"], fields["position_size"]
+    account = Account(cash=CASH)
+    orders, fills, snaps = [], [], []
+    pending = None  # (order id, side, qty, decision time)
+    peak, max_dd, ret_n, ret_sum, ret_sumsq, previous = CASH, 0.0, 0, 0.0, 0.0, None
+    for j in range(count + 1):
+        k = offset + j
+        if pending is not None:
+            oid, side, qty, decided = pending
+            price = slipped(opens[k], side, slip_bps)
+            qty = executable_qty(account, SYMBOL, side, qty, price, fee_bps)
+            fee, realized = apply_fill(account, SYMBOL, side, qty, price, fee_bps)
+            fills.append({"order_id": oid, "session_id": sid, "symbol": SYMBOL, "side": side,
+                          "qty": qty, "price": price, "fee": fee, "realized_pnl": realized,
+                          "bar_ts": times[k], "ts": now - timedelta(seconds=ids["fill"] * 0.05)})
+            ids["fill"] -= 1
+            pending = None
+        holding = account.holdings.get(SYMBOL)
+        held = holding.qty if holding else 0.0
+        equity = account.cash + held * closes[k]
+        if previous is not None:
+            r = equity / previous - 1
+            ret_n, ret_sum, ret_sumsq = ret_n + 1, ret_sum + r, ret_sumsq + r * r
+        previous, peak = equity, max(peak, equity)
+        max_dd = max(max_dd, (peak - equity) / peak * 100)
+        snaps.append({"session_id": sid, "ts": times[k], "cash": account.cash, "equity": equity})
+        if j == count:
+            break
+        buy = j % 2 == 0
+        qty = min(equity * size, account.cash) / closes[k] if buy else held
+        side = "buy" if buy else "sell"
+        rule = "fast MA crossed above slow MA" if buy else "fast MA crossed below slow MA"
+        ids["order"] += 1
+        orders.append({
+            "id": ids["order"], "session_id": sid, "seq": j + 1, "symbol": SYMBOL, "side": side,
+            "order_type": "market", "qty": qty, "status": "filled", "decision_bar_ts": times[k],
+            "created_at": now, "closed_at": now, "reason": rule,
+            "lineage": {"bar_ts": times[k].isoformat(), "close": closes[k], "rule": rule,
+                        "indicators": {"fast_ma": closes[k], "slow_ma": closes[k]},
+                        "sentiment": None, "sentiment_source": None}})
+        pending = (ids["order"], side, qty, times[k])
+    last = offset + count
+    session = {
+        **fields, "id": sid, "status": STATUSES[(sid - 1) % 3],
+        "window_from": times[offset], "bars_total": len(times) - offset,
+        "bars_done": count + 1, "last_bar_at": times[last],
+        "cash": account.cash, "equity": previous, "marked_equity": previous,
+        "peak_equity": peak, "max_drawdown_pct": max_dd, "realized_pnl": account.realized_pnl,
+        "fees_paid": account.fees_paid, "trade_count": account.trade_count,
+        "wins": account.wins, "losses": account.losses, "gross_profit": account.gross_profit,
+        "gross_loss": account.gross_loss, "loss_streak": account.loss_streak,
+        "ret_n": ret_n, "ret_sum": ret_sum, "ret_sumsq": ret_sumsq,
+        "first_price": {SYMBOL: closes[offset]}, "last_price": {SYMBOL: closes[last]},
+        "created_at": now - timedelta(days=1), "started_at": now - timedelta(days=1),
+        "stopped_at": now if STATUSES[(sid - 1) % 3] == "stopped" else None,
+        "archived": False, "paused_by_system": False,
+    }
+    position = {"session_id": sid, "symbol": SYMBOL, "qty": held,
+                "avg_price": holding.avg_price if holding else 0.0, "last_price": closes[last]}
+    return session, orders, fills, snaps, position
+
+
+def build(db, settings, n_sessions: int, n_fills: int, n_events: int) -> int:
+    """Fill the database; return the equity snapshots written."""
+    rng = random.Random(7)
+    register_agents(db, settings)
+    frame = catalog.load(SYMBOL, TIMEFRAME)
+    bars = ([ts.to_pydatetime() for ts in frame["ts"]], frame["open"].tolist(),
+            frame["close"].tolist())
+    counts = fill_counts(n_sessions, n_fills)
+    if max(counts) + 1 > len(bars[0]):
+        raise SystemExit(f"at most {len(bars[0]) - 1} fills per session on {SYMBOL} {TIMEFRAME}")
+    base = {name: validate_session(db, {  # what engine.control.create_session would store
+        "name": "bench", "symbols": SYMBOL, "timeframe": TIMEFRAME, "strategy": name,
+        "from": bars[0][0].isoformat(), "speed": "1", "cash": CASH}) for name in STRATEGIES}
+    now, ids, snapshots = datetime.now(UTC), {"order": 0, "fill": n_fills}, 0
+    for first in range(0, n_sessions, SESSIONS_PER_COMMIT):
+        sessions, orders, fills, snaps, positions = [], [], [], [], []
+        for i in range(first, min(first + SESSIONS_PER_COMMIT, n_sessions)):
+            count = counts[i]
+            offset = rng.randrange(0, len(bars[0]) - count)
+            fields = {**base[STRATEGIES[i % 3]], "name": f"bench {i}"}
+            row, o, f, e, p = trade_path(i + 1, count, offset, bars, fields, ids, now)
+            sessions.append(row)
+            orders += o
+            fills += f
+            snaps += e
+            positions.append(p)
+        with session_scope(db) as s:
+            s.execute(insert(PaperSession), sessions)
+            s.execute(insert(Order), orders)
+            s.execute(insert(Fill), fills)
+            s.execute(insert(EquitySnapshot), snaps)
+            s.execute(insert(Position), positions)
+        snapshots += len(snaps)
+    with session_scope(db) as s:
         severities = ("info",) * 18 + ("warning", "error")
         s.execute(insert(Event), [{
-            "ts": datetime.now(UTC) - timedelta(seconds=n_events - k),
+            "ts": now - timedelta(seconds=n_events - k),
             "severity": severities[k % 20], "source": f"session-{k % n_sessions + 1}",
-            "kind": "fill", "message": f"session {k % n_sessions + 1}: bought 1 BTC-USD ({k})"}
+            "kind": "fill", "message": f"session {k % n_sessions + 1}: bought 0.1 BTC-USD ({k})"}
             for k in range(n_events)])
     with db.connect() as c:
         c.execute(text("ANALYZE"))
+    return snapshots
 
 
 def time_page(page: str, runs: int, cold: bool, state: dict) -> list[float]:
@@ -133,13 +236,18 @@ def main() -> None:
     settings = load_settings()
     db = get_engine(settings.database_url)
     migrate(db)
-    started = time.perf_counter()
-    build(db, settings, args.sessions, args.fills, args.events)
-    size = Path(settings.database_url.removeprefix("sqlite:///")).stat().st_size
     print(f"machine: {machine()}")
-    print(f"database: {args.sessions} sessions, {args.fills:,} fills, {args.events:,} events, "
-          f"{len(catalog.datasets())} datasets ({size / 2**20:.0f} MiB, built in "
-          f"{time.perf_counter() - started:.0f}s)")
+    print(anchor())
+    started = time.perf_counter()
+    snapshots = build(db, settings, args.sessions, args.fills, args.events)
+    size = Path(settings.database_url.removeprefix("sqlite:///")).stat().st_size
+    with session_scope(db) as s:
+        stored = s.execute(select(func.count()).select_from(Bar)).scalar_one()
+        scores = s.execute(select(func.count()).select_from(SentimentScore)).scalar_one()
+    print(f"database: {args.sessions} sessions, {args.fills:,} fills (and orders), "
+          f"{snapshots:,} equity snapshots, {args.events:,} events, {stored:,} bars of "
+          f"{len(catalog.datasets())} datasets, {scores} sentiment scores ({size / 2**20:.0f} "
+          f"MiB, built in {time.perf_counter() - started:.0f}s)")
     base = {"session_selected": 2, "agent_selected": "strategy"}
     for label, page, extra in PAGES:
         state = {**base, **extra}
