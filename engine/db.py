@@ -4,8 +4,10 @@ import fcntl
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Engine, and_, bindparam, event, text
@@ -152,6 +154,40 @@ def bulk_insert(s: Session, model: type[SQLModel], rows: list[dict]) -> None:
     """INSERT many rows in one executemany through Core."""
     if rows:
         s.execute(model.__table__.insert(), rows)
+
+
+def _driver_sql(bind: Engine, sql: str) -> str:
+    """`sql` written with ? placeholders, in this driver's paramstyle."""
+    return sql if bind.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+def insert_raw(s: Session, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT many rows of values already in the driver's form (no per-value processing:
+    the hot path of fast-forward), in one executemany."""
+    if not rows:
+        return
+    marks = ", ".join("?" * len(columns))
+    sql = _driver_sql(s.get_bind(), f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})")
+    s.connection().exec_driver_sql(sql, rows)
+
+
+def stored_time(bind: Engine, value: datetime) -> Any:
+    """An aware time in the form a UTCDateTime column stores it (for raw inserts): SQLite's
+    naive-UTC text as SQLAlchemy writes it, PostgreSQL's timestamptz as is."""
+    if bind.dialect.name == "sqlite":
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def fetch_raw(engine: Engine, sql: str, params: tuple) -> list[tuple]:
+    """Rows as the driver returns them (plain tuples, values unconverted): bulk reads."""
+    with engine.connect() as connection:
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            cursor.execute(_driver_sql(engine, sql), params)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
 
 def upsert_insert(bind: Engine | Session, model: type[SQLModel]):

@@ -1,8 +1,7 @@
 """Bars, the markets' calendars, and the gap rule every mode shares."""
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 TIMEFRAMES = {"1h": 3600, "1d": 86400}  # bar length in seconds
 STOCK_SYMBOLS = frozenset({"AAPL", "MSFT", "IBM", "GOOG"})
@@ -10,8 +9,9 @@ STOCK_SYMBOLS = frozenset({"AAPL", "MSFT", "IBM", "GOOG"})
 STOCK_MAX_GAP = timedelta(days=5)
 
 
-@dataclass(frozen=True, slots=True)
-class BarData:
+class BarData(NamedTuple):
+    """One OHLCV bar (a tuple: cheap to make by the hundred thousand, immutable)."""
+
     ts: Any  # bar open time (UTC)
     open: float
     high: float

@@ -13,11 +13,15 @@ class SMA:
         self.total = 0.0
 
     def update(self, value: float) -> float | None:
-        if len(self.window) == self.period:
-            self.total -= self.window[0]
-        self.window.append(value)
+        window = self.window
+        full = len(window) == self.period
+        if full:
+            self.total -= window[0]
+        window.append(value)
         self.total += value
-        return self.value
+        if full or len(window) == self.period:
+            return self.total / self.period
+        return None
 
     @property
     def value(self) -> float | None:

@@ -1,6 +1,6 @@
 """Trading strategies: each turns a stream of bars (and sentiment) into entry/exit signals."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from engine.core.bars import BarData
@@ -9,11 +9,10 @@ from engine.errors import BadInput
 from engine.params import Param, parse_params
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Signal:
     side: str  # "buy" (enter long) or "sell" (exit)
     rule: str
-    indicators: dict[str, float] = field(default_factory=dict)
 
 
 class Strategy:
@@ -26,7 +25,13 @@ class Strategy:
 
     def __init__(self, params: dict[str, Any]):
         self.p = params
-        self.indicators: dict[str, float] = {}
+        self.readings: dict[str, float] = {}  # set by strategies that build it anyway
+
+    @property
+    def indicators(self) -> dict[str, float]:
+        """The indicator values on the last bar, rounded for the order's lineage (built only
+        when an order needs them, not on every bar)."""
+        return dict(self.readings)
 
     @classmethod
     def validate(cls, given: dict[str, Any]) -> dict[str, Any]:
@@ -43,6 +48,10 @@ class Strategy:
 
 def _p(name, kind, default, help, low=None, high=None) -> tuple[str, Param]:  # noqa: A002
     return name, Param(name, kind, default, help, low, high)
+
+
+BUY_CROSS = Signal("buy", "fast MA crossed above slow MA")
+SELL_CROSS = Signal("sell", "fast MA crossed below slow MA")
 
 
 class MACrossover(Strategy):
@@ -68,6 +77,11 @@ class MACrossover(Strategy):
         super().__init__(params)
         self.fast, self.slow = SMA(params["fast"]), SMA(params["slow"])
         self.prev_diff: float | None = None
+        self.last = (0.0, 0.0)
+
+    @property
+    def indicators(self) -> dict[str, float]:
+        return {"fast_ma": round(self.last[0], 6), "slow_ma": round(self.last[1], 6)}
 
     def on_bar(self, bar, sentiment):
         fast, slow = self.fast.update(bar.close), self.slow.update(bar.close)
@@ -75,11 +89,13 @@ class MACrossover(Strategy):
             return None
         diff, prev = fast - slow, self.prev_diff
         self.prev_diff = diff
-        self.indicators = {"fast_ma": round(fast, 6), "slow_ma": round(slow, 6)}
-        if prev is not None and prev <= 0 < diff:
-            return Signal("buy", "fast MA crossed above slow MA", self.indicators)
-        if prev is not None and prev >= 0 > diff:
-            return Signal("sell", "fast MA crossed below slow MA", self.indicators)
+        self.last = (fast, slow)
+        if prev is None:
+            return None
+        if prev <= 0 < diff:
+            return BUY_CROSS
+        if prev >= 0 > diff:
+            return SELL_CROSS
         return None
 
 
@@ -97,16 +113,23 @@ class RSIReversion(Strategy):
     def __init__(self, params):
         super().__init__(params)
         self.rsi = RSI(params["period"])
+        self.value = 0.0
+        self.buy = Signal("buy", f"RSI below {params['oversold']:g}")
+        self.sell = Signal("sell", f"RSI above {params['overbought']:g}")
+
+    @property
+    def indicators(self) -> dict[str, float]:
+        return {"rsi": round(self.value, 4)}
 
     def on_bar(self, bar, sentiment):
         value = self.rsi.update(bar.close)
         if value is None:
             return None
-        self.indicators = {"rsi": round(value, 4)}
+        self.value = value
         if value < self.p["oversold"]:
-            return Signal("buy", f"RSI below {self.p['oversold']:g}", self.indicators)
+            return self.buy
         if value > self.p["overbought"]:
-            return Signal("sell", f"RSI above {self.p['overbought']:g}", self.indicators)
+            return self.sell
         return None
 
 
@@ -164,12 +187,12 @@ class Blend(Strategy):
             return None
         weights = {k: self.p[f"w_{k}"] for k in scores}
         blended = sum(weights[k] * scores[k] for k in scores) / sum(weights.values())
-        self.indicators = {k: round(v, 4) for k, v in scores.items()}
-        self.indicators["blend"] = round(blended, 4)
+        self.readings = {k: round(v, 4) for k, v in scores.items()}
+        self.readings["blend"] = round(blended, 4)
         if blended > self.p["entry"]:
-            return Signal("buy", f"blended score above {self.p['entry']:g}", self.indicators)
+            return Signal("buy", f"blended score above {self.p['entry']:g}")
         if blended < self.p["exit"]:
-            return Signal("sell", f"blended score below {self.p['exit']:g}", self.indicators)
+            return Signal("sell", f"blended score below {self.p['exit']:g}")
         return None
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from engine.core.bars import BarData, is_gap
+from engine.core.bars import BarData, max_gap
 from engine.core.fills import OrderTerms, fill_price
 from engine.core.indicators import RollingMood
 from engine.core.portfolio import Account, apply_fill, executable_qty
@@ -87,6 +87,7 @@ class Trader:
         self.moods = ({s: RollingMood(MOOD_WINDOW) for s in settings.symbols}
                       if cls.uses_sentiment else None)
         self.seen: dict[str, datetime | None] = dict.fromkeys(settings.symbols)
+        self.max_gaps = {s: max_gap(s, settings.timeframe) for s in settings.symbols}
         cash = settings.starting_cash
         self.account = account or Account(cash=cash)
         self.ledger = ledger or Ledger(marked_equity=cash, peak_equity=cash)
@@ -130,24 +131,32 @@ class Trader:
         if self.working:
             self._fill(bars, out)
         ledger = self.ledger
+        last, first = ledger.last_price, ledger.first_price
         for symbol, bar in bars:
-            ledger.last_price[symbol] = bar.close
-            ledger.first_price.setdefault(symbol, bar.close)
+            last[symbol] = bar.close
+            if symbol not in first:
+                first[symbol] = bar.close
         self._mark(ts, out)
+        moods, seen, account = self.moods, self.seen, self.account
         for symbol, bar in bars:
-            score, source = self._sentiment(symbol, bar, sentiment)
+            if sentiment is not None:
+                score, source = sentiment.get(symbol, (None, None))
+            elif moods is not None:
+                score, source = moods[symbol].update(bar.close), "price-mood"
+            else:
+                score = source = None
             strategy = self.strategies[symbol]
             signal = strategy.on_bar(bar, score)
-            previous, self.seen[symbol] = self.seen[symbol], bar.ts
-            if is_gap(symbol, self.settings.timeframe, previous, bar.ts):
+            previous, seen[symbol] = seen[symbol], bar.ts
+            if previous is not None and bar.ts - previous > self.max_gaps[symbol]:
                 continue  # never trade on the bar after a gap
-            if any(o.symbol == symbol for o in self.working):
+            if self.working and any(o.symbol == symbol for o in self.working):
                 continue  # one working order per symbol
-            holding = self.account.holdings.get(symbol)
+            holding = account.holdings.get(symbol)
             if signal is None and (holding is None or holding.qty <= 0):
                 continue
             decision = decide(self.settings, bar, signal, holding,
-                              equity=ledger.marked_equity, cash=self.account.cash)
+                              equity=ledger.marked_equity, cash=account.cash)
             if decision is not None:
                 self._order(symbol, bar, decision, strategy.indicators, score, source, out)
 
@@ -188,8 +197,10 @@ class Trader:
     def _mark(self, ts: datetime, out: Outbox) -> None:
         ledger, account = self.ledger, self.account
         prices = ledger.last_price
-        equity = account.cash + sum(h.qty * prices[sym] for sym, h in account.holdings.items()
-                                    if h.qty)
+        equity = account.cash
+        for symbol, holding in account.holdings.items():
+            if holding.qty:
+                equity += holding.qty * prices[symbol]
         if ledger.bars_done:
             previous = ledger.marked_equity
             r = equity / previous - 1 if previous > 0 else 0.0

@@ -15,13 +15,14 @@ from engine.broker.paper import BOOK_LOCK
 from engine.core.trader import Outbox, Trader, frames
 from engine.db import session_scope
 from engine.events import record_event
+from engine.gc_pause import no_cycle_collection
 from engine.lifecycle import SessionStatus
 from engine.models import PaperSession
 from engine.trading.series import BarCache, Series
 from engine.trading.store import Batch, load_trader, write_batches
 from engine.transitions import transition
 
-FF_CHUNK = 5_000  # bars per commit when fast-forwarding (progress is visible between chunks)
+FF_CHUNK = 20_000  # bars per commit when fast-forwarding (progress is visible between chunks)
 MAX_CATCH_UP_S = 5.0  # a clock that fell behind trades at most this many seconds of bars a tick
 CLOCK_COLUMNS = (PaperSession.id, PaperSession.settings_rev, PaperSession.speed,
                  PaperSession.ff_until, PaperSession.ff_then)
@@ -189,12 +190,14 @@ class SessionBook:
         for clock in chosen:
             while time.monotonic() < deadline and clock.id in self.clocks:
                 batch = Batch(clock.id, clock.trader, Outbox(), dd_before=self._dd(clock))
-                moved = clock.advance(FF_CHUNK, batch.out)
-                batch.complete = clock.finished
+                with no_cycle_collection():
+                    moved = clock.advance(FF_CHUNK, batch.out)
+                    batch.complete = clock.finished
+                    if moved or batch.complete or clock.ff_reached:
+                        done.append(self.commit([batch]))
                 if not (moved or batch.complete or clock.ff_reached):
                     self.set_reasons({clock.id: clock.waiting_for()})
                     break
-                done.append(self.commit([batch]))
                 if batch.complete or clock.ff_reached:
                     break
         return done
@@ -218,7 +221,7 @@ class SessionBook:
                     result.batches.append(b)
                 else:
                     self.clocks.pop(b.session_id, None)
-            result.fills = write_batches(s, result.batches)
+            result.fills = write_batches(s, result.batches, self.cache.stored)
             for b in result.batches:
                 self.counts["orders"] += len(b.out.orders)
                 self.counts["fills"] += len(b.out.fills)

@@ -5,8 +5,10 @@ session's account and clock — commits in one transaction, so a crash can neith
 repeat a fill, and a restarted engine continues from the last committed bar.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, tuple_
 from sqlmodel import Session
@@ -14,13 +16,14 @@ from sqlmodel import Session
 from engine.broker.paper import ACCOUNT_FIELDS, load_accounts, save_positions
 from engine.core.settings import TradeSettings
 from engine.core.trader import Ledger, Outbox, Trader, WorkingOrder
-from engine.db import bulk_insert, bulk_update
+from engine.db import bulk_update, insert_raw, stored_time
 from engine.db_types import utcnow
 from engine.lifecycle import OrderStatus
-from engine.models import EquitySnapshot, Fill, Order, PaperSession
+from engine.models import Order, PaperSession
 
-LEDGER_FIELDS = ("marked_equity", "peak_equity", "max_drawdown_pct", "ret_n", "ret_sum",
-                 "ret_sumsq", "bars_done", "first_price", "last_price")
+CLOCK_FIELDS = ("marked_equity", "peak_equity", "max_drawdown_pct", "ret_n", "ret_sum",
+                "ret_sumsq", "bars_done", "last_price")
+LEDGER_FIELDS = (*CLOCK_FIELDS, "first_price")
 
 
 @dataclass
@@ -52,18 +55,24 @@ def load_trader(s: Session, row: PaperSession) -> Trader:
     return Trader(TradeSettings.of(row), account, ledger, working, (last_seq or 0) + 1)
 
 
-def _order_rows(batch: Batch, now: datetime) -> list[dict]:
+ORDER_COLUMNS = ("session_id", "seq", "symbol", "side", "order_type", "qty", "limit_price",
+                 "stop_price", "status", "decision_bar_ts", "created_at", "closed_at", "reason",
+                 "lineage")
+FILL_COLUMNS = ("order_id", "session_id", "symbol", "side", "qty", "price", "fee",
+                "realized_pnl", "bar_ts", "ts")
+
+
+def _order_rows(batch: Batch, stamp: Any, stored: dict[datetime, Any]) -> list[tuple]:
+    """The batch's new orders as ORDER_COLUMNS tuples, each with its outcome so far."""
     outcome = {seq: (status, why) for seq, status, why in batch.out.closed}
     rows = []
     for o in batch.out.orders:
         status, why = outcome.get(o.seq, (OrderStatus.PENDING, None))
-        rows.append({
-            "session_id": batch.session_id, "seq": o.seq, "symbol": o.symbol, "side": o.side,
-            "order_type": o.order_type, "qty": o.qty, "limit_price": o.limit_price,
-            "stop_price": o.stop_price, "status": status, "decision_bar_ts": o.decision_ts,
-            "created_at": now, "closed_at": None if status == OrderStatus.PENDING else now,
-            "reason": why or o.reason, "lineage": o.lineage,
-        })
+        rows.append((
+            batch.session_id, o.seq, o.symbol, o.side, o.order_type, o.qty, o.limit_price,
+            o.stop_price, str(status),
+            stored[o.decision_ts], stamp, None if status == OrderStatus.PENDING else stamp,
+            why or o.reason, json.dumps(o.lineage)))
     return rows
 
 
@@ -97,24 +106,40 @@ def _fill_rows(s: Session, batches: list[Batch], now: datetime) -> list[dict]:
             for b in batches for f in b.out.fills]
 
 
-def _session_row(b: Batch) -> dict:
+def _session_row(b: Batch, full: bool) -> dict:
+    """The session's clock and equity path; with `full`, its account and first prices too."""
     account, ledger = b.trader.account, b.trader.ledger
-    return {"id": b.session_id, **{f: getattr(account, f) for f in ACCOUNT_FIELDS},
-            **{f: getattr(ledger, f) for f in LEDGER_FIELDS},
-            "equity": ledger.marked_equity, "last_bar_at": ledger.last_ts, "wait_reason": None}
+    row = {"id": b.session_id, **{f: getattr(ledger, f) for f in CLOCK_FIELDS},
+           "equity": ledger.marked_equity, "last_bar_at": ledger.last_ts, "wait_reason": None}
+    if full:
+        row |= {f: getattr(account, f) for f in ACCOUNT_FIELDS}
+        row["first_price"] = ledger.first_price
+    return row
 
 
-def write_batches(s: Session, batches: list[Batch]) -> list[dict]:
-    """Persist every batch inside the caller's transaction; return the fill rows written."""
+def _needs_full_row(b: Batch) -> bool:
+    """Cash and statistics change only with fills; first prices only on the first bars."""
+    return bool(b.out.fills) or len(b.trader.ledger.first_price) < len(
+        b.trader.settings.symbols) or b.trader.ledger.bars_done == len(b.out.snapshots)
+
+
+def write_batches(s: Session, batches: list[Batch], stored: dict[datetime, Any]) -> list[dict]:
+    """Persist every batch inside the caller's transaction; return the fill rows written.
+    `stored` maps each bar time to its stored form (equity snapshots reuse it as is)."""
     now = utcnow()
-    bulk_insert(s, Order, [row for b in batches for row in _order_rows(b, now)])
+    stamp = stored_time(s.get_bind(), now)
+    insert_raw(s, "trade_order", ORDER_COLUMNS,
+               [row for b in batches for row in _order_rows(b, stamp, stored)])
     _close_earlier_orders(s, batches, now)
     fills = _fill_rows(s, batches, now)
-    bulk_insert(s, Fill, fills)
-    bulk_insert(s, EquitySnapshot, [
-        {"session_id": b.session_id, "ts": ts, "cash": cash, "equity": equity}
+    insert_raw(s, "fill", FILL_COLUMNS, [
+        (*(f[c] for c in FILL_COLUMNS[:-2]), stored[f["bar_ts"]], stamp) for f in fills])
+    insert_raw(s, "equity_snapshot", ("session_id", "ts", "cash", "equity"), [
+        (b.session_id, stored[ts], cash, equity)
         for b in batches for ts, cash, equity in b.out.snapshots])
-    bulk_update(s, PaperSession, [_session_row(b) for b in batches])
+    for full in (True, False):
+        bulk_update(s, PaperSession, [_session_row(b, full) for b in batches
+                                      if _needs_full_row(b) == full])
     traded = {b.session_id: b.trader.account for b in batches if b.out.fills}
     save_positions(s, traded, {b.session_id: b.trader.ledger.last_price for b in batches})
     return fills
