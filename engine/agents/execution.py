@@ -51,7 +51,7 @@ class ExecutionAgent(BaseAgent):
                                f"{len(batch.out.snapshots)} bars", "info"))
             else:
                 events += [(source, "fill", _fill_message(sid, f), "info") for f in fills]
-            if len(batch.out.orders) <= FILL_EVENTS_MAX:
+            if 0 < len(batch.out.orders) <= FILL_EVENTS_MAX:
                 log = get_logger(self.ctx.settings.logs_dir, source)
                 for o in batch.out.orders:
                     log.info("order #%d: %s %.8g %s (%s) decided on bar %s", o.seq, o.side,
