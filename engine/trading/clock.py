@@ -19,10 +19,12 @@ from engine.gc_pause import no_cycle_collection
 from engine.lifecycle import SessionStatus
 from engine.models import PaperSession
 from engine.trading.series import BarCache, Series
-from engine.trading.store import Batch, load_trader, write_batches
+from engine.trading.store import Batch, load_traders, write_batches
 from engine.transitions import transition
 
 FF_CHUNK = 20_000  # bars per commit when fast-forwarding (progress is visible between chunks)
+LOAD_BATCH = 200  # sessions loaded per round of queries
+LOAD_BUDGET_S = 0.15  # of one strategy tick, spent loading newly running sessions
 MAX_CATCH_UP_S = 5.0  # a clock that fell behind trades at most this many seconds of bars a tick
 CLOCK_COLUMNS = (PaperSession.id, PaperSession.settings_rev, PaperSession.speed,
                  PaperSession.ff_until, PaperSession.ff_then)
@@ -124,30 +126,38 @@ class SessionBook:
                 del self.clocks[sid]
             stale = [sid for sid, r in rows.items()
                      if sid not in self.clocks or self.clocks[sid].rev != r.settings_rev]
-            for sid in stale:
-                self.clocks[sid] = self._load(s, s.get(PaperSession, sid), now)
+            began, loaded = time.monotonic(), 0
+            for start in range(0, len(stale), LOAD_BATCH):
+                loaded += self._load_many(s, stale[start:start + LOAD_BATCH], now)
+                if time.monotonic() - began > LOAD_BUDGET_S:
+                    break  # the rest next tick: one tick never stalls on a mass start
         for sid, r in rows.items():
-            clock = self.clocks[sid]
-            if (clock.speed, clock.ff_until, clock.ff_then) != (r.speed, r.ff_until, r.ff_then):
-                clock.retime(r.speed, r.ff_until, r.ff_then, now)
-        return len(stale)
+            clock = self.clocks.get(sid)
+            timing = (r.speed, r.ff_until, r.ff_then)
+            if clock is not None and (clock.speed, clock.ff_until, clock.ff_then) != timing:
+                clock.retime(*timing, now)
+        return loaded
 
-    def _load(self, s, row: PaperSession, now: float) -> SessionClock:
-        trader = load_trader(s, row)
-        series = self.cache.session_series(trader.settings.symbols, row.timeframe)
-        trader.prime(series, row.window_from, upto=row.last_bar_at)
-        clock = SessionClock(row.id, row.source, trader, series, row.window_from, row.window_to,
-                             row.settings_rev, row.speed, row.ff_until, row.ff_then,
-                             reason=row.wait_reason)
-        clock.retime(row.speed, row.ff_until, row.ff_then, now)
-        return clock
+    def _load_many(self, s, session_ids: list[int], now: float) -> int:
+        rows = list(s.execute(select(PaperSession).where(
+            PaperSession.id.in_(session_ids))).scalars())
+        traders = load_traders(s, rows)
+        for row in rows:
+            trader = traders[row.id]
+            series = self.cache.session_series(trader.settings.symbols, row.timeframe)
+            trader.prime(series, row.window_from, upto=row.last_bar_at)
+            clock = SessionClock(row.id, row.source, trader, series, row.window_from,
+                                 row.window_to, row.settings_rev, row.speed, row.ff_until,
+                                 row.ff_then, reason=row.wait_reason)
+            clock.retime(row.speed, row.ff_until, row.ff_then, now)
+            self.clocks[row.id] = clock
+        return len(rows)
 
     def load(self, session_id: int) -> SessionClock:
         """Load one session whatever its status (fast-forward outside the engine loop)."""
         with session_scope(self.db) as s:
-            clock = self._load(s, s.get(PaperSession, session_id), time.monotonic())
-        self.clocks[session_id] = clock
-        return clock
+            self._load_many(s, [session_id], time.monotonic())
+        return self.clocks[session_id]
 
     def release_holds(self, now: float) -> None:
         """Clear the wait reasons of running sessions and restart every clock's count from

@@ -37,22 +37,27 @@ class Batch:
     dd_before: float = 0.0  # max drawdown % before these bars (for the drawdown alert)
 
 
-def load_trader(s: Session, row: PaperSession) -> Trader:
-    """The session's Trader with its account, equity path and working orders as stored (the
-    caller primes its strategies on the bars)."""
-    account = load_accounts(s, {row.id})[row.id]
-    ledger = Ledger(**{f: getattr(row, f) for f in LEDGER_FIELDS}, last_ts=row.last_bar_at)
-    ledger.first_price, ledger.last_price = dict(ledger.first_price), dict(ledger.last_price)
-    working = [
-        WorkingOrder(seq=o.seq, symbol=o.symbol, side=o.side, qty=o.qty,
-                     decision_ts=o.decision_bar_ts, order_type=o.order_type,
-                     limit_price=o.limit_price, stop_price=o.stop_price, reason=o.reason or "",
-                     lineage=o.lineage)
-        for o in s.execute(select(Order).where(Order.session_id == row.id,
-                                               Order.status == OrderStatus.PENDING)).scalars()
-    ]
-    last_seq = s.execute(select(func.max(Order.seq)).where(Order.session_id == row.id)).scalar()
-    return Trader(TradeSettings.of(row), account, ledger, working, (last_seq or 0) + 1)
+def load_traders(s: Session, rows: list[PaperSession]) -> dict[int, Trader]:
+    """Each session's Trader with its account, equity path and working orders as stored, in
+    four queries for all of them (the caller primes their strategies on the bars)."""
+    ids = {row.id for row in rows}
+    accounts = load_accounts(s, ids)
+    working: dict[int, list[WorkingOrder]] = {sid: [] for sid in ids}
+    for o in s.execute(select(Order).where(Order.session_id.in_(ids),
+                                           Order.status == OrderStatus.PENDING)).scalars():
+        working[o.session_id].append(WorkingOrder(
+            seq=o.seq, symbol=o.symbol, side=o.side, qty=o.qty, decision_ts=o.decision_bar_ts,
+            order_type=o.order_type, limit_price=o.limit_price, stop_price=o.stop_price,
+            reason=o.reason or "", lineage=o.lineage))
+    last_seq = dict(s.execute(select(Order.session_id, func.max(Order.seq))
+                              .where(Order.session_id.in_(ids)).group_by(Order.session_id)).all())
+    traders = {}
+    for row in rows:
+        ledger = Ledger(**{f: getattr(row, f) for f in LEDGER_FIELDS}, last_ts=row.last_bar_at)
+        ledger.first_price, ledger.last_price = dict(ledger.first_price), dict(ledger.last_price)
+        traders[row.id] = Trader(TradeSettings.of(row), accounts[row.id], ledger,
+                                 working[row.id], (last_seq.get(row.id) or 0) + 1)
+    return traders
 
 
 ORDER_COLUMNS = ("session_id", "seq", "symbol", "side", "order_type", "qty", "limit_price",
