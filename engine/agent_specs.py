@@ -6,7 +6,8 @@ contract in pyproject.toml keeps it so). Registration order is pipeline order.""
 from dataclasses import dataclass
 
 from engine.errors import BadInput
-from engine.params import Param, existing_file
+from engine.feeds import check_feeds, check_local_file
+from engine.params import Param
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class AgentSpec:
     description: str
     inputs: tuple[str, ...]
     config: dict[str, Param]
+    own_thread: bool = False  # waits on networks: ticks on its own thread, never delaying others
 
 
 def interval_param(default: float) -> Param:
@@ -23,8 +25,9 @@ def interval_param(default: float) -> Param:
 
 
 def _spec(kind: str, title: str, description: str, inputs: tuple[str, ...],
-          *params: Param) -> AgentSpec:
-    return AgentSpec(kind, title, description, inputs, {p.name: p for p in params})
+          *params: Param, own_thread: bool = False) -> AgentSpec:
+    return AgentSpec(kind, title, description, inputs, {p.name: p for p in params},
+                     own_thread)
 
 
 SPECS: dict[str, AgentSpec] = {
@@ -40,17 +43,20 @@ SPECS: dict[str, AgentSpec] = {
             Param("exchange", str, "coinbase", "live: ccxt exchange id for crypto"),
             Param("stale_after_bars", float, 3.0, "live: warn when no new bar for this many "
                   "bar lengths", 1, 1000),
+            own_thread=True,
         ),
         _spec(
             "sentiment", "Sentiment",
             "VADER + finance word list on RSS or CSV headlines; price mood without news.",
             ("market_data",),
             interval_param(15.0),
-            Param("rss_feeds", str, "", "comma-separated RSS/Atom feed URLs or files (live)"),
-            Param("headlines_csv", str, "", "CSV with headline[,symbol][,time] columns",
-                  check=existing_file),
+            Param("rss_feeds", str, "", "comma-separated RSS/Atom feed URLs (http or https), "
+                  "or files in PAPERDESK_HOME/feeds", check=check_feeds),
+            Param("headlines_csv", str, "", "CSV in PAPERDESK_HOME/feeds with "
+                  "headline[,symbol][,time] columns", check=check_local_file),
             Param("lookback_hours", float, 72.0, "headlines older than this are ignored", 1, 8760),
             Param("mood_window", int, 24, "bars behind the price-derived mood", 3, 1000),
+            own_thread=True,
         ),
         _spec(
             "strategy", "Strategy",

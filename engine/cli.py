@@ -10,7 +10,7 @@ import json
 import math
 import sys
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -335,10 +335,19 @@ def cmd_events(db, args) -> None:
             print(f"{row.ts:%Y-%m-%d %H:%M:%S} {row.severity:<7} {row.source:<14} {row.message}")
 
 
-def cmd_run(_db, _args) -> int:
+def cmd_run(_db, _args) -> NoReturn:
+    import logging
+    import os
+
     from engine.runtime import EngineProcess
 
-    return EngineProcess(load_settings()).run()
+    code = EngineProcess(load_settings()).run()
+    # Leave now: a tick still blocked on a network call (it has its own timeout) must not
+    # hold the process after a stop. Everything is committed and the lease released.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def cmd_system(db, args) -> None:

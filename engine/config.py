@@ -23,6 +23,11 @@ class Settings:
     def logs_dir(self) -> Path:
         return self.home / "logs"
 
+    @property
+    def feeds_dir(self) -> Path:
+        """RSS files and headline CSVs the sentiment agent may read from the disk."""
+        return self.home / "feeds"
+
 
 def _flag(env: dict, name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()

@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from engine.errors import BadInput
@@ -92,9 +91,3 @@ def iso_date(value: str, field: str) -> None:
         datetime.fromisoformat(value)
     except ValueError:
         raise BadInput(f"{field} must be an ISO date like 2018-01-01 (got {value!r})") from None
-
-
-def existing_file(value: str, field: str) -> None:
-    """Check that a file exists (a Param check)."""
-    if not Path(value).is_file():
-        raise BadInput(f"{field}: no file at {value}")

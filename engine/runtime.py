@@ -4,12 +4,14 @@ import logging
 import os
 import signal
 import sys
+import time
 from datetime import UTC
 
 import psutil
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from engine.agents import AGENT_TYPES
@@ -27,6 +29,8 @@ from engine.trading.clock import SessionBook
 from engine.transitions import transition
 
 COMMAND_POLL_S = 0.05
+OUTAGE_LOG_EVERY_S = 10.0
+SHUTDOWN_WAIT_S = 1.0  # per agent still in a tick (a hung feed) when the engine stops
 ENGINE_LOG = "engine"
 
 
@@ -46,6 +50,7 @@ class EngineProcess:
         self.db_file = sqlite_path(self.db)
         self.db_inode: int | None = None
         self.vanished = False
+        self.outage = ("", 0.0)  # the last database fault logged, and when
         parent = os.environ.get("PAPERDESK_PARENT_PID", "")
         # Started by the dashboard: stop when that process is gone.
         self.parent_pid = int(parent) if parent.isdigit() else None
@@ -55,7 +60,7 @@ class EngineProcess:
                 # Agents tick one at a time, in pipeline order when due together: they never
                 # contend for SQLite's single writer (contention costs more than it overlaps).
                 # Network calls in live mode carry timeouts so a dead feed cannot stall them.
-                "agents": ThreadPoolExecutor(max_workers=1),
+                "pipeline": ThreadPoolExecutor(max_workers=1),
             },
             # Ticks that overlap are skipped (max_instances=1) and late ones merged (coalesce);
             # a tick late by under 2 s still runs.
@@ -152,8 +157,12 @@ class EngineProcess:
         self.scheduler.add_job(self._heartbeat, "interval", seconds=HEARTBEAT_S,
                                id="heartbeat", next_run_time=utcnow())
         for agent in self.agents.values():
+            executor = "pipeline"
+            if agent.spec.own_thread:  # a hung feed then delays no other agent
+                executor = f"agent:{agent.id}"
+                self.scheduler.add_executor(ThreadPoolExecutor(max_workers=1), executor)
             job = self.scheduler.add_job(agent.tick, "interval", seconds=agent.interval_s,
-                                         id=f"agent:{agent.id}", executor="agents",
+                                         id=f"agent:{agent.id}", executor=executor,
                                          next_run_time=utcnow())
             if agent.status in (AgentStatus.STOPPED, AgentStatus.STOPPING):
                 job.pause()
@@ -162,9 +171,29 @@ class EngineProcess:
         if self.stop_requested:
             self.scheduler.shutdown(wait=False)
             return
-        apply_pending(self)
+        self._tolerating_outage("commands", apply_pending, self)
+
+    def _tolerating_outage(self, job: str, fn, *args) -> None:
+        """Run a job; while the database is unavailable say so on one line now and then (not
+        a traceback a tick), and say when it is back."""
+        try:
+            fn(*args)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            now = time.monotonic()
+            if reason != self.outage[0] or now - self.outage[1] > OUTAGE_LOG_EVERY_S:
+                self.log.warning("%s: database unavailable (%s: %s); retrying", job,
+                                 type(exc).__name__, reason)
+                self.outage = (reason, now)
+            return
+        if self.outage[0] and job == "heartbeat":
+            self.log.warning("database available again")
+            self.outage = ("", 0.0)
 
     def _heartbeat(self) -> None:
+        self._tolerating_outage("heartbeat", self._beat)
+
+    def _beat(self) -> None:
         if self.db_file is not None and self._inode() != self.db_inode:
             self.vanished = True
             self.stop_requested = True
@@ -229,9 +258,14 @@ class EngineProcess:
         if self.stop_signal:
             self.log.info("received %s; stopping", self.stop_signal)
         for agent in self.agents.values():
-            with agent.lock:
+            if not agent.lock.acquire(timeout=SHUTDOWN_WAIT_S):
+                self.log.warning("agent %s is still in a tick; not waiting for it", agent.id)
+                continue
+            try:
                 if agent.status == AgentStatus.RUNNING:
                     agent.on_stop()
+            finally:
+                agent.lock.release()
         if self.vanished:
             return
         with session_scope(self.db) as s:

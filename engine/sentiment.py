@@ -75,29 +75,33 @@ class Headline:
     source: str
 
 
-def read_headlines_csv(path: Path) -> list[Headline]:
-    """Read a user's CSV with a `headline` column and optional `symbol` and `time` columns."""
+def read_headlines_csv(path: Path) -> tuple[list[Headline], list[str]]:
+    """Read a user's CSV with a `headline` column and optional `symbol` and `time` columns;
+    return the headlines and, for each row skipped, why (a bad row loses only itself)."""
     if not path.is_file():
         raise BadInput(f"headlines_csv: no file at {path}")
-    with path.open(newline="", encoding="utf-8") as fh:
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames or "headline" not in reader.fieldnames:
             raise BadInput("headlines_csv must have a 'headline' column")
         rows = list(reader)
-    out = []
+    out, skipped = [], []
     for number, row in enumerate(rows, start=2):
+        text = (row.get("headline") or "").strip()
         time = None
-        if row.get("time"):
-            try:
+        try:
+            if not text or not text.isprintable():
+                raise ValueError("the headline must be one line of text")
+            if row.get("time"):
                 time = datetime.fromisoformat(row["time"])
-            except ValueError:
-                raise BadInput(f"headlines_csv line {number}: time {row['time']!r} is not ISO "
-                               "8601") from None
-            if time.tzinfo is None:
-                raise BadInput(f"headlines_csv line {number}: time needs a timezone (e.g. Z)")
+                if time.tzinfo is None:
+                    raise ValueError("the time needs a timezone (e.g. Z)")
+        except ValueError as exc:
+            skipped.append(f"line {number}: {exc}")
+            continue
         symbol = (row.get("symbol") or "").strip().upper() or None
-        out.append(Headline(row["headline"].strip(), symbol, time, "csv"))
-    return out
+        out.append(Headline(text, symbol, time, "csv"))
+    return out, skipped
 
 
 def price_mood(closes: list[float]) -> float | None:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine.agent_specs import AgentSpec
 from engine.config import Settings
@@ -29,6 +30,8 @@ from engine.trading.clock import SessionBook
 from engine.transitions import transition
 
 MAX_BACKOFF_S = 60.0
+DB_RETRY_MAX_S = 5.0  # the database unreachable or full: try again at most this far apart
+TRANSIENT_LIMIT = 5  # transient errors in a row before the agent goes to error
 TICK_WINDOW = 200  # recent tick durations kept for the p95 shown in the dashboard
 
 
@@ -79,6 +82,8 @@ class BaseAgent:
         self.retry_at = None
         self.recent_ms: deque[float] = deque(maxlen=TICK_WINDOW)
         self.lock = threading.RLock()
+        self.db_failures = 0
+        self.db_wait_until: float | None = None
 
     # ------------------------------------------------------------ for subclasses
 
@@ -113,13 +118,16 @@ class BaseAgent:
         return float(self.cfg["interval_s"])
 
     def _set_status(self, action: str, note: str = "", severity: str = "info") -> None:
+        """Change the status in the database first; memory follows only once it committed, so
+        the two never disagree (a failed write leaves both as they were)."""
         with session_scope(self.db) as s:
             row = s.get(Agent, self.id)
-            self.status = transition(s, row, action, note=note, logger=self.log, severity=severity)
+            new = transition(s, row, action, note=note, logger=self.log, severity=severity)
             if action == "fail":
                 row.last_error, row.retry_at = note, self.retry_at
                 row.errors = self.metrics["errors"]
                 row.consecutive_errors = self.consecutive_errors
+        self.status = AgentStatus(new)
 
     def start(self) -> None:
         """stopped|error → starting → running (on_start failing puts the agent in error)."""
@@ -130,6 +138,8 @@ class BaseAgent:
     def _run_on_start(self, then: str | None) -> None:
         try:
             self.on_start()
+        except SQLAlchemyError:
+            raise  # the database, not the agent: the tick waits for it
         except Exception as exc:  # any failure in a subclass is the agent's error state
             self._fail(exc)
             return
@@ -164,30 +174,66 @@ class BaseAgent:
                 self._set_status("stopped")
 
     def tick(self) -> None:
-        """Scheduler job: run one tick if running, or retry after an error when it is due."""
+        """Scheduler job: run one tick if running, or retry after an error when it is due.
+        While the database cannot be written the agent waits (up to DB_RETRY_MAX_S between
+        tries) and says so on one line; it trades again by itself once the database is back."""
         with self.lock:
-            if self.status == AgentStatus.ERROR and self.retry_at and utcnow() >= self.retry_at:
-                self.start()
+            if self.db_wait_until is not None and time.monotonic() < self.db_wait_until:
                 return
-            if self.status != AgentStatus.RUNNING:
-                return
-            started = time.perf_counter()
             try:
-                items = self.on_tick()
-            except TransientError as exc:
-                self.metrics["errors"] += 1
-                self.log.warning("transient error, retrying next tick: %s", exc)
-                items = 0
-            except Exception as exc:  # the agent boundary: other agents keep running
+                self._tick()
+            except SQLAlchemyError as exc:
+                self._database_unavailable(exc)
+                return
+            if self.db_failures:
+                self.log.warning("database writable again after %d failed tries",
+                                 self.db_failures)
+                self.db_failures, self.db_wait_until = 0, None
+
+    def _tick(self) -> None:
+        if self.status == AgentStatus.ERROR and self.retry_at and utcnow() >= self.retry_at:
+            self.start()
+            return
+        if self.status == AgentStatus.STARTING:  # a start the database interrupted
+            self._run_on_start("started")
+            return
+        if self.status == AgentStatus.STOPPING:  # a stop the database interrupted
+            self._set_status("stopped", note="finished after a database fault")
+            return
+        if self.status != AgentStatus.RUNNING:
+            return
+        started = time.perf_counter()
+        try:
+            items = self.on_tick()
+        except TransientError as exc:
+            self.metrics["errors"] += 1
+            self.consecutive_errors += 1
+            if self.consecutive_errors >= TRANSIENT_LIMIT:
                 self._fail(exc)
                 return
-            else:
-                self.consecutive_errors = 0
-            self.metrics["ticks"] += 1
-            self.metrics["items_processed"] += items
-            self.metrics["last_tick_ms"] = (time.perf_counter() - started) * 1000
-            self.recent_ms.append(self.metrics["last_tick_ms"])
-            self.flush_metrics()
+            self.log.warning("transient error (%d in a row), retrying next tick: %s",
+                             self.consecutive_errors, exc)
+            items = 0
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:  # the agent boundary: other agents keep running
+            self._fail(exc)
+            return
+        else:
+            self.consecutive_errors = 0
+        self.metrics["ticks"] += 1
+        self.metrics["items_processed"] += items
+        self.metrics["last_tick_ms"] = (time.perf_counter() - started) * 1000
+        self.recent_ms.append(self.metrics["last_tick_ms"])
+        self.flush_metrics()
+
+    def _database_unavailable(self, exc: SQLAlchemyError) -> None:
+        self.db_failures += 1
+        wait = min(DB_RETRY_MAX_S, 0.5 * 2 ** (self.db_failures - 1))
+        self.db_wait_until = time.monotonic() + wait
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        self.log.warning("database unavailable (%s: %s); trying again in %.1fs",
+                         type(exc).__name__, reason, wait)
 
     def _fail(self, exc: Exception) -> None:
         self.metrics["errors"] += 1
@@ -195,9 +241,10 @@ class BaseAgent:
         backoff = min(MAX_BACKOFF_S, 2.0 ** (self.consecutive_errors - 1))
         self.retry_at = utcnow() + timedelta(seconds=backoff)
         self.log.exception("agent failed; retry in %.0fs", backoff)
+        reason = (str(exc).strip().splitlines() or [""])[0]
         self._set_status(
-            "fail", note=f"{type(exc).__name__}: {exc}; retry in {backoff:.0f}s", severity="error"
-        )
+            "fail", note=f"{type(exc).__name__}: {reason}; retry in {backoff:.0f}s",
+            severity="error")
 
     def tick_p95_ms(self) -> float | None:
         """95th percentile of the recent tick durations in milliseconds."""

@@ -38,7 +38,10 @@ class MarketDataAgent(BaseAgent):
         written = self._load_shipped()
         if self.live is not None:
             for key, bars in self.live.fetch().items():
-                written += write_bars(self.db, *key, self._usable(key, bars))
+                usable = self._usable(key, bars)
+                written += write_bars(self.db, *key, usable)
+                if usable:  # only once they are stored: a failed write refetches them
+                    self.last_seen[key] = usable[-1].ts
             self._warn_stale()
         self.state["last_bar"] = {
             f"{s}/{tf}": ts.isoformat() for (s, tf), ts in self.last_seen.items() if ts
@@ -61,7 +64,8 @@ class MarketDataAgent(BaseAgent):
         return written
 
     def _usable(self, key: tuple[str, str], bars: list) -> list:
-        """Drop bars already stored, and bad ones (with a warning); warn on gaps."""
+        """Drop bars already stored, and bad ones (with a warning); warn on gaps. The caller
+        moves `last_seen` on once the bars are written."""
         usable, previous = [], self.last_seen.get(key)
         for bar in bars:
             if previous is not None and bar.ts <= previous:
@@ -76,7 +80,6 @@ class MarketDataAgent(BaseAgent):
                            f"{bar.ts:%Y-%m-%d %H:%M}", "warning")
             usable.append(bar)
             previous = bar.ts
-        self.last_seen[key] = previous
         return usable
 
     def _warn_stale(self) -> None:

@@ -2,7 +2,6 @@
 
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import feedparser
 from sqlalchemy import insert
@@ -12,6 +11,7 @@ from engine.agent_specs import SPECS
 from engine.agents.base import BaseAgent
 from engine.db import session_scope
 from engine.errors import TransientError
+from engine.feeds import is_url, local_file
 from engine.market.bars import last_bars
 from engine.models import SentimentScore
 from engine.sentiment import (
@@ -27,10 +27,11 @@ TOP_HEADLINES = 5
 FEED_TIMEOUT_S = 10
 
 
-def read_feed(location: str) -> bytes | str:
-    """Fetch a feed with a timeout (feedparser's own fetch has none); files are read as is."""
-    if not location.startswith(("http://", "https://")):
-        return location
+def read_feed(location: str) -> bytes:
+    """Fetch a feed with a timeout (feedparser's own fetch has none), or read a file from the
+    feeds folder; feedparser only ever parses the bytes."""
+    if not is_url(location):
+        return local_file(location, "rss_feeds").read_bytes()
     try:
         with urllib.request.urlopen(location, timeout=FEED_TIMEOUT_S) as response:  # noqa: S310
             return response.read()
@@ -49,6 +50,7 @@ class SentimentAgent(BaseAgent):
     def on_start(self) -> None:
         self.latest: dict[str, dict] = {}
         self.feed_failures: set[str] = set()
+        self.csv_skipped: list[str] = []
 
     def _symbols(self) -> dict[str, str]:
         """Each symbol with the timeframe its mood is computed on (hourly when there is one)."""
@@ -78,7 +80,13 @@ class SentimentAgent(BaseAgent):
     def _headlines(self) -> list[Headline]:
         found = self._rss()
         if self.cfg["headlines_csv"]:
-            found += read_headlines_csv(Path(self.cfg["headlines_csv"]))
+            path = local_file(self.cfg["headlines_csv"], "headlines_csv")
+            headlines, skipped = read_headlines_csv(path)
+            if skipped and skipped != self.csv_skipped:
+                self.event("headlines_skipped", f"headlines_csv {path.name}: skipped "
+                           f"{len(skipped)} bad row(s): {'; '.join(skipped[:3])}", "warning")
+            self.csv_skipped = skipped
+            found += headlines
         return found
 
     def _score_symbol(self, symbol: str, timeframe: str, headlines: list[Headline]) -> dict | None:

@@ -222,6 +222,21 @@ class SessionBook:
         result = Committed()
         if not batches:
             return result
+        try:
+            self._write(batches, result)
+        except Exception:
+            for b in batches:  # their bars were traded in memory only: reload from the database
+                self.clocks.pop(b.session_id, None)
+            raise
+        for b in result.batches:
+            self.counts["orders"] += len(b.out.orders)
+            self.counts["fills"] += len(b.out.fills)
+            self.counts["bars"] += len(b.out.snapshots)
+        for sid in result.completed:
+            self.clocks.pop(sid, None)
+        return result
+
+    def _write(self, batches: list[Batch], result: Committed) -> None:
         with BOOK_LOCK, session_scope(self.db) as s:
             current = dict(s.execute(select(PaperSession.id, PaperSession.settings_rev).where(
                 PaperSession.id.in_([b.session_id for b in batches]),
@@ -233,14 +248,7 @@ class SessionBook:
                     self.clocks.pop(b.session_id, None)
             result.fills = write_batches(s, result.batches, self.cache.stored)
             for b in result.batches:
-                self.counts["orders"] += len(b.out.orders)
-                self.counts["fills"] += len(b.out.fills)
-                self.counts["bars"] += len(b.out.snapshots)
-            for b in result.batches:
                 self._after(s, self.clocks[b.session_id], b, result)
-        for sid in result.completed:
-            self.clocks.pop(sid, None)
-        return result
 
     def _after(self, s, clock: SessionClock, batch: Batch, result: Committed) -> None:
         """Complete a session at the end of its window; switch speed after a fast-forward."""

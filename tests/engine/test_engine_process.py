@@ -111,8 +111,9 @@ def test_kill_9_then_restart_restores_everything(engine_proc, engines, db):
     assert "offline for" in downtime.message
 
 
-def test_failing_agent_goes_to_error_retries_and_others_keep_running(engine_proc, db, tmp_path):
-    headlines = tmp_path / "news.csv"
+def test_failing_agent_goes_to_error_retries_and_others_keep_running(engine_proc, db):
+    headlines = Path(engine_proc.env["PAPERDESK_HOME"]) / "feeds" / "news.csv"
+    headlines.parent.mkdir(parents=True)
     headlines.write_text("headline,symbol\nBitcoin surges to record high,BTC-USD\n")
     control.wait_for(db, control.update_agent_config(
         db, "sentiment", {"headlines_csv": str(headlines), "interval_s": "0.2"}), 5)

@@ -1,3 +1,4 @@
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -5,6 +6,7 @@ from sqlmodel import Session, select
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from engine.agents.sentiment import SentimentAgent
+from engine.config import load_settings
 from engine.core.bars import BarData
 from engine.errors import BadInput
 from engine.market.bars import write_bars
@@ -36,19 +38,21 @@ def test_price_mood_follows_the_trend():
     assert price_mood([1.0, 2.0]) is None
 
 
-def test_headlines_csv_is_checked_line_by_line(tmp_path):
+def test_headlines_csv_is_checked_line_by_line_and_a_bad_row_loses_only_itself(tmp_path):
     good = tmp_path / "news.csv"
-    good.write_text(f"time,symbol,headline\n2020-01-01T00:00:00Z,btc-usd,{BULL}\n,,{BEAR}\n")
-    rows = read_headlines_csv(good)
+    good.write_text(f"time,symbol,headline\n2020-01-01T00:00:00Z,btc-usd,{BULL}\n,,\"{BEAR}\"\n"
+                    "yesterday,,Bitcoin slumps\n2020-01-02T00:00:00,,Ether rallies\n,,\n")
+    rows, skipped = read_headlines_csv(good)
+    assert [r.text for r in rows] == [BULL, BEAR]
     assert rows[0].symbol == "BTC-USD"
     assert rows[0].time == datetime(2020, 1, 1, tzinfo=UTC)
     assert rows[1].symbol is None
+    assert skipped == ["line 4: Invalid isoformat string: 'yesterday'",
+                       "line 5: the time needs a timezone (e.g. Z)",
+                       "line 6: the headline must be one line of text"]
     (tmp_path / "bad.csv").write_text("title\nx\n")
     with pytest.raises(BadInput, match="headline"):
         read_headlines_csv(tmp_path / "bad.csv")
-    (tmp_path / "time.csv").write_text("time,headline\nyesterday,x\n")
-    with pytest.raises(BadInput, match="line 2"):
-        read_headlines_csv(tmp_path / "time.csv")
 
 
 def _agent(db, env, config) -> SentimentAgent:
@@ -61,8 +65,10 @@ def _scores(db) -> dict[str, SentimentScore]:
 
 
 def test_rss_headlines_are_scored_per_symbol(db, env):
-    feed = ROOT / "tests" / "fixtures" / "feed.xml"
-    agent = _agent(db, env, {"rss_feeds": str(feed), "lookback_hours": 24 * 365 * 5})
+    feeds = load_settings(env).feeds_dir
+    feeds.mkdir(parents=True)
+    shutil.copy(ROOT / "tests" / "fixtures" / "feed.xml", feeds / "feed.xml")
+    agent = _agent(db, env, {"rss_feeds": "feed.xml", "lookback_hours": 24 * 365 * 5})
     assert agent.on_tick() > 0
     scores = _scores(db)
     btc = scores["BTC-USD"]
@@ -86,3 +92,17 @@ def test_without_news_it_publishes_a_labelled_price_mood(db, env):
     assert aapl.label == "mood: bullish"
     assert aapl.headlines == []
     assert "BTC-USD" not in _scores(db)  # no bars, no news: nothing is invented
+
+
+@pytest.mark.parametrize("location", [
+    "/etc/passwd", "../../etc/passwd", "file:///etc/passwd", "ftp://example.com/feed",
+    "feeds-elsewhere.xml",
+])
+def test_feeds_are_http_urls_or_files_in_the_feeds_folder_only(db, env, location):
+    from engine import control
+
+    _agent(db, env, {})
+    with pytest.raises(BadInput, match=r"^config rss_feeds: .*(must be an http|no file)"):
+        control.update_agent_config(db, "sentiment", {"rss_feeds": location})
+    with pytest.raises(BadInput, match=r"^config headlines_csv: "):
+        control.update_agent_config(db, "sentiment", {"headlines_csv": location})
