@@ -3,6 +3,7 @@
 import logging
 import os
 import re
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -42,6 +43,22 @@ class _UTCFormatter(logging.Formatter):
 
 
 FORMATTER = _UTCFormatter("%(asctime)s %(levelname)-8s %(message)s")
+LOG_ERROR_EVERY_S = 60.0
+
+
+class _FileHandler(RotatingFileHandler):
+    """A rotating file whose write failures (disk full, read-only) are one line on stderr now
+    and then, never a traceback a record: the engine keeps running without its log."""
+
+    last_error = 0.0
+
+    def handleError(self, record):  # noqa: N802  (logging's API name)
+        now = time.monotonic()
+        if now - _FileHandler.last_error >= LOG_ERROR_EVERY_S:
+            _FileHandler.last_error = now
+            error = sys.exc_info()[1]
+            sys.stderr.write(f"warning: cannot write the log {self.baseFilename} "
+                             f"({type(error).__name__}: {error}); records are dropped\n")
 
 
 def check_log_id(log_id: str) -> None:
@@ -75,7 +92,7 @@ def get_logger(logs_dir: Path, log_id: str, pin: bool = False) -> logging.Logger
             # level change walk them all.
             logger = logging.Logger(f"paperdesk.{log_id}", logging.INFO)
             path.parent.mkdir(parents=True, exist_ok=True)
-            handler = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS)
+            handler = _FileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS)
             handler.setFormatter(FORMATTER)
             logger.addHandler(handler)
             logger.propagate = False

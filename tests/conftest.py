@@ -40,7 +40,7 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10.0, poll: flo
 
 
 def _pg_admin() -> sa.Engine:
-    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
 
 
 @pytest.fixture(scope="session")

@@ -153,3 +153,83 @@ def test_dragged_node_positions_are_saved(app, page):
     saved = wait_until(lambda: queries.node_positions(db).get("execution"), 30, poll=0.5,
                        message="the dragged position to be saved")
     assert saved[1] > flow.DEFAULT_POSITIONS["execution"][1]
+
+
+def _session_named(db, name: str):
+    with Session(db) as s:
+        return s.exec(select(PaperSession).where(PaperSession.name == name)).first()
+
+
+def _new_session_form(page, name: str, symbol: str) -> None:
+    """Open the New session tab, type a name and choose one symbol."""
+    page.get_by_role("tab", name="New session").click()
+    page.locator(".st-key-new_name input").fill(name)
+    page.locator(".st-key-new_name input").press("Enter")
+    symbols = page.locator(".st-key-new_symbols input")
+    symbols.click()
+    page.get_by_role("option", name=symbol, exact=True).click()
+    page.keyboard.press("Escape")
+    wait_until(lambda: page.locator(".st-key-new_from input").input_value(), 30, poll=0.25,
+               message="From to be filled with the default window")
+
+
+def test_form_refuses_a_window_without_data_naming_the_field(app, page):
+    url, env, db = app
+    open_app(page, url, db, "sessions")
+    _new_session_form(page, "before the data", "BTC-USD")
+    start = page.locator(".st-key-new_from input")
+    start.fill("2010-01-01")
+    start.press("Enter")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Create and start").click()
+    error = page.locator("[data-testid='stAlertContentError']").filter(has_text="from:")
+    error.wait_for()
+    assert "from: BTC-USD 1h data starts 2017-07-01" in error.inner_text()
+    assert _session_named(db, "before the data") is None
+    no_exception(page)
+
+
+def test_form_session_at_max_speed_completes_with_a_full_progress_bar(app, page):
+    url, env, db = app
+    open_app(page, url, db, "sessions")
+    _new_session_form(page, "fast forward", "BTC-USD")
+    page.locator(".st-key-new_speed").click()
+    page.get_by_role("option", name="max (fast-forward)").click()
+    page.get_by_role("button", name="Create and start").click()
+    heading = page.locator("[data-testid='stMain'] h3").filter(has_text="fast forward")
+    heading.wait_for()  # the form opened the new session's page
+    wait_until(lambda: "completed" in heading.inner_text(), 60, poll=0.5,
+               message="the session to show completed")
+    session = _session_named(db, "fast forward")
+    progress = page.locator("[data-testid='stProgress']").first
+    full = f"Bar {session.bars_total:,} of {session.bars_total:,} (100.0%)"
+    wait_until(lambda: full in progress.inner_text(), 30, poll=0.5,
+               message="a full progress bar")
+    assert session.speed is None
+    no_exception(page)
+
+
+def test_compare_sessions_of_different_assets_by_bars_since_start(app, page):
+    url, env, db = app
+    open_app(page, url, db, "sessions")
+    made = [control.create_session(db, {"name": f"cmp {symbol}", "symbols": symbol,
+                                        "timeframe": timeframe, "strategy": "ma_crossover",
+                                        "speed": "max"}, start=True)
+            for symbol, timeframe in (("BTC-USD", "1h"), ("ETH-USD", "1d"), ("AAPL", "1d"))]
+    ids = [m.id for m in made]
+    for m in made:
+        control.wait_for(db, m.start_command, 30)
+        assert control.wait_for_session(db, m.id, 120)["status"] == "completed"
+    page.reload()
+    page.wait_for_selector("[data-testid='stMain'] h1")
+    page.get_by_role("tab", name="Compare").click()
+    box = page.locator(".st-key-compare_ids input")
+    for sid in ids:
+        box.click()
+        page.get_by_role("option", name=re.compile(f"^#{sid} cmp ")).click()
+    page.keyboard.press("Escape")
+    curves = page.locator(".stPlotlyChart g.trace.scatter")
+    wait_until(lambda: curves.count() == 3, 30, poll=0.5, message="three curves")
+    assert page.locator(".stPlotlyChart .xtitle").first.text_content() == "bars since start"
+    assert page.locator(".stPlotlyChart .ytitle").first.text_content() == "% from start"
+    no_exception(page)

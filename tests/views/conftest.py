@@ -6,13 +6,20 @@ from sqlmodel import Session, func, select
 from streamlit.testing.v1 import AppTest
 
 from engine import control
+from engine.agents import AGENT_TYPES
+from engine.agents.base import AgentContext
 from engine.config import load_settings
+from engine.core.trader import Outbox
 from engine.db import session_scope
-from engine.lockstep import Lockstep
+from engine.lifecycle import AgentStatus
+from engine.logs import get_logger
 from engine.models import Agent, Command, PaperSession, SystemState
-from tests.conftest import ROOT
+from engine.trading.clock import SessionBook
+from engine.trading.store import Batch
+from tests.conftest import ROOT, replay_session, store_bars
 
 APP = str(ROOT / "app.py")
+RUNNING_BARS = 300  # how far the running session's clock is advanced
 
 
 def run_page(page: str, **state) -> AppTest:
@@ -34,29 +41,64 @@ def count_sessions(db) -> int:
         return s.exec(select(func.count()).select_from(PaperSession)).one()
 
 
+class _AllRunning:
+    """The pipeline as the agents see it in these tests: every stage running."""
+
+    def running(self, kind: str) -> bool:
+        return True
+
+
+def advance(db, book: SessionBook, sid: int, bars: int) -> None:
+    """Trade `bars` bar times of a running session and commit them, as the engine does."""
+    clock = book.load(sid)
+    batch = Batch(sid, clock.trader, Outbox())
+    clock.advance(bars, batch.out)
+    book.commit([batch])
+
+
+def _agents(db, env, book: SessionBook) -> list:
+    """Every agent type registered, running, ticked once, with a line in its log."""
+    settings = load_settings(env)
+    agents = []
+    for cls in AGENT_TYPES.values():
+        with session_scope(db) as s:
+            s.add(Agent(id=cls.kind, name=cls.title, kind=cls.kind, config={}, state={},
+                        status=AgentStatus.RUNNING))
+        with Session(db) as s:
+            row = s.get(Agent, cls.kind)
+        logger = get_logger(settings.logs_dir, cls.kind, pin=True)
+        agent = cls(row, AgentContext(db, settings, logger, book=book, stages=_AllRunning()))
+        agent.on_start()
+        agent.status = AgentStatus.RUNNING
+        agents.append(agent)
+    for agent in agents:
+        agent.tick()
+        agent.log.info("tick log line from %s", agent.id)
+    return agents
+
+
 @pytest.fixture
 def filled(db, env):
-    """Agents registered and ticked through real replay data; a running, a created and a
-    stopped session; the system running (no engine process: it reads as offline)."""
-    running = control.create_session(db, {"name": "trend", "symbols": "BTC-USD",
-                                          "strategy": "ma_crossover",
-                                          "params": {"fast": "3", "slow": "8"}}).id
+    """Shipped bars stored; a running session part-way through its window, a completed one,
+    a created one and a stopped one; every agent registered, running and ticked once; the
+    system running (no engine process: it reads as offline)."""
+    store_bars(db)
+    with session_scope(db) as s:
+        s.add(SystemState(status="running"))
+    running = replay_session(db, {"name": "trend", "symbols": "BTC-USD", "timeframe": "1h",
+                                  "params": {"fast": "3", "slow": "8"}}, to_end=False)
+    book = SessionBook(db)
+    advance(db, book, running, RUNNING_BARS)
+    completed = replay_session(db, {"name": "finished", "symbols": "BTC-USD",
+                                    "timeframe": "1d", "from": "2019-01-01",
+                                    "params": {"fast": "5", "slow": "20"}})
     created = control.create_session(db, {"name": "idle", "symbols": "AAPL",
                                           "timeframe": "1d", "strategy": "blend"}).id
     stopped = control.create_session(db, {"name": "done", "symbols": "ETH-USD",
                                           "timeframe": "1d", "strategy": "rsi_reversion"}).id
     with session_scope(db) as s:
-        s.add(SystemState(status="running"))
-        s.execute(update(PaperSession).where(PaperSession.id == running).values(
-            status="running"))
         s.execute(update(PaperSession).where(PaperSession.id == stopped).values(
             status="stopped"))
-    runner = Lockstep(db, load_settings(env), {"market_data": {"warmup_bars": 30}})
-    with session_scope(db) as s:
-        s.execute(update(Agent).values(status="running"))
-    for _ in range(80):
-        runner.step()
-    for agent in runner.agents:
-        agent.flush_metrics()
-        agent.log.info("tick log line from %s", agent.id)
-    return {"running": running, "created": created, "stopped": stopped}
+    _agents(db, env, SessionBook(db))
+    return {"running": running, "completed": completed, "created": created,
+            "stopped": stopped}

@@ -19,15 +19,15 @@ def test_card_of_the_selected_agent_with_controls(filled, db):
 
 def test_config_editor_validates_before_recording(filled, db):
     at = run_page("agents", agent_selected="market_data")
-    field = next(t for t in at.text_input if t.label == "bars_per_tick")
+    field = next(t for t in at.text_input if t.label == "stale_after_bars")
     field.input("0")
     next(b for b in at.button if b.label == "Apply config").click().run()
     assert commands(db) == []
-    assert any("bars_per_tick must be at least 1" in e.value for e in at.error)
-    field = next(t for t in at.text_input if t.label == "bars_per_tick")
+    assert any("stale_after_bars must be at least 1" in e.value for e in at.error)
+    field = next(t for t in at.text_input if t.label == "stale_after_bars")
     field.input("3")
     next(b for b in at.button if b.label == "Apply config").click().run()
-    assert commands(db)[-1] == ("agent", "market_data", "configure", {"bars_per_tick": 3})
+    assert commands(db)[-1] == ("agent", "market_data", "configure", {"stale_after_bars": 3.0})
 
 
 def test_flow_state_has_every_agent_its_inputs_and_running_sessions(filled, db):
@@ -61,7 +61,7 @@ def test_status_changes_show_at_once_and_figures_wait(filled, db):
     assert "#6b7280" in next(n for n in changed.nodes if n.id == "strategy").style["border"]
     busier = agents.copy()
     busier.at[busier.index[busier["id"] == "strategy"][0], "summary"] = {
-        "sessions_served": 99, "signals": 1234}
+        "sessions_served": 99, "orders_decided": 1234}
     assert flow.build_state(busier, sessions, {}, state) is state  # text only, too soon
 
 

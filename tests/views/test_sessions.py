@@ -1,66 +1,125 @@
+from datetime import date
+
+from sqlalchemy import update
 from sqlmodel import Session, select
 
+from engine import control, windows
+from engine.commands import _configure
+from engine.db import session_scope
 from engine.models import Command, PaperSession
-from tests.views.conftest import commands, count_sessions, run_page
+from engine.trading.clock import SessionBook
+from tests.views.conftest import advance, commands, count_sessions, run_page
 
 
 def _button(at, key):
     return next(b for b in at.button if b.key == key)
 
 
+def _fill_form(at, name: str, symbols: list[str]) -> None:
+    at.text_input(key="new_name").input(name)
+    at.multiselect(key="new_symbols").set_value(symbols).run()
+
+
 def test_list_detail_and_lineage(filled, db):
     at = run_page("sessions", session_selected=filled["running"], detail_tab="Trades")
     assert not at.exception
     table = at.dataframe[0].value
-    assert set(table["name"]) == {"trend", "idle", "done"}
+    assert set(table["name"]) == {"trend", "finished", "idle", "done"}
     assert any("trend" in m.value and "running" in m.value for m in at.markdown)
     labels = {m.label for m in at.metric}
     assert {"Equity", "Buy and hold", "Win rate", "Max drawdown", "Sharpe (annualized)"} <= labels
     trades = next(d.value for d in at.dataframe if "why" in d.value.columns)
     assert trades["why"].str.contains("MA crossed").all()
     assert trades["indicators"].str.contains("fast_ma").all()
+    assert any("market time" in c.value and "wall time" in c.value for c in at.caption)
 
 
 def test_performance_tab_draws_the_equity_curve(filled, db):
     at = run_page("sessions", session_selected=filled["running"])
     (chart,) = at.get("plotly_chart")
     assert '"drawdown %"' in chart.proto.spec
+    assert "market time" in chart.proto.spec
 
 
-def test_per_session_buttons_follow_the_lifecycle(filled, db):
+def test_clock_shows_window_progress_and_speed(filled, db):
     at = run_page("sessions", session_selected=filled["running"])
-    assert _button(at, "sess_start").disabled
-    assert _button(at, "sess_resume").disabled
-    _button(at, "sess_pause").click().run()
-    assert commands(db)[-1] == ("session", str(filled["running"]), "pause", {})
+    doc = control.queries.session_document(db, filled["running"])
+    (bar,) = at.get("progress")
+    assert f"Bar {doc['bars_done']:,} of {doc['bars_total']:,}" in bar.proto.text
+    assert "market time" in bar.proto.text
+    assert any("window" in m.value and "1 bar/s" in m.value for m in at.markdown)
+    at.selectbox(key=f"speed_pick_{filled['running']}").set_value("max").run()
+    _button(at, "sess_speed").click().run()
+    assert commands(db)[-1] == ("session", str(filled["running"]), "speed", {"speed": None})
 
 
-def test_stop_can_close_positions_and_bulk_actions_record_commands(filled, db):
+def test_fast_forward_to_a_date_then_play(filled, db):
+    sid = filled["running"]
+    doc = control.queries.session_document(db, sid)
+    stop_at = doc["window_to"].date()
+    at = run_page("sessions", session_selected=sid)
+    at.date_input(key=f"ff_until_{sid}").set_value(stop_at)
+    at.selectbox(key=f"ff_then_{sid}").set_value("10").run()
+    _button(at, "sess_ff").click().run()
+    assert not at.exception
+    target, kind, action, payload = commands(db)[-1]
+    assert (target, kind, action) == ("session", str(sid), "speed")
+    assert payload["speed"] is None
+    assert payload["then"] == 10
+    assert payload["until"].startswith(stop_at.isoformat())
+
+
+def test_completed_session_shows_a_full_clock_and_no_speed_control(filled, db):
+    at = run_page("sessions", session_selected=filled["completed"])
+    assert any("finished" in m.value and "completed" in m.value and "violet" in m.value
+               for m in at.markdown)
+    (bar,) = at.get("progress")
+    assert "(100.0%)" in bar.proto.text
+    assert _button(at, "sess_speed").disabled
+    assert _button(at, "sess_pause").disabled
+    assert not _button(at, "sess_archive").disabled
+
+
+def test_waiting_clock_says_why(filled, db):
+    with session_scope(db) as s:
+        s.execute(update(PaperSession).where(PaperSession.id == filled["running"]).values(
+            wait_reason="strategy agent stopped: decisions held"))
     at = run_page("sessions", session_selected=filled["running"])
-    at.checkbox(key="close_on_stop").check().run()
-    _button(at, "sess_stop").click().run()
-    assert commands(db)[-1] == ("session", str(filled["running"]), "stop",
-                                {"close_positions": True})
-    _button(at, "bulk_pause_all").click().run()
-    assert commands(db)[-1] == ("session", None, "pause_all", {})
+    assert any("decisions held" in w.value for w in at.warning)
 
 
-def test_stopped_session_can_be_archived_and_hidden(filled, db):
-    at = run_page("sessions", session_selected=filled["stopped"])
-    _button(at, "sess_archive").click().run()
-    with Session(db) as s:
-        assert s.get(PaperSession, filled["stopped"]).archived
-    at.run()
-    assert "done" not in set(at.dataframe[0].value["name"])
-    at.toggle(key="show_archived").set_value(True).run()
-    assert "done" in set(at.dataframe[0].value["name"])
+def test_reconcile_tab_matches_a_replay_session(filled, db):
+    at = run_page("sessions", session_selected=filled["completed"], detail_tab="Reconcile")
+    assert any("compares the fills" in c.value for c in at.caption)
+    _button(at, "reconcile_run").click().run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Fills matched"] == "100.0%"
+    assert int(metrics["Fills expected"].replace(",", "")) > 0
+    assert any("Every fill matches" in s.value for s in at.success)
+
+
+def test_reconcile_names_a_settings_change(filled, db):
+    sid = filled["running"]
+    command = control.update_session_config(db, sid, {"fast": "5"})
+    with session_scope(db) as s:  # applied as the engine applies it, then traded on
+        row = s.get(PaperSession, sid)
+        _configure(s, row, s.get(Command, command).payload)
+    advance(db, SessionBook(db), sid, 400)
+    at = run_page("sessions", session_selected=sid, detail_tab="Reconcile")
+    _button(at, "reconcile_run").click().run()
+    assert not at.exception
+    assert any("Settings changed after bar" in c.value and "fast 3 → 5" in c.value
+               for c in at.caption)
+    assert float(next(m.value for m in at.metric if m.label == "Fills matched")[:-1]) < 100
+    diffs = next(d.value for d in at.dataframe if "cause" in d.value.columns)
+    assert diffs["cause"].str.startswith("settings changed after bar").all()
 
 
 def test_new_session_form_names_the_bad_field_and_saves_nothing(filled, db):
     before = count_sessions(db)
     at = run_page("sessions", sessions_tab="New session")
-    at.text_input(key="new_name").input("form test")
-    at.multiselect(key="new_symbols").set_value(["BTC-USD"])
+    _fill_form(at, "form test", ["BTC-USD"])
     at.text_input(key="new_cash").input("-3").run()
     _button(at, "new_create").click().run()
     assert any("cash must be at least" in e.value for e in at.error)
@@ -73,6 +132,34 @@ def test_new_session_form_names_the_bad_field_and_saves_nothing(filled, db):
         start = s.exec(select(Command).where(Command.target_id == str(made.id))).one()
     assert made.starting_cash == 2500
     assert start.action == "start"
+    assert at.session_state["new_name"] == ""  # reset: a second click cannot make a twin
+    assert at.session_state["session_selected"] == made.id
+    assert any("form test" in m.value and "created" in m.value for m in at.markdown)
+
+
+def test_form_defaults_to_the_latest_bars_and_refuses_a_window_without_data(filled, db):
+    before = count_sessions(db)
+    at = run_page("sessions", sessions_tab="New session")
+    _fill_form(at, "too early", ["BTC-USD"])
+    ranges = next(d.value for d in at.dataframe if "first" in d.value.columns)
+    assert list(ranges["symbol"]) == ["BTC-USD"]
+    start, end = at.date_input(key="new_from").value, at.date_input(key="new_to").value
+    latest = windows.replay_window(["BTC-USD"], "1h", None, None)  # the latest 1,000 bars
+    assert (start, end) == (latest.start.date(), latest.end.date())
+    assert end == ranges["last"].iloc[0].date()
+    at.date_input(key="new_from").set_value(date(2010, 1, 1)).run()
+    _button(at, "new_create_start").click().run()
+    (error,) = at.error
+    assert "from: BTC-USD 1h data starts 2017-07-01" in error.value
+    assert count_sessions(db) == before
+    at.date_input(key="new_from").set_value(date(2019, 6, 1))
+    at.date_input(key="new_to").set_value(date(2019, 7, 1))
+    at.selectbox(key="new_speed").set_value("max").run()
+    _button(at, "new_create").click().run()
+    with Session(db) as s:
+        made = s.exec(select(PaperSession).where(PaperSession.name == "too early")).one()
+    assert (made.speed, made.window_from.date(), made.window_to.date()) == (
+        None, date(2019, 6, 1), date(2019, 7, 1))
 
 
 def test_empty_list_offers_presets_that_create_real_sessions(db):
@@ -86,10 +173,24 @@ def test_empty_list_offers_presets_that_create_real_sessions(db):
     assert commands(db) == [("session", str(made.id), "start", {})]
 
 
-def test_comparison_of_two_sessions(filled, db):
+def test_comparison_of_different_windows_uses_bars_since_start(filled, db):
     at = run_page("sessions", sessions_tab="Compare")
-    at.multiselect(key="compare_ids").set_value([filled["running"], filled["created"]]).run()
+    at.multiselect(key="compare_ids").set_value([filled["running"], filled["completed"]]).run()
     assert not at.exception
+    (chart,) = at.get("plotly_chart")
+    assert "bars since start" in chart.proto.spec
+    assert any("bars since each session's start" in c.value for c in at.caption)
     metrics = at.dataframe[-1].value
     assert len(metrics) == 2
-    assert {"return_pct", "max_drawdown_pct", "sharpe"} <= set(metrics.columns)
+    assert {"return_pct", "max_drawdown_pct", "sharpe", "window"} <= set(metrics.columns)
+
+
+def test_comparison_of_one_window_uses_market_time(filled, db):
+    twin = control.create_session(db, {"name": "twin", "strategy": "rsi_reversion",
+                                       "symbols": "BTC-USD", "timeframe": "1d",
+                                       "from": "2019-01-01"}).id  # the completed one's window
+    at = run_page("sessions", sessions_tab="Compare")
+    at.multiselect(key="compare_ids").set_value([filled["completed"], twin]).run()
+    assert any("share one window" in c.value for c in at.caption)
+    (chart,) = at.get("plotly_chart")
+    assert "market time" in chart.proto.spec

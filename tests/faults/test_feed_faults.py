@@ -1,0 +1,80 @@
+"""Feeds that hang or fail, against a real engine process: nothing else waits on them, the
+engine still stops promptly, and a feed failing every tick puts its agent in error."""
+
+import signal
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlmodel import Session, select
+
+from engine import control, queries
+from engine.models import Event
+from tests.conftest import wait_until
+
+HANG_S = 30  # the test server answers a hanging request after this at the latest
+
+
+@pytest.fixture
+def feed_server():
+    """A local HTTP server: /hang never answers in time, /fail answers 500."""
+    release, hanging = threading.Event(), threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802  (http.server's API name)
+            if self.path == "/hang":
+                hanging.set()
+                release.wait(HANG_S)
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_address[1]}", hanging
+    release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def _ticks(db, agent_id: str) -> int:
+    return queries.agent(db, agent_id)["ticks"]
+
+
+def test_a_hung_feed_delays_no_other_agent_nor_a_stop(engine_proc, db, feed_server):
+    address, hanging = feed_server
+    control.wait_for(db, control.update_agent_config(db, "market_data", {"interval_s": "0.2"}),
+                     5)
+    control.wait_for(db, control.update_agent_config(db, "sentiment", {
+        "rss_feeds": f"HTTP://{address}/hang", "interval_s": "0.5"}), 5)
+    wait_until(hanging.is_set, 10, message="the sentiment agent to be stuck in its feed")
+    before = _ticks(db, "market_data")
+    started = time.monotonic()
+    wait_until(lambda: _ticks(db, "market_data") >= before + 10, 5,
+               message="market data to keep ticking while the feed hangs")
+    queued = control.agent_action(db, "strategy", "stop")
+    control.wait_for(db, queued, 2)
+    assert time.monotonic() - started < 5
+    stopping = time.monotonic()
+    assert engine_proc.stop(signal.SIGTERM, timeout=10) == 0
+    assert time.monotonic() - stopping < 5
+
+
+def test_a_feed_failing_every_tick_puts_its_agent_in_error_with_backoff(engine_proc, db,
+                                                                       feed_server):
+    address, _ = feed_server
+    control.wait_for(db, control.update_agent_config(db, "sentiment", {
+        "rss_feeds": f"http://{address}/fail", "interval_s": "0.2"}), 5)
+    failed = wait_until(lambda: (a := queries.agent(db, "sentiment"))["status"] == "error"
+                        and a, 15, message="the failing feed's agent in error")
+    assert "500" in failed["last_error"]
+    assert failed["retry_at"] is not None
+    with Session(db) as s:
+        events = s.exec(select(Event.message).where(Event.source == "sentiment",
+                                                    Event.severity == "error")).all()
+    assert any("running → error" in m for m in events)
+    assert queries.agent(db, "market_data")["status"] == "running"
