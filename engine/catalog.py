@@ -3,8 +3,6 @@
 from functools import cache
 from pathlib import Path
 
-import pandas as pd
-
 from engine.core.bars import STOCK_SYMBOLS, TIMEFRAMES
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -25,8 +23,10 @@ def symbols(timeframe: str) -> list[str]:
 
 
 @cache
-def load(symbol: str, timeframe: str) -> pd.DataFrame:
-    """Load one shipped file: ts (UTC) and OHLCV, ascending."""
+def load(symbol: str, timeframe: str):
+    """Load one shipped file as a pandas DataFrame: ts (UTC) and OHLCV, ascending."""
+    import pandas as pd  # on use: commands that never read a file start without pandas
+
     frame = pd.read_csv(DATA_DIR / f"{symbol}_{timeframe}.csv.gz")
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     return frame

@@ -33,6 +33,7 @@ class _OnUse:
 
 control = _OnUse("engine.control")
 queries = _OnUse("engine.queries")
+status = _OnUse("engine.status")  # what status, health, agent show and logs read: no pandas
 
 AGENT_ACTIONS = ("show", "start", "stop", "reset-metrics", "config")
 SESSION_ACTIONS = ("show", "trades", "create", "start", "pause", "resume", "stop",
@@ -161,9 +162,9 @@ def _after_queue(db, command_id: int, wait: float | None, done: str) -> None:
 
 
 def cmd_status(db, args) -> None:
-    summary = queries.system_summary(db)
+    summary = status.system_summary(db)
     if args.json:
-        emit_json(queries.as_dict(summary))
+        emit_json(status.as_dict(summary))
         return
     engine = summary.engine
     state = (f"online ({engine.holder}, heartbeat {engine.age_s:.1f}s ago)" if engine.online
@@ -177,9 +178,9 @@ def cmd_status(db, args) -> None:
 
 
 def cmd_health(db, args) -> None:
-    report = queries.health(db)
+    report = status.health(db)
     if args.json:
-        emit_json(queries.as_dict(report))
+        emit_json(status.as_dict(report))
         return
     print(f"health: {report.score:.0f}%  ({report.formula})")
     print(f"engine online: {report.engine_online}; errors in the last hour: "
@@ -198,7 +199,7 @@ def cmd_agents(db, args) -> None:
 
 def cmd_agent(db, args) -> None:
     if args.action == "show":
-        info = queries.agent(db, args.id)
+        info = status.agent(db, args.id)
         if args.json:
             emit_json(info)
         else:
@@ -318,7 +319,7 @@ SESSION_EXTRAS = {"speed": _speed, "config": _config, "reconcile": _reconcile}
 
 
 def cmd_logs(db, args) -> None:
-    result = queries.log_tail(db, load_settings().logs_dir, args.id, lines=args.lines,
+    result = status.log_tail(db, load_settings().logs_dir, args.id, lines=args.lines,
                               level=args.level, grep=args.grep)
     for line in result.lines:
         print(line)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from engine import queries, windows
+from engine import windows
 from engine.agent_specs import agent_spec
 from engine.core.strategies import strategy_class
 from engine.db import session_scope
@@ -26,12 +26,12 @@ from engine.lifecycle import (
 from engine.models import Agent, Command, NodePosition, PaperSession, SystemState
 from engine.params import parse_params
 from engine.session_spec import RISK_FIELDS, SESSION_FIELDS, validate_session
+from engine.status import session_key
 
 SESSION_ACTIONS = ("start", "pause", "resume", "stop")
 BULK_ACTIONS = {"pause_all": "pause", "resume_all": "resume", "stop_all": "stop"}
 # Internal steps (starting → running, stopping → stopped) are folded so queued commands project.
 AGENT_SETTLED = {"starting": "running", "stopping": "stopped"}
-MAX_ID = 2**63 - 1
 
 @dataclass(frozen=True)
 class CreatedSession:
@@ -61,11 +61,8 @@ def _agent(db: Session, agent_id: str) -> Agent:
 
 
 def _session(db: Session, session_id: Any) -> PaperSession:
-    try:
-        key = int(session_id)
-    except (TypeError, ValueError):
-        raise BadInput(f"session id must be a whole number (got {session_id!r})") from None
-    session = db.get(PaperSession, key) if 1 <= key <= MAX_ID else None
+    key = session_key(session_id)
+    session = db.get(PaperSession, key)
     if session is None:
         raise NotFound(f"no session {key}")
     return session
@@ -300,13 +297,19 @@ def wait_for(db: Engine, command_id: int, timeout: float, poll: float = 0.05) ->
         time.sleep(poll)
 
 
+def session_document(db: Engine, session_id) -> dict:
+    from engine.queries import session_document as read  # on use: control starts without pandas
+
+    return read(db, session_id)
+
+
 def wait_for_session(db: Engine, session_id: int, timeout: float, poll: float = 0.25,
                      progress=None) -> dict:
     """Wait until a session's clock stops running (completed, paused, stopped or error),
     reporting its document to `progress` on the way; raise WaitTimeout when late."""
     deadline = time.monotonic() + timeout
     while True:
-        doc = queries.session_document(db, session_id)
+        doc = session_document(db, session_id)
         if progress:
             progress(doc)
         if doc["status"] != "running":

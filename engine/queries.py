@@ -1,9 +1,5 @@
 """Reads for the dashboard and CLI: DataFrames and dataclasses, aggregated in SQL, bounded."""
 
-from dataclasses import asdict, dataclass, field
-from datetime import timedelta
-from pathlib import Path
-
 import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
@@ -11,15 +7,11 @@ from sqlmodel import Session
 from engine import catalog
 from engine.agent_specs import SPECS
 from engine.core.stats import session_stats
-from engine.db_types import utcnow
 from engine.errors import BadInput, NotFound
-from engine.lease import LeaseInfo, lease_info
-from engine.lifecycle import AgentStatus, CommandStatus, OrderStatus, allowed_actions
-from engine.logs import Tail, check_log_id, tail
+from engine.lifecycle import OrderStatus, allowed_actions
 from engine.models import (
     Agent,
     Bar,
-    Command,
     EquitySnapshot,
     Event,
     Fill,
@@ -28,114 +20,27 @@ from engine.models import (
     PaperSession,
     Position,
     SentimentScore,
-    SystemState,
+)
+from engine.status import (  # noqa: F401  (the dashboard reads these through engine.queries)
+    ENGINE_LOG,
+    HEALTH_FORMULA,
+    Health,
+    SystemSummary,
+    agent,
+    agent_dict,
+    as_dict,
+    health,
+    log_tail,
+    session_key,
+    system_summary,
 )
 
-ENGINE_LOG = "engine"
-HEALTH_FORMULA = (
-    "health % = 40 × engine heartbeat fresh (≤ 6 s) + 30 × share of agents running "
-    "+ 20 × max(0, 1 − errors in the last hour ÷ 10) + 10 × market data active in the last 10 s"
-)
 SESSION_COLUMNS = ("id", "name", "symbols", "strategy", "timeframe", "status", "started_at",
                    "created_at", "starting_cash", "cash", "equity", "trade_count", "archived",
                    "realized_pnl", "max_drawdown_pct", "error")
 
 
-@dataclass(frozen=True)
-class SystemSummary:
-    status: str
-    allowed: list[str]
-    engine: LeaseInfo
-    agents: dict[str, int]
-    sessions: dict[str, int]
-    fills_last_hour: int
-    pending_orders: int
-    pending_commands: int
-
-
-@dataclass(frozen=True)
-class Health:
-    score: float
-    formula: str
-    engine_online: bool
-    heartbeat_age_s: float | None
-    engine_cpu_pct: float
-    engine_rss_mb: float
-    errors_last_hour: int
-    agents_running: int
-    agents_total: int
-    data: list[dict] = field(default_factory=list)
-
-
-def _counts(s: Session, column, *where) -> dict[str, int]:
-    query = select(column, func.count()).group_by(column)
-    for clause in where:
-        query = query.where(clause)
-    return {key: n for key, n in s.execute(query)}
-
-
-def system_summary(db: Engine) -> SystemSummary:
-    since = utcnow() - timedelta(hours=1)
-    with Session(db) as s:
-        state = s.get(SystemState, 1)
-        status = state.status if state else "stopped"
-        return SystemSummary(
-            status=status,
-            allowed=allowed_actions("system", status),
-            engine=lease_info(db),
-            agents=_counts(s, Agent.status),
-            sessions=_counts(s, PaperSession.status, PaperSession.archived.is_(False)),
-            fills_last_hour=s.execute(select(func.count()).select_from(Fill)
-                                      .where(Fill.ts >= since)).scalar_one(),
-            pending_orders=s.execute(select(func.count()).select_from(Order).where(
-                Order.status == OrderStatus.PENDING)).scalar_one(),
-            pending_commands=s.execute(select(func.count()).select_from(Command).where(
-                Command.status == CommandStatus.PENDING)).scalar_one(),
-        )
-
-
-def health(db: Engine) -> Health:
-    engine = lease_info(db)
-    now = utcnow()
-    with Session(db) as s:
-        agents = list(s.execute(select(Agent)).scalars())
-        errors = s.execute(select(func.count()).select_from(Event).where(
-            Event.severity == "error", Event.ts >= now - timedelta(hours=1))).scalar_one()
-        latest = s.execute(select(Bar.symbol, Bar.timeframe, func.max(Bar.ts))
-                           .group_by(Bar.symbol, Bar.timeframe)).all()
-    running = sum(a.status == AgentStatus.RUNNING for a in agents)
-    market = next((a for a in agents if a.kind == "market_data"), None)
-    market_active = bool(
-        market and market.status == AgentStatus.RUNNING and market.last_active_at
-        and (now - market.last_active_at).total_seconds() <= 10
-    )
-    score = (
-        40 * engine.online
-        + 30 * (running / len(agents) if agents else 0)
-        + 20 * max(0.0, 1 - errors / 10)
-        + 10 * market_active
-    )
-    return Health(
-        score=round(score, 1), formula=HEALTH_FORMULA, engine_online=engine.online,
-        heartbeat_age_s=engine.age_s, engine_cpu_pct=engine.cpu_pct,
-        engine_rss_mb=engine.rss_mb, errors_last_hour=errors, agents_running=running,
-        agents_total=len(agents),
-        data=[{"symbol": sym, "timeframe": tf, "last_bar": ts} for sym, tf, ts in latest],
-    )
-
-
 # ---------------------------------------------------------------- agents
-
-
-def _agent_dict(row: Agent) -> dict:
-    return {
-        "id": row.id, "name": row.name, "kind": row.kind, "status": row.status,
-        "status_changed_at": row.status_changed_at, "last_active_at": row.last_active_at,
-        "ticks": row.ticks, "items_processed": row.items_processed, "errors": row.errors,
-        "last_tick_ms": round(row.last_tick_ms, 2), "last_error": row.last_error,
-        "retry_at": row.retry_at, "config": row.config, "summary": row.summary,
-        "allowed": allowed_actions("agent", row.status),
-    }
 
 
 def agents(db: Engine) -> pd.DataFrame:
@@ -144,15 +49,7 @@ def agents(db: Engine) -> pd.DataFrame:
         rows = list(s.execute(select(Agent)).scalars())
     order = {kind: i for i, kind in enumerate(SPECS)}
     rows.sort(key=lambda r: order.get(r.kind, len(order)))
-    return pd.DataFrame([_agent_dict(r) for r in rows])
-
-
-def agent(db: Engine, agent_id: str) -> dict:
-    with Session(db) as s:
-        row = s.get(Agent, agent_id) if isinstance(agent_id, str) else None
-    if row is None:
-        raise NotFound(f"no agent {agent_id!r}")
-    return _agent_dict(row)
+    return pd.DataFrame([agent_dict(r) for r in rows])
 
 
 def node_positions(db: Engine) -> dict[str, tuple[float, float]]:
@@ -177,10 +74,7 @@ def sessions(db: Engine, include_archived: bool = False, limit: int = 2000) -> p
 
 
 def _session_row(s: Session, session_id) -> PaperSession:
-    try:
-        key = int(session_id)
-    except (TypeError, ValueError):
-        raise BadInput(f"session id must be a whole number (got {session_id!r})") from None
+    key = session_key(session_id)
     row = s.get(PaperSession, key)
     if row is None:
         raise NotFound(f"no session {key}")
@@ -189,12 +83,13 @@ def _session_row(s: Session, session_id) -> PaperSession:
 
 def positions(db: Engine, session_id: int) -> pd.DataFrame:
     """Open positions valued at the close of the session's current bar (its clock)."""
+    key = session_key(session_id)
     with Session(db) as s:
         last = s.execute(select(PaperSession.last_price)
-                         .where(PaperSession.id == int(session_id))).scalar() or {}
+                         .where(PaperSession.id == key)).scalar() or {}
         rows = s.execute(select(Position.symbol, Position.qty, Position.avg_price,
                                 Position.last_price)
-                         .where(Position.session_id == int(session_id), Position.qty > 0)).all()
+                         .where(Position.session_id == key, Position.qty > 0)).all()
     rows = [(sym, qty, avg, last.get(sym, price)) for sym, qty, avg, price in rows]
     frame = pd.DataFrame(rows, columns=["symbol", "qty", "avg_price", "last_price"])
     frame["market_value"] = frame["qty"] * frame["last_price"]
@@ -235,11 +130,12 @@ def session_document(db: Engine, session_id) -> dict:
 
 def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
     """Fills of a session, newest first, with the order's lineage (why it happened)."""
+    session_id = session_key(session_id)
     query = (
         select(Fill.ts, Fill.bar_ts, Fill.symbol, Fill.side, Fill.qty, Fill.price, Fill.fee,
                Fill.realized_pnl, Fill.order_id, Order.reason, Order.lineage)
         .join(Order, Order.id == Fill.order_id)
-        .where(Fill.session_id == int(session_id))
+        .where(Fill.session_id == session_id)
         .order_by(Fill.id.desc())
     )
     if limit:
@@ -254,7 +150,7 @@ def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
 def orders(db: Engine, session_id, status: str | None = None, limit: int = 200) -> pd.DataFrame:
     query = select(Order.id, Order.created_at, Order.symbol, Order.side, Order.order_type,
                    Order.qty, Order.status, Order.reason, Order.decision_bar_ts).where(
-        Order.session_id == int(session_id)).order_by(Order.id.desc()).limit(limit)
+        Order.session_id == session_key(session_id)).order_by(Order.id.desc()).limit(limit)
     if status:
         query = query.where(Order.status == status)
     with Session(db) as s:
@@ -267,7 +163,7 @@ def equity_curve(db: Engine, session_id, limit: int = 5000) -> pd.DataFrame:
     """The latest `limit` equity snapshots, oldest first, with drawdown in percent."""
     with Session(db) as s:
         rows = s.execute(select(EquitySnapshot.ts, EquitySnapshot.cash, EquitySnapshot.equity)
-                         .where(EquitySnapshot.session_id == int(session_id))
+                         .where(EquitySnapshot.session_id == session_key(session_id))
                          .order_by(EquitySnapshot.ts.desc()).limit(limit)).all()
     frame = pd.DataFrame(rows[::-1], columns=["ts", "cash", "equity"])
     peak = frame["equity"].cummax()
@@ -360,20 +256,6 @@ def log_ids(db: Engine, limit: int = 200) -> list[str]:
     return [*agent_ids, ENGINE_LOG, *(f"session-{i}" for i in session_ids)]
 
 
-def log_tail(db: Engine, logs_dir: Path, log_id: str, lines: int = 100,
-             level: str | None = None, grep: str | None = None) -> Tail:
-    """Tail a log whose id is an agent in the database, `session-N` of a session, or engine."""
-    check_log_id(log_id)
-    with Session(db) as s:
-        if log_id.startswith("session-"):
-            known = s.get(PaperSession, int(log_id.removeprefix("session-"))) is not None
-        else:
-            known = log_id == ENGINE_LOG or s.get(Agent, log_id) is not None
-    if not known:
-        raise NotFound(f"no agent or session {log_id!r}")
-    return tail(logs_dir, log_id, lines=lines, level=level, grep=grep)
-
-
 def available_symbols(db: Engine, timeframe: str) -> list[str]:
     """Symbols with shipped data for `timeframe`, plus any the live feed has written."""
     with Session(db) as s:
@@ -383,7 +265,3 @@ def available_symbols(db: Engine, timeframe: str) -> list[str]:
 
 def datasets() -> list[dict]:
     return [{"symbol": s, "timeframe": tf} for s, tf in catalog.datasets()]
-
-
-def as_dict(obj) -> dict:
-    return asdict(obj)

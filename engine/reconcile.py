@@ -14,6 +14,7 @@ from engine.core.trader import Outbox, Trader, frames
 from engine.db_types import parse_time
 from engine.errors import BadInput, NotFound
 from engine.models import Event, Fill, Order, PaperSession
+from engine.status import session_key
 from engine.trading.series import BarCache
 
 REL_TOL = 1e-9
@@ -96,12 +97,9 @@ def _key(f: dict) -> tuple:
 
 def reconcile(db: Engine, session_id) -> Reconciliation:
     """Compare a session's fills with a fast-forward of its window up to its clock."""
-    try:
-        key = int(session_id)
-    except (TypeError, ValueError):
-        raise BadInput(f"session id must be a whole number (got {session_id!r})") from None
+    key = session_key(session_id)
     with Session(db) as s:
-        row = s.get(PaperSession, key) if 1 <= key < 2**63 else None
+        row = s.get(PaperSession, key)
         if row is None:
             raise NotFound(f"no session {key}")
         if row.window_from is None:

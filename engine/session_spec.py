@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from engine import catalog, queries, windows
+from engine import catalog, windows
 from engine.core.strategies import strategy_class
 from engine.errors import BadInput
 from engine.params import Param, parse_params
@@ -81,7 +81,9 @@ def validate_session(db: Engine, spec: dict[str, Any]) -> dict[str, Any]:
     clock = {k: spec.pop(k, None) for k in ("source", "from", "to", "speed")}
     fields = parse_params(SESSION_FIELDS, spec, where="")
     cash = fields.pop("cash")
-    symbols = _symbols(raw_symbols, queries.available_symbols(db, fields["timeframe"]))
+    from engine.queries import available_symbols  # on use: pandas only when creating
+
+    symbols = _symbols(raw_symbols, available_symbols(db, fields["timeframe"]))
     return {
         **fields,
         **_clock_fields(symbols, fields["timeframe"], clock),

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pandas as pd
-
 from engine import catalog
 from engine.errors import BadInput
 
@@ -58,7 +56,10 @@ def parse_speed(raw: Any, field: str = "speed") -> float | None:
     return value
 
 
-def _times(symbols: list[str], timeframe: str) -> pd.DatetimeIndex:
+def _times(symbols: list[str], timeframe: str):
+    """The union of the symbols' bar times (a pandas DatetimeIndex)."""
+    import pandas as pd  # on use: speed changes and the CLI's start need no pandas
+
     index = pd.DatetimeIndex([], tz="UTC")
     for symbol in symbols:
         index = index.union(pd.DatetimeIndex(catalog.load(symbol, timeframe)["ts"]))
