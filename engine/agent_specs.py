@@ -20,6 +20,15 @@ class AgentSpec:
     own_thread: bool = False  # waits on networks: ticks on its own thread, never delaying others
 
 
+def known_exchange(value: str, field: str) -> None:
+    """A Param check: a ccxt exchange id (checked when set, not when the feed first fails)."""
+    import ccxt  # on use: a large import only this check needs
+
+    if value not in ccxt.exchanges:
+        raise BadInput(f"{field} must be a ccxt exchange id such as coinbase, kraken or "
+                       f"binance (got {value!r})")
+
+
 def interval_param(default: float) -> Param:
     return Param("interval_s", float, default, "seconds between ticks", 0.1, 3600)
 
@@ -40,7 +49,8 @@ SPECS: dict[str, AgentSpec] = {
             interval_param(1.0),
             Param("source", str, "replay", "replay: shipped bars only; live: also poll feeds",
                   choices=("replay", "live")),
-            Param("exchange", str, "coinbase", "live: ccxt exchange id for crypto"),
+            Param("exchange", str, "coinbase", "live: ccxt exchange id for crypto",
+                  check=known_exchange),
             Param("stale_after_bars", float, 3.0, "live: warn when no new bar for this many "
                   "bar lengths", 1, 1000),
             own_thread=True,

@@ -45,7 +45,7 @@ def lease_info(db: Engine) -> LeaseInfo:
         return LeaseInfo(None, None, None, False, None, 0.0, 0.0)
     now = utcnow()
     age = (now - row.heartbeat_at).total_seconds()
-    online = not row.released and age <= STALE_AFTER_S
+    online = not _dead(row, now)  # a holder gone from this host is offline at once
     return LeaseInfo(row.holder, row.heartbeat_at, age, online, row.started_at, row.cpu_pct,
                      row.rss_mb)
 

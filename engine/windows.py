@@ -81,6 +81,9 @@ def replay_window(symbols: list[str], timeframe: str, raw_from: Any, raw_to: Any
     default_start = times[max(0, len(times) - DEFAULT_WINDOW_BARS)].to_pydatetime()
     start = parse_when(raw_from, "from") or min(default_start, end)
     for symbol, (lo, hi, _) in spans.items():
+        if end < lo:
+            raise BadInput(f"to: {symbol} {timeframe} data starts {lo:%Y-%m-%d %H:%M}; "
+                           f"choose to after it")
         if start < lo:
             raise BadInput(f"from: {symbol} {timeframe} data starts {lo:%Y-%m-%d %H:%M}; "
                            f"choose from on or after it")

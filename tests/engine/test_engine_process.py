@@ -94,6 +94,8 @@ def test_kill_9_then_restart_restores_everything(engine_proc, engines, db):
     control.wait_for(db, control.session_action(db, paused.id, "pause"), 5)
     control.wait_for(db, control.agent_action(db, "sentiment", "stop"), 5)
     engine_proc.stop(signal.SIGKILL)
+    offline = cli(engine_proc.env, "status", "--json")
+    assert json.loads(offline.stdout)["engine"]["online"] is False  # at once, not 6 s later
     started = time.monotonic()
     engines("restart")
 
