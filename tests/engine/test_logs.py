@@ -55,3 +55,14 @@ def test_bad_level_and_line_count_name_the_field(tmp_path):
         tail(tmp_path, "strategy", level="loud")
     with pytest.raises(BadInput, match="lines"):
         tail(tmp_path, "strategy", lines=0)
+
+
+def test_a_line_break_in_logged_text_cannot_forge_a_record(logs_dir):
+    log = get_logger(logs_dir, "session-7")
+    log.info("order: %s", "x\n2030-01-01T00:00:00.000Z ERROR    FORGED: pay me\r\nmore")
+    for handler in log.handlers:
+        handler.flush()
+    lines = (logs_dir / "session-7.log").read_text().splitlines()
+    assert len(lines) == 1
+    assert "\\n2030-01-01" in lines[0]
+    assert tail(logs_dir, "session-7", level="ERROR").lines == []

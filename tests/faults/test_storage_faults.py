@@ -16,7 +16,7 @@ from engine import catalog, control, queries
 from engine.config import load_settings
 from engine.db import get_engine, migrate
 from engine.lease import lease_info
-from engine.models import Agent, Fill
+from engine.models import Agent, Bar, Fill
 from engine.reconcile import reconcile
 from tests.conftest import ROOT, cli, start_engine, wait_until
 
@@ -80,6 +80,11 @@ def _finish_and_reconcile(db, sid: int) -> None:
     assert statuses == {"running"}
     result = reconcile(db, sid)
     assert (result.match_pct, result.differences) == (100.0, [])
+    with Session(db) as s:  # no shipped bar skipped: what is stored is the whole source
+        for key in catalog.datasets():
+            stored = s.exec(select(func.count()).select_from(Bar).where(
+                Bar.symbol == key[0], Bar.timeframe == key[1])).one()
+            assert stored == catalog.span(*key)[2], key
 
 
 @pytest.mark.skipif(PG, reason="the database file lives on the small disk on SQLite only")
