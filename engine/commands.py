@@ -44,11 +44,11 @@ class EngineControl(Protocol):
     @property
     def logs_dir(self) -> Path: ...
 
-    def start_agent(self, agent_id: str) -> None: ...
+    def start_agent(self, agent_id: str, by: str = "") -> None: ...
 
-    def stop_agent(self, agent_id: str) -> None: ...
+    def stop_agent(self, agent_id: str, by: str = "") -> None: ...
 
-    def configure_agent(self, agent_id: str, changes: dict) -> None: ...
+    def configure_agent(self, agent_id: str, changes: dict, by: str = "") -> None: ...
 
 
 log = logging.getLogger("paperdesk.engine")
@@ -93,7 +93,7 @@ def _live_from_now(s: Session, session: PaperSession, now) -> None:
     session.window_from = now
 
 
-def _speed(s: Session, session: PaperSession, payload: dict) -> str:
+def _speed(s: Session, session: PaperSession, payload: dict, by: str) -> str:
     if session.status in TERMINAL_SESSION:
         raise NotAllowed(f"cannot change the speed of session {session.id}: it is "
                          f"{session.status}")
@@ -103,12 +103,12 @@ def _speed(s: Session, session: PaperSession, payload: dict) -> str:
     shown = "max" if session.speed is None else f"{session.speed:g} bars/s"
     if session.ff_until is not None:
         shown += f" until {session.ff_until:%Y-%m-%d %H:%M}, then {session.ff_then:g} bars/s"
-    message = f"session {session.id}: speed {shown}"
+    message = f"session {session.id}: speed {shown} (by {by})"
     record_event(s, f"session-{session.id}", "speed", message)
     return message
 
 
-def _configure(s: Session, session: PaperSession, changes: dict) -> str:
+def _configure(s: Session, session: PaperSession, changes: dict, by: str) -> str:
     """Change settings from the next bar on; the change and the bar are kept for Reconcile."""
     if session.status in TERMINAL_SESSION:
         raise NotAllowed(f"cannot change session {session.id}: it is {session.status}")
@@ -121,7 +121,7 @@ def _configure(s: Session, session: PaperSession, changes: dict) -> str:
     session.settings_rev += 1
     summary = describe_change(before, changes)
     when = f"after bar {at:%Y-%m-%d %H:%M}" if at else "before its first bar"
-    message = f"session {session.id}: settings changed {when}: {summary}"
+    message = f"session {session.id}: settings changed {when} by {by}: {summary}"
     record_event(s, f"session-{session.id}", "config", message)
     return message
 
@@ -132,10 +132,10 @@ def _session(rt: EngineControl, command: Command) -> str:
         if session is None:
             raise NotFound(f"no session {command.target_id}")
         if command.action == "speed":
-            return _speed(s, session, command.payload)
+            return _speed(s, session, command.payload, command.requested_by)
         if command.action == "configure":
-            return _configure(s, session, command.payload)
-        _change_session(rt, s, session, command.action,
+            return _configure(s, session, command.payload, command.requested_by)
+        _change_session(rt, s, session, command.action, note=f"by {command.requested_by}",
                         close=bool(command.payload.get("close_positions")))
         return f"session {session.id} is {session.status}"
 
@@ -146,12 +146,13 @@ def _bulk(rt: EngineControl, command: Command) -> str:
         sessions = s.execute(select(PaperSession).where(PaperSession.status.in_(sources))).scalars()
         count = 0
         for session in sessions:
-            _change_session(rt, s, session, action, note=command.action.replace("_", " "))
+            _change_session(rt, s, session, action, note=f"{command.action.replace('_', ' ')} "
+                            f"by {command.requested_by}")
             count += 1
         return f"{command.action.replace('_', ' ')}: {count} session(s)"
 
 
-def _system_sessions(rt: EngineControl, s: Session, action: str) -> int:
+def _system_sessions(rt: EngineControl, s: Session, action: str, by: str) -> int:
     """Pause running sessions (system pause/stop) or resume the ones the system paused."""
     if action in ("pause", "stop"):
         query = select(PaperSession).where(PaperSession.status == SessionStatus.RUNNING)
@@ -162,7 +163,8 @@ def _system_sessions(rt: EngineControl, s: Session, action: str) -> int:
         session_action = "resume"
     sessions = list(s.execute(query).scalars())
     for session in sessions:
-        _change_session(rt, s, session, session_action, note=f"system {action}", by_system=True)
+        _change_session(rt, s, session, session_action, note=f"system {action} by {by}",
+                        by_system=True)
     return len(sessions)
 
 
@@ -170,16 +172,17 @@ def _system(rt: EngineControl, command: Command) -> str:
     action = command.action
     with BOOK_LOCK, session_scope(rt.db) as s:
         state = s.get(SystemState, 1)
-        transition(s, state, action)
-        moved = _system_sessions(rt, s, action)
+        by = command.requested_by
+        transition(s, state, action, note=f"by {by}")
+        moved = _system_sessions(rt, s, action, by)
     if action == "start":
         for agent in rt.agents.values():
             if agent.status in (AgentStatus.STOPPED, AgentStatus.ERROR):
-                rt.start_agent(agent.id)
+                rt.start_agent(agent.id, by=f"system start by {by}")
     elif action == "stop":
         for agent in rt.agents.values():
             if agent.status != AgentStatus.STOPPED:
-                rt.stop_agent(agent.id)
+                rt.stop_agent(agent.id, by=f"system stop by {by}")
     return f"system is {SystemStatus(state.status)}; {moved} session(s) changed"
 
 
@@ -187,12 +190,13 @@ def _agent(rt: EngineControl, command: Command) -> str:
     agent = rt.agents.get(command.target_id)
     if agent is None:
         raise NotFound(f"no agent {command.target_id!r}")
+    by = f"by {command.requested_by}"
     if command.action == "start":
-        rt.start_agent(agent.id)
+        rt.start_agent(agent.id, by=by)
     elif command.action == "stop":
-        rt.stop_agent(agent.id)
+        rt.stop_agent(agent.id, by=by)
     elif command.action == "configure":
-        rt.configure_agent(agent.id, command.payload)
+        rt.configure_agent(agent.id, command.payload, by=by)
     else:
         agent.reset_metrics()
         agent.event("metrics_reset", f"agent {agent.id}: metrics reset")

@@ -223,15 +223,15 @@ class EngineProcess:
         agent = self.agents.get(kind)
         return agent is not None and agent.status == AgentStatus.RUNNING
 
-    def start_agent(self, agent_id: str) -> None:
-        self.agents[agent_id].start()
+    def start_agent(self, agent_id: str, by: str = "") -> None:
+        self.agents[agent_id].start(note=by)
         self.scheduler.resume_job(f"agent:{agent_id}")
 
-    def stop_agent(self, agent_id: str) -> None:
+    def stop_agent(self, agent_id: str, by: str = "") -> None:
         self.scheduler.pause_job(f"agent:{agent_id}")
-        self.agents[agent_id].stop()
+        self.agents[agent_id].stop(note=by)
 
-    def configure_agent(self, agent_id: str, changes: dict) -> None:
+    def configure_agent(self, agent_id: str, changes: dict, by: str = "") -> None:
         agent = self.agents[agent_id]
         with agent.lock:
             agent.on_config(changes)
@@ -239,7 +239,8 @@ class EngineProcess:
                 row = s.get(Agent, agent_id)
                 row.config = {**row.config, **changes}
                 summary = ", ".join(f"{k}={v}" for k, v in changes.items())
-                record_event(s, agent_id, "config", f"agent {agent_id} config: {summary}")
+                record_event(s, agent_id, "config",
+                             f"agent {agent_id} config: {summary} {by}".strip())
         if "interval_s" in changes:
             self.scheduler.reschedule_job(f"agent:{agent_id}", trigger="interval",
                                           seconds=agent.interval_s)

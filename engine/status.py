@@ -17,10 +17,12 @@ from engine.logs import Tail, check_log_id, tail
 from engine.models import Agent, Bar, Command, Event, Fill, Order, PaperSession, SystemState
 
 ENGINE_LOG = "engine"
+DEGRADED = "degraded"  # running, but its last ticks failed
 MAX_ID = 2**63 - 1  # the largest id a BIGINT holds
 HEALTH_FORMULA = (
-    "health % = 40 × engine heartbeat fresh (≤ 6 s) + 30 × share of agents running "
-    "+ 20 × max(0, 1 − errors in the last hour ÷ 10) + 10 × market data active in the last 10 s"
+    "health % = 40 × engine heartbeat fresh (≤ 6 s) + 30 × share of agents running with no "
+    "failing ticks + 20 × max(0, 1 − errors in the last hour ÷ 10) + 10 × market data ticked "
+    "without error in the last 10 s; errors = error events + failed agent ticks"
 )
 
 @dataclass(frozen=True)
@@ -85,10 +87,11 @@ def health(db: Engine) -> Health:
             Event.severity == "error", Event.ts >= now - timedelta(hours=1))).scalar_one()
         latest = s.execute(select(Bar.symbol, Bar.timeframe, func.max(Bar.ts))
                            .group_by(Bar.symbol, Bar.timeframe)).all()
-    running = sum(a.status == AgentStatus.RUNNING for a in agents)
+    errors += sum((a.summary or {}).get("errors_last_hour") or 0 for a in agents)
+    running = sum(condition(a) == AgentStatus.RUNNING for a in agents)
     market = next((a for a in agents if a.kind == "market_data"), None)
     market_active = bool(
-        market and market.status == AgentStatus.RUNNING and market.last_active_at
+        market and condition(market) == AgentStatus.RUNNING and market.last_active_at
         and (now - market.last_active_at).total_seconds() <= 10
     )
     score = (
@@ -106,9 +109,17 @@ def health(db: Engine) -> Health:
     )
 
 
+def condition(row: Agent) -> str:
+    """The status a user should see: a running agent whose recent ticks fail is degraded."""
+    if row.status == AgentStatus.RUNNING and row.consecutive_errors:
+        return DEGRADED
+    return row.status
+
+
 def agent_dict(row: Agent) -> dict:
     return {
         "id": row.id, "name": row.name, "kind": row.kind, "status": row.status,
+        "condition": condition(row), "consecutive_errors": row.consecutive_errors,
         "status_changed_at": row.status_changed_at, "last_active_at": row.last_active_at,
         "ticks": row.ticks, "items_processed": row.items_processed, "errors": row.errors,
         "last_tick_ms": round(row.last_tick_ms, 2), "last_error": row.last_error,

@@ -84,6 +84,8 @@ class BaseAgent:
         self.lock = threading.RLock()
         self.db_failures = 0
         self.db_wait_until: float | None = None
+        self.failed_ticks: deque[float] = deque(maxlen=10_000)  # wall times of failed ticks
+        self.tick_error: str | None = None  # the last transient error, shown while degraded
 
     # ------------------------------------------------------------ for subclasses
 
@@ -129,10 +131,10 @@ class BaseAgent:
                 row.consecutive_errors = self.consecutive_errors
         self.status = AgentStatus(new)
 
-    def start(self) -> None:
+    def start(self, note: str = "") -> None:
         """stopped|error → starting → running (on_start failing puts the agent in error)."""
         with self.lock:
-            self._set_status("start")
+            self._set_status("start", note=note)
             self._run_on_start("started")
 
     def _run_on_start(self, then: str | None) -> None:
@@ -161,13 +163,13 @@ class BaseAgent:
             elif status == AgentStatus.ERROR:
                 self.retry_at = utcnow()
 
-    def stop(self) -> None:
+    def stop(self, note: str = "") -> None:
         """running|starting → stopping → stopped; error → stopped."""
         with self.lock:
             if self.status == AgentStatus.ERROR:
-                self._set_status("stop")
+                self._set_status("stop", note=note)
                 return
-            self._set_status("stop")
+            self._set_status("stop", note=note)
             try:
                 self.on_stop()
             finally:
@@ -208,6 +210,8 @@ class BaseAgent:
         except TransientError as exc:
             self.metrics["errors"] += 1
             self.consecutive_errors += 1
+            self.failed_ticks.append(time.time())
+            self.tick_error = (str(exc).strip().splitlines() or [""])[0][:500]
             if self.consecutive_errors >= TRANSIENT_LIMIT:
                 self._fail(exc)
                 return
@@ -236,6 +240,7 @@ class BaseAgent:
                          type(exc).__name__, reason, wait)
 
     def _fail(self, exc: Exception) -> None:
+        self.failed_ticks.append(time.time())
         self.metrics["errors"] += 1
         self.consecutive_errors += 1
         backoff = min(MAX_BACKOFF_S, 2.0 ** (self.consecutive_errors - 1))
@@ -245,6 +250,13 @@ class BaseAgent:
         self._set_status(
             "fail", note=f"{type(exc).__name__}: {reason}; retry in {backoff:.0f}s",
             severity="error")
+
+    def errors_last_hour(self) -> int:
+        """Failed ticks in the last hour (a transient failure records no event per tick)."""
+        since = time.time() - 3600
+        while self.failed_ticks and self.failed_ticks[0] < since:
+            self.failed_ticks.popleft()
+        return len(self.failed_ticks)
 
     def tick_p95_ms(self) -> float | None:
         """95th percentile of the recent tick durations in milliseconds."""
@@ -262,7 +274,9 @@ class BaseAgent:
                     consecutive_errors=self.consecutive_errors,
                     last_active_at=utcnow(),
                     state=self.state,
-                    summary={**self.summary(), "tick_p95_ms": self.tick_p95_ms()},
+                    summary={**self.summary(), "tick_p95_ms": self.tick_p95_ms(),
+                             "errors_last_hour": self.errors_last_hour()},
+                    **({"last_error": self.tick_error} if self.consecutive_errors else {}),
                 )
             )
 

@@ -45,7 +45,8 @@ def test_cli_session_lifecycle_with_wait(engine_proc, db):
     events = queries.events(db, limit=50, source=f"session-{sid}")
     transitions = [m for m in events["message"][::-1] if "→" in m]
     assert [t.split(": ")[1] for t in transitions] == [
-        "created → running", "running → paused", "paused → running", "running → stopped"]
+        "created → running (by cli)", "running → paused (by cli)",
+        "paused → running (by cli)", "running → stopped (by cli)"]
 
 
 def test_refusals_exit_with_codes_and_change_nothing(engine_proc, db):

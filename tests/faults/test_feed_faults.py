@@ -67,8 +67,16 @@ def test_a_hung_feed_delays_no_other_agent_nor_a_stop(engine_proc, db, feed_serv
 def test_a_feed_failing_every_tick_puts_its_agent_in_error_with_backoff(engine_proc, db,
                                                                        feed_server):
     address, _ = feed_server
+    wait_until(lambda: queries.health(db).score == 100, 10, message="full health first")
     control.wait_for(db, control.update_agent_config(db, "sentiment", {
-        "rss_feeds": f"http://{address}/fail", "interval_s": "0.2"}), 5)
+        "rss_feeds": f"http://{address}/fail", "interval_s": "0.5"}), 5)
+    degraded = wait_until(lambda: (a := queries.agent(db, "sentiment"))["condition"]
+                          == "degraded" and a, 10, message="the agent shown degraded")
+    assert "500" in degraded["last_error"]
+    report = wait_until(lambda: (h := queries.health(db)).score < 100 and h, 10,
+                        message="health to drop while a feed fails")
+    assert report.errors_last_hour >= 1
+    assert report.agents_running < report.agents_total
     failed = wait_until(lambda: (a := queries.agent(db, "sentiment"))["status"] == "error"
                         and a, 15, message="the failing feed's agent in error")
     assert "500" in failed["last_error"]
