@@ -202,13 +202,13 @@ class SessionBook:
                 batch = Batch(clock.id, clock.trader, Outbox(), dd_before=self._dd(clock))
                 with no_cycle_collection():
                     moved = clock.advance(FF_CHUNK, batch.out)
-                    batch.complete = clock.finished
-                    if moved or batch.complete or clock.ff_reached:
-                        done.append(self.commit([batch]))
-                if not (moved or batch.complete or clock.ff_reached):
+                    batch.complete, reached = clock.finished, clock.ff_reached
+                    if moved or batch.complete or reached:
+                        done.append(self.commit([batch]))  # at `reached` it retimes the clock
+                if not (moved or batch.complete or reached):
                     self.set_reasons({clock.id: clock.waiting_for()})
                     break
-                if batch.complete or clock.ff_reached:
+                if batch.complete or reached:
                     break
         return done
 

@@ -249,3 +249,19 @@ def test_sentiment_a_session_sees_at_bar_t_is_known_at_t(stored):
         assert order.lineage["sentiment_source"] == "price-mood"
         assert order.lineage["sentiment"] == pytest.approx(
             price_mood(closes[t - MOOD_WINDOW + 1:t + 1]), abs=1e-9)
+
+
+def test_fast_forward_to_a_date_then_play_stops_there(stored, env):
+    frame = catalog.load("BTC-USD", "1h")
+    sid = replay_session(stored, {"symbols": "BTC-USD", "timeframe": "1h",
+                                  "from": frame["ts"].iloc[-1000].isoformat()}, to_end=False)
+    harness = Harness(stored, env, sid)
+    until = frame["ts"].iloc[-600].to_pydatetime()
+    harness.command(control.set_session_speed(stored, sid, "max", until=until, then="2"))
+    harness.book.fast_forward(float("inf"))
+    with Session(stored) as s:
+        row = s.get(PaperSession, sid)
+        events = s.exec(select(Event.message).where(Event.kind == "speed")).all()
+    assert (row.status, row.last_bar_at, row.bars_done) == ("running", until, 401)
+    assert (row.speed, row.ff_until, row.ff_then) == (2.0, None, None)
+    assert any("fast-forwarded to" in m and "now 2 bars/s" in m for m in events)
