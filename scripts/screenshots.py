@@ -1,37 +1,130 @@
-"""Save a screenshot of every page, light and dark, from a running PaperDesk.
+"""Save screenshots of every page, light and dark, from a running PaperDesk.
 
 Usage: python scripts/screenshots.py [--url http://localhost:8501] [--out docs/screenshots]
+                                     [--session ID] [--compare ID,ID,...]
+Besides one picture of each page, it opens a session's page (its clock, progress and speed),
+its Reconcile tab, the new-session form, a comparison of sessions (the first three listed
+unless --compare) and the session's page on a phone (390×844). Desktop pictures are as tall
+as the page's content.
 Uses Debian's Chromium (/usr/bin/chromium) through Playwright.
 """
 
 import argparse
+import re
+from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
-PAGES = {"overview": "", "agents": "agents", "sessions": "sessions", "logs": "logs"}
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DESKTOP = {"width": 1440, "height": 1000}
+PHONE = {"width": 390, "height": 844}
+MAX_HEIGHT = 4000  # px; taller pages are cut
+SETTLE_MS = 2500  # charts and live-refresh fragments draw after the page loads
+
+
+def session_page(session: str | None) -> Callable[[Page], None]:
+    """Open a session's page (the newest is open by default)."""
+    def act(page: Page) -> None:
+        if session:
+            page.locator(".st-key-session_pick input").first.click()
+            page.get_by_role("option", name=re.compile(f"^#{session} ")).first.click()
+    return act
+
+
+def reconcile(session: str | None) -> Callable[[Page], None]:
+    """A session's Reconcile tab after running it."""
+    def act(page: Page) -> None:
+        session_page(session)(page)
+        page.wait_for_timeout(SETTLE_MS)
+        page.get_by_role("tab", name="Reconcile").click()
+        page.get_by_role("button", name="Reconcile").click()
+        page.get_by_text("Fills matched").wait_for(timeout=120_000)
+    return act
+
+
+def new_form(page: Page) -> None:
+    """The New session tab with a symbol chosen (its data range and default window)."""
+    page.get_by_role("tab", name="New session").click()
+    box = page.locator(".st-key-new_symbols input").first
+    box.click()
+    page.get_by_role("option", name="BTC-USD").first.click()
+    page.keyboard.press("Escape")
+
+
+def compare(ids: list[str]) -> Callable[[Page], None]:
+    def act(page: Page) -> None:
+        page.get_by_role("tab", name="Compare").click()
+        box = page.locator(".st-key-compare_ids input").first
+        box.click()
+        options = page.get_by_role("option")
+        options.first.wait_for()
+        first = [t.strip().split(" ", 1)[0] for t in options.all_inner_texts()
+                 if t.startswith("#")][:3]  # not "Select all"
+        page.keyboard.press("Escape")
+        for label in [f"#{i}" for i in ids] or first:
+            box.click()
+            page.get_by_role("option", name=re.compile(f"^{label} ")).first.click()
+        page.keyboard.press("Escape")
+        page.locator(".stPlotlyChart").first.wait_for()
+    return act
+
+
+def shoot(page: Page, url: str, path: str, act: Callable[[Page], None] | None,
+          target: Path, width: int) -> None:
+    """Load a page at desktop size, act on it, then take it at `width`: a desktop picture as
+    tall as the content (the main area scrolls by itself), or a phone screen showing the
+    first sub-heading (a session's name, clock and controls)."""
+    page.set_viewport_size(DESKTOP)
+    page.goto(f"{url}/{path}", wait_until="networkidle")
+    page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
+    page.wait_for_timeout(SETTLE_MS)
+    if act:
+        act(page)
+        page.wait_for_timeout(SETTLE_MS)
+    if width < DESKTOP["width"]:
+        page.set_viewport_size({"width": width, "height": PHONE["height"]})
+        page.wait_for_timeout(SETTLE_MS)
+        page.locator("[data-testid='stMain'] h3").first.evaluate(
+            "e => e.scrollIntoView({block: 'start'})")
+    else:
+        page.locator("[data-testid='stMain'] h1").first.click()  # no focus ring left behind
+        height = page.evaluate(
+            "document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+        page.set_viewport_size({"width": width, "height": min(MAX_HEIGHT, max(
+            DESKTOP["height"], int(height)))})
+    page.mouse.move(width // 2, 5)  # hover nothing (the sidebar would show its button)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(target))
+    print(target)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://localhost:8501")
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--session", help="session id whose page to show (default: newest)")
+    parser.add_argument("--compare", default="", help="session ids to compare, comma-separated")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    ids = [i.strip() for i in args.compare.split(",") if i.strip()]
+    shots = [  # name, path, action, width
+        ("overview", "", None, DESKTOP["width"]),
+        ("agents", "agents", None, DESKTOP["width"]),
+        ("sessions", "sessions", session_page(args.session), DESKTOP["width"]),
+        ("sessions-new", "sessions", new_form, DESKTOP["width"]),
+        ("sessions-compare", "sessions", compare(ids), DESKTOP["width"]),
+        ("sessions-reconcile", "sessions", reconcile(args.session), DESKTOP["width"]),
+        ("sessions-phone", "sessions", session_page(args.session), PHONE["width"]),
+        ("logs", "logs", None, DESKTOP["width"]),
+    ]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for scheme in ("light", "dark"):
-            page = browser.new_page(viewport={"width": 1440, "height": 1000},
-                                    color_scheme=scheme)
-            for name, path in PAGES.items():
-                page.goto(f"{args.url}/{path}", wait_until="networkidle")
-                page.wait_for_selector("[data-testid='stMain']", timeout=30_000)
-                page.wait_for_timeout(2500)
-                target = args.out / f"{name}-{scheme}.png"
-                page.screenshot(path=str(target), full_page=True)
-                print(target)
+            page = browser.new_page(viewport=DESKTOP, color_scheme=scheme)
+            for name, path, act, width in shots:
+                shoot(page, args.url, path, act, args.out / f"{name}-{scheme}.png", width)
             page.close()
         browser.close()
 

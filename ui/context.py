@@ -3,13 +3,16 @@
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from engine import control, queries
+from engine import control, queries, windows
 from engine.config import Settings, load_settings
 from engine.db import get_engine, migrate
 from engine.errors import PaperDeskError, WaitTimeout
 from engine.lifecycle import CommandStatus
+from engine.reconcile import Reconciliation
+from engine.reconcile import reconcile as _reconcile
 
 READ_TTL_S = 1.0  # reads are shared by every open tab for this long
 OUTCOME_WAIT_S = 1.0  # how long a click waits for the engine's verdict before saying "queued"
@@ -41,6 +44,25 @@ def _read(url: str, name: str, args: tuple, kwargs: tuple) -> Any:
 def read(name: str, *args, **kwargs) -> Any:
     """Call engine.queries.<name>, cached for READ_TTL_S and shared across sessions."""
     return _read(settings().database_url, name, args, tuple(sorted(kwargs.items())))
+
+
+@st.cache_data(show_spinner=False)
+def dataset_ranges(timeframe: str) -> pd.DataFrame:
+    """The shipped datasets of `timeframe`: symbol, first and last bar (market time), bars."""
+    return pd.DataFrame(windows.dataset_ranges(timeframe),
+                        columns=["symbol", "timeframe", "first", "last", "bars"])
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def default_window(symbols: tuple[str, ...], timeframe: str) -> windows.Window:
+    """The replay window a new session of `symbols` gets when From and To are left empty
+    (raises BadInput when the symbols share no bars)."""
+    return windows.replay_window(list(symbols), timeframe, None, None)
+
+
+def reconcile(session_id: int) -> Reconciliation:
+    """Fast-forward a session's window again and compare it fill by fill (not cached)."""
+    return _reconcile(db(), session_id)
 
 
 def refresh_every() -> float | None:

@@ -44,8 +44,8 @@ def key_figure(agent: dict) -> str:
     s = agent.get("summary") or {}
     kind = agent["kind"]
     if kind == "market_data":
-        last = (s.get("last_bar") or "none")[:16].replace("T", " ")
-        return f"{s.get('source', 'replay')} · last bar {last}"
+        newest = (s.get("last_bar") or "none")[:10]
+        return f"{s.get('source', 'replay')} · {s.get('datasets', 0)} datasets · newest {newest}"
     if kind == "sentiment":
         scores = s.get("scores") or {}
         if not scores:
@@ -53,9 +53,11 @@ def key_figure(agent: dict) -> str:
         symbol, score = next(iter(sorted(scores.items())))
         return f"{symbol} {score['score']:+.2f} {score['label']} ({score['source']})"
     if kind == "strategy":
-        return f"{s.get('sessions_served', 0)} sessions · {s.get('signals', 0)} signals"
+        return (f"{s.get('sessions_served', 0)} sessions · "
+                f"{s.get('orders_decided', 0)} orders decided")
     if kind == "execution":
-        return f"{s.get('orders_filled', 0)} filled · {s.get('orders_pending', 0)} pending"
+        return (f"{s.get('orders_filled', 0)} filled · "
+                f"{s.get('fast_forwarding', 0)} fast-forwarding")
     return ""
 
 

@@ -6,14 +6,18 @@ STATUS_COLOR = {
     "running": "green", "paused": "yellow", "error": "red", "stopped": "gray",
     "created": "blue", "starting": "orange", "stopping": "orange", "pending": "blue",
     "filled": "green", "cancelled": "gray", "rejected": "red", "online": "green",
-    "offline": "red",
+    "offline": "red", "completed": "violet",
 }
 STATUS_HEX = {
     "running": "#16a34a", "paused": "#ca8a04", "error": "#dc2626", "stopped": "#6b7280",
     "created": "#2563eb", "starting": "#ea580c", "stopping": "#ea580c",
+    "completed": "#7c3aed",
 }
 SEVERITY_ICON = {"info": "● info", "warning": "▲ warning", "error": "✖ error"}
 TIME_FORMAT = "YYYY-MM-DD HH:mm:ss"  # for st.column_config.DatetimeColumn (times are UTC)
+BAR_FORMAT = "YYYY-MM-DD HH:mm"  # bar times (market time)
+MARKET = "market time"  # a bar's time: when it happened in the market (UTC)
+WALL = "wall time, UTC"  # when PaperDesk did or recorded something
 SEVERITY_HEX = {"info": "#2563eb", "warning": "#ca8a04", "error": "#dc2626"}
 # Master-switch colours: start green, stop red, pause yellow, resume blue.
 ACTION_HEX = {"start": "#16a34a", "stop": "#dc2626", "pause": "#ca8a04", "resume": "#2563eb"}

@@ -7,10 +7,10 @@ from engine import control
 from engine.events import SEVERITIES
 from engine.queries import HEALTH_FORMULA
 from ui import context
-from ui.theme import SEVERITY_HEX, SEVERITY_ICON, TIME_FORMAT, badge
+from ui.theme import BAR_FORMAT, MARKET, SEVERITY_HEX, SEVERITY_ICON, TIME_FORMAT, WALL, badge
 
-TIME = {"ts": st.column_config.DatetimeColumn("time (UTC)", format=TIME_FORMAT),
-        "last_bar": st.column_config.DatetimeColumn("last bar (UTC)", format=TIME_FORMAT)}
+TIME = {"ts": st.column_config.DatetimeColumn(f"time ({WALL})", format=TIME_FORMAT),
+        "last_bar": st.column_config.DatetimeColumn(f"last bar ({MARKET})", format=BAR_FORMAT)}
 
 ACTIONS = {
     "start": ("Start", ":material/play_arrow:",

@@ -4,20 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from engine import control
-from engine.catalog import TIMEFRAMES
-from engine.errors import NotFound, PaperDeskError
-from engine.core.strategies import STRATEGIES
+from engine.errors import NotFound
 from ui import charts, context
-from ui.theme import TIME_FORMAT, badge
+from ui.session_clock import clock_panel, reconcile_tab
+from ui.session_form import new_session, presets
+from ui.theme import BAR_FORMAT, MARKET, TIME_FORMAT, WALL, badge
 
-PRESETS = {
-    "BTC hourly · MA crossover": {"symbols": "BTC-USD", "timeframe": "1h",
-                                  "strategy": "ma_crossover"},
-    "ETH daily · RSI mean reversion": {"symbols": "ETH-USD", "timeframe": "1d",
-                                       "strategy": "rsi_reversion"},
-    "Tech stocks daily · blend": {"symbols": "AAPL,MSFT,GOOG", "timeframe": "1d",
-                                  "strategy": "blend"},
-}
 TRADES_SHOWN = 200  # the latest fills; `python -m engine session trades ID` lists every one
 SESSION_ACTIONS = {
     "start": (":material/play_arrow:", "Start trading this session"),
@@ -26,34 +18,25 @@ SESSION_ACTIONS = {
     "stop": (":material/stop:", "Stop for good: cancels open orders"),
 }
 
+PCT, MONEY, RATIO = "%+.2f%%", "%.2f", "%.2f"
+COMPARE_COLUMNS = {  # in the order shown: the headline figures first
+    "session": "Session",
+    "return_pct": st.column_config.NumberColumn("Return %", format=PCT),
+    "buy_hold_pct": st.column_config.NumberColumn("Buy & hold %", format=PCT),
+    "max_drawdown_pct": st.column_config.NumberColumn("Max drawdown %", format="%.2f%%"),
+    "sharpe": st.column_config.NumberColumn("Sharpe", format=RATIO,
+                                            help="annualized for the bar frequency"),
+    "trades": st.column_config.NumberColumn("Trades", format="%d"),
+    "win_rate_pct": st.column_config.NumberColumn("Win rate %", format="%.1f%%"),
+    "profit_factor": st.column_config.NumberColumn("Profit factor", format=RATIO),
+    "realized_pnl": st.column_config.NumberColumn("Realized P&L", format=MONEY),
+    "unrealized_pnl": st.column_config.NumberColumn("Unrealized P&L", format=MONEY),
+    "fees_paid": st.column_config.NumberColumn("Fees paid", format=MONEY),
+    "strategy": "Strategy", "symbols": "Symbols",
+    "window": st.column_config.TextColumn(f"Window ({MARKET})"),
+}
+
 st.title("Sessions")
-
-
-def create(spec: dict, start: bool) -> None:
-    if not context.can_control():
-        st.error("Read-only: your account may not create sessions.")
-        return
-    try:
-        created = control.create_session(context.db(), spec, start=start, by=context.user())
-    except PaperDeskError as exc:
-        st.error(str(exc), icon=":material/error:")
-        return
-    st.cache_data.clear()
-    st.session_state["session_selected"] = created.id
-    st.toast(f"Session {created.id} created" + (" and starting" if start else ""),
-             icon=":material/check_circle:")
-
-
-def presets() -> None:
-    st.info("No sessions yet. Start one from a preset (real data, real paper broker) or "
-            "fill in the form under **New session**.", icon=":material/rocket_launch:")
-    cols = st.columns(len(PRESETS))
-    for col, (name, spec) in zip(cols, PRESETS.items(), strict=True):
-        if col.button(name, key=f"preset_{name}", icon=":material/add_circle:",
-                      help=f"Create and start '{name}' with 10,000 cash",
-                      disabled=not context.can_control(), width="stretch"):
-            create({"name": name, "cash": 10_000, **spec}, start=True)
-            st.rerun()
 
 
 def bulk_controls() -> bool:
@@ -83,7 +66,7 @@ def table(include_archived: bool) -> None:
                  column_config={"P&L %": st.column_config.NumberColumn(format="%+.2f%%"),
                                 "equity": st.column_config.NumberColumn(format="%.2f"),
                                 "started": st.column_config.DatetimeColumn(
-                                    "started (UTC)", format=TIME_FORMAT)})
+                                    f"started ({WALL})", format=TIME_FORMAT)})
 
 
 def session_controls(doc: dict) -> None:
@@ -99,7 +82,7 @@ def session_controls(doc: dict) -> None:
                    kwargs=kwargs, width="stretch")
     cols[4].checkbox("Close positions on stop", key="close_on_stop",
                      help="Sell every holding at the last price when stopping")
-    if doc["status"] == "stopped":
+    if doc["status"] in ("stopped", "completed"):
         cols[5].button("Unarchive" if doc["archived"] else "Archive", key="sess_archive",
                        icon=":material/archive:", help="Hide or show it in the default list",
                        disabled=not context.can_control(),
@@ -133,7 +116,7 @@ def metrics_row(m: dict, doc: dict) -> None:
 def lineage_table(trades: pd.DataFrame) -> pd.DataFrame:
     lineage = trades["lineage"].apply(lambda x: x or {})
     return pd.DataFrame({
-        "time": trades["time"], "bar": trades["bar_time"], "symbol": trades["symbol"],
+        "bar": trades["bar_time"], "recorded": trades["time"], "symbol": trades["symbol"],
         "side": trades["side"], "qty": trades["qty"], "price": trades["price"],
         "fee": trades["fee"], "realized P&L": trades["realized_pnl"], "why": trades["reason"],
         "indicators": lineage.apply(lambda x: ", ".join(
@@ -155,13 +138,17 @@ def detail(sid: int) -> None:
     st.caption(f"#{doc['id']} · {doc['strategy']} {doc['params']} · "
                f"{', '.join(doc['symbols'])} {doc['timeframe']} · fee {doc['fee_bps']:g} bps, "
                f"slippage {doc['slippage_bps']:g} bps · size {doc['position_size']:g} of equity"
-               f" · after restart: {doc['restart_policy']}")
+               f" · after restart: {doc['restart_policy']} · created "
+               f"{doc['created_at']:%Y-%m-%d %H:%M} ({WALL})")
     session_controls(doc)
+    if doc["error"]:
+        st.error(doc["error"], icon=":material/error:")
+    clock_panel(doc)
     metrics_row(doc["metrics"], doc)
     # Stateful tabs: only the open one is drawn (each chart or table costs a page run).
-    perf, chart, held, trades_tab, orders_tab = st.tabs(
-        ["Performance", "Chart", "Positions", "Trades", "Orders"], key="detail_tab",
-        on_change="rerun")
+    perf, chart, held, trades_tab, orders_tab, rec_tab = st.tabs(
+        ["Performance", "Chart", "Positions", "Trades", "Orders", "Reconcile"],
+        key="detail_tab", on_change="rerun")
     if perf.open:
         with perf:
             performance(sid)
@@ -177,6 +164,9 @@ def detail(sid: int) -> None:
     if orders_tab.open:
         with orders_tab:
             order_list(sid)
+    if rec_tab.open:
+        with rec_tab:
+            reconcile_tab(doc)
 
 
 def performance(sid: int) -> None:
@@ -211,10 +201,12 @@ def trade_list(sid: int) -> None:
         st.caption("No trades yet.")
         return
     st.caption(f"The latest {TRADES_SHOWN} fills, newest first; 'why' is the rule that "
-               "fired, with the indicator values and sentiment on the decision bar.")
-    st.dataframe(lineage_table(trades), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.DatetimeColumn(format=TIME_FORMAT)
-                                for c in ("time", "bar")})
+               "fired, with the indicator values and sentiment on the decision bar. 'bar' is "
+               f"the bar it filled on ({MARKET}); 'recorded' is when PaperDesk wrote it "
+               f"({WALL}).")
+    st.dataframe(lineage_table(trades), hide_index=True, width="stretch", column_config={
+        "bar": st.column_config.DatetimeColumn(f"bar ({MARKET})", format=BAR_FORMAT),
+        "recorded": st.column_config.DatetimeColumn(f"recorded ({WALL})", format=TIME_FORMAT)})
 
 
 def order_list(sid: int) -> None:
@@ -222,49 +214,11 @@ def order_list(sid: int) -> None:
     if orders.empty:
         st.caption("No orders yet.")
     else:
-        st.dataframe(orders, hide_index=True, width="stretch")
-
-
-def new_session() -> None:
-    st.markdown("Every field is checked before anything is saved.")
-    a, b = st.columns(2)
-    name = a.text_input("Name", key="new_name", placeholder="e.g. BTC trend test")
-    timeframe = b.selectbox("Timeframe", list(TIMEFRAMES), key="new_timeframe",
-                            help="Bar size of the data the session trades on")
-    symbols = a.multiselect("Symbols", context.read("available_symbols", timeframe),
-                            key="new_symbols", help="Symbols with data for this timeframe")
-    strategy = b.selectbox("Strategy", list(STRATEGIES), key="new_strategy",
-                           format_func=lambda k: STRATEGIES[k].title)
-    params = {}
-    with st.expander("Strategy parameters", expanded=False):
-        cols = st.columns(3)
-        for i, (pname, p) in enumerate(STRATEGIES[strategy].params.items()):
-            params[pname] = cols[i % 3].text_input(pname, value=str(p.default), help=p.help,
-                                                   key=f"new_param_{strategy}_{pname}")
-    c, d, e = st.columns(3)
-    spec = {
-        "name": name, "symbols": symbols, "strategy": strategy, "timeframe": timeframe,
-        "params": params,
-        "cash": c.text_input("Starting cash", "10000", key="new_cash"),
-        "fee_bps": d.text_input("Fee (bps)", "10", key="new_fee"),
-        "slippage_bps": e.text_input("Slippage (bps)", "5", key="new_slip"),
-        "position_size": c.text_input("Position size (fraction of equity)", "0.25",
-                                      key="new_size"),
-        "stop_loss_pct": d.text_input("Stop-loss % (0 = off)", "0", key="new_sl"),
-        "take_profit_pct": e.text_input("Take-profit % (0 = off)", "0", key="new_tp"),
-        "restart_policy": c.selectbox("After an engine restart", ["resume", "paused"],
-                                      key="new_policy",
-                                      format_func=lambda v: {"resume": "resume trading",
-                                                             "paused": "stay paused"}[v]),
-    }
-    left, right, _ = st.columns([1, 1, 3])
-    if left.button("Create", key="new_create", help="Create the session without starting it",
-                   disabled=not context.can_control()):
-        create(spec, start=False)
-    if right.button("Create and start", key="new_create_start", type="primary",
-                    help="Create the session and start trading right away",
-                    disabled=not context.can_control()):
-        create(spec, start=True)
+        st.dataframe(orders, hide_index=True, width="stretch", column_config={
+            "decision_bar": st.column_config.DatetimeColumn(f"decided on bar ({MARKET})",
+                                                            format=BAR_FORMAT),
+            "created_at": st.column_config.DatetimeColumn(f"created ({WALL})",
+                                                          format=TIME_FORMAT)})
 
 
 def compare(sessions: pd.DataFrame) -> None:
@@ -275,10 +229,19 @@ def compare(sessions: pd.DataFrame) -> None:
         st.caption("Pick two or more sessions.")
         return
     curves, metrics = context.read("comparison", tuple(chosen))
-    if not curves.empty:
-        st.plotly_chart(charts.comparison_figure(curves), width="stretch",
+    shared = metrics["window"].nunique() == 1 and metrics["window"].iloc[0] != "live"
+    if curves.empty:
+        st.caption("No equity snapshots yet: the curves start with the sessions' first bars.")
+    else:
+        axis = "ts" if shared else "bar"
+        st.caption(f"x: {MARKET} — the sessions share one window ({metrics['window'].iloc[0]})"
+                   if shared else "x: bars since each session's start — the sessions trade "
+                   "different windows, so dates would not line up.",
+                   help="y: equity against starting cash, in % (the same for every axis)")
+        st.plotly_chart(charts.comparison_figure(curves, axis), width="stretch",
                         key="compare_chart")
-    st.dataframe(metrics, hide_index=True, width="stretch")
+    st.dataframe(metrics, hide_index=True, width="stretch", column_config=COMPARE_COLUMNS,
+                 column_order=list(COMPARE_COLUMNS))
 
 
 def session_list(sessions: pd.DataFrame, show_archived: bool) -> None:

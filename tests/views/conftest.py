@@ -1,5 +1,8 @@
 """AppTest fixtures: the dashboard against a database filled by the engine's own code."""
 
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import pytest
 from sqlalchemy import update
 from sqlmodel import Session, func, select
@@ -8,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from engine import control
 from engine.agents import AGENT_TYPES
 from engine.agents.base import AgentContext
+from engine.commands import apply_pending
 from engine.config import load_settings
 from engine.core.trader import Outbox
 from engine.db import session_scope
@@ -46,6 +50,20 @@ class _AllRunning:
 
     def running(self, kind: str) -> bool:
         return True
+
+
+@dataclass
+class CommandsOnly:
+    """Enough of the engine process to apply session commands with engine.commands."""
+
+    db: object
+    logs_dir: Path
+    agents: dict = field(default_factory=dict)
+
+
+def apply_commands(db, env) -> int:
+    """Apply the queued commands as the engine does (session commands only)."""
+    return apply_pending(CommandsOnly(db, load_settings(env).logs_dir))
 
 
 def advance(db, book: SessionBook, sid: int, bars: int) -> None:

@@ -3,12 +3,11 @@ from datetime import date
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from engine import control, windows
-from engine.commands import _configure
+from engine import control, queries, windows
 from engine.db import session_scope
 from engine.models import Command, PaperSession
 from engine.trading.clock import SessionBook
-from tests.views.conftest import advance, commands, count_sessions, run_page
+from tests.views.conftest import advance, apply_commands, commands, count_sessions, run_page
 
 
 def _button(at, key):
@@ -43,7 +42,7 @@ def test_performance_tab_draws_the_equity_curve(filled, db):
 
 def test_clock_shows_window_progress_and_speed(filled, db):
     at = run_page("sessions", session_selected=filled["running"])
-    doc = control.queries.session_document(db, filled["running"])
+    doc = queries.session_document(db, filled["running"])
     (bar,) = at.get("progress")
     assert f"Bar {doc['bars_done']:,} of {doc['bars_total']:,}" in bar.proto.text
     assert "market time" in bar.proto.text
@@ -55,7 +54,7 @@ def test_clock_shows_window_progress_and_speed(filled, db):
 
 def test_fast_forward_to_a_date_then_play(filled, db):
     sid = filled["running"]
-    doc = control.queries.session_document(db, sid)
+    doc = queries.session_document(db, sid)
     stop_at = doc["window_to"].date()
     at = run_page("sessions", session_selected=sid)
     at.date_input(key=f"ff_until_{sid}").set_value(stop_at)
@@ -99,12 +98,10 @@ def test_reconcile_tab_matches_a_replay_session(filled, db):
     assert any("Every fill matches" in s.value for s in at.success)
 
 
-def test_reconcile_names_a_settings_change(filled, db):
+def test_reconcile_names_a_settings_change(filled, db, env):
     sid = filled["running"]
-    command = control.update_session_config(db, sid, {"fast": "5"})
-    with session_scope(db) as s:  # applied as the engine applies it, then traded on
-        row = s.get(PaperSession, sid)
-        _configure(s, row, s.get(Command, command).payload)
+    control.update_session_config(db, sid, {"fast": "5"})
+    assert apply_commands(db, env) == 1  # as the engine applies it; then traded on
     advance(db, SessionBook(db), sid, 400)
     at = run_page("sessions", session_selected=sid, detail_tab="Reconcile")
     _button(at, "reconcile_run").click().run()

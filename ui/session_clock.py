@@ -1,0 +1,167 @@
+"""A session's clock on its page (source, window, progress, speed and why it waits), the speed
+and settings controls, and the Reconcile tab."""
+
+import pandas as pd
+import streamlit as st
+
+from engine import control
+from engine.core.settings import describe_change
+from engine.errors import PaperDeskError
+from engine.windows import SPEEDS
+from ui import context
+from ui.session_form import day_start, speed_label
+from ui.theme import MARKET
+
+TIME = "%Y-%m-%d %H:%M"
+TERMINAL = ("stopped", "completed")
+RECONCILE_HELP = (
+    "Reconcile fast-forwards this session's window again, up to its clock, with the settings "
+    "it was created with, and compares the fills trade by trade (bar, symbol, side, quantity, "
+    "price). A replay session matches 100% however often it was paused, sped up, slowed down "
+    "or restarted; every difference names its cause (a settings change, a stop that closed "
+    "positions, a late or missed bar in live mode)."
+)
+
+
+def _when(ts) -> str:
+    return "—" if ts is None or pd.isna(ts) else f"{ts:{TIME}}"
+
+
+def speed_text(doc: dict) -> str:
+    if doc["source"] == "live":
+        return "follows the live feed"
+    if doc["speed"] == "max" and doc["ff_until"] is not None:
+        then = speed_label(format(doc["ff_then"], "g"))
+        return f"fast-forward to {_when(doc['ff_until'])}, then {then}"
+    return speed_label("max" if doc["speed"] == "max" else format(doc["speed"], "g"))
+
+
+def clock_panel(doc: dict) -> None:
+    """Where the session's clock is, how fast it runs, and why it waits (if it does)."""
+    if doc["wait_reason"] and doc["status"] == "running":
+        st.warning(f"Clock waiting: {doc['wait_reason']}", icon=":material/hourglass_top:")
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
+    with left:
+        if doc["source"] == "live":
+            st.markdown("**Source** live · bars are traded as the feed writes them")
+        else:
+            st.markdown(f"**Source** replay · **window** {_when(doc['window_from'])} – "
+                        f"{_when(doc['window_to'])} ({MARKET}) · **speed** {speed_text(doc)}")
+        at = f"clock at {_when(doc['last_bar_at'])} ({MARKET})" if doc["last_bar_at"] \
+            else "clock not started"
+        if doc["bars_total"]:
+            done, total = doc["bars_done"], doc["bars_total"]
+            st.progress(min(1.0, done / total),
+                        text=f"Bar {done:,} of {total:,} ({doc['progress_pct']:.1f}%) · {at}")
+        else:
+            st.caption(f"{doc['bars_done']:,} bars traded · {at}")
+    with right:
+        speed_control(doc)
+
+
+def _apply_speed(sid: int) -> None:
+    speed = st.session_state.get(f"speed_pick_{sid}", "1")
+    context.act(f"Session {sid} speed {speed_label(speed)}", control.set_session_speed, sid,
+                speed)
+
+
+def _apply_fast_forward(sid: int, window_from) -> None:
+    until = day_start(st.session_state.get(f"ff_until_{sid}"), window_from)
+    then = st.session_state.get(f"ff_then_{sid}", "1")
+    if until is None:
+        st.session_state["last_error"] = "Fast-forward: choose the date to stop at"
+        return
+    context.act(f"Session {sid} fast-forward to {until:{TIME}}", control.set_session_speed, sid,
+                "max", until=until, then=then)
+
+
+def _apply_settings(sid: int) -> None:
+    items = st.session_state.get(f"settings_{sid}", "").replace(",", " ").split()
+    bad = [item for item in items if "=" not in item]
+    if bad:
+        st.session_state["last_error"] = f"Settings: write KEY=VALUE (got {bad[0]!r})"
+        return
+    context.act(f"Session {sid} settings", control.update_session_config, sid,
+                dict(item.split("=", 1) for item in items))
+
+
+def speed_control(doc: dict) -> None:
+    sid = doc["id"]
+    fixed = doc["status"] in TERMINAL or doc["source"] == "live" or not context.can_control()
+    current = "max" if doc["speed"] == "max" else f"{doc['speed']:g}"
+    pick, apply = st.columns([2, 1], vertical_alignment="bottom")
+    pick.selectbox("Speed", SPEEDS, index=SPEEDS.index(current) if current in SPEEDS else 0,
+                   key=f"speed_pick_{sid}", format_func=speed_label, disabled=fixed,
+                   help="Bars per second, or max to fast-forward; results do not depend on it")
+    apply.button("Set speed", key="sess_speed", disabled=fixed, on_click=_apply_speed,
+                 args=(sid,), width="stretch")
+    with st.popover("Fast-forward to a date · settings", icon=":material/fast_forward:",
+                    disabled=fixed, width="stretch"):
+        st.markdown("**Fast-forward to a date, then play**")
+        first = doc["window_from"]
+        st.date_input(f"Stop at ({MARKET})", key=f"ff_until_{sid}", value=None,
+                      format="YYYY-MM-DD",
+                      min_value=first.date() if first else None,
+                      max_value=doc["window_to"].date() if doc["window_to"] else None)
+        st.selectbox("Then play at", SPEEDS[:-1], key=f"ff_then_{sid}",
+                     format_func=speed_label)
+        st.button("Fast-forward", key="sess_ff", on_click=_apply_fast_forward,
+                  args=(sid, first))
+        st.divider()
+        st.markdown("**Change settings from the next bar on**")
+        st.text_input("KEY=VALUE …", key=f"settings_{sid}", placeholder="fast=12 fee_bps=20",
+                      help="Strategy parameters by name, or fee_bps, slippage_bps, "
+                           "position_size, stop_loss_pct, take_profit_pct. Reconcile names "
+                           "the change as the cause of the fills it alters.")
+        st.button("Apply settings", key="sess_settings", on_click=_apply_settings, args=(sid,))
+
+
+def reconcile_tab(doc: dict) -> None:
+    sid = doc["id"]
+    st.caption(RECONCILE_HELP)
+    key = f"reconcile_{sid}"
+    if st.button("Reconcile", key="reconcile_run", icon=":material/fact_check:",
+                 help="Fast-forward the same window now and compare (read-only)"):
+        with st.spinner("Fast-forwarding the window and comparing fills…"):
+            try:
+                st.session_state[key] = context.reconcile(sid)
+            except PaperDeskError as exc:
+                st.session_state.pop(key, None)
+                st.error(str(exc), icon=":material/error:")
+    result = st.session_state.get(key)
+    if result is None:
+        return
+    a, b, c, d, e = st.columns(5)
+    a.metric("Fills matched", f"{result.match_pct:.1f}%")
+    b.metric("Bars re-run", f"{result.bars:,}")
+    c.metric("Fills expected", f"{result.expected:,}")
+    d.metric("Fills recorded", f"{result.actual:,}")
+    e.metric("Differences", f"{len(result.differences):,}")
+    st.caption(f"Fast-forward settings: {result.settings}. Run again to include bars traded "
+               "since.")
+    for change in doc["config_history"] or []:
+        after = change.get("after_bar")
+        when = f"after bar {after[:16].replace('T', ' ')} ({MARKET})" if after \
+            else "before the first bar"
+        st.caption(f"Settings changed {when}: "
+                   f"{describe_change(change['before'], change['after'])}")
+    if not result.differences:
+        st.success("Every fill matches the fast-forward.", icon=":material/check_circle:")
+        return
+    st.dataframe(differences_table(result.differences), hide_index=True, width="stretch",
+                 column_config={"cause": st.column_config.TextColumn("cause", width="large")})
+
+
+def differences_table(differences: list[dict]) -> pd.DataFrame:
+    """Reconcile's differences for reading: a fill on one side only shows "—" on the other."""
+    def text(values: pd.Series, fmt: str) -> pd.Series:
+        return values.map(lambda v: "—" if v is None or pd.isna(v) else format(v, fmt))
+
+    diffs = pd.DataFrame(differences)
+    return pd.DataFrame({
+        "kind": diffs["kind"], f"bar ({MARKET})": diffs["bar_ts"].map(lambda t: f"{t:{TIME}}"),
+        "symbol": diffs["symbol"], "side": diffs["side"],
+        "expected qty": text(diffs["expected_qty"], ".6g"),
+        "actual qty": text(diffs["actual_qty"], ".6g"),
+        "expected price": text(diffs["expected_price"], ",.2f"),
+        "actual price": text(diffs["actual_price"], ",.2f"), "cause": diffs["cause"]})

@@ -1,0 +1,218 @@
+"""The new-session form and the presets. engine.control checks every field before anything is
+saved; its message, which names the field, is shown under the form. The buttons' callbacks read
+the widgets from st.session_state (always the values on screen) and, on success, reset the form
+and open the new session."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from engine import control
+from engine.catalog import TIMEFRAMES
+from engine.core.strategies import STRATEGIES
+from engine.errors import BadInput, PaperDeskError
+from engine.windows import DEFAULT_WINDOW_BARS, SOURCES, SPEEDS
+from ui import context
+from ui.theme import BAR_FORMAT, MARKET
+
+PRESETS = {
+    "BTC hourly · MA crossover": {"symbols": "BTC-USD", "timeframe": "1h",
+                                  "strategy": "ma_crossover"},
+    "ETH daily · RSI mean reversion": {"symbols": "ETH-USD", "timeframe": "1d",
+                                       "strategy": "rsi_reversion"},
+    "Tech stocks daily · blend": {"symbols": "AAPL,MSFT,GOOG", "timeframe": "1d",
+                                  "strategy": "blend"},
+}
+SPEED_LABELS = {"1": "1 bar/s", "10": "10 bars/s", "100": "100 bars/s", "1000": "1,000 bars/s",
+                "max": "max (fast-forward)"}
+SOURCE_LABELS = {"replay": "replay (shipped history)", "live": "live (public feeds)"}
+ERROR_KEY = "new_error"
+EARLIEST = date(1990, 1, 1)  # the pickers' range; the engine checks each dataset's own range
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+RISK_INPUTS = {  # spec field: (widget key, label, default)
+    "cash": ("new_cash", "Starting cash", "10000"),
+    "fee_bps": ("new_fee", "Fee (bps)", "10"),
+    "slippage_bps": ("new_slip", "Slippage (bps)", "5"),
+    "position_size": ("new_size", "Position size (fraction of equity)", "0.25"),
+    "stop_loss_pct": ("new_sl", "Stop-loss % (0 = off)", "0"),
+    "take_profit_pct": ("new_tp", "Take-profit % (0 = off)", "0"),
+}
+
+
+def speed_label(speed: str) -> str:
+    return SPEED_LABELS.get(speed, f"{speed} bars/s")
+
+
+def day_start(day: date | None, first: datetime | None) -> datetime | None:
+    """A From date as a time: the day's first bar when the data starts that day, else 00:00."""
+    if day is None:
+        return None
+    start = datetime.combine(day, time(), UTC)
+    return first if first is not None and first.date() == day and first > start else start
+
+
+def day_end(day: date | None, last: datetime | None) -> datetime | None:
+    """A To date as a time: the day's last bar when the data ends that day, else 23:59:59."""
+    if day is None:
+        return None
+    end = datetime.combine(day, time(), UTC) + timedelta(days=1, seconds=-1)
+    return last if last is not None and last.date() == day and last < end else end
+
+
+def _chosen_ranges(symbols: list[str], timeframe: str) -> pd.DataFrame:
+    ranges = context.dataset_ranges(timeframe)
+    return ranges[ranges["symbol"].isin(symbols)] if symbols else ranges
+
+
+def _reset_window() -> None:
+    """Put the default window of the chosen symbols into From and To (a widget callback)."""
+    ss = st.session_state
+    timeframe = ss.get("new_timeframe", next(iter(TIMEFRAMES)))
+    available = set(context.read("available_symbols", timeframe))
+    ss["new_symbols"] = [s for s in ss.get("new_symbols", []) if s in available]
+    ss["new_from"] = ss["new_to"] = None
+    if ss["new_symbols"] and ss.get("new_source", "replay") == "replay":
+        try:
+            window = context.default_window(tuple(ss["new_symbols"]), timeframe)
+        except BadInput:
+            return  # no common bars: the engine names the field when creating
+        ss["new_from"], ss["new_to"] = window.start.date(), window.end.date()
+
+
+def _spec() -> dict:
+    """The session spec from the form's widgets (as they are on screen now)."""
+    ss = st.session_state
+    strategy = ss.get("new_strategy") or next(iter(STRATEGIES))
+    timeframe = ss.get("new_timeframe") or next(iter(TIMEFRAMES))
+    symbols = list(ss.get("new_symbols") or [])
+    chosen = _chosen_ranges(symbols, timeframe)
+    first = chosen["first"].max().to_pydatetime() if symbols and len(chosen) else None
+    last = chosen["last"].min().to_pydatetime() if symbols and len(chosen) else None
+    params = {name: ss[f"new_param_{strategy}_{name}"] for name in STRATEGIES[strategy].params
+              if f"new_param_{strategy}_{name}" in ss}
+    spec = {"name": ss.get("new_name", ""), "symbols": symbols, "strategy": strategy,
+            "timeframe": timeframe, "params": params,
+            "restart_policy": ss.get("new_policy", "resume"),
+            "source": ss.get("new_source", "replay"), "speed": ss.get("new_speed", "1"),
+            **{field: ss.get(key, default) for field, (key, _, default) in RISK_INPUTS.items()}}
+    if spec["source"] == "replay":
+        spec["from"] = day_start(ss.get("new_from"), first)
+        spec["to"] = day_end(ss.get("new_to"), last)
+    return spec
+
+
+def create(spec: dict | None, start: bool) -> None:
+    """Create a session (a widget callback); on success open it and clear the form's name."""
+    if not context.can_control():
+        st.session_state[ERROR_KEY] = "Read-only: your account may not create sessions."
+        return
+    try:
+        created = control.create_session(context.db(), spec or _spec(), start=start,
+                                          by=context.user())
+    except PaperDeskError as exc:
+        st.session_state[ERROR_KEY] = str(exc)
+        return
+    st.cache_data.clear()
+    st.session_state.pop(ERROR_KEY, None)
+    st.session_state["new_name"] = ""  # a second click is refused (name) instead of a twin
+    st.session_state["session_selected"] = st.session_state["session_pick"] = created.id
+    st.session_state["sessions_tab"] = "Sessions"
+    st.toast(f"Session {created.id} created" + (" and starting" if start else ""),
+             icon=":material/check_circle:")
+
+
+def show_error() -> None:
+    message = st.session_state.pop(ERROR_KEY, None)
+    if message:
+        st.error(f"Not created. {message}", icon=":material/error:")
+
+
+def presets() -> None:
+    st.info("No sessions yet. Start one from a preset (real data, real paper broker) or "
+            "fill in the form under **New session**.", icon=":material/rocket_launch:")
+    cols = st.columns(len(PRESETS))
+    for col, (name, spec) in zip(cols, PRESETS.items(), strict=True):
+        col.button(name, key=f"preset_{name}", icon=":material/add_circle:",
+                   help=f"Create and start '{name}' with 10,000 cash over the latest "
+                        f"{DEFAULT_WINDOW_BARS:,} bars at 1 bar/s",
+                   disabled=not context.can_control(), width="stretch",
+                   on_click=create, args=({"name": name, "cash": 10_000, **spec}, True))
+    show_error()
+
+
+def _clock_fields(symbols: list[str], timeframe: str) -> None:
+    st.markdown("**Clock**")
+    a, b, c, d = st.columns([1.3, 1, 1, 1])
+    source = a.radio("Source", SOURCES, key="new_source", format_func=SOURCE_LABELS.get,
+                     on_change=_reset_window,
+                     help="replay: trade a window of the shipped history at the speed you "
+                          "choose; live: trade bars as the live feed writes them")
+    replay = source == "replay"
+    st.session_state.setdefault("new_from", None)
+    st.session_state.setdefault("new_to", None)
+    b.date_input("From", key="new_from", min_value=EARLIEST, max_value=_today(),
+                 disabled=not replay, format="YYYY-MM-DD",
+                 help=f"First day traded ({MARKET}); empty = the latest "
+                      f"{DEFAULT_WINDOW_BARS:,} bars the symbols share")
+    c.date_input("To", key="new_to", min_value=EARLIEST, max_value=_today(),
+                 disabled=not replay, format="YYYY-MM-DD",
+                 help=f"Last day traded ({MARKET}); the session completes there")
+    d.selectbox("Speed", SPEEDS, key="new_speed", format_func=speed_label, disabled=not replay,
+                help="Bars per second; max fast-forwards to the end of the window. "
+                     "Results are the same at every speed; it can change while it runs.")
+    if not replay:
+        st.caption("Live sessions trade each new bar the market data agent writes (set its "
+                   "source to live on the Agents page); there is no window and no speed.")
+        return
+    chosen = _chosen_ranges(symbols, timeframe)
+    st.caption(f"Data of the chosen symbols ({MARKET}, UTC). From and To start at the latest "
+               f"{DEFAULT_WINDOW_BARS:,} bars they share; any window inside every range works."
+               if symbols else f"Every {timeframe} dataset shipped ({MARKET}, UTC). Pick "
+               f"symbols to fill From and To with the latest {DEFAULT_WINDOW_BARS:,} bars "
+               "they share.")
+    st.dataframe(chosen[["symbol", "first", "last", "bars"]], hide_index=True,
+                 width="content", column_config={
+                     "first": st.column_config.DatetimeColumn(f"first bar ({MARKET})",
+                                                              format=BAR_FORMAT),
+                     "last": st.column_config.DatetimeColumn(f"last bar ({MARKET})",
+                                                             format=BAR_FORMAT),
+                     "bars": st.column_config.NumberColumn(format="localized")})
+
+
+def new_session() -> None:
+    st.markdown("Every field is checked before anything is saved.")
+    a, b = st.columns(2)
+    a.text_input("Name", key="new_name", placeholder="e.g. BTC trend test")
+    timeframe = b.selectbox("Timeframe", list(TIMEFRAMES), key="new_timeframe",
+                            on_change=_reset_window,
+                            help="Bar size of the data the session trades on")
+    symbols = a.multiselect("Symbols", context.read("available_symbols", timeframe),
+                            key="new_symbols", on_change=_reset_window,
+                            help="Symbols with data for this timeframe")
+    strategy = b.selectbox("Strategy", list(STRATEGIES), key="new_strategy",
+                           format_func=lambda k: STRATEGIES[k].title)
+    with st.expander("Strategy parameters", expanded=False):
+        cols = st.columns(3)
+        for i, (pname, p) in enumerate(STRATEGIES[strategy].params.items()):
+            cols[i % 3].text_input(pname, value=str(p.default), help=p.help,
+                                   key=f"new_param_{strategy}_{pname}")
+    _clock_fields(symbols, timeframe)
+    st.markdown("**Money and risk**")
+    cols = st.columns(3)
+    for i, (key, label, default) in enumerate(RISK_INPUTS.values()):
+        cols[i % 3].text_input(label, default, key=key)
+    cols[0].selectbox("After an engine restart", ["resume", "paused"], key="new_policy",
+                      format_func=lambda v: {"resume": "resume trading",
+                                             "paused": "stay paused"}[v])
+    left, right, _ = st.columns([1, 1, 3])
+    left.button("Create", key="new_create", help="Create the session without starting it",
+                disabled=not context.can_control(), on_click=create, args=(None, False))
+    right.button("Create and start", key="new_create_start", type="primary",
+                 help="Create the session and start trading right away",
+                 disabled=not context.can_control(), on_click=create, args=(None, True))
+    show_error()
