@@ -3,6 +3,7 @@ tests that interrupt its clock every way a user or a crash can, then compare bar
 an uninterrupted fast-forward of the same window."""
 
 import random
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +13,9 @@ from sqlmodel import Session, select
 from engine import catalog, control
 from engine.commands import apply_pending
 from engine.config import load_settings
+from engine.core.bars import BarData
 from engine.core.trader import MOOD_WINDOW, Outbox
+from engine.market.bars import write_bars
 from engine.models import EquitySnapshot, Event, Fill, Order, PaperSession
 from engine.reconcile import reconcile
 from engine.runtime import EngineProcess
@@ -265,3 +268,30 @@ def test_fast_forward_to_a_date_then_play_stops_there(stored, env):
     assert (row.status, row.last_bar_at, row.bars_done) == ("running", until, 401)
     assert (row.speed, row.ff_until, row.ff_then) == (2.0, None, None)
     assert any("fast-forwarded to" in m and "now 2 bars/s" in m for m in events)
+
+
+def test_a_live_session_waits_visibly_then_trades_bars_as_they_arrive(stored, env):
+    sid = control.create_session(stored, {"name": "live", "symbols": "BTC-USD",
+                                          "strategy": "ma_crossover", "source": "live"},
+                                 start=True).start_command
+    harness = Harness(stored, env, 0)
+    harness.command(sid)
+    with Session(stored) as s:
+        row = s.exec(select(PaperSession).where(PaperSession.source == "live")).one()
+    harness.sid = row.id
+    assert (row.status, row.window_to, row.bars_total) == ("running", None, None)
+    harness.tick()
+    with Session(stored) as s:
+        waiting = s.get(PaperSession, row.id)
+    assert waiting.bars_done == 0
+    assert waiting.wait_reason.startswith("waiting for BTC-USD bars after")
+    first = row.window_from.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    write_bars(stored, "BTC-USD", "1h", [BarData(first + timedelta(hours=i), 100.0 + i,
+                                                  101.0 + i, 99.0 + i, 100.5 + i, 5.0)
+                                          for i in range(3)])
+    harness.tick()
+    with Session(stored) as s:
+        traded = s.get(PaperSession, row.id)
+    assert (traded.bars_done, traded.last_bar_at, traded.wait_reason) == (
+        3, first + timedelta(hours=2), None)
+    assert traded.last_price == {"BTC-USD": 102.5}
