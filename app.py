@@ -8,9 +8,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from engine import control
 from engine.errors import ConfigError
 from engine.lifecycle import allowed_actions
-from ui import access, context
+from ui import access, confirm, context, flow
 from ui.launcher import ensure_engine
-from ui.theme import badge, colour_buttons
+from ui.theme import STATUS_COLOR, badge, colour_buttons
 
 st.set_page_config(page_title="PaperDesk", page_icon=":material/monitoring:", layout="wide")
 
@@ -60,14 +60,37 @@ def sidebar_status() -> None:
         st.caption("Commands stay queued until the engine returns.")
     st.caption(f"{engine_status.mode}: {engine_status.message}")
     st.markdown(f"System {badge(summary.status)}")
+    agent_conditions()
     allowed = set(allowed_actions("system", summary.status))
     top, bottom = st.columns(2), st.columns(2)
     for col, action in zip([*top, *bottom], ("start", "stop", "pause", "resume"), strict=True):
+        disabled = action not in allowed or not context.can_control()
+        if action == "stop":
+            if col.button("Stop", key="side_stop", help=ACTION_HELP["stop"], disabled=disabled,
+                          width="stretch"):
+                confirm.ask(confirm.system_stop())
+            continue
         col.button(action.title(), key=f"side_{action}", help=ACTION_HELP[action],
-                   disabled=action not in allowed or not context.can_control(),
+                   disabled=disabled,
                    on_click=context.act, args=(f"System {action}", control.system_action,
                                                action),
                    width="stretch")
+
+
+def agent_conditions() -> None:
+    """Each agent's real condition: degraded (amber) and error (red) named with their error."""
+    agents = context.read("agents")
+    if agents.empty:
+        st.caption("No agents registered yet.")
+        return
+    counts = agents["condition"].value_counts()
+    st.markdown("Agents " + " ".join(badge(state, f"{n} {state}")
+                                     for state, n in counts.items()))
+    for agent in agents.to_dict("records"):
+        why = flow.problem(agent)
+        if why:
+            st.caption(f":{STATUS_COLOR[agent['condition']]}[**{agent['name']}** "
+                       f"{agent['condition']}] — {why[:160]}")
 
 
 colour_buttons()
@@ -81,4 +104,5 @@ with st.sidebar:
     if who.mode == "oidc":
         st.button("Sign out", on_click=st.logout, icon=":material/logout:")
 
+confirm.show_pending()
 pages.run()

@@ -37,7 +37,7 @@ from engine.status import (  # noqa: F401  (the dashboard reads these through en
 
 SESSION_COLUMNS = ("id", "name", "symbols", "strategy", "timeframe", "status", "started_at",
                    "created_at", "starting_cash", "cash", "equity", "trade_count", "archived",
-                   "realized_pnl", "max_drawdown_pct", "error")
+                   "realized_pnl", "max_drawdown_pct", "error", "bars_done", "bars_total")
 
 
 # ---------------------------------------------------------------- agents
@@ -70,6 +70,9 @@ def sessions(db: Engine, include_archived: bool = False, limit: int = 2000) -> p
         frame = pd.DataFrame(s.execute(query).all(), columns=list(SESSION_COLUMNS))
     frame["return_pct"] = (frame["equity"] / frame["starting_cash"] - 1) * 100
     frame["pnl"] = frame["equity"] - frame["starting_cash"]
+    # equity − starting cash = realized + unrealized exactly: a buy's fee sits in its average
+    # price, a sell's in its realized P&L.
+    frame["unrealized_pnl"] = frame["pnl"] - frame["realized_pnl"]
     return frame
 
 

@@ -61,11 +61,31 @@ def key_figure(agent: dict) -> str:
     return ""
 
 
+def condition(agent: dict) -> str:
+    """What the agent really is: `degraded` when it runs but its recent ticks fail."""
+    return agent.get("condition") or agent["status"]
+
+
+def problem(agent: dict) -> str | None:
+    """One line on why a degraded or failed agent is not healthy, or None."""
+    state = condition(agent)
+    if state not in ("degraded", "error"):
+        return None
+    streak = agent.get("consecutive_errors") or 0
+    failing = f"{streak} failing ticks in a row" if streak else "failed"
+    error = agent.get("last_error")
+    return f"{failing}: {error}" if error else failing
+
+
 def agent_node(agent: dict) -> NodeSpec:
-    activity = "active" if _active(agent["last_active_at"]) else "idle"
-    content = (f"**{agent['name']}** `{agent['kind']}`\n\n● {agent['status']} · {activity}"
-               f"\n\n{key_figure(agent)}")
-    return NodeSpec(agent["id"], content, STATUS_HEX.get(agent["status"], "#6b7280"), "agent")
+    state = condition(agent)
+    line = f"● {state}"
+    if state == "running":
+        line += " · active" if _active(agent["last_active_at"]) else " · idle"
+    why = problem(agent)
+    detail = f"{why[:90]}…" if why and len(why) > 90 else (why or key_figure(agent))
+    content = f"**{agent['name']}** `{agent['kind']}`\n\n{line}\n\n{detail}"
+    return NodeSpec(agent["id"], content, STATUS_HEX.get(state, "#6b7280"), "agent")
 
 
 def session_nodes(sessions: pd.DataFrame) -> list[NodeSpec]:
@@ -90,7 +110,7 @@ def edges_for(agents: pd.DataFrame, sessions: list[NodeSpec]) -> list[tuple[str,
 
     def flowing(agent_id: str) -> bool:
         a = by_id.get(agent_id)
-        return bool(a and a["status"] == "running" and _active(a["last_active_at"]))
+        return bool(a and condition(a) == "running" and _active(a["last_active_at"]))
 
     out = []
     for agent in by_id.values():

@@ -2,16 +2,18 @@
 
 import streamlit as st
 
+from ui.format import GAIN_HEX, LOSS_HEX, direction
+
 STATUS_COLOR = {
     "running": "green", "paused": "yellow", "error": "red", "stopped": "gray",
     "created": "blue", "starting": "orange", "stopping": "orange", "pending": "blue",
     "filled": "green", "cancelled": "gray", "rejected": "red", "online": "green",
-    "offline": "red", "completed": "violet",
+    "offline": "red", "completed": "violet", "degraded": "orange",
 }
 STATUS_HEX = {
     "running": "#16a34a", "paused": "#ca8a04", "error": "#dc2626", "stopped": "#6b7280",
     "created": "#2563eb", "starting": "#ea580c", "stopping": "#ea580c",
-    "completed": "#7c3aed",
+    "completed": "#7c3aed", "degraded": "#d97706",
 }
 SEVERITY_ICON = {"info": "● info", "warning": "▲ warning", "error": "✖ error"}
 TIME_FORMAT = "YYYY-MM-DD HH:mm:ss"  # for st.column_config.DatetimeColumn (times are UTC)
@@ -23,9 +25,9 @@ SEVERITY_HEX = {"info": "#2563eb", "warning": "#ca8a04", "error": "#dc2626"}
 ACTION_HEX = {"start": "#16a34a", "stop": "#dc2626", "pause": "#ca8a04", "resume": "#2563eb"}
 
 
-def badge(status: str) -> str:
+def badge(status: str, text: str | None = None) -> str:
     """Markdown for a coloured status badge that also says the status in words."""
-    return f":{STATUS_COLOR.get(status, 'gray')}-badge[● {status}]"
+    return f":{STATUS_COLOR.get(status, 'gray')}-badge[● {text or status}]"
 
 
 def button_css(keys_by_action: dict[str, list[str]]) -> str:
@@ -50,5 +52,29 @@ BUTTON_KEYS = {
 }
 
 
+# The health figure's colour by band (a container keyed health_<band> holds the metric).
+HEALTH_BANDS = ((100.0, "good", "#16a34a"), (80.0, "fair", "#ca8a04"), (0.0, "poor", "#dc2626"))
+
+
+def health_band(score: float) -> str:
+    """good at 100 %, fair from 80 %, poor below: 60 % and 100 % never look alike."""
+    return next(name for floor, name, _ in HEALTH_BANDS if score >= floor)
+
+
+def health_css() -> str:
+    return "".join(f".st-key-health_{name} [data-testid='stMetricValue'] {{color:{hex_}}}"
+                   for _, name, hex_ in HEALTH_BANDS)
+
+
+def pnl_key(name: str, value: float | None) -> str:
+    """The key of a container whose st.metric value is coloured by the sign of `value`."""
+    return f"pnl_{direction(value)}_{name}"
+
+
+def pnl_css() -> str:
+    return "".join(f"[class*='st-key-pnl_{sign}_'] [data-testid='stMetricValue'] {{color:{hex_}}}"
+                   for sign, hex_ in (("up", GAIN_HEX), ("down", LOSS_HEX)))
+
+
 def colour_buttons() -> None:
-    st.html(button_css(BUTTON_KEYS))
+    st.html(button_css(BUTTON_KEYS).replace("</style>", health_css() + pnl_css() + "</style>"))

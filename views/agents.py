@@ -5,7 +5,7 @@ import streamlit as st
 from engine import control
 from engine.agent_specs import SPECS
 from engine.errors import NotFound
-from ui import context, flow
+from ui import confirm, context, flow
 from ui.theme import TIME_FORMAT, badge
 
 st.title("Agents")
@@ -18,9 +18,7 @@ def diagram() -> None:
     """The diagram, live; a click selects the agent whose card is drawn below."""
     agents = context.read("agents")
     if agents.empty:
-        st.info("No agents yet: they are registered when the engine first starts.",
-                icon=":material/hourglass_empty:")
-        return
+        return  # the page says why, once, below
     sessions = context.read("sessions")
     state = flow.build_state(agents, sessions, context.read("node_positions"),
                              st.session_state.get("flow_state"))
@@ -63,11 +61,20 @@ def config_editor(agent: dict) -> None:
 
 @st.fragment(run_every=context.refresh_every())
 def card_status(agent_id: str) -> None:
-    agent = context.read("agent", agent_id)
-    st.markdown(f"### {agent['name']} {badge(agent['status'])}")
-    if agent["status"] == "error":
-        st.error(f"{agent['last_error']} — next retry at {agent['retry_at']:%H:%M:%S} UTC",
-                 icon=":material/error:")
+    try:
+        agent = context.read("agent", agent_id)
+    except NotFound:
+        st.warning(f"Agent {agent_id} is no longer registered.")
+        return
+    state = flow.condition(agent)
+    st.markdown(f"### {agent['name']} {badge(state)}")
+    why = flow.problem(agent)
+    if state == "error":
+        retry = agent["retry_at"]
+        when = f" — next retry at {retry:%H:%M:%S} UTC" if retry is not None else ""
+        st.error(f"{why}{when}", icon=":material/error:")
+    elif why:
+        st.warning(f"Degraded — running, but {why}", icon=":material/warning:")
     a, b, c, d, e = st.columns(5)
     a.metric("Ticks", agent["ticks"])
     b.metric("Items processed", agent["items_processed"])
@@ -84,11 +91,11 @@ def card_status(agent_id: str) -> None:
                 disabled="start" not in agent["allowed"] or not context.can_control(),
                 on_click=context.act, args=(f"Start {agent_id}", control.agent_action,
                                             agent_id, "start"))
-    mid.button("Stop", key="agent_stop", icon=":material/stop:",
-               help=f"Stop the {agent['name']} agent (its work pauses; orders wait as pending)",
-               disabled="stop" not in agent["allowed"] or not context.can_control(),
-               on_click=context.act, args=(f"Stop {agent_id}", control.agent_action,
-                                           agent_id, "stop"))
+    if mid.button("Stop", key="agent_stop", icon=":material/stop:",
+                  help=f"Stop the {agent['name']} agent (asks first; its work pauses and "
+                  "orders wait as pending)",
+                  disabled="stop" not in agent["allowed"] or not context.can_control()):
+        confirm.ask(confirm.agent_stop(agent))
     right.button("Reset metrics", key="agent_reset", icon=":material/restart_alt:",
                  help="Set ticks, items and errors back to zero",
                  disabled=not context.can_control(),
@@ -124,8 +131,13 @@ def latest_logs(agent_id: str) -> None:
     st.code("\n".join(lines) or "(empty)", language=None)
 
 
+registered = context.read("agents")
+if registered.empty:
+    st.info("No agents registered yet — the engine registers them on its first start. "
+            "Start it with `python -m engine run` (or let this app autostart it); the diagram "
+            "fills in by itself.", icon=":material/hourglass_empty:")
 diagram()
-agent_ids = list(context.read("agents")["id"])
+agent_ids = [] if registered.empty else list(registered["id"])
 selected = st.session_state.get("agent_selected")
 selected = selected if selected in agent_ids else (agent_ids[0] if agent_ids else None)
 if selected:

@@ -1,4 +1,5 @@
-"""Overview: the system control panel, quick stats, health, alerts and the activity feed."""
+"""Overview: the system control panel, the desk (money across sessions), health, alerts and
+the activity feed."""
 
 import pandas as pd
 import streamlit as st
@@ -6,8 +7,22 @@ import streamlit as st
 from engine import control
 from engine.events import SEVERITIES
 from engine.queries import HEALTH_FORMULA
-from ui import context
-from ui.theme import BAR_FORMAT, MARKET, SEVERITY_HEX, SEVERITY_ICON, TIME_FORMAT, WALL, badge
+from ui import confirm, context
+from ui.desk import styled, totals
+from ui.desk import table as desk_table
+from ui.format import money, signed_money, signed_pct
+from ui.theme import (
+    BAR_FORMAT,
+    MARKET,
+    SEVERITY_HEX,
+    SEVERITY_ICON,
+    STATUS_HEX,
+    TIME_FORMAT,
+    WALL,
+    badge,
+    health_band,
+    pnl_key,
+)
 
 TIME = {"ts": st.column_config.DatetimeColumn(f"time ({WALL})", format=TIME_FORMAT),
         "last_bar": st.column_config.DatetimeColumn(f"last bar ({MARKET})", format=BAR_FORMAT)}
@@ -34,24 +49,61 @@ def control_panel() -> None:
                      icon=":material/cloud_off:")
     cols = right.columns(4)
     for col, (action, (label, icon, tip)) in zip(cols, ACTIONS.items(), strict=True):
-        col.button(label, key=f"overview_{action}", icon=icon, help=tip,
-                   disabled=action not in summary.allowed or not context.can_control(),
+        disabled = action not in summary.allowed or not context.can_control()
+        if action == "stop":
+            if col.button(label, key="overview_stop", icon=icon, help=f"{tip} (asks first)",
+                          disabled=disabled, width="stretch"):
+                confirm.ask(confirm.system_stop())
+            continue
+        col.button(label, key=f"overview_{action}", icon=icon, help=tip, disabled=disabled,
                    on_click=context.act, args=(f"System {action}", control.system_action,
                                                action),
                    width="stretch")
     context.show_last_error()
 
     health = context.read("health")
-    running_agents = summary.agents.get("running", 0)
     active_sessions = summary.sessions.get("running", 0)
     a, b, c, d = st.columns(4)
-    a.metric("Active agents", f"{running_agents} / {sum(summary.agents.values())}",
-             help="Agents running out of all registered agents")
+    a.metric("Active agents", f"{health.agents_running} / {health.agents_total}",
+             help="Agents running with no failing ticks, out of all registered agents")
     b.metric("Active sessions", active_sessions,
              help=f"Running sessions; {summary.sessions.get('paused', 0)} paused")
     c.metric("Trades (last hour)", summary.fills_last_hour,
              help=f"Fills in the last hour; {summary.pending_orders} orders pending")
-    d.metric("System health", f"{health.score:.0f}%", help=HEALTH_FORMULA)
+    with d.container(key=f"health_{health_band(health.score)}"):
+        st.metric("System health", f"{health.score:.0f}%", help=health.formula)
+
+
+@st.fragment(run_every=context.refresh_every())
+def desk() -> None:
+    """Money across sessions, then one row per session; a row opens that session's page."""
+    sessions = context.read("sessions")
+    st.subheader("Desk")
+    if sessions.empty:
+        st.info("No sessions yet: create one on the Sessions page.", icon=":material/info:")
+        return
+    total = totals(sessions)
+    a, b, c, d = st.columns(4)
+    a.metric("Total equity", money(total.equity),
+             help=f"{total.sessions} sessions; {money(total.starting_cash)} starting cash")
+    with b.container(key=pnl_key("total", total.pnl)):
+        st.metric("Total P&L", signed_money(total.pnl), signed_pct(total.return_pct),
+                  help="Equity minus starting cash, over every session listed")
+    with c.container(key=pnl_key("realized", total.realized)):
+        st.metric("Realized P&L", signed_money(total.realized),
+                  help="From closed trades, after fees")
+    with d.container(key=pnl_key("unrealized", total.unrealized)):
+        st.metric("Unrealized P&L", signed_money(total.unrealized),
+                  help="Open positions marked at each session's last close")
+    view = desk_table(sessions)
+    picked = st.dataframe(styled(view, STATUS_HEX), hide_index=True, width="stretch",
+                          key="desk_table", on_select="rerun", selection_mode="single-row",
+                          height=min(38 + 35 * len(view), 420))
+    rows = picked.selection.rows if picked else []
+    if rows:
+        st.switch_page("views/sessions.py",
+                       query_params={"session": str(int(view.iloc[rows[0]]["id"]))})
+    st.caption("Click a row to open its session.")
 
 
 @st.fragment(run_every=context.refresh_every())
@@ -68,7 +120,8 @@ def health_details() -> None:
         agents = context.read("agents")
         if len(agents):
             ticks = pd.DataFrame({
-                "agent": agents["id"], "status": agents["status"],
+                "agent": agents["id"], "status": agents["condition"],
+                "failing ticks": agents["consecutive_errors"], "last error": agents["last_error"],
                 "last tick ms": agents["last_tick_ms"],
                 "tick p95 ms": [s.get("tick_p95_ms") for s in agents["summary"]],
             })
@@ -121,6 +174,7 @@ def activity_feed() -> None:
 
 
 control_panel()
+desk()
 health_details()
 alerts()
 activity_feed()

@@ -5,10 +5,13 @@ import streamlit as st
 
 from engine import control
 from engine.errors import NotFound
-from ui import charts, context
+from ui import charts, confirm, context
+from ui import format as fmt
+from ui.desk import styled
+from ui.desk import table as desk_table
 from ui.session_clock import clock_panel, reconcile_tab
 from ui.session_form import new_session, presets
-from ui.theme import BAR_FORMAT, MARKET, TIME_FORMAT, WALL, badge
+from ui.theme import BAR_FORMAT, MARKET, STATUS_HEX, TIME_FORMAT, WALL, badge, pnl_key
 
 TRADES_SHOWN = 200  # the latest fills; `python -m engine session trades ID` lists every one
 SESSION_ACTIONS = {
@@ -41,9 +44,11 @@ st.title("Sessions")
 
 def bulk_controls() -> bool:
     a, b, c, d = st.columns([1, 1, 1, 2])
+    if c.button("Stop all", key="bulk_stop_all", disabled=not context.can_control(),
+                help="Stop every session that is not stopped (asks first)", width="stretch"):
+        confirm.ask(confirm.stop_all())
     for col, action, tip in ((a, "pause_all", "Pause every running session"),
-                             (b, "resume_all", "Resume every paused session"),
-                             (c, "stop_all", "Stop every session that is not stopped")):
+                             (b, "resume_all", "Resume every paused session")):
         col.button(action.replace("_", " ").capitalize(), key=f"bulk_{action}", help=tip,
                    disabled=not context.can_control(), width="stretch",
                    on_click=context.act, args=(action.replace("_", " ").capitalize(),
@@ -55,33 +60,32 @@ def bulk_controls() -> bool:
 @st.fragment(run_every=context.refresh_every())
 def table(include_archived: bool) -> None:
     sessions = context.read("sessions", include_archived=include_archived)
-    view = pd.DataFrame({
-        "id": sessions["id"], "name": sessions["name"], "symbols": sessions["symbols"],
-        "strategy": sessions["strategy"], "status": "● " + sessions["status"],
-        "started": sessions["started_at"], "P&L %": sessions["return_pct"],
-        "trades": sessions["trade_count"], "equity": sessions["equity"],
-    })
-    st.dataframe(view, hide_index=True, width="stretch",
+    view = desk_table(sessions).assign(started=sessions["started_at"])
+    st.dataframe(styled(view, STATUS_HEX), hide_index=True, width="stretch",
                  height=min(38 + 35 * len(view), 400),
-                 column_config={"P&L %": st.column_config.NumberColumn(format="%+.2f%%"),
-                                "equity": st.column_config.NumberColumn(format="%.2f"),
-                                "started": st.column_config.DatetimeColumn(
-                                    f"started ({WALL})", format=TIME_FORMAT)})
+                 column_config={"started": st.column_config.DatetimeColumn(
+                     f"started ({WALL})", format=TIME_FORMAT)})
 
 
 def session_controls(doc: dict) -> None:
     cols = st.columns([1, 1, 1, 1, 1.6, 1.2])
     sid = doc["id"]
     for col, (action, (icon, tip)) in zip(cols, SESSION_ACTIONS.items(), strict=False):
-        kwargs = {"close_positions": st.session_state.get("close_on_stop", False)} \
-            if action == "stop" else {}
+        disabled = action not in doc["allowed"] or not context.can_control()
+        if action == "stop":
+            if col.button("Stop", key="sess_stop", icon=icon, help=f"{tip} (asks first)",
+                          disabled=disabled, width="stretch"):
+                confirm.ask(confirm.session_stop(
+                    doc, st.session_state.get("close_on_stop", False)))
+            continue
         col.button(action.title(), key=f"sess_{action}", icon=icon, help=tip,
-                   disabled=action not in doc["allowed"] or not context.can_control(),
+                   disabled=disabled,
                    on_click=context.act, args=(f"Session {sid} {action}",
                                                control.session_action, sid, action),
-                   kwargs=kwargs, width="stretch")
+                   width="stretch")
     cols[4].checkbox("Close positions on stop", key="close_on_stop",
-                     help="Sell every holding at the last price when stopping")
+                     help="Sell every holding at the session's last close when stopping "
+                     "(the stop dialog asks again)")
     if doc["status"] in ("stopped", "completed"):
         cols[5].button("Unarchive" if doc["archived"] else "Archive", key="sess_archive",
                        icon=":material/archive:", help="Hide or show it in the default list",
@@ -93,32 +97,36 @@ def session_controls(doc: dict) -> None:
 
 
 def metrics_row(m: dict, doc: dict) -> None:
-    def pct(v):
-        return "—" if v is None else f"{v:+.2f}%"
-
-    def num(v, fmt="{:,.2f}"):
-        return "—" if v is None else fmt.format(v)
-
     a, b, c, d, e = st.columns(5)
-    a.metric("Equity", num(doc["equity"]), pct(m["return_pct"]))
-    b.metric("Buy and hold", pct(m["buy_hold_pct"]))
-    c.metric("Realized P&L", num(m["realized_pnl"]))
-    d.metric("Unrealized P&L", num(m["unrealized_pnl"]))
-    e.metric("Cash", num(doc["cash"]))
+    a.metric("Equity", fmt.money(doc["equity"]), fmt.signed_pct(m["return_pct"]))
+    b.metric("Buy and hold", fmt.signed_pct(m["buy_hold_pct"]))
+    with c.container(key=pnl_key("sess_realized", m["realized_pnl"])):
+        st.metric("Realized P&L", fmt.signed_money(m["realized_pnl"]),
+                  help="From closed trades, after fees")
+    with d.container(key=pnl_key("sess_unrealized", m["unrealized_pnl"])):
+        st.metric("Unrealized P&L", fmt.signed_money(m["unrealized_pnl"]),
+                  help="Open positions marked at the session's last close")
+    e.metric("Cash", fmt.money(doc["cash"]))
     a, b, c, d, e = st.columns(5)
-    a.metric("Trades", m["trades"])
+    a.metric("Trades", f"{m['trades']:,}")
     b.metric("Win rate", "—" if m["win_rate_pct"] is None else f"{m['win_rate_pct']:.0f}%")
-    c.metric("Profit factor", num(m["profit_factor"]))
+    c.metric("Profit factor", fmt.ratio(m["profit_factor"], m["trades"]),
+             help=f"Gross profit ÷ gross loss; {fmt.RATIO_HELP}")
     d.metric("Max drawdown", f"{m['max_drawdown_pct']:.2f}%")
-    e.metric("Sharpe (annualized)", num(m["sharpe"]))
+    e.metric("Sharpe (annualized)", fmt.ratio(m["sharpe"], m["trades"]),
+             help=f"Annualized for the bar frequency; {fmt.RATIO_HELP}")
 
 
 def lineage_table(trades: pd.DataFrame) -> pd.DataFrame:
     lineage = trades["lineage"].apply(lambda x: x or {})
     return pd.DataFrame({
         "bar": trades["bar_time"], "recorded": trades["time"], "symbol": trades["symbol"],
-        "side": trades["side"], "qty": trades["qty"], "price": trades["price"],
-        "fee": trades["fee"], "realized P&L": trades["realized_pnl"], "why": trades["reason"],
+        "side": trades["side"], "qty": trades["qty"], "price": trades["price"].map(fmt.price),
+        "fee": trades["fee"].map(fmt.money),
+        "realized P&L": [fmt.realized(v, side)
+                         for v, side in zip(trades["realized_pnl"], trades["side"],
+                                            strict=True)],
+        "why": trades["reason"],
         "indicators": lineage.apply(lambda x: ", ".join(
             f"{k}={v}" for k, v in (x.get("indicators") or {}).items())),
         "sentiment": lineage.apply(lambda x: x.get("sentiment")),
@@ -204,7 +212,9 @@ def trade_list(sid: int) -> None:
                "fired, with the indicator values and sentiment on the decision bar. 'bar' is "
                f"the bar it filled on ({MARKET}); 'recorded' is when PaperDesk wrote it "
                f"({WALL}).")
-    st.dataframe(lineage_table(trades), hide_index=True, width="stretch", column_config={
+    table = lineage_table(trades)
+    styler = fmt.colour_pnl(fmt.colour_sides(table.style), ["realized P&L"])
+    st.dataframe(styler, hide_index=True, width="stretch", column_config={
         "bar": st.column_config.DatetimeColumn(f"bar ({MARKET})", format=BAR_FORMAT),
         "recorded": st.column_config.DatetimeColumn(f"recorded ({WALL})", format=TIME_FORMAT)})
 
@@ -251,12 +261,36 @@ def session_list(sessions: pd.DataFrame, show_archived: bool) -> None:
     table(show_archived)
     ids = [int(i) for i in sessions["id"]]
     names = dict(zip(ids, sessions["name"], strict=True))
-    current = st.session_state.get("session_selected")
-    index = ids.index(current) if current in ids else 0
-    chosen = st.selectbox("Session", ids, index=index, format_func=lambda i: f"#{i} {names[i]}",
+    linked = from_url(ids)
+    if linked is not None:
+        st.session_state["session_pick"] = linked
+    elif st.session_state.get("session_pick") not in ids:
+        current = st.session_state.get("session_selected")
+        st.session_state["session_pick"] = current if current in ids else ids[0]
+    chosen = st.selectbox("Session", ids, format_func=lambda i: f"#{i} {names[i]}",
                           key="session_pick")
     st.session_state["session_selected"] = chosen
+    st.session_state["session_linked"] = str(chosen)
+    st.query_params["session"] = str(chosen)  # the URL follows the session shown
     detail(chosen)
+
+
+def from_url(ids: list[int]) -> int | None:
+    """The session a `?session=N` link asks for, when it is new (typed, clicked, first load)."""
+    wanted = st.query_params.get("session")
+    if wanted is None or wanted == st.session_state.get("session_linked"):
+        return None
+    st.session_state["session_linked"] = wanted
+    try:
+        sid = int(wanted)
+    except ValueError:
+        st.warning(f"No session {wanted!r}: the link should end with ?session=<number>.")
+        return None
+    if sid not in ids:
+        st.warning(f"Session {sid} is not in the list (archived sessions show with "
+                   "'Show archived').")
+        return None
+    return sid
 
 
 show_archived = bulk_controls()

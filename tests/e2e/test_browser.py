@@ -92,6 +92,7 @@ def test_clicking_an_agent_node_and_stopping_it_turns_the_node_grey(app, page):
     node.click()
     page.get_by_role("heading", name=re.compile("^Sentiment")).wait_for()
     page.locator(".st-key-agent_stop button").first.click()
+    page.locator("[role='dialog'] .st-key-confirm_ok button").click()  # Stop asks first
     wait_until(lambda: GREY.search(node.get_attribute("style") or ""), 30, poll=0.5,
                message="the sentiment node to turn grey")
     assert "stopped" in node.inner_text()

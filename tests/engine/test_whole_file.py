@@ -127,6 +127,10 @@ def test_every_fill_follows_the_rule_and_every_metric_matches(replayed):
     assert metrics["win_rate_pct"] == pytest.approx(len(wins) / len(realized) * 100)
     assert metrics["profit_factor"] == pytest.approx(sum(wins) / -sum(losses), rel=1e-9)
     assert metrics["trades"] == len(orders) == session.trade_count
+    listed = queries.sessions(db).set_index("id").loc[sid]
+    assert listed["pnl"] == pytest.approx(equity[max(equity)] - CASH, rel=1e-9)
+    assert listed["unrealized_pnl"] == pytest.approx(metrics["unrealized_pnl"], abs=1e-6)
+    assert listed["realized_pnl"] + listed["unrealized_pnl"] == pytest.approx(listed["pnl"])
 
 
 def _history(db, sid: int) -> tuple[list, list]:

@@ -120,3 +120,14 @@ def filled(db, env):
     _agents(db, env, SessionBook(db))
     return {"running": running, "completed": completed, "created": created,
             "stopped": stopped}
+
+
+def answer_dialog(at: AppTest, confirm: bool) -> AppTest:
+    """Press Confirm or Cancel in the open confirmation dialog."""
+    key = "confirm_ok" if confirm else "confirm_cancel"
+    return next(b for b in at.button if b.key == key).click().run()
+
+
+def dialog_titles(at: AppTest) -> list[str]:
+    """The titles of the dialogs drawn in the last run."""
+    return [d.proto.dialog.title for d in at.get("dialog")]

@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from tests.views.conftest import APP, commands
+from tests.views.conftest import APP, answer_dialog, commands
 from ui.access import LOCKOUT_AFTER, _failures, hash_password
 
 SALT = "pepper"
@@ -63,6 +63,7 @@ def test_oidc_operator_controls_and_others_read_only(filled, db):
     assert any("read-only" in c.value for c in viewer.sidebar.caption)
     operator = _app(secrets, user={"is_logged_in": True, "email": "ops@example.com"}).run()
     next(b for b in operator.button if b.key == "overview_stop").click().run()
+    answer_dialog(operator, confirm=True)
     assert commands(db) == [("system", None, "stop", {})]
     with_who = operator.session_state["operator"]
     assert with_who == "ops@example.com"

@@ -1,5 +1,5 @@
 from engine import queries
-from tests.views.conftest import commands, run_page
+from tests.views.conftest import answer_dialog, commands, dialog_titles, run_page
 from ui import flow
 
 
@@ -13,6 +13,8 @@ def test_card_of_the_selected_agent_with_controls(filled, db):
     assert any("Strategy" in m.value and "running" in m.value for m in at.markdown)
     assert _button(at, "agent_start").disabled
     _button(at, "agent_stop").click().run()
+    assert dialog_titles(at) == ["Stop the Strategy agent?"]
+    answer_dialog(at, confirm=True)
     assert commands(db)[-1] == ("agent", "strategy", "stop", {})
     assert any("tick log line from strategy" in c.value for c in at.code)
 
@@ -54,7 +56,7 @@ def test_status_changes_show_at_once_and_figures_wait(filled, db):
     sessions = queries.sessions(db)
     state = flow.build_state(agents, sessions, {}, None)
     stopped = agents.copy()
-    stopped.loc[stopped["id"] == "strategy", "status"] = "stopped"
+    stopped.loc[stopped["id"] == "strategy", ["status", "condition"]] = "stopped"
     changed = flow.build_state(stopped, sessions, {}, state)
     assert changed is not state
     assert changed.timestamp >= state.timestamp
@@ -73,3 +75,26 @@ def test_sentiment_card_shows_scores_with_their_source(filled, db):
     assert len(scores) > 0
     assert (scores["source"] == "price-mood").all()  # no news configured: price mood, labelled
     assert scores["label"].str.startswith("mood: ").all()
+
+
+def test_fresh_install_without_agents_says_so(db):
+    at = run_page("agents")
+    assert not at.exception
+    assert any("No agents registered yet" in i.value and "first start" in i.value
+               for i in at.info)
+
+
+def test_degraded_agent_is_amber_with_its_error(filled, db):
+    agents = queries.agents(db)
+    failing = agents.copy()
+    row = failing.index[failing["id"] == "sentiment"][0]
+    failing.at[row, "condition"] = "degraded"
+    failing.at[row, "consecutive_errors"] = 7
+    failing.at[row, "last_error"] = "HTTP 500 from feed"
+    node = flow.agent_node(failing.loc[row].to_dict())
+    assert node.colour == "#d97706"
+    assert "degraded" in node.content
+    assert "HTTP 500 from feed" in node.content
+    assert "7 failing ticks" in node.content
+    failing.at[row, "condition"] = "error"
+    assert flow.agent_node(failing.loc[row].to_dict()).colour == "#dc2626"

@@ -2,12 +2,23 @@ from datetime import date
 
 from sqlalchemy import update
 from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
 
 from engine import control, queries, windows
 from engine.db import session_scope
 from engine.models import Command, PaperSession
 from engine.trading.clock import SessionBook
-from tests.views.conftest import advance, apply_commands, commands, count_sessions, run_page
+from tests.views.conftest import (
+    APP,
+    advance,
+    answer_dialog,
+    apply_commands,
+    commands,
+    count_sessions,
+    dialog_titles,
+    run_page,
+)
+from ui import format as fmt
 
 
 def _button(at, key):
@@ -191,3 +202,56 @@ def test_comparison_of_one_window_uses_market_time(filled, db):
     assert any("share one window" in c.value for c in at.caption)
     (chart,) = at.get("plotly_chart")
     assert "market time" in chart.proto.spec
+
+
+def test_session_stop_asks_and_says_what_happens_to_positions(filled, db):
+    sid = filled["running"]
+    doc = queries.session_document(db, sid)
+    at = run_page("sessions", session_selected=sid)
+    _button(at, "sess_stop").click().run()
+    assert dialog_titles(at) == [f"Stop session #{sid}?"]
+    text = " ".join(m.value for m in at.markdown)
+    if doc["positions"]:
+        assert "stay open" in text
+        assert "last close" in text
+        at.checkbox(key="confirm_close").check().run()
+        assert "will be sold at the session's last close" in " ".join(
+            m.value for m in at.markdown)
+    answer_dialog(at, confirm=False)
+    assert commands(db) == []
+    assert dialog_titles(at) == []
+    _button(at, "sess_stop").click().run()
+    if doc["positions"]:
+        at.checkbox(key="confirm_close").check().run()
+    answer_dialog(at, confirm=True)
+    assert commands(db)[-1] == ("session", str(sid), "stop",
+                                {"close_positions": bool(doc["positions"])})
+
+
+def test_stop_all_asks_first(filled, db):
+    at = run_page("sessions")
+    _button(at, "bulk_stop_all").click().run()
+    assert dialog_titles(at) == ["Stop every session?"]
+    answer_dialog(at, confirm=False)
+    assert commands(db) == []
+
+
+def test_a_session_link_opens_that_session_and_the_url_follows(filled, db):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["session"] = str(filled["completed"])
+    at.switch_page("views/sessions.py")
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="session_pick").value == filled["completed"]
+    at.selectbox(key="session_pick").set_value(filled["running"]).run()
+    assert at.query_params["session"] == str(filled["running"])
+
+
+def test_ratios_wait_for_enough_trades(filled, db):
+    at = run_page("sessions", session_selected=filled["running"])
+    doc = queries.session_document(db, filled["running"])
+    metrics = {m.label: m.value for m in at.metric}
+    if doc["trades"] < fmt.MIN_TRADES_FOR_RATIOS:
+        assert metrics["Sharpe (annualized)"] == "—"
+    assert metrics["Equity"] == fmt.money(doc["equity"])
+    assert metrics["Realized P&L"] == fmt.signed_money(doc["metrics"]["realized_pnl"])

@@ -1,0 +1,104 @@
+"""Confirmation dialogs for what cannot be undone (stops).
+
+A button asks with `ask(...)`: the request is kept in st.session_state and the whole app runs
+again, and app.py opens the dialog with `show_pending()` outside every live-refresh fragment, so
+a refresh never closes it. Cancel (or closing the dialog) drops the request; Confirm runs the
+engine.control action through context.act.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from engine import control
+from ui import context
+from ui.format import price
+
+PENDING = "confirm_pending"
+
+
+@dataclass(frozen=True)
+class Request:
+    title: str  # the dialog's title, e.g. "Stop session #3?"
+    text: str  # what will happen, in markdown
+    label: str  # the confirm button, e.g. "Stop session"
+    fn: Callable
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    positions: tuple = ()  # a session stop: (symbol, qty, last_price) of each holding
+
+
+def ask(request: Request) -> None:
+    """Ask for confirmation (call it when the destructive button was clicked)."""
+    st.session_state[PENDING] = request
+    st.rerun(scope="app")
+
+
+def _drop() -> None:
+    st.session_state.pop(PENDING, None)
+
+
+def _positions_text(positions: tuple, close: bool) -> str:
+    if not positions:
+        return "It holds no positions."
+    held = ", ".join(f"{qty:g} {symbol} (last close {price(last)})"
+                     for symbol, qty, last in positions)
+    if close:
+        return f"Its positions — {held} — **will be sold at the session's last close**."
+    return f"Its positions — {held} — **stay open**, valued at that last close."
+
+
+def _body(request: Request) -> None:
+    st.markdown(request.text)
+    kwargs = dict(request.kwargs)
+    if "close_positions" in kwargs:
+        kwargs["close_positions"] = st.checkbox(
+            "Close positions at the last close", value=kwargs["close_positions"],
+            key="confirm_close", disabled=not request.positions,
+            help="Sell every holding at the close of the session's current bar")
+        st.markdown(_positions_text(request.positions, kwargs["close_positions"]))
+    st.caption("This cannot be undone.")
+    cancel, ok = st.columns(2)
+    if cancel.button("Cancel", key="confirm_cancel", width="stretch"):
+        _drop()
+        st.rerun()
+    if ok.button(request.label, key="confirm_ok", type="primary", width="stretch"):
+        _drop()
+        context.act(request.title.rstrip("?"), request.fn, *request.args, **kwargs)
+        st.rerun()
+
+
+def show_pending() -> None:
+    """Open the dialog of the pending request, if any (app.py calls it every full run)."""
+    request = st.session_state.get(PENDING)
+    if isinstance(request, Request):
+        st.dialog(request.title, on_dismiss=_drop)(_body)(request)
+
+
+def system_stop() -> Request:
+    return Request("Stop the system?", "Every agent stops and all trading halts within one "
+                   "tick; running sessions pause. **Start** brings them back.", "Stop system",
+                   control.system_action, ("stop",))
+
+
+def stop_all() -> Request:
+    return Request("Stop every session?", "Every session that is not stopped or completed is "
+                   "**stopped for good**: open orders are cancelled, positions stay open.",
+                   "Stop all sessions", control.bulk_session_action, ("stop_all",))
+
+
+def session_stop(doc: dict, close_positions: bool = False) -> Request:
+    held = tuple((p["symbol"], p["qty"], p["last_price"]) for p in doc["positions"])
+    return Request(f"Stop session #{doc['id']}?",
+                   f"**{doc['name']}** stops for good: its open orders are cancelled and it "
+                   "cannot be started again.", "Stop session", control.session_action,
+                   (doc["id"], "stop"), {"close_positions": close_positions and bool(held)},
+                   positions=held)
+
+
+def agent_stop(agent: dict) -> Request:
+    return Request(f"Stop the {agent['name']} agent?",
+                   f"**{agent['name']}** stops; the stages after it wait (orders stay pending, "
+                   "session clocks wait) until it is started again.", f"Stop {agent['name']}",
+                   control.agent_action, (agent["id"], "stop"))

@@ -1,0 +1,54 @@
+"""The desk: money across sessions, summed from the per-session figures engine.queries.sessions
+reads (P&L, realized and unrealized come from there). No `st.` calls."""
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ui.format import colour_pnl, colour_status, money, signed_money, signed_pct
+
+
+@dataclass(frozen=True)
+class Totals:
+    sessions: int
+    starting_cash: float
+    equity: float
+    pnl: float
+    realized: float
+    unrealized: float
+
+    @property
+    def return_pct(self) -> float | None:
+        return self.pnl / self.starting_cash * 100 if self.starting_cash else None
+
+
+def totals(sessions: pd.DataFrame) -> Totals:
+    """Sums over the sessions shown (created sessions count with their cash, at zero P&L)."""
+    if sessions.empty:
+        return Totals(0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    return Totals(len(sessions), float(sessions["starting_cash"].sum()),
+                  float(sessions["equity"].sum()), float(sessions["pnl"].sum()),
+                  float(sessions["realized_pnl"].sum()),
+                  float(sessions["unrealized_pnl"].sum()))
+
+
+def table(sessions: pd.DataFrame) -> pd.DataFrame:
+    """The overview's session rows: key columns first (status and P&L fit on a phone)."""
+    return pd.DataFrame({
+        "id": sessions["id"], "name": sessions["name"],
+        "status": "● " + sessions["status"], "P&L": sessions["pnl"],
+        "P&L %": sessions["return_pct"], "equity": sessions["equity"],
+        "realized": sessions["realized_pnl"],
+        "unrealized": sessions["unrealized_pnl"],
+        "trades": sessions["trade_count"], "strategy": sessions["strategy"],
+        "symbols": sessions["symbols"],
+    })
+
+
+def styled(view: pd.DataFrame, status_hex: dict[str, str]):
+    """`table` as shown: money with separators, signed coloured P&L, coloured status."""
+    styler = view.style.format({
+        "P&L": signed_money, "P&L %": signed_pct, "equity": money, "realized": signed_money,
+        "unrealized": signed_money})
+    styler = colour_pnl(styler, ["P&L", "P&L %", "realized", "unrealized"])
+    return colour_status(styler, "status", status_hex)
