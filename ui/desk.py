@@ -32,8 +32,13 @@ def totals(sessions: pd.DataFrame) -> Totals:
                   float(sessions["unrealized_pnl"].sum()))
 
 
+TABLE_ROWS = 200  # rows styled and shown (styling every cell of thousands costs a page run)
+
+
 def table(sessions: pd.DataFrame) -> pd.DataFrame:
-    """The overview's session rows: key columns first (status and P&L fit on a phone)."""
+    """The latest TABLE_ROWS sessions' rows: key columns first (status and P&L fit on a
+    phone)."""
+    sessions = sessions.head(TABLE_ROWS)
     return pd.DataFrame({
         "id": sessions["id"], "name": sessions["name"],
         "status": "● " + sessions["status"], "P&L": sessions["pnl"],

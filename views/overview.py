@@ -103,7 +103,9 @@ def desk() -> None:
     if rows:
         st.switch_page("views/sessions.py",
                        query_params={"session": str(int(view.iloc[rows[0]]["id"]))})
-    st.caption("Click a row to open its session.")
+    shown = f"The latest {len(view)} of {len(sessions)} sessions. " if len(view) < len(
+        sessions) else ""
+    st.caption(f"{shown}Click a row to open its session.")
 
 
 @st.fragment(run_every=context.refresh_every())
