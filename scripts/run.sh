@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
+  echo "PaperDesk: first run — creating .venv and installing requirements.txt (a few minutes)…"
   "$PYTHON" -m venv .venv
 fi
+echo "PaperDesk: checking the packages in requirements.txt…"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+echo "PaperDesk: starting the dashboard (the engine starts with the first page view)…"
 exec .venv/bin/python -m streamlit run app.py "$@"
