@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from engine.errors import BadInput
@@ -83,11 +82,3 @@ def parse_assignments(pairs: list[str], what: str = "KEY=VALUE") -> dict[str, st
             raise BadInput(f"{what} expected, got {pair!r}")
         out[key.strip()] = value.strip()
     return out
-
-
-def iso_date(value: str, field: str) -> None:
-    """Check for an ISO 8601 date or time (a Param check)."""
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        raise BadInput(f"{field} must be an ISO date like 2018-01-01 (got {value!r})") from None

@@ -46,20 +46,6 @@ def latest_bar_time(db: Engine, symbol: str, timeframe: str) -> datetime | None:
         ).scalar()
 
 
-def bars_after(
-    db: Engine, symbol: str, timeframe: str, after: datetime | None, limit: int = 1000
-) -> list[BarData]:
-    """Bars strictly after `after` (all from the start when None), oldest first."""
-    query = select(Bar.ts, Bar.open, Bar.high, Bar.low, Bar.close, Bar.volume).where(
-        Bar.symbol == symbol, Bar.timeframe == timeframe
-    )
-    if after is not None:
-        query = query.where(Bar.ts > after)
-    with session_scope(db) as s:
-        rows = s.execute(query.order_by(Bar.ts).limit(limit)).all()
-    return [BarData(*row) for row in rows]
-
-
 def last_bars(
     db: Engine, symbol: str, timeframe: str, upto: datetime | None, count: int
 ) -> list[BarData]:
@@ -72,14 +58,3 @@ def last_bars(
     with session_scope(db) as s:
         rows = s.execute(query.order_by(Bar.ts.desc()).limit(count)).all()
     return [BarData(*row) for row in reversed(rows)]
-
-
-def latest_closes(s, keys: set[tuple[str, str]]) -> dict[tuple[str, str], float]:
-    """The newest close of each (symbol, timeframe), read in the caller's session."""
-    out = {}
-    for symbol, timeframe in keys:
-        close = s.execute(select(Bar.close).where(Bar.symbol == symbol, Bar.timeframe == timeframe)
-                          .order_by(Bar.ts.desc()).limit(1)).scalar()
-        if close is not None:
-            out[(symbol, timeframe)] = close
-    return out
