@@ -167,8 +167,9 @@ def insert_raw(s: Session, table: str, columns: tuple[str, ...], rows: list[tupl
     if not rows:
         return
     if s.get_bind().dialect.name == "postgresql":  # COPY: one stream instead of a row each
-        cursor = s.connection().connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with s.connection().connection.driver_connection.cursor() as cursor, \
+                cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
         return
