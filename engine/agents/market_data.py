@@ -13,6 +13,7 @@ from engine.core.bars import is_gap
 from engine.market.bars import bar_problem, latest_bar_time, write_bars
 from engine.market.live import CcxtFeed, LiveSource, YFinanceFeed, make_exchange
 from engine.market.replay import load_shipped
+from engine.trading.watchdog import pause_stale, resume_fresh
 
 
 class MarketDataAgent(BaseAgent):
@@ -90,10 +91,15 @@ class MarketDataAgent(BaseAgent):
             bar_s = catalog.TIMEFRAMES[key[1]]
             limit = timedelta(seconds=bar_s * (1 + self.cfg["stale_after_bars"]))
             if seen is not None and now - seen <= limit:
-                self.warned_stale.discard(key)
+                if key in self.warned_stale:
+                    self.warned_stale.discard(key)
+                    resume_fresh(self.db, key)
             elif key not in self.warned_stale:
                 self.warned_stale.add(key)
-                self.event("stale", f"{key[0]} {key[1]}: no new bar since {seen}", "warning")
+                why = f"{key[0]} {key[1]}: no new bar since {seen:%Y-%m-%d %H:%M}" if seen \
+                    else f"{key[0]} {key[1]}: no bars yet"
+                self.event("stale", why, "warning")
+                pause_stale(self.db, key, why)
 
     def summary(self) -> dict:
         newest = max((ts for ts in self.last_seen.values() if ts), default=None)

@@ -12,7 +12,7 @@ from engine.agents.market_data import MarketDataAgent
 from engine.core.bars import BarData
 from engine.errors import TransientError
 from engine.market.live import CcxtFeed, LiveSource, YFinanceFeed
-from engine.models import Bar, Event
+from engine.models import Bar, Event, PaperSession
 from tests.conftest import ROOT, make_agent
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -124,3 +124,45 @@ def test_live_source_routes_stocks_to_yfinance_and_crypto_to_ccxt(db, env):
     out = source.fetch(now=datetime.fromtimestamp(newest + 7200, tz=UTC))
     assert len(out[("BTC-USD", "1h")]) == 6
     assert len(out[("AAPL", "1d")]) == 5
+
+
+class RecordedFeed:
+    """The network edge: the live source replaced by bars handed in by the test."""
+
+    def __init__(self):
+        self.bars: list[BarData] = []
+
+    def fetch(self):
+        return {("BTC-USD", "1h"): self.bars}
+
+
+def test_stale_live_data_pauses_its_sessions_and_fresh_bars_resume_them(db, env):
+    from tests.conftest import replay_session
+
+    sid = replay_session(db, {"symbols": "BTC-USD", "source": "live"}, to_end=False)
+    other = replay_session(db, {"symbols": "ETH-USD", "timeframe": "1d", "source": "live"},
+                           to_end=False)
+    agent = _agent(db, env, {"source": "live", "stale_after_bars": 1})
+    agent.live = feed = RecordedFeed()
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+    def bar(ts):
+        return BarData(ts, 100.0, 101.0, 99.0, 100.5, 3.0)
+
+    feed.bars = [bar(hour - timedelta(hours=h)) for h in (5, 4, 3)]
+    agent.on_tick()
+    with Session(db) as s:
+        paused = s.get(PaperSession, sid)
+        assert s.get(PaperSession, other).status == "paused"  # its feed sends nothing at all
+    assert paused.status == "paused"
+    assert paused.wait_reason == (f"data stale: BTC-USD 1h: no new bar since "
+                                  f"{hour - timedelta(hours=3):%Y-%m-%d %H:%M}")
+    agent.on_tick()  # still stale: nothing changes twice
+    feed.bars = [bar(hour - timedelta(hours=1))]
+    agent.on_tick()
+    with Session(db) as s:
+        resumed = s.get(PaperSession, sid)
+        kinds = [e.kind for e in s.exec(select(Event).where(Event.source == f"session-{sid}"))]
+        assert s.get(PaperSession, other).status == "paused"
+    assert (resumed.status, resumed.wait_reason) == ("running", None)
+    assert (kinds.count("alert_stale"), kinds.count("alert_fresh")) == (1, 1)
