@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m engine", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the engine process (foreground)")
+    sub.add_parser("notify-test", help="send a test message to PAPERDESK_NOTIFY_URLS")
     for name in ("status", "health", "agents"):
         sub.add_parser(name).add_argument("--json", action="store_true")
     system = sub.add_parser("system", help="the master switch")
@@ -373,9 +374,20 @@ def _reads_only(args) -> bool:
         args.command == "agent" and args.action == "show")
 
 
+def notify_test() -> None:
+    from engine.notify import send_test
+
+    if not send_test(load_settings().notify_urls):
+        raise PaperDeskError("the test message did not reach every notification URL")
+    print("test message sent")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "notify-test":  # needs no database
+            notify_test()
+            return 0
         db = default_engine()
         path = sqlite_path(db)
         if path is not None and _reads_only(args) and not path.is_file():

@@ -18,6 +18,7 @@ class Settings:
     database_url: str
     autostart: bool
     initial_state: str
+    notify_urls: tuple[str, ...] = ()  # apprise URLs for alerts (never shown back)
 
     @property
     def logs_dir(self) -> Path:
@@ -70,4 +71,5 @@ def load_settings(env: dict | None = None) -> Settings:
         database_url=_database_url(env, home),
         autostart=_flag(env, "PAPERDESK_AUTOSTART", True),
         initial_state=initial,
+        notify_urls=tuple(env.get("PAPERDESK_NOTIFY_URLS", "").replace(",", " ").split()),
     )

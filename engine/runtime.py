@@ -25,11 +25,13 @@ from engine.lease import HEARTBEAT_S, Lease, downtime
 from engine.lifecycle import AgentStatus, SessionStatus, SystemStatus
 from engine.logs import get_logger
 from engine.models import Agent, PaperSession, SystemState
+from engine.notify import Notifier
 from engine.trading.clock import SessionBook
 from engine.transitions import transition
 
 COMMAND_POLL_S = 0.05
 OUTAGE_LOG_EVERY_S = 10.0
+NOTIFY_S = 2.0  # how often new alerts are sent out
 SHUTDOWN_WAIT_S = 1.0  # per agent still in a tick (a hung feed) when the engine stops
 ENGINE_LOG = "engine"
 
@@ -51,6 +53,7 @@ class EngineProcess:
         self.db_inode: int | None = None
         self.vanished = False
         self.outage = ("", 0.0)  # the last database fault logged, and when
+        self.notifier: Notifier | None = None
         parent = os.environ.get("PAPERDESK_PARENT_PID", "")
         # Started by the dashboard: stop when that process is gone.
         self.parent_pid = int(parent) if parent.isdigit() else None
@@ -79,6 +82,8 @@ class EngineProcess:
         signal.signal(signal.SIGINT, self._on_signal)
         migrate(self.db)
         self.db_inode = self._inode()
+        if self.settings.notify_urls:
+            self.notifier = Notifier(self.db, self.settings.notify_urls, self.log)
         previous = self.lease.acquire()
         self.log.info("engine %s took the lease", self.lease.holder)
         try:
@@ -156,6 +161,11 @@ class EngineProcess:
                                id="commands", next_run_time=utcnow())
         self.scheduler.add_job(self._heartbeat, "interval", seconds=HEARTBEAT_S,
                                id="heartbeat", next_run_time=utcnow())
+        if self.notifier is not None:  # its own thread: a slow service delays nothing else
+            self.scheduler.add_executor(ThreadPoolExecutor(max_workers=1), "notify")
+            self.scheduler.add_job(self._tolerating_outage, "interval", seconds=NOTIFY_S,
+                                   args=("notifications", self.notifier.run_once),
+                                   id="notify", executor="notify", next_run_time=utcnow())
         for agent in self.agents.values():
             executor = "pipeline"
             if agent.spec.own_thread:  # a hung feed then delays no other agent
