@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 
 from engine import windows
@@ -23,7 +23,14 @@ from engine.lifecycle import (
     CommandStatus,
     next_status,
 )
-from engine.models import Agent, Command, NodePosition, PaperSession, SystemState
+from engine.models import (
+    Agent,
+    Command,
+    LoginFailure,
+    NodePosition,
+    PaperSession,
+    SystemState,
+)
 from engine.params import parse_params
 from engine.session_spec import RISK_FIELDS, SESSION_FIELDS, validate_session
 from engine.status import session_key
@@ -318,3 +325,14 @@ def wait_for_session(db: Engine, session_id: int, timeout: float, poll: float = 
             raise WaitTimeout(f"session {session_id} still running after {timeout:g}s "
                               f"(bar {doc['bars_done']} of {doc['bars_total']})")
         time.sleep(poll)
+
+
+def record_login_failure(db: Engine, client: str) -> None:
+    """Remember a wrong shared password from `client` (the lockout counts these)."""
+    with session_scope(db) as s:
+        s.add(LoginFailure(client=client[:200]))
+
+
+def clear_login_failures(db: Engine, client: str) -> None:
+    with session_scope(db) as s:
+        s.execute(delete(LoginFailure).where(LoginFailure.client == client[:200]))

@@ -250,3 +250,14 @@ class NodePosition(SQLModel, table=True):
     node_id: str = Field(primary_key=True, sa_type=String(64))
     x: float
     y: float
+
+
+class LoginFailure(SQLModel, table=True):
+    """A wrong shared password, by client, for the lockout (owned by the UI; kept across
+    restarts and shared by every dashboard process on the database)."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_client_ts", "client", "ts"),)
+    id: int | None = Field(default=None, primary_key=True)
+    client: str = Field(sa_type=String(200))
+    ts: datetime = _time()

@@ -3,7 +3,7 @@
 `engine.queries` offers them to the dashboard too."""
 
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
@@ -14,7 +14,17 @@ from engine.errors import BadInput, NotFound
 from engine.lease import LeaseInfo, lease_info
 from engine.lifecycle import AgentStatus, CommandStatus, OrderStatus, allowed_actions
 from engine.logs import Tail, check_log_id, tail
-from engine.models import Agent, Bar, Command, Event, Fill, Order, PaperSession, SystemState
+from engine.models import (
+    Agent,
+    Bar,
+    Command,
+    Event,
+    Fill,
+    LoginFailure,
+    Order,
+    PaperSession,
+    SystemState,
+)
 
 ENGINE_LOG = "engine"
 DEGRADED = "degraded"  # running, but its last ticks failed
@@ -163,3 +173,13 @@ def session_key(session_id) -> int:
     if not 1 <= key <= MAX_ID:
         raise NotFound(f"no session {key}")
     return key
+
+
+def login_failures(db: Engine, client: str, within_s: float) -> list[datetime]:
+    """When `client` gave a wrong shared password in the last `within_s` seconds, oldest
+    first."""
+    since = utcnow() - timedelta(seconds=within_s)
+    with Session(db) as s:
+        return list(s.execute(select(LoginFailure.ts).where(
+            LoginFailure.client == client[:200], LoginFailure.ts >= since)
+            .order_by(LoginFailure.ts)).scalars())

@@ -3,14 +3,21 @@ or — with neither configured — an unprotected local dashboard that says so."
 
 import hashlib
 import hmac
-import time
+import os
 from dataclasses import dataclass
 
 import streamlit as st
 
+from engine import control
+from engine.db_types import utcnow
+from engine.status import login_failures
+from ui import context
+
 LOCKOUT_AFTER = 5
 LOCKOUT_S = 300
-_failures: dict[str, list[float]] = {}  # per server process: client key -> failure times
+# Behind a reverse proxy every browser comes from the proxy's address: name the header that
+# carries the client's (e.g. X-Forwarded-For) so one client's wrong passwords lock only it out.
+CLIENT_HEADER = "PAPERDESK_CLIENT_HEADER"
 
 
 @dataclass(frozen=True)
@@ -53,9 +60,21 @@ def _oidc() -> Access | None:
 
 
 def _locked(client: str) -> float:
-    recent = [t for t in _failures.get(client, []) if time.time() - t < LOCKOUT_S]
-    _failures[client] = recent
-    return LOCKOUT_S - (time.time() - recent[0]) if len(recent) >= LOCKOUT_AFTER else 0.0
+    """Seconds left of `client`'s lockout (failures are stored: restarts do not reset them)."""
+    recent = login_failures(context.db(), client, LOCKOUT_S)
+    if len(recent) < LOCKOUT_AFTER:
+        return 0.0
+    return max(0.0, LOCKOUT_S - (utcnow() - recent[-LOCKOUT_AFTER]).total_seconds())
+
+
+def _client() -> str:
+    header = os.environ.get(CLIENT_HEADER, "").strip()
+    if header:
+        forwarded = str(st.context.headers.get(header) or "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    ip = st.context.ip_address
+    return ip if isinstance(ip, str) and ip else "local"  # None when served on localhost
 
 
 def _password() -> Access | None:
@@ -65,18 +84,17 @@ def _password() -> Access | None:
         return None
     if st.session_state.get("password_ok"):
         return Access("password", "operator", True, "shared password")
-    ip = st.context.ip_address
-    client = ip if isinstance(ip, str) and ip else "local"  # None when served on localhost
+    client = _client()
     st.title("PaperDesk")
     if not _locked(client):
         with st.form("login"):
             given = st.text_input("Password", type="password")
             if st.form_submit_button("Unlock", type="primary"):
                 if hmac.compare_digest(hash_password(given, salt), str(expected)):
-                    _failures.pop(client, None)
+                    control.clear_login_failures(context.db(), client)
                     st.session_state["password_ok"] = True
                     st.rerun()
-                _failures.setdefault(client, []).append(time.time())
+                control.record_login_failure(context.db(), client)
                 st.error("Wrong password.")
     wait = _locked(client)
     if wait:

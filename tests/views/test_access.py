@@ -2,8 +2,9 @@
 
 from streamlit.testing.v1 import AppTest
 
+from engine import control
 from tests.views.conftest import APP, answer_dialog, commands
-from ui.access import LOCKOUT_AFTER, _failures, hash_password
+from ui.access import LOCKOUT_AFTER, hash_password
 
 SALT = "pepper"
 
@@ -23,8 +24,7 @@ def test_open_mode_says_it_is_unprotected(filled):
     assert any("unprotected" in c.value for c in at.sidebar.caption)
 
 
-def test_password_mode_locks_out_after_repeated_failures(db):
-    _failures.clear()
+def test_password_mode_locks_out_after_repeated_failures_across_restarts(db):
     secrets = {"paperdesk": {"password_hash": hash_password("s3cret", SALT),
                              "password_salt": SALT}}
     at = _app(secrets).run()
@@ -34,7 +34,10 @@ def test_password_mode_locks_out_after_repeated_failures(db):
         at.text_input[0].input("wrong")
         at.button[0].click().run()
     assert any("Too many wrong passwords" in e.value for e in at.error)
-    _failures.clear()
+    fresh = _app(secrets).run()  # a new session (or a restarted server): still locked
+    assert any("Too many wrong passwords" in e.value for e in fresh.error)
+    assert not fresh.text_input
+    control.clear_login_failures(db, "local")
     at = _app(secrets).run()
     at.text_input[0].input("s3cret")
     at.button[0].click().run()
