@@ -31,7 +31,8 @@ SESSION_FIELDS: dict[str, Param] = {
 
 
 
-def _symbols(raw: Any, available: list[str]) -> list[str]:
+def parse_symbols(raw: Any, available: list[str]) -> list[str]:
+    """Symbols from a comma-separated string or a list: upper-case, distinct, available."""
     items = raw.split(",") if isinstance(raw, str) else list(raw or [])
     chosen = [str(s).strip().upper() for s in items if str(s).strip()]
     if not chosen:
@@ -66,15 +67,21 @@ def _clock_fields(symbols: list[str], timeframe: str, clock: dict[str, Any]) -> 
             "window_to": window.end, "bars_total": window.bars}
 
 
-def validate_session(db: Engine, spec: dict[str, Any]) -> dict[str, Any]:
-    """Turn a user's session spec into PaperSession fields, naming the first bad field."""
-    spec = dict(spec)
-    name = str(spec.pop("name", "") or "").strip()
+def parse_name(raw: Any) -> str:
+    """A session name: 1 to 100 characters of one printable line."""
+    name = str(raw or "").strip()
     if not 1 <= len(name) <= 100:
         raise BadInput("name must be 1 to 100 characters")
     if not name.isprintable():
         raise BadInput("name must be one line of printable text (no line breaks, tabs or "
                        "control characters)")
+    return name
+
+
+def validate_session(db: Engine, spec: dict[str, Any]) -> dict[str, Any]:
+    """Turn a user's session spec into PaperSession fields, naming the first bad field."""
+    spec = dict(spec)
+    name = parse_name(spec.pop("name", ""))
     strategy = strategy_class(str(spec.pop("strategy", "")))
     raw_symbols = spec.pop("symbols", "")
     params = strategy.validate(dict(spec.pop("params", None) or {}))
@@ -83,7 +90,7 @@ def validate_session(db: Engine, spec: dict[str, Any]) -> dict[str, Any]:
     cash = fields.pop("cash")
     from engine.queries import available_symbols  # on use: pandas only when creating
 
-    symbols = _symbols(raw_symbols, available_symbols(db, fields["timeframe"]))
+    symbols = parse_symbols(raw_symbols, available_symbols(db, fields["timeframe"]))
     return {
         **fields,
         **_clock_fields(symbols, fields["timeframe"], clock),

@@ -1,9 +1,9 @@
 """Save screenshots of every page, light and dark, from a running PaperDesk.
 
 Usage: python scripts/screenshots.py [--url http://localhost:8501] [--out docs/screenshots]
-                                     [--session ID] [--compare ID,ID,...]
+                                     [--session ID] [--compare ID,ID,...] [--only NAME,...]
 Besides one picture of each page, it opens a session's page (its clock, progress and speed),
-its Reconcile tab, the new-session form, a comparison of sessions (the first three listed
+its Chart and Reconcile tabs, the new-session form, a comparison of sessions (the first three listed
 unless --compare) and the session's page on a phone (390×844). Desktop pictures are as tall
 as the page's content.
 Uses Debian's Chromium (/usr/bin/chromium) through Playwright.
@@ -41,6 +41,16 @@ def reconcile(session: str | None) -> Callable[[Page], None]:
         page.get_by_role("tab", name="Reconcile").click()
         page.get_by_role("button", name="Reconcile").click()
         page.get_by_text("Fills matched").wait_for(timeout=120_000)
+    return act
+
+
+def chart_tab(session: str | None) -> Callable[[Page], None]:
+    """A session's Chart tab: candles, volume, the strategy's lines and its fills."""
+    def act(page: Page) -> None:
+        session_page(session)(page)
+        page.wait_for_timeout(SETTLE_MS)
+        page.get_by_role("tab", name="Chart").click()
+        page.locator(".stPlotlyChart").first.wait_for()
     return act
 
 
@@ -106,13 +116,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     parser.add_argument("--session", help="session id whose page to show (default: newest)")
     parser.add_argument("--compare", default="", help="session ids to compare, comma-separated")
+    parser.add_argument("--only", default="", help="picture names to take, comma-separated "
+                        "(default: all)")
     args = parser.parse_args()
+    only = {n.strip() for n in args.only.split(",") if n.strip()}
     args.out.mkdir(parents=True, exist_ok=True)
     ids = [i.strip() for i in args.compare.split(",") if i.strip()]
     shots = [  # name, path, action, width
         ("overview", "", None, DESKTOP["width"]),
         ("agents", "agents", None, DESKTOP["width"]),
         ("sessions", "sessions", session_page(args.session), DESKTOP["width"]),
+        ("sessions-chart", "sessions", chart_tab(args.session), DESKTOP["width"]),
         ("sessions-new", "sessions", new_form, DESKTOP["width"]),
         ("sessions-compare", "sessions", compare(ids), DESKTOP["width"]),
         ("sessions-reconcile", "sessions", reconcile(args.session), DESKTOP["width"]),
@@ -124,6 +138,8 @@ def main() -> None:
         for scheme in ("light", "dark"):
             page = browser.new_page(viewport=DESKTOP, color_scheme=scheme)
             for name, path, act, width in shots:
+                if only and name not in only:
+                    continue
                 shoot(page, args.url, path, act, args.out / f"{name}-{scheme}.png", width)
             page.close()
         browser.close()

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 
 CURRENCY = "$"  # every shipped dataset is quoted in US dollars
+CURRENCY_CODE = "USD"  # the same, for axis titles
 DASH = "—"
 GAIN_HEX, LOSS_HEX, FLAT_HEX = "#16a34a", "#dc2626", "#6b7280"
 SIDE_HEX = {"buy": "#16a34a", "sell": "#dc2626"}

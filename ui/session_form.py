@@ -1,7 +1,8 @@
-"""The new-session form and the presets. engine.control checks every field before anything is
-saved; its message, which names the field, is shown under the form. The buttons' callbacks read
-the widgets from st.session_state (always the values on screen) and, on success, reset the form
-and open the new session."""
+"""The new-session form and the presets. Every field is checked with the engine's parsers
+(ui.form_check) and each problem is shown under its field; only then does engine.control create
+the session (checking it all again). The buttons' callbacks read the widgets from
+st.session_state (always the values on screen) and, on success, reset the form and open the new
+session."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -12,8 +13,11 @@ from engine import control
 from engine.catalog import TIMEFRAMES
 from engine.core.strategies import STRATEGIES
 from engine.errors import BadInput, PaperDeskError
+from engine.session_spec import SESSION_FIELDS
 from engine.windows import DEFAULT_WINDOW_BARS, SOURCES, SPEEDS
 from ui import context
+from ui.form_check import PARAMS, field_errors
+from ui.format import CURRENCY_CODE
 from ui.theme import BAR_FORMAT, MARKET
 
 PRESETS = {
@@ -28,19 +32,20 @@ SPEED_LABELS = {"1": "1 bar/s", "10": "10 bars/s", "100": "100 bars/s", "1000": 
                 "max": "max (fast-forward)"}
 SOURCE_LABELS = {"replay": "replay (shipped history)", "live": "live (public feeds)"}
 ERROR_KEY = "new_error"
+FIELD_ERRORS = "new_field_errors"  # {spec field: engine message} from the last click
 EARLIEST = date(1990, 1, 1)  # the pickers' range; the engine checks each dataset's own range
 
 
 def _today() -> date:
     return datetime.now(UTC).date()
 
-RISK_INPUTS = {  # spec field: (widget key, label, default)
-    "cash": ("new_cash", "Starting cash", "10000"),
-    "fee_bps": ("new_fee", "Fee (bps)", "10"),
-    "slippage_bps": ("new_slip", "Slippage (bps)", "5"),
-    "position_size": ("new_size", "Position size (fraction of equity)", "0.25"),
-    "stop_loss_pct": ("new_sl", "Stop-loss % (0 = off)", "0"),
-    "take_profit_pct": ("new_tp", "Take-profit % (0 = off)", "0"),
+RISK_INPUTS = {  # spec field: (widget key, label, step, format); bounds from SESSION_FIELDS
+    "cash": ("new_cash", f"Starting cash ({CURRENCY_CODE})", 1000.0, "%.2f"),
+    "fee_bps": ("new_fee", "Fee (bps)", 1.0, "%.1f"),
+    "slippage_bps": ("new_slip", "Slippage (bps)", 1.0, "%.1f"),
+    "position_size": ("new_size", "Position size (fraction of equity)", 0.05, "%.3f"),
+    "stop_loss_pct": ("new_sl", "Stop-loss % (0 = off)", 1.0, "%.1f"),
+    "take_profit_pct": ("new_tp", "Take-profit % (0 = off)", 1.0, "%.1f"),
 }
 
 
@@ -99,11 +104,22 @@ def _spec() -> dict:
             "timeframe": timeframe, "params": params,
             "restart_policy": ss.get("new_policy", "resume"),
             "source": ss.get("new_source", "replay"), "speed": ss.get("new_speed", "1"),
-            **{field: ss.get(key, default) for field, (key, _, default) in RISK_INPUTS.items()}}
+            **{field: ss.get(key, SESSION_FIELDS[field].default)
+               for field, (key, *_) in RISK_INPUTS.items()}}
     if spec["source"] == "replay":
         spec["from"] = day_start(ss.get("new_from"), first)
         spec["to"] = day_end(ss.get("new_to"), last)
     return spec
+
+
+def _form_errors(spec: dict) -> dict[str, str]:
+    """Check the form's fields (nothing written); remember the problems to show by each."""
+    errors = field_errors(spec, context.read("available_symbols", spec["timeframe"]))
+    st.session_state[FIELD_ERRORS] = errors
+    if errors:
+        st.session_state[ERROR_KEY] = (f"{len(errors)} field{'s' if len(errors) > 1 else ''} "
+                                       "to fix: see the messages under them.")
+    return errors
 
 
 def create(spec: dict | None, start: bool) -> None:
@@ -111,14 +127,16 @@ def create(spec: dict | None, start: bool) -> None:
     if not context.can_control():
         st.session_state[ERROR_KEY] = "Read-only: your account may not create sessions."
         return
+    if spec is None and _form_errors(spec := _spec()):
+        return
     try:
-        created = control.create_session(context.db(), spec or _spec(), start=start,
-                                          by=context.user())
+        created = control.create_session(context.db(), spec, start=start, by=context.user())
     except PaperDeskError as exc:
         st.session_state[ERROR_KEY] = str(exc)
         return
     st.cache_data.clear()
     st.session_state.pop(ERROR_KEY, None)
+    st.session_state.pop(FIELD_ERRORS, None)
     st.session_state["new_name"] = ""  # a second click is refused (name) instead of a twin
     st.session_state["session_selected"] = st.session_state["session_pick"] = created.id
     st.session_state["sessions_tab"] = "Sessions"
@@ -128,8 +146,28 @@ def create(spec: dict | None, start: bool) -> None:
 
 def show_error() -> None:
     message = st.session_state.pop(ERROR_KEY, None)
-    if message:
+    if message and st.session_state.get(FIELD_ERRORS):
+        st.warning(f"Not created. {message}", icon=":material/error:")
+    elif message:
         st.error(f"Not created. {message}", icon=":material/error:")
+
+
+def _plain(message: str, name: str) -> str:
+    """An engine message without its leading internal field name (the label says it)."""
+    message = message.replace("must be a int ", "must be a whole number ").replace(
+        "must be a float ", "must be a number ")
+    for head in (f"{name}: ", f"{name} ", "from/to: "):
+        if message.startswith(head):
+            return message[len(head):]
+    return message
+
+
+def field_error(where, field: str, label: str, name: str | None = None) -> None:
+    """The last click's problem with `field`, under it, in the field's label."""
+    message = st.session_state.get(FIELD_ERRORS, {}).get(field)
+    if message:
+        where.error(f"**{label}** {_plain(message, name or field)}",
+                    icon=":material/error:")
 
 
 def presets() -> None:
@@ -159,12 +197,15 @@ def _clock_fields(symbols: list[str], timeframe: str) -> None:
                  disabled=not replay, format="YYYY-MM-DD",
                  help=f"First day traded ({MARKET}); empty = the latest "
                       f"{DEFAULT_WINDOW_BARS:,} bars the symbols share")
+    field_error(b, "from", "From")
     c.date_input("To", key="new_to", min_value=EARLIEST, max_value=_today(),
                  disabled=not replay, format="YYYY-MM-DD",
                  help=f"Last day traded ({MARKET}); the session completes there")
+    field_error(c, "to", "To")
     d.selectbox("Speed", SPEEDS, key="new_speed", format_func=speed_label, disabled=not replay,
                 help="Bars per second; max fast-forwards to the end of the window. "
                      "Results are the same at every speed; it can change while it runs.")
+    field_error(d, "speed", "Speed")
     if not replay:
         st.caption("Live sessions trade each new bar the market data agent writes (set its "
                    "source to live on the Agents page); there is no window and no speed.")
@@ -184,31 +225,52 @@ def _clock_fields(symbols: list[str], timeframe: str) -> None:
                      "bars": st.column_config.NumberColumn(format="localized")})
 
 
+def _strategy_params(strategy: str) -> None:
+    params = STRATEGIES[strategy].params
+    errors = st.session_state.get(FIELD_ERRORS, {})
+    bad = PARAMS in errors or any(f"param_{p}" in errors for p in params)
+    with st.expander("Strategy parameters", expanded=bad):
+        cols = st.columns(3)
+        for i, (pname, p) in enumerate(params.items()):
+            cols[i % 3].text_input(pname, value=str(p.default), help=p.help,
+                                   key=f"new_param_{strategy}_{pname}")
+            field_error(cols[i % 3], f"param_{pname}", pname, f"param {pname}")
+        field_error(st, PARAMS, "Parameters:", "param")
+
+
+def _money_and_risk() -> None:
+    st.markdown("**Money and risk**")
+    cols = st.columns(3)
+    for i, (field, (key, label, step, fmt)) in enumerate(RISK_INPUTS.items()):
+        p = SESSION_FIELDS[field]
+        cols[i % 3].number_input(label, min_value=float(p.low), max_value=float(p.high),
+                                 value=float(p.default), step=step, format=fmt, key=key,
+                                 help=f"{p.help.capitalize()}; {p.low:g} to {p.high:,g}")
+        field_error(cols[i % 3], field, label)
+    cols[0].selectbox("After an engine restart", ["resume", "paused"], key="new_policy",
+                      format_func=lambda v: {"resume": "resume trading",
+                                             "paused": "stay paused"}[v])
+
+
 def new_session() -> None:
-    st.markdown("Every field is checked before anything is saved.")
+    st.markdown("Every field is checked before anything is saved; each problem is shown "
+                "under its field.")
     a, b = st.columns(2)
     a.text_input("Name", key="new_name", placeholder="e.g. BTC trend test")
+    field_error(a, "name", "Name")
     timeframe = b.selectbox("Timeframe", list(TIMEFRAMES), key="new_timeframe",
                             on_change=_reset_window,
                             help="Bar size of the data the session trades on")
     symbols = a.multiselect("Symbols", context.read("available_symbols", timeframe),
                             key="new_symbols", on_change=_reset_window,
                             help="Symbols with data for this timeframe")
+    field_error(a, "symbols", "Symbols")
     strategy = b.selectbox("Strategy", list(STRATEGIES), key="new_strategy",
                            format_func=lambda k: STRATEGIES[k].title)
-    with st.expander("Strategy parameters", expanded=False):
-        cols = st.columns(3)
-        for i, (pname, p) in enumerate(STRATEGIES[strategy].params.items()):
-            cols[i % 3].text_input(pname, value=str(p.default), help=p.help,
-                                   key=f"new_param_{strategy}_{pname}")
+    field_error(b, "strategy", "Strategy")
+    _strategy_params(strategy)
     _clock_fields(symbols, timeframe)
-    st.markdown("**Money and risk**")
-    cols = st.columns(3)
-    for i, (key, label, default) in enumerate(RISK_INPUTS.values()):
-        cols[i % 3].text_input(label, default, key=key)
-    cols[0].selectbox("After an engine restart", ["resume", "paused"], key="new_policy",
-                      format_func=lambda v: {"resume": "resume trading",
-                                             "paused": "stay paused"}[v])
+    _money_and_risk()
     left, right, _ = st.columns([1, 1, 3])
     left.button("Create", key="new_create", help="Create the session without starting it",
                 disabled=not context.can_control(), on_click=create, args=(None, False))

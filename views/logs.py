@@ -4,15 +4,18 @@ import streamlit as st
 
 from engine.errors import BadInput, NotFound
 from engine.logs import LEVELS, log_path
+from engine.queries import ENGINE_LOG
 from ui import context
+from ui.log_view import log_html
 
 st.title("Logs")
 log_ids = context.read("log_ids")
 a, b, c, d = st.columns([2, 1, 1, 2])
 requested = st.query_params.get("id")
-default = log_ids.index(requested) if requested in log_ids else 0
-log_id = a.selectbox("Log", log_ids, index=default, key="log_id",
+opening = requested if requested in log_ids else ENGINE_LOG  # the engine's log by default
+log_id = a.selectbox("Log", log_ids, index=log_ids.index(opening), key="log_id",
                      help="An agent, the engine, or a session (session-N)")
+st.query_params["id"] = log_id  # the URL names the log shown
 lines = b.number_input("Lines", min_value=10, max_value=5000, value=200, step=50,
                        key="log_lines")
 level = c.selectbox("Level at least", ["ALL", *LEVELS], key="log_level")
@@ -34,8 +37,10 @@ def tail_view() -> None:
         st.error(str(exc))
         return
     note = "" if result.complete else " (search stopped after the last 64 MB)"
-    st.caption(f"{len(result.lines)} lines · file {result.size_bytes / 1024:,.0f} KiB{note}")
-    st.code("\n".join(result.lines) or "(no matching lines)", language=None, height=520)
+    st.caption(f"{len(result.lines)} lines, newest at the bottom · file "
+               f"{result.size_bytes / 1024:,.0f} KiB{note} · warnings and errors coloured")
+    with st.container(key="log_view"):
+        st.html(log_html(result.lines))
 
 
 tail_view()

@@ -182,7 +182,9 @@ def performance(sid: int) -> None:
     if curve.empty:
         st.info("No equity snapshots yet: they start with the next bar.")
     else:
-        st.plotly_chart(charts.equity_figure(curve), width="stretch", key="equity_chart")
+        with st.container(key="equity_chart"):  # the spec is the same each run: no blanking
+            st.vega_lite_chart(curve[["ts", "equity", "drawdown_pct"]],
+                               charts.equity_spec(fmt.CURRENCY_CODE), width="stretch")
 
 
 def candles(doc: dict, sid: int) -> None:
@@ -192,8 +194,13 @@ def candles(doc: dict, sid: int) -> None:
         st.info("No bars yet.")
         return
     trades = context.read("trades", sid, limit=TRADES_SHOWN)
-    st.plotly_chart(charts.candles_figure(bars, trades, symbol), width="stretch",
-                    key="candles_chart")
+    lines = charts.indicator_lines(bars, doc["strategy"], doc["params"])
+    st.plotly_chart(charts.candles_figure(bars, trades, symbol, lines, fmt.CURRENCY_CODE),
+                    width="stretch", key="candles_chart")
+    st.caption(f"The latest {len(bars):,} bars to the session's clock; fills on them marked "
+               "▲ buy under the bar and ▼ sell over the bar that filled"
+               + (f"; {' and '.join(lines)} of the close, as the strategy computes them"
+                  if lines else "") + ".")
 
 
 def positions(doc: dict) -> None:

@@ -106,7 +106,7 @@ def test_logs_page_filters_lines(app, page):
     picker.click()
     picker.fill("engine")
     picker.press("Enter")
-    code = page.locator("[data-testid='stCode']").first
+    code = page.locator(".st-key-log_view").first
     wait_until(lambda: "took the lease" in code.inner_text(), 30, poll=0.5,
                message="the engine log")
     search = page.locator(".st-key-log_grep input")
@@ -183,9 +183,9 @@ def test_form_refuses_a_window_without_data_naming_the_field(app, page):
     start.press("Enter")
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Create and start").click()
-    error = page.locator("[data-testid='stAlertContentError']").filter(has_text="from:")
+    error = page.locator(".st-key-new_from + div [data-testid='stAlertContentError']")
     error.wait_for()
-    assert "from: BTC-USD 1h data starts 2017-07-01" in error.inner_text()
+    assert "From BTC-USD 1h data starts 2017-07-01" in error.inner_text()
     assert _session_named(db, "before the data") is None
     no_exception(page)
 

@@ -46,9 +46,10 @@ def test_list_detail_and_lineage(filled, db):
 
 def test_performance_tab_draws_the_equity_curve(filled, db):
     at = run_page("sessions", session_selected=filled["running"])
-    (chart,) = at.get("plotly_chart")
+    (chart,) = at.get("vega_lite_chart")
     assert '"drawdown %"' in chart.proto.spec
     assert "market time" in chart.proto.spec
+    assert "equity (USD)" in chart.proto.spec
 
 
 def test_clock_shows_window_progress_and_speed(filled, db):
@@ -124,16 +125,25 @@ def test_reconcile_names_a_settings_change(filled, db, env):
     assert diffs["cause"].str.startswith("settings changed after bar").all()
 
 
-def test_new_session_form_names_the_bad_field_and_saves_nothing(filled, db):
+def test_new_session_form_shows_every_bad_field_at_once_and_saves_nothing(filled, db):
     before = count_sessions(db)
     at = run_page("sessions", sessions_tab="New session")
-    _fill_form(at, "form test", ["BTC-USD"])
-    at.text_input(key="new_cash").input("-3").run()
-    _button(at, "new_create").click().run()
-    assert any("cash must be at least" in e.value for e in at.error)
+    assert at.number_input(key="new_cash").max == 1e12  # bounded by the engine's Param
+    at.selectbox(key="new_strategy").set_value("ma_crossover").run()
+    at.text_input(key="new_param_ma_crossover_fast").input("fast").run()
+    _button(at, "new_create").click().run()  # no name, no symbols, a word for a number
+    errors = [e.value for e in at.error]
+    assert len(errors) == 3
+    assert any(e.startswith("**Name**") and "1 to 100 characters" in e for e in errors)
+    assert any(e.startswith("**Symbols**") and "at least one symbol" in e for e in errors)
+    assert any(e.startswith("**fast**") and "must be a whole number" in e for e in errors)
+    assert any("3 fields to fix" in w.value for w in at.warning)
     assert count_sessions(db) == before
-    at.text_input(key="new_cash").input("2500").run()
+    _fill_form(at, "form test", ["BTC-USD"])
+    at.text_input(key="new_param_ma_crossover_fast").input("5").run()
+    at.number_input(key="new_cash").set_value(2500.0).run()
     _button(at, "new_create_start").click().run()
+    assert not at.error
     assert count_sessions(db) == before + 1
     with Session(db) as s:
         made = s.exec(select(PaperSession).where(PaperSession.name == "form test")).one()
@@ -143,6 +153,16 @@ def test_new_session_form_names_the_bad_field_and_saves_nothing(filled, db):
     assert at.session_state["new_name"] == ""  # reset: a second click cannot make a twin
     assert at.session_state["session_selected"] == made.id
     assert any("form test" in m.value and "created" in m.value for m in at.markdown)
+
+
+def test_form_names_a_cross_parameter_problem(filled, db):
+    at = run_page("sessions", sessions_tab="New session")
+    _fill_form(at, "cross", ["BTC-USD"])
+    at.selectbox(key="new_strategy").set_value("ma_crossover").run()
+    at.text_input(key="new_param_ma_crossover_fast").input("50").run()
+    _button(at, "new_create").click().run()
+    (error,) = at.error
+    assert "fast must be below param slow" in error.value
 
 
 def test_form_defaults_to_the_latest_bars_and_refuses_a_window_without_data(filled, db):
@@ -158,7 +178,8 @@ def test_form_defaults_to_the_latest_bars_and_refuses_a_window_without_data(fill
     at.date_input(key="new_from").set_value(date(2010, 1, 1)).run()
     _button(at, "new_create_start").click().run()
     (error,) = at.error
-    assert "from: BTC-USD 1h data starts 2017-07-01" in error.value
+    assert error.value.startswith("**From**")
+    assert "BTC-USD 1h data starts 2017-07-01" in error.value
     assert count_sessions(db) == before
     at.date_input(key="new_from").set_value(date(2019, 6, 1))
     at.date_input(key="new_to").set_value(date(2019, 7, 1))

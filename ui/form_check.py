@@ -1,0 +1,68 @@
+"""Check a new-session spec field by field with the engine's own parsers, writing nothing, so
+the form can show every problem at once next to its field. engine.control checks it all again
+when the session is created."""
+
+from collections.abc import Callable
+from typing import Any
+
+from engine.core.strategies import strategy_class
+from engine.errors import BadInput
+from engine.session_spec import SESSION_FIELDS, parse_name, parse_symbols
+from engine.windows import SOURCES, parse_speed, replay_window
+
+PARAMS = "params"  # the key of an error about the strategy's parameters together
+
+
+def _check(errors: dict[str, str], field: str, check: Callable[[], Any]) -> Any:
+    """Run one check; on BadInput record its message under `field` and return None."""
+    try:
+        return check()
+    except BadInput as exc:
+        errors[field] = str(exc)
+        return None
+
+
+def _params(errors: dict[str, str], strategy: str, given: dict[str, Any]) -> None:
+    cls = _check(errors, "strategy", lambda: strategy_class(strategy))
+    if cls is None:
+        return
+    bad = False
+    for pname, raw in given.items():
+        bad |= _check(errors, f"param_{pname}",
+                      lambda p=cls.params[pname], r=raw: p.parse(r, "param ")) is None
+    if not bad:  # the strategy's own checks across parameters (e.g. fast below slow)
+        _check(errors, PARAMS, lambda: cls.validate(given))
+
+
+def _window_field(message: str) -> str:
+    """The clock field a replay_window message names ("from: …", "to: …", "symbols: …")."""
+    head = message.split(":", 1)[0]
+    return head if head in ("from", "to", "symbols") else "from"
+
+
+def _clock(errors: dict[str, str], spec: dict[str, Any], symbols: list[str] | None) -> None:
+    source = spec.get("source", "replay")
+    if source not in SOURCES:
+        errors["source"] = f"source must be one of {', '.join(SOURCES)}"
+        return
+    if source == "live":
+        return
+    _check(errors, "speed", lambda: parse_speed(spec.get("speed") or "1"))
+    if symbols:
+        try:
+            replay_window(symbols, spec["timeframe"], spec.get("from"), spec.get("to"))
+        except BadInput as exc:
+            errors[_window_field(str(exc))] = str(exc)
+
+
+def field_errors(spec: dict[str, Any], available: list[str]) -> dict[str, str]:
+    """Every bad field of a form's spec: {field: message}; empty when all pass."""
+    errors: dict[str, str] = {}
+    _check(errors, "name", lambda: parse_name(spec.get("name")))
+    symbols = _check(errors, "symbols", lambda: parse_symbols(spec.get("symbols") or [], available))
+    _params(errors, spec.get("strategy", ""), dict(spec.get("params") or {}))
+    for field, param in SESSION_FIELDS.items():
+        if field in spec:
+            _check(errors, field, lambda p=param, r=spec[field]: p.parse(r))
+    _clock(errors, spec, symbols)
+    return errors
