@@ -50,6 +50,14 @@ def _p(name, kind, default, help, low=None, high=None) -> tuple[str, Param]:  # 
     return name, Param(name, kind, default, help, low, high)
 
 
+def _fast_below_slow(parsed: dict[str, Any]) -> dict[str, Any]:
+    """The moving-average strategies' one cross-parameter rule."""
+    if parsed["fast"] >= parsed["slow"]:
+        raise BadInput(
+            f"param fast must be below param slow (got {parsed['fast']} ≥ {parsed['slow']})")
+    return parsed
+
+
 BUY_CROSS = Signal("buy", "fast MA crossed above slow MA")
 SELL_CROSS = Signal("sell", "fast MA crossed below slow MA")
 
@@ -66,12 +74,7 @@ class MACrossover(Strategy):
 
     @classmethod
     def validate(cls, given):
-        parsed = super().validate(given)
-        if parsed["fast"] >= parsed["slow"]:
-            raise BadInput(
-                f"param fast must be below param slow (got {parsed['fast']} ≥ {parsed['slow']})"
-            )
-        return parsed
+        return _fast_below_slow(super().validate(given))
 
     def __init__(self, params):
         super().__init__(params)
@@ -152,9 +155,7 @@ class Blend(Strategy):
 
     @classmethod
     def validate(cls, given):
-        parsed = super().validate(given)
-        if parsed["fast"] >= parsed["slow"]:
-            raise BadInput("param fast must be below param slow")
+        parsed = _fast_below_slow(super().validate(given))
         if parsed["w_trend"] + parsed["w_sentiment"] + parsed["w_volume"] <= 0:
             raise BadInput("param w_trend, w_sentiment and w_volume must not all be 0")
         if parsed["exit"] >= parsed["entry"]:

@@ -89,6 +89,11 @@ class SessionClock:
         return (self.speed is None and self.ff_until is not None and last is not None
                 and last >= self.ff_until)
 
+    def batch(self) -> Batch:
+        """An empty batch for the next bars, remembering the drawdown before them."""
+        return Batch(self.id, self.trader, Outbox(),
+                     dd_before=self.trader.ledger.max_drawdown_pct)
+
     def waiting_for(self) -> str:
         after = self.trader.ledger.last_ts or self.start
         symbols = ", ".join(self.series)
@@ -180,15 +185,14 @@ class SessionBook:
             owed = clock.due(now) if clock.speed is not None else 0
             if owed <= 0:
                 continue
-            batch = Batch(clock.id, clock.trader, Outbox(), dd_before=self._dd(clock))
+            batch = clock.batch()
             moved = clock.advance(owed, batch.out)
             batch.complete = clock.finished
             if batch.out or batch.complete:
                 batches.append(batch)
             elif not moved:
                 waiting[clock.id] = clock.waiting_for()
-        self.set_reasons({sid: why for sid, why in waiting.items()
-                          if self.clocks[sid].reason != why})
+        self.set_reasons(waiting)
         return self.commit(batches)
 
     def fast_forward(self, deadline: float, only: int | None = None) -> list[Committed]:
@@ -199,7 +203,7 @@ class SessionBook:
                   if (c.id == only if only is not None else c.speed is None)]
         for clock in chosen:
             while time.monotonic() < deadline and clock.id in self.clocks:
-                batch = Batch(clock.id, clock.trader, Outbox(), dd_before=self._dd(clock))
+                batch = clock.batch()
                 with no_cycle_collection():
                     moved = clock.advance(FF_CHUNK, batch.out)
                     batch.complete, reached = clock.finished, clock.ff_reached
@@ -211,10 +215,6 @@ class SessionBook:
                 if batch.complete or reached:
                     break
         return done
-
-    @staticmethod
-    def _dd(clock: SessionClock) -> float:
-        return clock.trader.ledger.max_drawdown_pct
 
     def commit(self, batches: list[Batch]) -> Committed:
         """Write the batches of sessions still running with the settings they were computed
@@ -270,6 +270,8 @@ class SessionBook:
 
     def set_reasons(self, reasons: dict[int, str | None]) -> None:
         """Say why running sessions are waiting (written only when it changes)."""
+        reasons = {sid: why for sid, why in reasons.items()
+                   if sid not in self.clocks or self.clocks[sid].reason != why}
         if not reasons:
             return
         with session_scope(self.db) as s:
