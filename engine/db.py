@@ -19,7 +19,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from engine.config import Settings, load_settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0003"  # the newest migration (tests/engine/test_db.py checks it against Alembic's)
+HEAD = "0004"  # the newest migration (tests/engine/test_db.py checks it against Alembic's)
 PG_MIGRATION_LOCK = 0x5044  # advisory lock key: one migrating process at a time
 
 

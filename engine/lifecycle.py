@@ -33,6 +33,7 @@ TERMINAL_SESSION = (SessionStatus.STOPPED, SessionStatus.COMPLETED)
 
 class OrderStatus(StrEnum):
     PENDING = "pending"
+    PARTIALLY_FILLED = "partially_filled"  # some filled, the rest still working
     FILLED = "filled"
     CANCELLED = "cancelled"
     REJECTED = "rejected"

@@ -83,6 +83,17 @@ class PaperSessionBase(SQLModel):
     window_to: datetime | None = Field(default=None, sa_type=UTCDateTime,
                                        description="last bar of a replay window")
     speed: float | None = Field(default=None, description="bars per second; None = max")
+    fill_model: str = Field(default="custom", sa_type=String(16),
+                            description="the preset the fill settings came from, or custom")
+    volume_cap_pct: float | None = Field(default=None,
+                                         description="at most this % of a bar's volume fills")
+    latency_bars: int = Field(default=0, description="bars between decision and eligibility")
+    impact_bps: float = Field(default=0.0, description="extra bps at 100 % of bar volume")
+    fill_price: str = Field(default="open", sa_type=String(8),
+                            description="market orders fill at the open, or the worse of "
+                                        "open and close")
+    cancel_after_bars: int | None = Field(default=None,
+                                          description="cancel what is unfilled after N bars")
 
 
 class PaperSession(PaperSessionBase, table=True):
@@ -167,6 +178,7 @@ class Order(SQLModel, table=True):
     side: str = Field(sa_type=String(4))
     order_type: str = Field(default="market", sa_type=String(8))
     qty: float
+    filled_qty: float = 0.0
     limit_price: float | None = None
     stop_price: float | None = None
     status: str = _status(OrderStatus.PENDING)
@@ -182,9 +194,10 @@ class Fill(SQLModel, table=True):
     __table_args__ = (
         Index("ix_fill_session_id", "session_id", "id"),
         Index("ix_fill_ts", "ts"),
+        Index("ux_fill_order_bar", "order_id", "bar_ts", unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(foreign_key="trade_order.id", unique=True)
+    order_id: int = Field(foreign_key="trade_order.id")
     session_id: int = Field(foreign_key="paper_session.id")
     symbol: str = Field(sa_type=String(32))
     side: str = Field(sa_type=String(4))
@@ -194,6 +207,8 @@ class Fill(SQLModel, table=True):
     realized_pnl: float = 0.0
     bar_ts: datetime = Field(sa_type=UTCDateTime)
     ts: datetime = _time()
+    priced_by: str | None = Field(default=None, sa_type=String(200),
+                                  description="the fill model and terms that priced it")
 
 
 class Position(SQLModel, table=True):
@@ -226,6 +241,19 @@ class Event(SQLModel, table=True):
     source: str = Field(sa_type=String(64))
     kind: str = Field(sa_type=String(32))
     message: str
+
+
+class AlertAck(SQLModel, table=True):
+    """Someone acknowledged a group of alerts (source and kind) up to an event id."""
+
+    __tablename__ = "alert_ack"
+    __table_args__ = (Index("ix_alert_ack_source_kind", "source", "kind", "upto_event_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(sa_type=String(64))
+    kind: str = Field(sa_type=String(32))
+    upto_event_id: int
+    acknowledged_by: str = Field(sa_type=String(100))
+    acknowledged_at: datetime = _time()
 
 
 class Command(SQLModel, table=True):
