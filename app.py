@@ -8,15 +8,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from engine import control
 from engine.errors import ConfigError
 from engine.lifecycle import allowed_actions
-from ui import access, confirm, context, flow
+from ui import access, confirm, context, flow, styles
 from ui.launcher import ensure_engine
-from ui.theme import STATUS_COLOR, badge, colour_buttons
+from ui.theme import STATUS_COLOR, badge
 
 st.set_page_config(page_title="PaperDesk", page_icon=":material/monitoring:", layout="wide")
 
-try:
-    if "DATABASE_URL" not in os.environ and st.secrets.get("DATABASE_URL"):
-        os.environ["DATABASE_URL"] = str(st.secrets["DATABASE_URL"])
+try:  # secrets fill in what the environment leaves out (the autostarted engine inherits them)
+    for name in ("DATABASE_URL", "PAPERDESK_NOTIFY_URLS"):
+        value = st.secrets.get(name)
+        if name not in os.environ and value:
+            os.environ[name] = " ".join(value) if isinstance(value, list) else str(value)
 except FileNotFoundError:
     pass  # no secrets.toml: the environment alone configures PaperDesk
 
@@ -93,7 +95,7 @@ def agent_conditions() -> None:
                        f"{agent['condition']}] — {why[:160]}")
 
 
-colour_buttons()
+styles.draw()
 with st.sidebar:
     sidebar_status()
     st.divider()

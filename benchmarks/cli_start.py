@@ -1,7 +1,8 @@
 """How long CLI commands take from start to exit, beside `python -c pass` and `tail` measured in
-the same run: `status`, `logs` and a control command on a migrated SQLite database.
+the same run: `status`, `logs` and control commands (engine.cli_fast: no ORM), and `health` (an
+ORM command) for comparison, on a migrated database (SQLite unless --database-url).
 
-Usage: python benchmarks/cli_start.py [--runs N]
+Usage: python benchmarks/cli_start.py [--runs N] [--database-url URL]
 """
 
 import argparse
@@ -11,8 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, fresh_env, machine
+from common import ROOT, anchor, fresh_env, machine
 
+from engine import control
 from engine.config import load_settings
 from engine.db import get_engine, migrate, session_scope
 from engine.logs import get_logger
@@ -32,33 +34,41 @@ def timed(cmd: list[str], env: dict, runs: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--database-url", help="PostgreSQL URL of an empty database")
     args = parser.parse_args()
-    env = fresh_env()
+    env = fresh_env(args.database_url)
     settings = load_settings()
     db = get_engine(settings.database_url)
     migrate(db)
     with session_scope(db) as s:
         s.add(Agent(id="execution", name="Execution", kind="execution"))
-    engine_cli = [sys.executable, "-m", "engine"]
-    subprocess.run([*engine_cli, "status"], env=env, cwd=ROOT, check=True, capture_output=True)
+    sid = str(control.create_session(db, {"name": "bench", "symbols": "BTC-USD",
+                                          "strategy": "ma_crossover"}).id)
     log = get_logger(settings.logs_dir, "engine", pin=True)
     for i in range(5000):
         log.info("line %d of the engine log", i)
     log_file = Path(settings.logs_dir) / "engine.log"
+    engine_cli = [sys.executable, "-m", "engine"]
+    commands = {
+        "python -m engine status": ["status"],
+        "python -m engine logs engine --lines 100": ["logs", "engine", "--lines", "100"],
+        "python -m engine agent config … (queue a command)":
+            ["agent", "config", "execution", "alert_drawdown_pct=12"],
+        "python -m engine session speed ID 10 (queue a command)": ["session", "speed", sid, "10"],
+        "python -m engine health (ORM path, for comparison)": ["health"],
+    }
     figures = {
         "python -c pass": timed([sys.executable, "-c", "pass"], env, args.runs),
         "tail -n 100 engine.log": timed(["tail", "-n", "100", str(log_file)], env, args.runs),
-        "python -m engine status": timed([*engine_cli, "status"], env, args.runs),
-        "python -m engine logs engine --lines 100": timed(
-            [*engine_cli, "logs", "engine", "--lines", "100"], env, args.runs),
-        "python -m engine agent config … (queue a command)": timed(
-            [*engine_cli, "agent", "config", "execution", "alert_drawdown_pct=12"], env,
-            args.runs),
+        **{name: timed([*engine_cli, *words], env, args.runs)
+           for name, words in commands.items()},
     }
     print(f"machine: {machine()}")
+    print(anchor())
+    print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}")
     print(f"median of {args.runs} runs each, start to exit:")
     for name, ms in figures.items():
-        print(f"  {name:<52} {ms:8.1f} ms")
+        print(f"  {name:<56} {ms:8.1f} ms")
 
 
 if __name__ == "__main__":

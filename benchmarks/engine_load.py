@@ -7,8 +7,11 @@ The shipped bars are stored before the engine starts (as the market data agent w
 first tick), and every session's replay window starts at its data's first bar, so it lasts far
 longer than the run (the shortest window is printed; 788 bars, for BTC-USD + ETH-USD daily).
 
+With --workers N (PostgreSQL) N engine processes share the sessions (engine.workers); it prints
+each worker's sessions and tick p95 (the sum of its agents' p95s over their last 200 ticks).
+
 Usage: python benchmarks/engine_load.py [--sessions 1000] [--seconds 60] [--commands 100]
-       [--settle 15] [--database-url URL]
+       [--settle 15] [--database-url URL] [--workers N]
 """
 
 import argparse
@@ -23,6 +26,7 @@ from sqlmodel import Session, func, select
 from engine import catalog, control
 from engine.config import load_settings
 from engine.db import get_engine, migrate
+from engine.fleet import unowned_running, workers
 from engine.lease import lease_info
 from engine.market.replay import load_shipped
 from engine.models import Agent, Command, EquitySnapshot, Fill, PaperSession
@@ -87,6 +91,22 @@ def sample_ticks(db, seconds: float, settle: float) -> dict[str, list[float]]:
     return samples
 
 
+def fleet_ready(db, n: int) -> bool:
+    """All `n` workers alive and every running session owned by one of them."""
+    live = [w.id for w in workers(db) if w.alive]
+    return len(live) == n and unowned_running(db, live) == 0
+
+
+def print_workers(db) -> None:
+    fleet = [w for w in workers(db) if w.alive]
+    print(f"{len(fleet)} worker(s): sessions per worker "
+          f"{', '.join(str(w.sessions_owned) for w in fleet)}")
+    for w in fleet:
+        p95 = float("nan") if w.tick_p95_ms is None else w.tick_p95_ms
+        print(f"  worker {w.holder:<24} sessions {w.sessions_owned:>5}  tick p95 {p95:7.1f} ms  "
+              f"cpu {w.cpu_pct:5.1f}%  rss {w.rss_mb:6.1f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=1000)
@@ -95,14 +115,19 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=15,
                         help="seconds after all sessions run before steady-state sampling")
     parser.add_argument("--database-url")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="engine processes sharing the sessions (PostgreSQL for more than 1)")
     args = parser.parse_args()
     env = fresh_env(args.database_url)
     settings = load_settings()
     db = get_engine(settings.database_url)
+    pg = db.dialect.name == "postgresql"
+    if args.workers > 1 and not pg:
+        parser.error("--workers above 1 needs --database-url postgresql+psycopg://…")
     migrate(db)
     print(f"machine: {machine()}")
     print(anchor())
-    print(f"database: {db.dialect.name}; sessions: {args.sessions}")
+    print(f"database: {db.dialect.name}; sessions: {args.sessions}; workers: {args.workers}")
     started = time.perf_counter()
     stored = sum(load_shipped(db, *key)[0] for key in catalog.datasets())
     print(f"stored {stored:,} shipped bars ({len(catalog.datasets())} datasets) in "
@@ -111,8 +136,8 @@ def main() -> None:
     ids, shortest = create_sessions(db, args.sessions)
     print(f"created {len(ids)} sessions at 1 bar/s in {time.perf_counter() - started:.1f}s "
           f"(shortest replay window {shortest} bars)")
-    log = Path(settings.home) / "engine.out"
-    proc = start_engine(env, log)
+    procs = [start_engine(env, Path(settings.home) / f"engine{i}.out")
+             for i in range(args.workers)]
     try:
         wait_for(lambda: lease_info(db).online, 30)
 
@@ -122,6 +147,8 @@ def main() -> None:
                     PaperSession.status == "running")).one() == len(ids)
 
         wait_for(all_running, 60)
+        if pg:
+            wait_for(lambda: fleet_ready(db, args.workers), 120)
         steady = sample_ticks(db, args.seconds, min(args.settle, args.seconds / 2))
         latencies = command_latencies(db, ids, args.commands)
         with Session(db) as s:
@@ -134,6 +161,8 @@ def main() -> None:
               f"{bars:,} session bars traded (one equity snapshot each), {fills:,} fills, "
               f"{running} sessions still running")
         total = total_steady = 0.0
+        if args.workers > 1:
+            print("  (an agent's row is shared by the workers: each figure is the last writer's)")
         print("  agent        ticks     last    p95 (agent summary: whole run)   steady p95 "
               "(sampled ticks)")
         for agent_id, agent in agents.items():
@@ -150,9 +179,13 @@ def main() -> None:
         print(f"command latency over {len(latencies)} commands: p50 "
               f"{percentile(latencies, 50):.0f} ms, p95 {percentile(latencies, 95):.0f} ms, "
               f"max {max(latencies):.0f} ms (target p95 < 250 ms, max 500 ms)")
+        if pg:
+            print_workers(db)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,8 @@ def new_session(db) -> int:
         "name": "fast-forward benchmark", "symbols": SYMBOL, "strategy": "ma_crossover",
         "timeframe": TIMEFRAME, "params": {"fast": FAST, "slow": SLOW},
         "from": first.isoformat(), "to": None, "speed": "max", "cash": CASH,
-        "fee_bps": FEE_BPS, "slippage_bps": SLIPPAGE_BPS, "position_size": POSITION_SIZE}).id
+        "fill_model": "custom", "fee_bps": FEE_BPS, "slippage_bps": SLIPPAGE_BPS,
+        "position_size": POSITION_SIZE}).id
     with session_scope(db) as s:
         s.execute(update(PaperSession).where(PaperSession.id == sid).values(status="running"))
     return sid

@@ -50,7 +50,7 @@ SPECS: dict[str, AgentSpec] = {
             Param("source", str, "replay", "replay: shipped bars only; live: also poll feeds",
                   choices=("replay", "live")),
             Param("exchange", str, "coinbase", "live: ccxt exchange id for crypto",
-                  check=known_exchange),
+                  check=known_exchange, blank=False),
             Param("stale_after_bars", float, 3.0, "live: warn when no new bar for this many "
                   "bar lengths", 1, 1000),
             own_thread=True,

@@ -1,4 +1,11 @@
-"""The engine side of the control channel: apply queued commands in order."""
+"""The engine side of the control channel: apply queued commands in order.
+
+Commands change the database state, once: with several workers on PostgreSQL one worker at a
+time applies them, and every worker follows what they leave (a session no longer running is
+dropped by its owner; agents follow their rows), so a system pause reaches every worker. The
+owner's commit of a session's bars locks that session's row: a command on it waits for the
+commit, or the commit sees the new status and is dropped.
+"""
 
 import logging
 from collections.abc import Callable, Mapping
@@ -143,7 +150,8 @@ def _session(rt: EngineControl, command: Command) -> str:
 def _bulk(rt: EngineControl, command: Command) -> str:
     action, sources = BULK_FROM[command.action]
     with BOOK_LOCK, session_scope(rt.db) as s:
-        sessions = s.execute(select(PaperSession).where(PaperSession.status.in_(sources))).scalars()
+        sessions = s.execute(select(PaperSession).where(PaperSession.status.in_(sources))
+                             .order_by(PaperSession.id)).scalars()
         count = 0
         for session in sessions:
             _change_session(rt, s, session, action, note=f"{command.action.replace('_', ' ')} "
@@ -161,7 +169,7 @@ def _system_sessions(rt: EngineControl, s: Session, action: str, by: str) -> int
         query = select(PaperSession).where(PaperSession.status == SessionStatus.PAUSED,
                                            PaperSession.paused_by_system.is_(True))
         session_action = "resume"
-    sessions = list(s.execute(query).scalars())
+    sessions = list(s.execute(query.order_by(PaperSession.id)).scalars())
     for session in sessions:
         _change_session(rt, s, session, session_action, note=f"system {action} by {by}",
                         by_system=True)

@@ -17,18 +17,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
 from engine.config import Settings, load_settings
+from engine.plainsql import SQLITE_PRAGMAS, SQLITE_TIME
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0004"  # the newest migration (tests/engine/test_db.py checks it against Alembic's)
+HEAD = "0006"  # the newest migration (tests/engine/test_db.py checks it against Alembic's)
 PG_MIGRATION_LOCK = 0x5044  # advisory lock key: one migrating process at a time
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
 
@@ -182,7 +181,7 @@ def stored_time(bind: Engine, value: datetime) -> Any:
     """An aware time in the form a UTCDateTime column stores it (for raw inserts): SQLite's
     naive-UTC text as SQLAlchemy writes it, PostgreSQL's timestamptz as is."""
     if bind.dialect.name == "sqlite":
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value.astimezone(UTC).strftime(SQLITE_TIME)
     return value
 
 

@@ -21,7 +21,7 @@ def local_file(location: str, field: str) -> Path:
     if "://" in location or not path.is_relative_to(folder):
         raise BadInput(f"{field}: {location!r} must be an http(s) URL or a file in {folder}")
     if not path.is_file():
-        raise BadInput(f"{field}: no file at {path}")
+        raise BadInput(f"{field}: no file at {str(path)!r}")
     return path
 
 

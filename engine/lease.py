@@ -1,4 +1,5 @@
-"""One engine at a time: a lease row with a heartbeat, taken by compare-and-swap."""
+"""One engine at a time on SQLite: a lease row with a heartbeat, taken by compare-and-swap.
+(On PostgreSQL every engine is a worker of a fleet instead: engine.workers.)"""
 
 import os
 import socket
@@ -6,7 +7,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import psutil
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -14,6 +14,7 @@ from sqlmodel import Session
 from engine.db import session_scope
 from engine.db_types import utcnow
 from engine.errors import EngineLeaseHeld
+from engine.fleet import process_gone, workers
 from engine.models import EngineLease
 
 HEARTBEAT_S = 1.0
@@ -35,10 +36,26 @@ def _dead(row: EngineLease, now: datetime) -> bool:
     """A lease is free when released, stale, or held by a process gone from this host."""
     if row.released or (now - row.heartbeat_at).total_seconds() > STALE_AFTER_S:
         return True
-    return row.hostname == socket.gethostname() and not psutil.pid_exists(row.pid)
+    return process_gone(row.hostname, row.pid)
+
+
+def _fleet_info(db: Engine) -> LeaseInfo:
+    """The engine as a fleet of workers: online while one is alive; their holders, freshest
+    heartbeat and summed CPU and memory."""
+    fleet = workers(db)
+    if not fleet:
+        return LeaseInfo(None, None, None, False, None, 0.0, 0.0)
+    live = [w for w in fleet if w.alive]
+    shown = live or [max(fleet, key=lambda w: w.heartbeat_at)]
+    freshest = max(shown, key=lambda w: w.heartbeat_at)
+    return LeaseInfo(", ".join(w.holder for w in shown), freshest.heartbeat_at, freshest.age_s,
+                     bool(live), min(w.started_at for w in shown),
+                     sum(w.cpu_pct for w in live), sum(w.rss_mb for w in live))
 
 
 def lease_info(db: Engine) -> LeaseInfo:
+    if db.dialect.name == "postgresql":
+        return _fleet_info(db)
     with Session(db) as s:
         row = s.get(EngineLease, 1)
     if row is None:

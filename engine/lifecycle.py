@@ -39,6 +39,9 @@ class OrderStatus(StrEnum):
     REJECTED = "rejected"
 
 
+WORKING_ORDER = (OrderStatus.PENDING, OrderStatus.PARTIALLY_FILLED)  # may still fill
+
+
 class CommandStatus(StrEnum):
     PENDING = "pending"
     APPLIED = "applied"
@@ -79,11 +82,30 @@ SESSION_TRANSITIONS: dict[tuple[str, str], SessionStatus] = {
        if status not in TERMINAL_SESSION},
 }
 
-TABLES = {"system": SYSTEM_TRANSITIONS, "agent": AGENT_TRANSITIONS, "session": SESSION_TRANSITIONS}
+class SweepStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+
+
+TERMINAL_SWEEP = (SweepStatus.COMPLETED, SweepStatus.CANCELLED, SweepStatus.ERROR)
+SWEEP_TRANSITIONS: dict[tuple[str, str], SweepStatus] = {
+    (SweepStatus.QUEUED, "start"): SweepStatus.RUNNING,
+    (SweepStatus.QUEUED, "cancel"): SweepStatus.CANCELLED,
+    (SweepStatus.RUNNING, "complete"): SweepStatus.COMPLETED,
+    (SweepStatus.RUNNING, "cancel"): SweepStatus.CANCELLED,
+    (SweepStatus.RUNNING, "fail"): SweepStatus.ERROR,
+}
+
+TABLES = {"system": SYSTEM_TRANSITIONS, "agent": AGENT_TRANSITIONS, "session": SESSION_TRANSITIONS,
+          "sweep": SWEEP_TRANSITIONS}
 
 
 def allowed_actions(kind: str, status: str) -> list[str]:
-    """List the user actions a `kind` ("system", "agent", "session") allows from `status`."""
+    """List the user actions a `kind` ("system", "agent", "session", "sweep") allows from
+    `status`."""
     internal = {"started", "stopped", "fail", "complete"}
     return [a for (s, a) in TABLES[kind] if s == status and a not in internal]
 

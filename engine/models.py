@@ -137,6 +137,10 @@ class PaperSession(PaperSessionBase, table=True):
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_bar_at: datetime | None = Field(default=None, sa_type=UTCDateTime,
                                          description="the clock: last bar traded (market time)")
+    sweep_id: int | None = Field(default=None, foreign_key="sweep.id", index=True,
+                                 description="the sweep this session is a variant of")
+    origin_session_id: int | None = Field(default=None, foreign_key="paper_session.id",
+                                          description="the sweep variant it graduated from")
 
 
 class Bar(SQLModel, table=True):
@@ -289,3 +293,93 @@ class LoginFailure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     client: str = Field(sa_type=String(200))
     ts: datetime = _time()
+
+
+class EngineWorker(SQLModel, table=True):
+    """One engine process sharing the work on PostgreSQL; its heartbeat says it is alive."""
+
+    __tablename__ = "engine_worker"
+    id: str = Field(primary_key=True, sa_type=String(64), description="random per process")
+    hostname: str = Field(sa_type=String(200))
+    pid: int
+    started_at: datetime = _time()
+    heartbeat_at: datetime = _time()
+    released: bool = Field(default=False, description="stopped cleanly")
+    offline_reported: bool = Field(default=False, description="its offline alert was raised")
+    sessions_owned: int = 0
+    datasets_owned: int = 0
+    tick_p95_ms: float | None = Field(default=None, description="sum of its agents' tick p95s")
+    cpu_pct: float = 0.0
+    rss_mb: float = 0.0
+
+
+class LeaseBase(SQLModel):
+    """Who owns a piece of work: a worker, for as long as that worker's heartbeat is fresh."""
+
+    worker_id: str | None = Field(default=None, sa_type=String(64), index=True)
+    epoch: int = Field(default=0, description="fencing token: +1 at every claim")
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SessionLease(LeaseBase, table=True):
+    """The worker that trades a running session (PostgreSQL workers)."""
+
+    __tablename__ = "session_lease"
+    session_id: int = Field(primary_key=True, foreign_key="paper_session.id")
+    takeovers: int = Field(default=0, description="times a dead worker's lease was taken")
+    downtime_s: float = Field(default=0.0, description="seconds without a live owner, summed")
+
+
+class DatasetLease(LeaseBase, table=True):
+    """The worker that writes a dataset's bars (market data written once)."""
+
+    __tablename__ = "dataset_lease"
+    symbol: str = Field(primary_key=True, sa_type=String(32))
+    timeframe: str = Field(primary_key=True, sa_type=String(8))
+
+
+class Sweep(SQLModel, table=True):
+    """A grid of variants of one strategy over one window, run by the engine; each finished
+    variant is a completed session (engine/sweeps.py)."""
+
+    __tablename__ = "sweep"
+    __table_args__ = (Index("ix_sweep_status_id", "status", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(100))
+    status: str = _status("queued")
+    spec: dict = Field(default_factory=dict, sa_type=JSON,
+                       description="the checked spec: base session fields and the grid")
+    total: int = Field(description="variants in the grid")
+    done: int = Field(default=0, description="variants written as completed sessions")
+    split_at: datetime | None = Field(default=None, sa_type=UTCDateTime,
+                                      description="first bar of the out-of-sample window")
+    cancel_requested: bool = False
+    archived: bool = False
+    error: str | None = None
+    wait_reason: str | None = Field(default=None, sa_type=String(200))
+    runner: str | None = Field(default=None, sa_type=String(200),
+                               description="hostname:pid of the engine running it")
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    requested_by: str = Field(default="cli", sa_type=String(100))
+    created_at: datetime = _time()
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SweepVariant(SQLModel, table=True):
+    """One finished variant of a sweep: its values on the grid and its figures."""
+
+    __tablename__ = "sweep_variant"
+    sweep_id: int = Field(primary_key=True, foreign_key="sweep.id")
+    idx: int = Field(primary_key=True, description="its place in the grid, 0, 1, 2…")
+    session_id: int = Field(foreign_key="paper_session.id", index=True)
+    values: dict = Field(default_factory=dict, sa_type=JSON,
+                         description="the grid's values for it (parameters, fill settings)")
+    return_pct: float
+    buy_hold_pct: float | None = None
+    sharpe: float | None = None
+    max_drawdown_pct: float = 0.0
+    trades: int = 0
+    profit_factor: float | None = Field(default=None, description="None: no losing trade")
+    in_sample_pct: float | None = Field(default=None, description="return before the split")
+    out_sample_pct: float | None = Field(default=None, description="return from the split on")

@@ -3,6 +3,7 @@ Discord, e-mail, a webhook — any URL apprise knows), from PAPERDESK_NOTIFY_URL
 that fails becomes an event; it never stops the engine."""
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
@@ -36,11 +37,43 @@ def check_urls(urls: tuple[str, ...]) -> None:
         _apprise(urls)
 
 
-def send_test(urls: tuple[str, ...]) -> bool:
-    """Send one test message to every URL; True when all took it."""
+@dataclass(frozen=True)
+class SendOutcome:
+    targets: int  # notification URLs configured
+    reached: int  # of them, how many took the test message
+
+    @property
+    def ok(self) -> bool:
+        return self.reached == self.targets
+
+
+def _send_each(urls: tuple[str, ...]) -> SendOutcome:
     if not urls:
         raise ConfigError("PAPERDESK_NOTIFY_URLS is empty: nothing to send a test to")
-    return bool(_apprise(urls).notify(title="PaperDesk test", body="Notifications reach you."))
+    senders = [_apprise((url,)) for url in urls]  # every URL checked before anything is sent
+    reached = sum(bool(sender.notify(title="PaperDesk test", body="Notifications reach you."))
+                  for sender in senders)
+    return SendOutcome(len(urls), reached)
+
+
+def send_test(urls: tuple[str, ...]) -> bool:
+    """Send one test message to every URL; True when all took it."""
+    return _send_each(urls).ok
+
+
+def send_test_and_record(db: Engine, urls: tuple[str, ...], by: str) -> SendOutcome:
+    """Send a test message to each URL and record the outcome as an event naming who asked
+    (a warning when a target did not take it); the URLs themselves are never recorded."""
+    outcome = _send_each(urls)
+    with session_scope(db) as s:
+        if outcome.ok:
+            record_event(s, SOURCE, "notify_test", f"test notification sent to "
+                         f"{outcome.targets} target(s), asked by {by}")
+        else:
+            record_event(s, SOURCE, "notify_failed", f"test notification reached "
+                         f"{outcome.reached} of {outcome.targets} target(s), asked by {by}",
+                         "warning")
+    return outcome
 
 
 class Notifier:

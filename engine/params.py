@@ -22,6 +22,7 @@ class Param:
     high: float | None = None
     choices: tuple[str, ...] = ()
     check: Callable[[Any, str], None] | None = None
+    blank: bool = True  # an empty value is allowed (and not checked)
 
     def parse(self, raw: Any, where: str = "") -> Any:
         """Convert `raw` (a string from a form or CLI, or a value) and check its bounds."""
@@ -33,7 +34,10 @@ class Param:
             raise BadInput(f"{field} must be at least {self.low:g} (got {raw!r})")
         if self.high is not None and value > self.high:
             raise BadInput(f"{field} must be at most {self.high:g} (got {raw!r})")
-        if self.check and value not in ("", None):
+        if value in ("", None):
+            if not self.blank:
+                raise BadInput(f"{field} must not be empty")
+        elif self.check:
             self.check(value, field)
         return value
 
@@ -50,7 +54,8 @@ class Param:
         try:
             value = self.kind(raw)
         except (TypeError, ValueError):
-            raise BadInput(f"{field} must be a {self.kind.__name__} (got {raw!r})") from None
+            what = "whole number" if self.kind is int else "number"
+            raise BadInput(f"{field} must be a {what} (got {raw!r})") from None
         if self.kind is float and value != value:  # NaN
             raise BadInput(f"{field} must be a number (got {raw!r})")
         if self.kind is int and isinstance(raw, float) and raw != int(raw):

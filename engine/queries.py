@@ -6,9 +6,10 @@ from sqlmodel import Session
 
 from engine import catalog
 from engine.agent_specs import SPECS
+from engine.core.fill_models import FILL_FIELDS
 from engine.core.stats import session_stats
 from engine.errors import BadInput, NotFound
-from engine.lifecycle import OrderStatus, allowed_actions
+from engine.lifecycle import WORKING_ORDER, allowed_actions
 from engine.models import (
     Agent,
     Bar,
@@ -21,17 +22,21 @@ from engine.models import (
     Position,
     SentimentScore,
 )
+from engine.queueing import session_key
 from engine.status import (  # noqa: F401  (the dashboard reads these through engine.queries)
     ENGINE_LOG,
     HEALTH_FORMULA,
+    AlertGroup,
+    FlowCounts,
     Health,
     SystemSummary,
     agent,
     agent_dict,
+    alert_groups,
     as_dict,
+    flow_counts,
     health,
     log_tail,
-    session_key,
     system_summary,
 )
 
@@ -60,12 +65,16 @@ def node_positions(db: Engine) -> dict[str, tuple[float, float]]:
 # ---------------------------------------------------------------- sessions
 
 
-def sessions(db: Engine, include_archived: bool = False, limit: int = 2000) -> pd.DataFrame:
-    """Latest sessions first, with P&L; counts come from stored counters, not from fills."""
+def sessions(db: Engine, include_archived: bool = False, include_sweeps: bool = False,
+             limit: int = 2000) -> pd.DataFrame:
+    """Latest sessions first, with P&L; counts come from stored counters, not from fills.
+    A sweep's variants (backtests, not the desk's money) only with `include_sweeps`."""
     cols = [getattr(PaperSession, c) for c in SESSION_COLUMNS]
     query = select(*cols).order_by(PaperSession.id.desc()).limit(limit)
     if not include_archived:
         query = query.where(PaperSession.archived.is_(False))
+    if not include_sweeps:
+        query = query.where(PaperSession.sweep_id.is_(None))
     with Session(db) as s:
         frame = pd.DataFrame(s.execute(query).all(), columns=list(SESSION_COLUMNS))
     frame["return_pct"] = (frame["equity"] / frame["starting_cash"] - 1) * 100
@@ -105,7 +114,7 @@ def session_document(db: Engine, session_id) -> dict:
     with Session(db) as s:
         row = _session_row(s, session_id)
         pending = s.execute(select(func.count()).select_from(Order).where(
-            Order.session_id == row.id, Order.status == OrderStatus.PENDING)).scalar_one()
+            Order.session_id == row.id, Order.status.in_(WORKING_ORDER))).scalar_one()
     held = positions(db, row.id)
     stats = session_stats(row.model_dump(), float(held["unrealized_pnl"].sum()))
     return {
@@ -113,7 +122,7 @@ def session_document(db: Engine, session_id) -> dict:
         "symbols": row.symbols.split(","), "timeframe": row.timeframe, "params": row.params,
         "starting_cash": row.starting_cash, "cash": row.cash, "equity": row.equity,
         "return_pct": stats["return_pct"], "trades": row.trade_count,
-        "pending_orders": pending, "fee_bps": row.fee_bps, "slippage_bps": row.slippage_bps,
+        "pending_orders": pending, **{f: getattr(row, f) for f in ("fill_model", *FILL_FIELDS)},
         "position_size": row.position_size, "stop_loss_pct": row.stop_loss_pct,
         "take_profit_pct": row.take_profit_pct, "restart_policy": row.restart_policy,
         "archived": row.archived, "error": row.error,
@@ -136,7 +145,7 @@ def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
     session_id = session_key(session_id)
     query = (
         select(Fill.ts, Fill.bar_ts, Fill.symbol, Fill.side, Fill.qty, Fill.price, Fill.fee,
-               Fill.realized_pnl, Fill.order_id, Order.reason, Order.lineage)
+               Fill.realized_pnl, Fill.order_id, Order.reason, Order.lineage, Fill.priced_by)
         .join(Order, Order.id == Fill.order_id)
         .where(Fill.session_id == session_id)
         .order_by(Fill.id.desc())
@@ -147,19 +156,23 @@ def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
         _session_row(s, session_id)
         rows = s.execute(query).all()
     return pd.DataFrame(rows, columns=["time", "bar_time", "symbol", "side", "qty", "price", "fee",
-                                       "realized_pnl", "order_id", "reason", "lineage"])
+                                       "realized_pnl", "order_id", "reason", "lineage",
+                                       "priced_by"])
 
 
 def orders(db: Engine, session_id, status: str | None = None, limit: int = 200) -> pd.DataFrame:
+    parts = select(func.count()).where(Fill.order_id == Order.id).scalar_subquery()
     query = select(Order.id, Order.created_at, Order.symbol, Order.side, Order.order_type,
-                   Order.qty, Order.status, Order.reason, Order.decision_bar_ts).where(
+                   Order.qty, Order.filled_qty, Order.qty - Order.filled_qty, parts,
+                   Order.status, Order.reason, Order.decision_bar_ts).where(
         Order.session_id == session_key(session_id)).order_by(Order.id.desc()).limit(limit)
     if status:
         query = query.where(Order.status == status)
     with Session(db) as s:
         rows = s.execute(query).all()
     return pd.DataFrame(rows, columns=["id", "created_at", "symbol", "side", "type", "qty",
-                                       "status", "reason", "decision_bar"])
+                                       "filled", "remaining", "fills", "status", "reason",
+                                       "decision_bar"])
 
 
 def equity_curve(db: Engine, session_id, limit: int = 5000) -> pd.DataFrame:
@@ -268,3 +281,12 @@ def available_symbols(db: Engine, timeframe: str) -> list[str]:
 
 def datasets() -> list[dict]:
     return [{"symbol": s, "timeframe": tf} for s, tf in catalog.datasets()]
+
+
+def workers(db: Engine) -> pd.DataFrame:
+    """The engine workers sharing a PostgreSQL database (empty on SQLite: one engine)."""
+    from engine.fleet import workers as fleet  # on use: engine.fleet reads the lease tables
+
+    rows = [as_dict(w) for w in fleet(db)]
+    return pd.DataFrame(rows, columns=["holder", "state", "sessions_owned", "datasets_owned",
+                                       "age_s", "tick_p95_ms", "cpu_pct", "rss_mb"])

@@ -14,7 +14,7 @@ from engine.core.trader import Outbox, Trader, frames
 from engine.db_types import parse_time
 from engine.errors import BadInput, NotFound
 from engine.models import Event, Fill, Order, PaperSession
-from engine.status import session_key
+from engine.queueing import session_key
 from engine.trading.series import BarCache
 
 REL_TOL = 1e-9
@@ -41,18 +41,24 @@ def initial_settings(row: PaperSession) -> TradeSettings:
     return settings
 
 
-def _expected(db: Engine, row: PaperSession) -> tuple[list[dict], int]:
-    if row.last_bar_at is None:
-        return [], 0
-    trader = Trader(initial_settings(row))
-    series = BarCache(db).session_series(trader.settings.symbols, row.timeframe)
-    trader.prime(series, row.window_from)
+def rerun(db: Engine, row: PaperSession, settings: TradeSettings,
+          until: datetime | None) -> tuple[Outbox, Trader]:
+    """Fast-forward the session's window from its first bar through `until` with `settings`,
+    in memory; return what it produced and the trader (its account and ledger at the end)."""
+    trader = Trader(settings)
     out = Outbox()
-    bars = 0
-    for ts, frame in frames(series, None, row.last_bar_at, row.window_from):
+    if until is None:
+        return out, trader
+    series = BarCache(db).session_series(settings.symbols, row.timeframe)
+    trader.prime(series, row.window_from)
+    for ts, frame in frames(series, None, until, row.window_from):
         trader.step(ts, frame, out)
-        bars += 1
-    return out.fills, bars
+    return out, trader
+
+
+def _expected(db: Engine, row: PaperSession) -> tuple[list[dict], int]:
+    out, trader = rerun(db, row, initial_settings(row), row.last_bar_at)
+    return out.fills, trader.ledger.bars_done
 
 
 def _actual(s: Session, session_id: int) -> list[dict]:
@@ -95,15 +101,22 @@ def _key(f: dict) -> tuple:
     return f["bar_ts"], f["symbol"], f["side"]
 
 
+def windowed_session(s: Session, session_id) -> PaperSession:
+    """The session to re-run: it must exist and have a window."""
+    key = session_key(session_id)
+    row = s.get(PaperSession, key)
+    if row is None:
+        raise NotFound(f"no session {key}")
+    if row.window_from is None:
+        raise BadInput(f"session {key} has no window yet: start it first")
+    return row
+
+
 def reconcile(db: Engine, session_id) -> Reconciliation:
     """Compare a session's fills with a fast-forward of its window up to its clock."""
-    key = session_key(session_id)
     with Session(db) as s:
-        row = s.get(PaperSession, key)
-        if row is None:
-            raise NotFound(f"no session {key}")
-        if row.window_from is None:
-            raise BadInput(f"session {key} has no window yet: start it first")
+        row = windowed_session(s, session_id)
+        key = row.id
         actual = _actual(s, key)
         causes = _Causes(s, row)
     expected, bars = _expected(db, row)

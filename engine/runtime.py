@@ -4,6 +4,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from datetime import UTC
 
@@ -26,8 +27,10 @@ from engine.lifecycle import AgentStatus, SessionStatus, SystemStatus
 from engine.logs import get_logger
 from engine.models import Agent, PaperSession, SystemState
 from engine.notify import Notifier
+from engine.sweep_runner import SweepRunner
 from engine.trading.clock import SessionBook
 from engine.transitions import transition
+from engine.workers import Worker, command_turn
 
 COMMAND_POLL_S = 0.05
 OUTAGE_LOG_EVERY_S = 10.0
@@ -37,15 +40,20 @@ ENGINE_LOG = "engine"
 
 
 class EngineProcess:
-    """Holds the lease, restores persisted state, and schedules every job."""
+    """Holds the lease (SQLite) or joins the workers (PostgreSQL), restores persisted state,
+    and schedules every job."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.db = get_engine(settings.database_url)
         self.lease = Lease(self.db)
+        self.fleet: Worker | None = None  # run() joins the workers on PostgreSQL
+        self.holder = self.lease.holder
         self.log = get_logger(settings.logs_dir, ENGINE_LOG, pin=True)
         self.agents: dict[str, BaseAgent] = {}
         self.book = SessionBook(self.db, self.log)
+        self.sweeps = SweepRunner(self.db, self.log)
+        self.control_lock = threading.Lock()  # applying commands vs following other workers
         self.process = psutil.Process(os.getpid())
         self.stop_requested = False
         self.stop_signal = ""
@@ -76,16 +84,22 @@ class EngineProcess:
     # ------------------------------------------------------------ start-up and recovery
 
     def run(self) -> int:
-        """Take the lease, restore state, then block until SIGTERM/SIGINT, a lost lease or a
-        vanished database; return the process exit code."""
+        """Take the lease (or join the workers), restore state, then block until SIGTERM/SIGINT,
+        a lost lease or a vanished database; return the process exit code."""
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         migrate(self.db)
         self.db_inode = self._inode()
         if self.settings.notify_urls:
             self.notifier = Notifier(self.db, self.settings.notify_urls, self.log)
-        previous = self.lease.acquire()
-        self.log.info("engine %s took the lease", self.lease.holder)
+        previous = None
+        if self.db.dialect.name == "postgresql":
+            self.fleet = Worker(self.db)
+            self.book.worker = self.fleet.id
+            self.log.info("engine %s joins the workers on PostgreSQL", self.holder)
+        else:
+            previous = self.lease.acquire()
+            self.log.info("engine %s took the lease", self.holder)
         try:
             self.recover(previous)
             self._schedule()
@@ -116,16 +130,21 @@ class EngineProcess:
         return state
 
     def recover(self, previous_heartbeat) -> None:
-        """Restore every agent and session to its persisted state (start-up = recovery)."""
+        """Restore every agent and session to its persisted state (start-up = recovery). A
+        worker joining live workers restores its agents only: the sessions run already."""
         with session_scope(self.db) as s:
+            joined = False
+            if self.fleet is not None:
+                joined, previous_heartbeat = self.fleet.join(s)
             state = self._ensure_rows(s)
             gap = downtime(previous_heartbeat)
             if gap is not None:
                 record_event(s, "system", "downtime",
                              f"engine was offline for {gap.total_seconds():.1f}s "
                              f"(since {previous_heartbeat:%Y-%m-%d %H:%M:%S} UTC)", "warning")
-            record_event(s, "system", "engine_start", f"engine started ({self.lease.holder})")
-            restored = self._restore_sessions(s)
+            record_event(s, "system", "engine_start", f"engine started ({self.holder})"
+                         + ("; joined the running workers" if joined else ""))
+            restored = "joined" if joined else self._restore_sessions(s)
             rows = list(s.execute(select(Agent)).scalars())
             system_status = state.status
         self.log.info("restored sessions: %s", restored)
@@ -133,7 +152,8 @@ class EngineProcess:
             if row.kind not in AGENT_TYPES:
                 continue
             logger = get_logger(self.settings.logs_dir, row.id, pin=True)
-            ctx = AgentContext(self.db, self.settings, logger, book=self.book, stages=self)
+            ctx = AgentContext(self.db, self.settings, logger, book=self.book, stages=self,
+                               worker=self.book.worker)
             self.agents[row.id] = AGENT_TYPES[row.kind](row, ctx)
         for row in rows:
             if row.id in self.agents and system_status != SystemStatus.STOPPED:
@@ -166,6 +186,11 @@ class EngineProcess:
             self.scheduler.add_job(self._tolerating_outage, "interval", seconds=NOTIFY_S,
                                    args=("notifications", self.notifier.run_once),
                                    id="notify", executor="notify", next_run_time=utcnow())
+        # Sweeps fast-forward their variants in a process pool, from their own thread: never
+        # in the per-bar path.
+        self.scheduler.add_executor(ThreadPoolExecutor(max_workers=1), "sweeps")
+        self.scheduler.add_job(self.sweeps.tick, "interval", seconds=1, id="sweeps",
+                               executor="sweeps", next_run_time=utcnow())
         for agent in self.agents.values():
             executor = "pipeline"
             if agent.spec.own_thread:  # a hung feed then delays no other agent
@@ -181,7 +206,38 @@ class EngineProcess:
         if self.stop_requested:
             self.scheduler.shutdown(wait=False)
             return
-        self._tolerating_outage("commands", apply_pending, self)
+        self._tolerating_outage("commands", self._apply_pending)
+
+    def _apply_pending(self) -> None:
+        """Apply queued commands; on PostgreSQL only the worker whose turn it is (each command
+        once, in order), the others follow the state it leaves (_follow_agents)."""
+        with self.control_lock:
+            if self.fleet is None:
+                apply_pending(self)
+                return
+            with command_turn(self.db) as mine:
+                if mine:
+                    apply_pending(self)
+
+    def _follow_agents(self) -> None:
+        """Start, stop and reconfigure this worker's agents as their shared rows say."""
+        with self.control_lock:
+            with Session(self.db) as s:
+                rows = list(s.execute(select(Agent)).scalars())
+            for row in rows:
+                agent = self.agents.get(row.id)
+                if agent is None:
+                    continue
+                interval = agent.interval_s
+                job = f"agent:{agent.id}"
+                if agent.follow(row):
+                    if agent.status == AgentStatus.STOPPED:
+                        self.scheduler.pause_job(job)
+                    else:
+                        self.scheduler.resume_job(job)
+                if agent.interval_s != interval:
+                    self.scheduler.reschedule_job(job, trigger="interval",
+                                                  seconds=agent.interval_s)
 
     def _tolerating_outage(self, job: str, fn, *args) -> None:
         """Run a job; while the database is unavailable say so on one line now and then (not
@@ -218,9 +274,19 @@ class EngineProcess:
             return
         cpu = self.process.cpu_percent(interval=None)
         rss = self.process.memory_info().rss / 2**20
-        if not self.lease.heartbeat(cpu, rss):
+        if self.fleet is None:
+            alive = self.lease.heartbeat(cpu, rss)
+        else:
+            alive = self.fleet.beat(cpu, rss, self._tick_p95_ms())
+            self._follow_agents()
+        if not alive:
             self.log.error("lost the engine lease; stopping")
             self.scheduler.shutdown(wait=False)
+
+    def _tick_p95_ms(self) -> float | None:
+        """The sum of this process's agents' tick p95s (None before they have ticked)."""
+        p95s = [p for a in self.agents.values() if (p := a.tick_p95_ms()) is not None]
+        return round(sum(p95s), 2) if p95s else None
 
     # ------------------------------------------------------------ agent control
 
@@ -268,6 +334,7 @@ class EngineProcess:
         """Stop ticking, let in-flight ticks finish, keep persisted statuses, free the lease."""
         if self.stop_signal:
             self.log.info("received %s; stopping", self.stop_signal)
+        self.sweeps.stop()
         for agent in self.agents.values():
             if not agent.lock.acquire(timeout=SHUTDOWN_WAIT_S):
                 self.log.warning("agent %s is still in a tick; not waiting for it", agent.id)
@@ -280,6 +347,9 @@ class EngineProcess:
         if self.vanished:
             return
         with session_scope(self.db) as s:
-            record_event(s, "system", "engine_stop", f"engine stopped ({self.lease.holder})")
-        self.lease.release()
+            record_event(s, "system", "engine_stop", f"engine stopped ({self.holder})")
+        if self.fleet is None:
+            self.lease.release()
+        else:
+            self.fleet.leave()
         self.log.info("engine stopped")

@@ -1,24 +1,45 @@
 """What a user's session spec must be: every field checked, named in the first error."""
 
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from engine import catalog, windows
+from engine.core.fill_models import CUSTOM, PRESETS, preset_values
+from engine.core.fills import PRICE_RULES
 from engine.core.strategies import strategy_class
 from engine.errors import BadInput
 from engine.params import Param, parse_params
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 RESTART_POLICIES = ("resume", "paused")
 RISK_FIELDS = ("fee_bps", "slippage_bps", "position_size", "stop_loss_pct", "take_profit_pct")
 
-SESSION_FIELDS: dict[str, Param] = {
+# The fill model: a preset, and any of its values the user sets (engine/core/fill_models.py).
+FILL_MODEL = Param("fill_model", str, "realistic", "how fills are priced and sized",
+                   choices=(*PRESETS, CUSTOM))
+FILL_FIELDS: dict[str, Param] = {
+    p.name: p
+    for p in (
+        Param("fee_bps", float, 10.0, "fee in basis points of notional", 0, 1000),
+        Param("slippage_bps", float, 5.0, "slippage in basis points of price", 0, 1000),
+        Param("impact_bps", float, 0.0, "extra slippage in bps at 100 % of a bar's volume",
+              0, 10_000),
+        Param("volume_cap_pct", float, 0.0, "at most this % of a bar's volume fills per bar; "
+              "0 = no cap", 0, 100),
+        Param("latency_bars", int, 0, "bars between the decision and the first chance to fill",
+              0, 100),
+        Param("fill_price", str, "open", "market orders fill at the open, or the worse of "
+              "open and close", choices=PRICE_RULES),
+        Param("cancel_after_bars", int, 0, "cancel what is unfilled after this many bars; "
+              "0 = never", 0, 100_000),
+    )
+}
+_BASE_FIELDS: dict[str, Param] = {
     p.name: p
     for p in (
         Param("timeframe", str, "1h", "bar size", choices=tuple(catalog.TIMEFRAMES)),
         Param("cash", float, 10_000.0, "starting cash in quote currency", 1, 1e12),
-        Param("fee_bps", float, 10.0, "fee in basis points of notional", 0, 1000),
-        Param("slippage_bps", float, 5.0, "slippage in basis points of price", 0, 1000),
         Param("position_size", float, 0.25, "fraction of equity per entry", 0.001, 1),
         Param("stop_loss_pct", float, 0.0, "exit when price falls this % below entry; 0 = off",
               0, 99),
@@ -28,7 +49,24 @@ SESSION_FIELDS: dict[str, Param] = {
               choices=RESTART_POLICIES),
     )
 }
+SESSION_FIELDS = {**_BASE_FIELDS, **FILL_FIELDS}  # every field of a spec, with its bounds
 
+
+def parse_fill_spec(spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The preset and the fill values the user set (None = the preset's), popped from `spec`
+    and checked."""
+    model = FILL_MODEL.parse(spec.pop("fill_model", None) or FILL_MODEL.default)
+    given = {k: spec.pop(k) for k in FILL_FIELDS if k in spec}
+    given = {k: v for k, v in given.items() if v is not None}
+    return model, parse_params(FILL_FIELDS, given, partial=True)
+
+
+def fill_fields(model: str, given: dict[str, Any], symbols: list[str]) -> dict[str, Any]:
+    """The fill model's columns: the preset's values for `symbols`, `given` overriding them."""
+    values = preset_values(model, symbols) | given
+    return {**values, "fill_model": model,
+            "volume_cap_pct": values["volume_cap_pct"] or None,
+            "cancel_after_bars": values["cancel_after_bars"] or None}
 
 
 def parse_symbols(raw: Any, available: list[str]) -> list[str]:
@@ -78,7 +116,7 @@ def parse_name(raw: Any) -> str:
     return name
 
 
-def validate_session(db: Engine, spec: dict[str, Any]) -> dict[str, Any]:
+def validate_session(db: "Engine", spec: dict[str, Any]) -> dict[str, Any]:
     """Turn a user's session spec into PaperSession fields, naming the first bad field."""
     spec = dict(spec)
     name = parse_name(spec.pop("name", ""))
@@ -86,13 +124,15 @@ def validate_session(db: Engine, spec: dict[str, Any]) -> dict[str, Any]:
     raw_symbols = spec.pop("symbols", "")
     params = strategy.validate(dict(spec.pop("params", None) or {}))
     clock = {k: spec.pop(k, None) for k in ("source", "from", "to", "speed")}
-    fields = parse_params(SESSION_FIELDS, spec, where="")
+    model, fill_values = parse_fill_spec(spec)
+    fields = parse_params(_BASE_FIELDS, spec, where="")
     cash = fields.pop("cash")
     from engine.queries import available_symbols  # on use: pandas only when creating
 
     symbols = parse_symbols(raw_symbols, available_symbols(db, fields["timeframe"]))
     return {
         **fields,
+        **fill_fields(model, fill_values, symbols),
         **_clock_fields(symbols, fields["timeframe"], clock),
         "name": name,
         "strategy": strategy.name,

@@ -6,16 +6,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, select
 from sqlmodel import Session
 
 from engine.db_types import utcnow
-from engine.errors import BadInput, NotFound
+from engine.errors import NotFound
 from engine.lease import LeaseInfo, lease_info
 from engine.lifecycle import AgentStatus, CommandStatus, OrderStatus, allowed_actions
 from engine.logs import Tail, check_log_id, tail
 from engine.models import (
     Agent,
+    AlertAck,
     Bar,
     Command,
     Event,
@@ -23,17 +24,44 @@ from engine.models import (
     LoginFailure,
     Order,
     PaperSession,
+    SentimentScore,
     SystemState,
 )
 
 ENGINE_LOG = "engine"
 DEGRADED = "degraded"  # running, but its last ticks failed
-MAX_ID = 2**63 - 1  # the largest id a BIGINT holds
 HEALTH_FORMULA = (
     "health % = 40 × engine heartbeat fresh (≤ 6 s) + 30 × share of agents running with no "
     "failing ticks + 20 × max(0, 1 − errors in the last hour ÷ 10) + 10 × market data ticked "
     "without error in the last 10 s; errors = error events + failed agent ticks"
 )
+ALERT_SEVERITIES = ("warning", "error")
+FLOW_WINDOW_S = 60  # the diagram's throughput: what moved in the last minute (wall time)
+RECENT_ROWS = 5000  # orders and scores are counted among the newest rows only (bounded cost)
+
+@dataclass(frozen=True)
+class AlertGroup:
+    """The unacknowledged alerts of one (source, kind): how many, when, and the latest."""
+
+    source: str
+    kind: str
+    count: int
+    first_ts: datetime
+    last_ts: datetime
+    last_event_id: int  # acknowledging the group hides its events up to this id
+    severity: str  # of the latest event
+    message: str  # of the latest event
+
+
+@dataclass(frozen=True)
+class FlowCounts:
+    """What moved through the pipeline in the last FLOW_WINDOW_S seconds of wall time."""
+
+    bars_done: int  # bar times traded by every session so far (a counter: sample it for a rate)
+    scores: int  # sentiment scores published (SentimentScore.ts)
+    orders: int  # orders decided (Order.created_at)
+    fills: dict[int, int]  # fills by session (Fill.ts)
+
 
 @dataclass(frozen=True)
 class SystemSummary:
@@ -164,17 +192,6 @@ def as_dict(obj) -> dict:
     return asdict(obj)
 
 
-def session_key(session_id) -> int:
-    """A session id as the database can look it up: a whole number in range."""
-    try:
-        key = int(str(session_id).strip())
-    except (TypeError, ValueError):
-        raise BadInput(f"session id must be a whole number (got {session_id!r})") from None
-    if not 1 <= key <= MAX_ID:
-        raise NotFound(f"no session {key}")
-    return key
-
-
 def login_failures(db: Engine, client: str, within_s: float) -> list[datetime]:
     """When `client` gave a wrong shared password in the last `within_s` seconds, oldest
     first."""
@@ -183,3 +200,44 @@ def login_failures(db: Engine, client: str, within_s: float) -> list[datetime]:
         return list(s.execute(select(LoginFailure.ts).where(
             LoginFailure.client == client[:200], LoginFailure.ts >= since)
             .order_by(LoginFailure.ts)).scalars())
+
+
+def alert_groups(db: Engine, limit: int = 20) -> list[AlertGroup]:
+    """Warning and error events not yet acknowledged, grouped by (source, kind), the group with
+    the newest event first; a group's events up to its latest acknowledgement are left out."""
+    acked = (select(AlertAck.source, AlertAck.kind,
+                    func.max(AlertAck.upto_event_id).label("upto"))
+             .group_by(AlertAck.source, AlertAck.kind).subquery())
+    last_id = func.max(Event.id)
+    query = (select(Event.source, Event.kind, func.count(), func.min(Event.ts),
+                    func.max(Event.ts), last_id)
+             .outerjoin(acked, and_(acked.c.source == Event.source, acked.c.kind == Event.kind))
+             .where(Event.severity.in_(ALERT_SEVERITIES),
+                    Event.id > func.coalesce(acked.c.upto, 0))
+             .group_by(Event.source, Event.kind).order_by(last_id.desc()).limit(limit))
+    with Session(db) as s:
+        groups = s.execute(query).all()
+        latest = {row.id: row for row in s.execute(
+            select(Event.id, Event.severity, Event.message)
+            .where(Event.id.in_([g[5] for g in groups])))}
+    return [AlertGroup(source, kind, count, first, last, last_event, latest[last_event].severity,
+                       latest[last_event].message)
+            for source, kind, count, first, last, last_event in groups]
+
+
+def _recent(s: Session, row_id, stamp, since: datetime) -> int:
+    """Rows stamped at or after `since`, among the newest RECENT_ROWS by `row_id`."""
+    newest = select(stamp.label("stamp")).order_by(row_id.desc()).limit(RECENT_ROWS).subquery()
+    return s.execute(select(func.count()).select_from(newest)
+                     .where(newest.c.stamp >= since)).scalar_one()
+
+
+def flow_counts(db: Engine) -> FlowCounts:
+    """The diagram's throughput, from rows the engine stamps when it writes them."""
+    since = utcnow() - timedelta(seconds=FLOW_WINDOW_S)
+    with Session(db) as s:
+        bars = s.execute(select(func.coalesce(func.sum(PaperSession.bars_done), 0))).scalar_one()
+        fills = dict(s.execute(select(Fill.session_id, func.count()).where(Fill.ts >= since)
+                               .group_by(Fill.session_id)).all())
+        return FlowCounts(int(bars), _recent(s, SentimentScore.id, SentimentScore.ts, since),
+                          _recent(s, Order.id, Order.created_at, since), fills)

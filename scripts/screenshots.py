@@ -4,8 +4,8 @@ Usage: python scripts/screenshots.py [--url http://localhost:8501] [--out docs/s
                                      [--session ID] [--compare ID,ID,...] [--only NAME,...]
 Besides one picture of each page, it opens a session's page (its clock, progress and speed),
 its Chart and Reconcile tabs, the new-session form, a comparison of sessions (the first three listed
-unless --compare) and the session's page on a phone (390×844). Desktop pictures are as tall
-as the page's content.
+unless --compare), and the overview, the agents, the logs and a session's page on a phone
+(390×844). Desktop pictures are as tall as the page's content.
 Uses Debian's Chromium (/usr/bin/chromium) through Playwright.
 """
 
@@ -22,6 +22,7 @@ DESKTOP = {"width": 1440, "height": 1000}
 PHONE = {"width": 390, "height": 844}
 MAX_HEIGHT = 4000  # px; taller pages are cut
 SETTLE_MS = 2500  # charts and live-refresh fragments draw after the page loads
+FLOW = "iframe[title='streamlit_flow.streamlit_flow']"
 
 
 def session_page(session: str | None) -> Callable[[Page], None]:
@@ -50,8 +51,18 @@ def chart_tab(session: str | None) -> Callable[[Page], None]:
         session_page(session)(page)
         page.wait_for_timeout(SETTLE_MS)
         page.get_by_role("tab", name="Chart").click()
-        page.locator(".stPlotlyChart").first.wait_for()
+        page.locator(".st-key-candles_chart").first.wait_for()
     return act
+
+
+def measured(page: Page) -> None:
+    """The agents page once every arrow's throughput is measured (the bar rate needs two
+    samples a few seconds apart)."""
+    labels = page.frame_locator(FLOW).locator(".react-flow__edge-text")
+    for _ in range(40):
+        if re.search(r"\d bars/min", " ".join(labels.all_text_contents())):
+            return
+        page.wait_for_timeout(500)
 
 
 def new_form(page: Page) -> None:
@@ -82,10 +93,10 @@ def compare(ids: list[str]) -> Callable[[Page], None]:
 
 
 def shoot(page: Page, url: str, path: str, act: Callable[[Page], None] | None,
-          target: Path, width: int) -> None:
+          target: Path, width: int, anchor: str | None = None) -> None:
     """Load a page at desktop size, act on it, then take it at `width`: a desktop picture as
-    tall as the content (the main area scrolls by itself), or a phone screen showing the
-    first sub-heading (a session's name, clock and controls)."""
+    tall as the content (the main area scrolls by itself), or a phone screen from the top or
+    from the `anchor` element (a session's name, clock and controls)."""
     page.set_viewport_size(DESKTOP)
     page.goto(f"{url}/{path}", wait_until="networkidle")
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
@@ -96,8 +107,8 @@ def shoot(page: Page, url: str, path: str, act: Callable[[Page], None] | None,
     if width < DESKTOP["width"]:
         page.set_viewport_size({"width": width, "height": PHONE["height"]})
         page.wait_for_timeout(SETTLE_MS)
-        page.locator("[data-testid='stMain'] h3").first.evaluate(
-            "e => e.scrollIntoView({block: 'start'})")
+        if anchor:
+            page.locator(anchor).first.evaluate("e => e.scrollIntoView({block: 'start'})")
     else:
         page.locator("[data-testid='stMain'] h1").first.click()  # no focus ring left behind
         height = page.evaluate(
@@ -122,25 +133,30 @@ def main() -> None:
     only = {n.strip() for n in args.only.split(",") if n.strip()}
     args.out.mkdir(parents=True, exist_ok=True)
     ids = [i.strip() for i in args.compare.split(",") if i.strip()]
-    shots = [  # name, path, action, width
-        ("overview", "", None, DESKTOP["width"]),
-        ("agents", "agents", None, DESKTOP["width"]),
-        ("sessions", "sessions", session_page(args.session), DESKTOP["width"]),
-        ("sessions-chart", "sessions", chart_tab(args.session), DESKTOP["width"]),
-        ("sessions-new", "sessions", new_form, DESKTOP["width"]),
-        ("sessions-compare", "sessions", compare(ids), DESKTOP["width"]),
-        ("sessions-reconcile", "sessions", reconcile(args.session), DESKTOP["width"]),
-        ("sessions-phone", "sessions", session_page(args.session), PHONE["width"]),
-        ("logs", "logs", None, DESKTOP["width"]),
+    wide, phone, heading = DESKTOP["width"], PHONE["width"], "[data-testid='stMain'] h3"
+    shots = [  # name, path, action, width, what a phone picture starts at (None: the top)
+        ("overview", "", None, wide, None),
+        ("overview-phone", "", None, phone, None),
+        ("agents", "agents", measured, wide, None),
+        ("agents-phone", "agents", measured, phone, None),
+        ("sessions", "sessions", session_page(args.session), wide, None),
+        ("sessions-chart", "sessions", chart_tab(args.session), wide, None),
+        ("sessions-new", "sessions", new_form, wide, None),
+        ("sessions-compare", "sessions", compare(ids), wide, None),
+        ("sessions-reconcile", "sessions", reconcile(args.session), wide, None),
+        ("sessions-phone", "sessions", session_page(args.session), phone, heading),
+        ("logs", "logs", None, wide, None),
+        ("logs-phone", "logs", None, phone, None),
     ]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for scheme in ("light", "dark"):
             page = browser.new_page(viewport=DESKTOP, color_scheme=scheme)
-            for name, path, act, width in shots:
+            for name, path, act, width, anchor in shots:
                 if only and name not in only:
                     continue
-                shoot(page, args.url, path, act, args.out / f"{name}-{scheme}.png", width)
+                shoot(page, args.url, path, act, args.out / f"{name}-{scheme}.png", width,
+                      anchor)
             page.close()
         browser.close()
 

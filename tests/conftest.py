@@ -1,14 +1,18 @@
 """Shared fixtures: a real database (SQLite file, or PostgreSQL when PAPERDESK_TEST_PG_URL is
 set), a real engine subprocess, the real CLI, and polling with a deadline."""
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -213,3 +217,33 @@ def replay_session(db, spec: dict, *, to_end: bool = True, status: str = "runnin
                                                  PaperSession.status == "running")
                       .values(status=status))
     return sid
+
+
+@contextmanager
+def webhook_server() -> Iterator[tuple[str, list[dict]]]:
+    """A webhook on 127.0.0.1 that records the JSON POSTed to /hook; any other path or method
+    answers 500 (a notification target that fails). Yields (host:port, what /hook received)."""
+    received: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802  (http.server's API name)
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path == "/hook":
+                received.append(json.loads(body or b"{}"))
+            self.send_response(200 if self.path == "/hook" else 500)
+            self.end_headers()
+
+        def do_GET(self):  # noqa: N802
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,12 +2,13 @@
 
 The state lives in st.session_state and is passed back every run. The frontend replaces its
 nodes (and reports selectedId = null) whenever it gets a newer timestamp, so the timestamp
-moves at once only when a status colour, a node or an edge changes, and for text-only
-changes (figures) at most every TEXT_REFRESH_MS: drags and clicks survive live refresh.
+moves at once only when a status colour, the theme, a node or an edge changes, and for
+text-only changes (figures, throughput labels) at most every TEXT_REFRESH_MS: drags and clicks
+survive live refresh.
 """
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -17,13 +18,62 @@ from streamlit_flow.layouts import ManualLayout
 from streamlit_flow.state import StreamlitFlowState
 
 from engine.agent_specs import SPECS
-from ui.theme import STATUS_HEX
+from engine.status import FLOW_WINDOW_S, FlowCounts
+from ui.theme import STATUS_HEX, badge
 
 MAX_SESSION_NODES = 8
 ACTIVE_WITHIN_S = 5.0
 TEXT_REFRESH_MS = 10_000
-DEFAULT_POSITIONS = {"market_data": (0, 120), "sentiment": (260, 0), "strategy": (520, 120),
-                     "execution": (780, 120)}
+STEP_X = 330  # px between pipeline stages: room for an edge's throughput label
+DEFAULT_POSITIONS = {"market_data": (0, 140), "sentiment": (STEP_X, 0),
+                     "strategy": (2 * STEP_X, 140), "execution": (3 * STEP_X, 140)}
+MIN_SPAN_S = 3.0  # a bar rate needs samples at least this far apart
+GREY = "#6b7280"
+
+
+@dataclass(frozen=True)
+class Palette:
+    card: str  # a node's background under its status tint
+    text: str
+    edge: str
+    label_bg: str
+
+
+LIGHT = Palette(card="#ffffff", text="#0f172a", edge="#475569", label_bg="#ffffff")
+DARK = Palette(card="#1e293b", text="#e2e8f0", edge="#94a3b8", label_bg="#0b1220")
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """What flows along the edges, per minute of wall time. Scores, orders and fills count the
+    rows the engine stamped in the last minute (engine.status.flow_counts); bars are the bar
+    times the sessions traded, from the growth of their stored `bars_done` counters between the
+    samples this tab took (None until two samples are MIN_SPAN_S apart)."""
+
+    bars: float | None = None
+    scores: int = 0
+    orders: int = 0
+    fills: dict[int, int] = field(default_factory=dict)
+
+
+def throughput(counts: FlowCounts, samples: list[tuple[float, int]], now: float) -> Throughput:
+    """Add this run's sample of the bar counter to `samples` (kept for FLOW_WINDOW_S) and
+    return the rates."""
+    if samples and counts.bars_done < samples[-1][1]:
+        samples.clear()  # sessions were deleted: the counter restarts lower
+    samples.append((now, counts.bars_done))
+    samples[:] = [(t, n) for t, n in samples if now - t <= FLOW_WINDOW_S]
+    first_t, first_n = samples[0]
+    span = now - first_t
+    bars = (counts.bars_done - first_n) * 60 / span if span >= MIN_SPAN_S else None
+    return Throughput(bars, counts.scores, counts.orders, counts.fills)
+
+
+def _per_min(value: float | None, unit: str) -> str:
+    if value is None:
+        return f"… {unit}/min"
+    return f"{value:,.0f} {unit}/min" if value >= 10 or value == int(value) else \
+        f"{value:.1f} {unit}/min"
 
 
 @dataclass(frozen=True)
@@ -85,7 +135,7 @@ def agent_node(agent: dict) -> NodeSpec:
     why = problem(agent)
     detail = f"{why[:90]}…" if why and len(why) > 90 else (why or key_figure(agent))
     content = f"**{agent['name']}** `{agent['kind']}`\n\n{line}\n\n{detail}"
-    return NodeSpec(agent["id"], content, STATUS_HEX.get(state, "#6b7280"), "agent")
+    return NodeSpec(agent["id"], content, STATUS_HEX.get(state, GREY), "agent")
 
 
 def session_nodes(sessions: pd.DataFrame) -> list[NodeSpec]:
@@ -94,12 +144,12 @@ def session_nodes(sessions: pd.DataFrame) -> list[NodeSpec]:
         NodeSpec(f"session-{row.id}",
                  f"**{row.name}** `{row.strategy}`\n\n● {row.status} · {row.symbols}\n\n"
                  f"P&L {row.return_pct:+.2f}% · {row.trade_count} trades",
-                 STATUS_HEX.get(row.status, "#6b7280"), "session")
+                 STATUS_HEX.get(row.status, GREY), "session")
         for row in running.head(MAX_SESSION_NODES).itertuples()
     ]
     extra = len(running) - MAX_SESSION_NODES
     if extra > 0:
-        nodes.append(NodeSpec("session-more", f"+{extra} more running sessions", "#6b7280",
+        nodes.append(NodeSpec("session-more", f"+{extra} more running sessions", GREY,
                               "session"))
     return nodes
 
@@ -122,26 +172,50 @@ def edges_for(agents: pd.DataFrame, sessions: list[NodeSpec]) -> list[tuple[str,
     return out
 
 
-def _node(spec: NodeSpec, pos: tuple[float, float]) -> StreamlitFlowNode:
+def edge_label(source: str, target: str, rates: Throughput) -> str:
+    """The throughput an edge carries, or "" where no stored figure measures it."""
+    if target.startswith("session-"):
+        if target == "session-more":
+            return ""
+        return _per_min(rates.fills.get(int(target.removeprefix("session-")), 0), "fills")
+    return {("market_data", "strategy"): _per_min(rates.bars, "bars"),
+            ("sentiment", "strategy"): _per_min(rates.scores, "scores"),
+            ("strategy", "execution"): _per_min(rates.orders, "orders")}.get((source, target), "")
+
+
+def _node(spec: NodeSpec, pos: tuple[float, float], palette: Palette) -> StreamlitFlowNode:
+    tint = f"linear-gradient({spec.colour}2e, {spec.colour}2e)"  # the status colour at 18 %
     return StreamlitFlowNode(
         spec.id, pos, {"content": spec.content},
         node_type="default" if spec.kind == "agent" else "output",
         source_position="right", target_position="left", selectable=True, draggable=True,
         style={"border": f"3px solid {spec.colour}", "borderRadius": "8px", "width": 220,
-               "fontSize": "12px", "textAlign": "left"},
+               "fontSize": "12px", "textAlign": "left", "color": palette.text,
+               "backgroundColor": palette.card, "backgroundImage": tint},
     )
+
+
+def _edge(source: str, target: str, animated: bool, label: str,
+          palette: Palette) -> StreamlitFlowEdge:
+    return StreamlitFlowEdge(
+        f"{source}->{target}", source, target, animated=animated, label=label,
+        marker_end={"type": "arrowclosed", "width": 18, "height": 18, "color": palette.edge},
+        style={"stroke": palette.edge, "strokeWidth": 2},
+        label_show_bg=True, label_style={"fill": palette.text, "fontWeight": 600, "fontSize": 12},
+        label_bg_style={"fill": palette.label_bg, "fillOpacity": 0.9})
 
 
 def default_position(spec: NodeSpec, index: int) -> tuple[float, float]:
     if spec.id in DEFAULT_POSITIONS:
         return DEFAULT_POSITIONS[spec.id]
-    return (1060, index * 130)
+    return (4 * STEP_X, index * 150)
 
 
 def build_state(agents: pd.DataFrame, sessions: pd.DataFrame,
-                saved: dict[str, tuple[float, float]],
-                previous: StreamlitFlowState | None) -> StreamlitFlowState:
+                saved: dict[str, tuple[float, float]], previous: StreamlitFlowState | None,
+                rates: Throughput | None = None, dark: bool = False) -> StreamlitFlowState:
     """The diagram's state for this run, reusing `previous` (and its positions) when possible."""
+    palette, rates = DARK if dark else LIGHT, rates or Throughput()
     specs = [agent_node(a) for a in agents.to_dict("records")] + session_nodes(sessions)
     session_specs = [s for s in specs if s.kind == "session"]
     current = {n.id: n for n in previous.nodes} if previous else {}
@@ -150,12 +224,12 @@ def build_state(agents: pd.DataFrame, sessions: pd.DataFrame,
         known = current.get(spec.id)
         pos = (known.position["x"], known.position["y"]) if known else saved.get(
             spec.id, default_position(spec, index - len(specs) + len(session_specs)))
-        nodes.append(_node(spec, pos))
-    edges = [StreamlitFlowEdge(f"{s}->{t}", s, t, animated=animated, marker_end={"type": "arrow"})
+        nodes.append(_node(spec, pos, palette))
+    edges = [_edge(s, t, animated, edge_label(s, t, rates), palette)
              for s, t, animated in edges_for(agents, session_specs)]
     now_ms = int(time.time() * 1000)
     if previous and _shape(previous.nodes, previous.edges) == _shape(nodes, edges):
-        same_text = _text(previous.nodes) == _text(nodes)
+        same_text = _text(previous.nodes, previous.edges) == _text(nodes, edges)
         if same_text or now_ms - previous.timestamp < TEXT_REFRESH_MS:
             return previous
     return StreamlitFlowState(nodes, edges, selected_id=previous.selected_id if previous
@@ -163,13 +237,36 @@ def build_state(agents: pd.DataFrame, sessions: pd.DataFrame,
 
 
 def _shape(nodes, edges) -> tuple:
-    """What must show at once: which nodes, their status colours, the edges and their flow."""
-    return ([(n.id, n.style.get("border")) for n in nodes],
-            [(e.id, e.animated) for e in edges])
+    """What must show at once: which nodes, their status and theme colours, the edges, their
+    flow and whether their throughput is measured yet."""
+    return ([(n.id, n.style.get("border"), n.style.get("backgroundColor")) for n in nodes],
+            [(e.id, e.animated, e.label.startswith("…")) for e in edges])
 
 
-def _text(nodes) -> list:
-    return [n.data.get("content") for n in nodes]
+def _text(nodes, edges) -> list:
+    return [n.data.get("content") for n in nodes] + [e.label for e in edges]
+
+
+def compact(agents: pd.DataFrame, sessions: pd.DataFrame, rates: Throughput) -> list[str]:
+    """The pipeline for narrow screens, one markdown line per agent: its status in words and
+    colour, its key figure, and what it passes on per minute."""
+    names = dict(zip(agents["id"], agents["name"], strict=True))
+    outgoing: dict[str, list[str]] = {}
+    for source, target, _ in edges_for(agents, []):
+        if edge_label(source, target, rates):
+            outgoing.setdefault(source, []).append(
+                f"{edge_label(source, target, rates)} → {names[target]}")
+    live = int(sessions["status"].isin(["running", "paused"]).sum()) if len(sessions) else 0
+    if live:
+        outgoing.setdefault("execution", []).append(
+            f"{_per_min(sum(rates.fills.values()), 'fills')} → {live} sessions")
+    lines = []
+    for agent in agents.to_dict("records"):
+        flows = " · ".join(outgoing.get(agent["id"], []))
+        detail = problem(agent) or key_figure(agent)
+        lines.append(f"**{agent['name']}** {badge(condition(agent))} {detail}"
+                     + (f"  \n↓ {flows}" if flows else ""))
+    return lines
 
 
 def positions(state: StreamlitFlowState) -> dict[str, tuple[float, float]]:

@@ -7,7 +7,13 @@ from typing import Any
 
 from engine.core.strategies import strategy_class
 from engine.errors import BadInput
-from engine.session_spec import SESSION_FIELDS, parse_name, parse_symbols
+from engine.session_spec import (
+    FILL_FIELDS,
+    FILL_MODEL,
+    SESSION_FIELDS,
+    parse_name,
+    parse_symbols,
+)
 from engine.windows import SOURCES, parse_speed, replay_window
 
 PARAMS = "params"  # the key of an error about the strategy's parameters together
@@ -62,7 +68,10 @@ def field_errors(spec: dict[str, Any], available: list[str]) -> dict[str, str]:
     symbols = _check(errors, "symbols", lambda: parse_symbols(spec.get("symbols") or [], available))
     _params(errors, spec.get("strategy", ""), dict(spec.get("params") or {}))
     for field, param in SESSION_FIELDS.items():
-        if field in spec:
+        preset = field in FILL_FIELDS and spec.get(field) is None  # blank: the preset's value
+        if field in spec and not preset:
             _check(errors, field, lambda p=param, r=spec[field]: p.parse(r))
+    if "fill_model" in spec:
+        _check(errors, "fill_model", lambda: FILL_MODEL.parse(spec["fill_model"]))
     _clock(errors, spec, symbols)
     return errors

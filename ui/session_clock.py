@@ -1,6 +1,9 @@
 """A session's clock on its page (source, window, progress, speed and why it waits), the speed
 and settings controls, and the Reconcile tab."""
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -116,19 +119,28 @@ def speed_control(doc: dict) -> None:
         st.button("Apply settings", key="sess_settings", on_click=_apply_settings, args=(sid,))
 
 
+def on_click_result(state_key: str, compute: Callable[[], Any], working: str, label: str,
+                    **button) -> Any:
+    """A button that computes something slow: on a click `compute()` runs (a spinner says
+    `working`) and its result is kept for this browser session; None until then or after an
+    error, which is shown."""
+    if st.button(label, **button):
+        with st.spinner(working):
+            try:
+                st.session_state[state_key] = compute()
+            except PaperDeskError as exc:
+                st.session_state.pop(state_key, None)
+                st.error(str(exc), icon=":material/error:")
+    return st.session_state.get(state_key)
+
+
 def reconcile_tab(doc: dict) -> None:
     sid = doc["id"]
     st.caption(RECONCILE_HELP)
-    key = f"reconcile_{sid}"
-    if st.button("Reconcile", key="reconcile_run", icon=":material/fact_check:",
-                 help="Fast-forward the same window now and compare (read-only)"):
-        with st.spinner("Fast-forwarding the window and comparing fills…"):
-            try:
-                st.session_state[key] = context.reconcile(sid)
-            except PaperDeskError as exc:
-                st.session_state.pop(key, None)
-                st.error(str(exc), icon=":material/error:")
-    result = st.session_state.get(key)
+    result = on_click_result(
+        f"reconcile_{sid}", lambda: context.reconcile(sid), "Fast-forwarding the window and "
+        "comparing fills…", "Reconcile", key="reconcile_run", icon=":material/fact_check:",
+        help="Fast-forward the same window now and compare (read-only)")
     if result is None:
         return
     a, b, c, d, e = st.columns(5)

@@ -11,9 +11,11 @@ import streamlit as st
 
 from engine import control
 from engine.catalog import TIMEFRAMES
+from engine.core.fill_models import PRESETS as FILL_PRESETS
+from engine.core.fill_models import preset_values, summary
 from engine.core.strategies import STRATEGIES
 from engine.errors import BadInput, PaperDeskError
-from engine.session_spec import SESSION_FIELDS
+from engine.session_spec import FILL_FIELDS, FILL_MODEL, SESSION_FIELDS
 from engine.windows import DEFAULT_WINDOW_BARS, SOURCES, SPEEDS
 from ui import context
 from ui.form_check import PARAMS, field_errors
@@ -41,12 +43,23 @@ def _today() -> date:
 
 RISK_INPUTS = {  # spec field: (widget key, label, step, format); bounds from SESSION_FIELDS
     "cash": ("new_cash", f"Starting cash ({CURRENCY_CODE})", 1000.0, "%.2f"),
-    "fee_bps": ("new_fee", "Fee (bps)", 1.0, "%.1f"),
-    "slippage_bps": ("new_slip", "Slippage (bps)", 1.0, "%.1f"),
     "position_size": ("new_size", "Position size (fraction of equity)", 0.05, "%.3f"),
     "stop_loss_pct": ("new_sl", "Stop-loss % (0 = off)", 1.0, "%.1f"),
     "take_profit_pct": ("new_tp", "Take-profit % (0 = off)", 1.0, "%.1f"),
 }
+
+
+FILL_INPUTS = {  # spec field: (widget key, label, step); empty = the preset's value
+    "fee_bps": ("new_fee", "Fee (bps)", 1.0),
+    "slippage_bps": ("new_slip", "Slippage (bps)", 1.0),
+    "impact_bps": ("new_impact", "Impact (bps at 100 % of bar volume)", 10.0),
+    "volume_cap_pct": ("new_cap", "Volume cap (% of bar volume; 0 = none)", 1.0),
+    "latency_bars": ("new_latency", "Latency (bars)", 1),
+    "cancel_after_bars": ("new_cancel", "Cancel unfilled after (bars; 0 = never)", 1),
+}
+PRESET_PRICE = "preset"  # the market-price choice that keeps the preset's rule
+PRICE_LABELS = {PRESET_PRICE: "the preset's rule", "open": "the open",
+                "worse": "the worse of open and close"}
 
 
 def speed_label(speed: str) -> str:
@@ -105,7 +118,11 @@ def _spec() -> dict:
             "restart_policy": ss.get("new_policy", "resume"),
             "source": ss.get("new_source", "replay"), "speed": ss.get("new_speed", "1"),
             **{field: ss.get(key, SESSION_FIELDS[field].default)
-               for field, (key, *_) in RISK_INPUTS.items()}}
+               for field, (key, *_) in RISK_INPUTS.items()},
+            "fill_model": ss.get("new_fill_model", FILL_MODEL.default),
+            "fill_price": None if ss.get("new_fill_price", PRESET_PRICE) == PRESET_PRICE
+            else ss["new_fill_price"],
+            **{field: ss.get(key) for field, (key, *_) in FILL_INPUTS.items()}}
     if spec["source"] == "replay":
         spec["from"] = day_start(ss.get("new_from"), first)
         spec["to"] = day_end(ss.get("new_to"), last)
@@ -154,8 +171,6 @@ def show_error() -> None:
 
 def _plain(message: str, name: str) -> str:
     """An engine message without its leading internal field name (the label says it)."""
-    message = message.replace("must be a int ", "must be a whole number ").replace(
-        "must be a float ", "must be a number ")
     for head in (f"{name}: ", f"{name} ", "from/to: "):
         if message.startswith(head):
             return message[len(head):]
@@ -252,6 +267,39 @@ def _money_and_risk() -> None:
                                              "paused": "stay paused"}[v])
 
 
+def _fill_model(symbols: list[str]) -> None:
+    st.markdown("**Fill model**")
+    a, b = st.columns([1, 3])
+    model = a.selectbox("Preset", FILL_PRESETS, key="new_fill_model",
+                        index=FILL_PRESETS.index(FILL_MODEL.default),
+                        format_func=str.capitalize,
+                        help="How paper fills are priced and sized: frictionless (no costs), "
+                             "realistic (taker fee, small impact, at most 10 % of a bar's "
+                             "volume), pessimistic (higher fee, 2 % cap, a bar of latency, the "
+                             "worse of open and close). Values you set below override it.")
+    preset = preset_values(model, symbols or ["BTC-USD"])
+    b.caption(f"{summary({**preset, 'fill_model': model})}. Price = base × (1 ± (slippage + "
+              "impact × filled ÷ bar volume) ÷ 10,000); what the cap leaves keeps working on "
+              "the next bars as partial fills.")
+    errors = st.session_state.get(FIELD_ERRORS, {})
+    with st.expander("Override the preset", expanded=any(f in errors for f in FILL_FIELDS)):
+        cols = st.columns(3)
+        for i, (field, (key, label, step)) in enumerate(FILL_INPUTS.items()):
+            p, kind = FILL_FIELDS[field], type(step)
+            value = preset[field] or 0
+            cols[i % 3].number_input(label, min_value=kind(p.low), max_value=kind(p.high),
+                                     value=None, step=step, key=key,
+                                     placeholder=f"preset: {value:g}",
+                                     help=f"{p.help.capitalize()}; {p.low:g} to {p.high:,g}; "
+                                          "empty = the preset's value")
+            field_error(cols[i % 3], field, label)
+        cols[0].selectbox("Market orders fill at", list(PRICE_LABELS),
+                          key="new_fill_price", format_func=PRICE_LABELS.get,
+                          help=f"The preset's rule: {PRICE_LABELS[preset['fill_price']]}")
+        field_error(cols[0], "fill_price", "Market orders fill at")
+    field_error(a, "fill_model", "Preset")
+
+
 def new_session() -> None:
     st.markdown("Every field is checked before anything is saved; each problem is shown "
                 "under its field.")
@@ -271,6 +319,7 @@ def new_session() -> None:
     _strategy_params(strategy)
     _clock_fields(symbols, timeframe)
     _money_and_risk()
+    _fill_model(symbols)
     left, right, _ = st.columns([1, 1, 3])
     left.button("Create", key="new_create", help="Create the session without starting it",
                 disabled=not context.can_control(), on_click=create, args=(None, False))

@@ -1,6 +1,5 @@
 """Status colours and words: every status is said in words as well as colour."""
 
-import streamlit as st
 
 from ui.format import GAIN_HEX, LOSS_HEX, direction
 
@@ -74,7 +73,3 @@ def pnl_key(name: str, value: float | None) -> str:
 def pnl_css() -> str:
     return "".join(f"[class*='st-key-pnl_{sign}_'] [data-testid='stMetricValue'] {{color:{hex_}}}"
                    for sign, hex_ in (("up", GAIN_HEX), ("down", LOSS_HEX)))
-
-
-def colour_buttons() -> None:
-    st.html(button_css(BUTTON_KEYS).replace("</style>", health_css() + pnl_css() + "</style>"))

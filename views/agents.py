@@ -1,5 +1,7 @@
 """Agents: the pipeline as a flow diagram, and the selected agent's card."""
 
+import time
+
 import streamlit as st
 
 from engine import control
@@ -10,19 +12,28 @@ from ui.theme import TIME_FORMAT, badge
 
 st.title("Agents")
 st.caption("Market data → sentiment → strategy → execution, and the sessions execution "
-           "serves. Click a node to open its card; drag nodes to arrange them.")
+           "serves; each arrow says what passed along it in the last minute. Click a node to "
+           "open its card; drag nodes to arrange them.")
 
 
 @st.fragment(run_every=context.refresh_every())
 def diagram() -> None:
-    """The diagram, live; a click selects the agent whose card is drawn below."""
+    """The diagram, live, with what flows along each edge; a click selects the agent whose card
+    is drawn below. Narrow screens get the pipeline as a list instead (ui/styles.py)."""
     agents = context.read("agents")
     if agents.empty:
         return  # the page says why, once, below
     sessions = context.read("sessions")
+    rates = flow.throughput(context.read("flow_counts"),
+                            st.session_state.setdefault("flow_samples", []), time.time())
     state = flow.build_state(agents, sessions, context.read("node_positions"),
-                             st.session_state.get("flow_state"))
-    new_state = flow.render("agent_flow", state)
+                             st.session_state.get("flow_state"), rates,
+                             dark=st.context.theme.type == "dark")
+    with st.container(key="flow_list"):
+        for line in flow.compact(agents, sessions, rates):
+            st.markdown(line)
+    with st.container(key="flow_diagram"):
+        new_state = flow.render("agent_flow", state)
     st.session_state["flow_state"] = new_state
     moved = flow.positions(new_state)
     if moved != flow.positions(state) and context.can_control():
@@ -32,6 +43,11 @@ def diagram() -> None:
     if clicked in set(agents["id"]) and clicked != st.session_state.get("agent_selected"):
         st.session_state["agent_selected"] = clicked
         st.rerun()  # a whole-page run: the card below belongs to the page, not this fragment
+
+
+def _pick() -> None:
+    if st.session_state.get("flow_pick"):
+        st.session_state["agent_selected"] = st.session_state["flow_pick"]
 
 
 def config_editor(agent: dict) -> None:
@@ -75,7 +91,7 @@ def card_status(agent_id: str) -> None:
         st.error(f"{why}{when}", icon=":material/error:")
     elif why:
         st.warning(f"Degraded — running, but {why}", icon=":material/warning:")
-    a, b, c, d, e = st.columns(5)
+    a, b, c, d, e = st.container(key="pair_agent").columns(5)
     a.metric("Ticks", agent["ticks"])
     b.metric("Items processed", agent["items_processed"])
     c.metric("Errors", agent["errors"])
@@ -85,7 +101,7 @@ def card_status(agent_id: str) -> None:
     active = agent["last_active_at"]
     when = f" · last active {active:%Y-%m-%d %H:%M:%S} UTC" if active is not None else ""
     st.caption(f"{SPECS[agent['kind']].description} · {flow.key_figure(agent)}{when}")
-    left, mid, right, _ = st.columns([1, 1, 1.4, 3])
+    left, mid, right, _ = st.container(key="pair_agent_buttons").columns([1, 1, 1.4, 3])
     left.button("Start", key="agent_start", icon=":material/play_arrow:",
                 help=f"Start the {agent['name']} agent",
                 disabled="start" not in agent["allowed"] or not context.can_control(),
@@ -138,6 +154,11 @@ if registered.empty:
             "fills in by itself.", icon=":material/hourglass_empty:")
 diagram()
 agent_ids = [] if registered.empty else list(registered["id"])
+if agent_ids:  # on a phone, instead of clicking a node (outside the fragment: a full run)
+    with st.container(key="flow_list_pick"):
+        names = dict(zip(registered["id"], registered["name"], strict=True))
+        st.pills("Open the card of", agent_ids, format_func=names.get, key="flow_pick",
+                 on_change=_pick)
 selected = st.session_state.get("agent_selected")
 selected = selected if selected in agent_ids else (agent_ids[0] if agent_ids else None)
 if selected:

@@ -10,9 +10,12 @@ from ui.log_view import log_html
 
 st.title("Logs")
 log_ids = context.read("log_ids")
-a, b, c, d = st.columns([2, 1, 1, 2])
+a, b, c, d = st.container(key="pair_log_controls").columns([2, 1, 1, 2])
 requested = st.query_params.get("id")
 opening = requested if requested in log_ids else ENGINE_LOG  # the engine's log by default
+if requested and requested not in log_ids:
+    st.warning(f"No log is named “{requested[:100]}”: showing the engine's log.",
+               icon=":material/warning:")
 log_id = a.selectbox("Log", log_ids, index=log_ids.index(opening), key="log_id",
                      help="An agent, the engine, or a session (session-N)")
 st.query_params["id"] = log_id  # the URL names the log shown

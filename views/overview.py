@@ -5,9 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from engine import control
+from engine.errors import ConfigError
 from engine.events import SEVERITIES
 from engine.queries import HEALTH_FORMULA
 from ui import confirm, context
+from ui.alerts import acknowledge, send_test
 from ui.desk import styled, totals
 from ui.desk import table as desk_table
 from ui.format import money, signed_money, signed_pct
@@ -26,6 +28,12 @@ from ui.theme import (
 
 TIME = {"ts": st.column_config.DatetimeColumn(f"time ({WALL})", format=TIME_FORMAT),
         "last_bar": st.column_config.DatetimeColumn(f"last bar ({MARKET})", format=BAR_FORMAT)}
+
+# Name, status and P&L first and narrow: on a phone they are what fits (the id stays in the
+# data for the row click).
+DESK_COLUMNS = {"name": st.column_config.Column("session", width=110),
+                "status": st.column_config.Column(width=100),
+                "P&L": st.column_config.Column(width=90)}
 
 ACTIONS = {
     "start": ("Start", ":material/play_arrow:",
@@ -47,7 +55,7 @@ def control_panel() -> None:
     if not summary.engine.online:
         left.warning("Engine offline: commands stay queued until it returns.",
                      icon=":material/cloud_off:")
-    cols = right.columns(4)
+    cols = right.container(key="pair_switch").columns(4)
     for col, (action, (label, icon, tip)) in zip(cols, ACTIONS.items(), strict=True):
         disabled = action not in summary.allowed or not context.can_control()
         if action == "stop":
@@ -63,7 +71,7 @@ def control_panel() -> None:
 
     health = context.read("health")
     active_sessions = summary.sessions.get("running", 0)
-    a, b, c, d = st.columns(4)
+    a, b, c, d = st.container(key="pair_health").columns(4)
     a.metric("Active agents", f"{health.agents_running} / {health.agents_total}",
              help="Agents running with no failing ticks, out of all registered agents")
     b.metric("Active sessions", active_sessions,
@@ -83,7 +91,7 @@ def desk() -> None:
         st.info("No sessions yet: create one on the Sessions page.", icon=":material/info:")
         return
     total = totals(sessions)
-    a, b, c, d = st.columns(4)
+    a, b, c, d = st.container(key="pair_desk").columns(4)
     a.metric("Total equity", money(total.equity),
              help=f"{total.sessions} sessions; {money(total.starting_cash)} starting cash")
     with b.container(key=pnl_key("total", total.pnl)):
@@ -98,7 +106,8 @@ def desk() -> None:
     view = desk_table(sessions)
     picked = st.dataframe(styled(view, STATUS_HEX), hide_index=True, width="stretch",
                           key="desk_table", on_select="rerun", selection_mode="single-row",
-                          height=min(38 + 35 * len(view), 420))
+                          height=min(38 + 35 * len(view), 420), column_config=DESK_COLUMNS,
+                          column_order=[c for c in view.columns if c != "id"])
     rows = picked.selection.rows if picked else []
     if rows:
         st.switch_page("views/sessions.py",
@@ -134,6 +143,25 @@ def health_details() -> None:
                          column_config=TIME)
 
 
+@st.fragment(run_every=context.refresh_every())
+def fleet() -> None:
+    """The workers sharing the database (PostgreSQL); nothing on SQLite's single engine."""
+    workers = context.read("workers")
+    if workers.empty:
+        return
+    alive = int((workers["state"] == "alive").sum())
+    st.subheader("Workers")
+    st.caption(f"{alive} of {len(workers)} alive: each running session is owned by one worker; "
+               "a worker without a heartbeat for 3 s is offline and its sessions move to the "
+               "others.")
+    st.dataframe(workers.rename(columns={
+        "holder": "worker (host:pid)", "sessions_owned": "sessions", "datasets_owned": "datasets",
+        "age_s": "heartbeat (s ago)", "tick_p95_ms": "tick p95 (ms)", "cpu_pct": "CPU %",
+        "rss_mb": "memory (MB)"}), hide_index=True, width="stretch",
+        column_config={"heartbeat (s ago)": st.column_config.NumberColumn(format="%.1f"),
+                       "tick p95 (ms)": st.column_config.NumberColumn(format="%.1f")})
+
+
 def _styled(feed: pd.DataFrame):
     feed = feed.assign(severity=feed["severity"].map(SEVERITY_ICON))
     colours = {v: SEVERITY_HEX[k] for k, v in SEVERITY_ICON.items()}
@@ -141,15 +169,63 @@ def _styled(feed: pd.DataFrame):
                           subset=["severity"])
 
 
+def _group_key(group) -> str:
+    return f"ack_{group.source}_{group.kind}"
+
+
 @st.fragment(run_every=context.refresh_every())
 def alerts() -> None:
-    recent = context.read("events", limit=5, severity=("warning", "error"))
-    st.subheader("Alerts")
-    if recent.empty:
-        st.success("No warnings or errors.", icon=":material/check_circle:")
-    else:
-        st.dataframe(_styled(recent[["ts", "severity", "source", "message"]]),
-                     hide_index=True, width="stretch", column_config=TIME)
+    """Unacknowledged warnings and errors, one row per source and kind, newest first."""
+    groups = context.read("alert_groups")
+    title, everything = st.columns([3, 1], vertical_alignment="bottom")
+    title.subheader("Alerts")
+    if not groups:
+        st.success("No unacknowledged warnings or errors.", icon=":material/check_circle:")
+        return
+    allowed = context.can_control()
+    why = "" if allowed else " (read-only: your account may not)"
+    everything.button("Acknowledge all", key="ack_all", icon=":material/done_all:",
+                      disabled=not allowed, width="stretch", on_click=acknowledge, args=(groups,),
+                      help=f"Hide every alert listed; a new one shows its group again{why}")
+    for group in groups:
+        with st.container(border=True, key=f"alert_{group.source}_{group.kind}"):
+            text, button = st.columns([5, 1], vertical_alignment="center")
+            text.markdown(f":{'red' if group.severity == 'error' else 'orange'}-badge["
+                          f"{SEVERITY_ICON[group.severity]}] **{group.source}** · "
+                          f"`{group.kind}` · **{group.count}×**")
+            text.markdown(group.message)
+            text.caption(f"first {group.first_ts:%Y-%m-%d %H:%M:%S} · last "
+                         f"{group.last_ts:%Y-%m-%d %H:%M:%S} ({WALL})")
+            button.button("Acknowledge", key=_group_key(group), disabled=not allowed,
+                          width="stretch", on_click=acknowledge, args=([group],),
+                          help=f"Hide these {group.count} alerts until a new one{why}")
+
+
+def notifications() -> None:
+    """Where alerts go outside the app, and a test message to check that they arrive."""
+    targets = len(context.settings().notify_urls)
+    with st.expander(f"Notifications: {targets} target{'s' if targets != 1 else ''}",
+                     icon=":material/notifications:"):
+        st.caption("Agent errors, engine downtime, drawdown, loss-streak, large-trade and "
+                   "stale-data alerts go out through apprise to the URLs in "
+                   "PAPERDESK_NOTIFY_URLS (environment or secrets; never shown here).")
+        if not st.button("Send test notification", key="notify_test",
+                         icon=":material/send:", disabled=not targets or not context.can_control(),
+                         help="Send one test message to every target"):
+            return
+        try:
+            with st.spinner("Sending…"):
+                outcome = send_test()
+        except ConfigError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+        if outcome.ok:
+            st.success(f"Test notification sent to all {outcome.targets} targets.",
+                       icon=":material/check_circle:")
+        else:
+            st.warning(f"Test notification reached {outcome.reached} of {outcome.targets} "
+                       "targets; the failure is recorded as an alert.",
+                       icon=":material/warning:")
 
 
 def activity_feed() -> None:
@@ -178,5 +254,7 @@ def activity_feed() -> None:
 control_panel()
 desk()
 health_details()
+fleet()
 alerts()
+notifications()
 activity_feed()

@@ -5,10 +5,12 @@ import streamlit as st
 
 from engine import control
 from engine.errors import NotFound
-from ui import charts, confirm, context
+from ui import charts, confirm, context, sweeps
 from ui import format as fmt
 from ui.desk import styled
 from ui.desk import table as desk_table
+from ui.fill_models import caption as fill_caption
+from ui.fill_models import fill_models_tab
 from ui.session_clock import clock_panel, reconcile_tab
 from ui.session_form import new_session, presets
 from ui.theme import BAR_FORMAT, MARKET, STATUS_HEX, TIME_FORMAT, WALL, badge, pnl_key
@@ -131,6 +133,7 @@ def lineage_table(trades: pd.DataFrame) -> pd.DataFrame:
             f"{k}={v}" for k, v in (x.get("indicators") or {}).items())),
         "sentiment": lineage.apply(lambda x: x.get("sentiment")),
         "decision bar close": lineage.apply(lambda x: x.get("close")),
+        "priced by": trades["priced_by"],
         "order": trades["order_id"],
     })
 
@@ -144,18 +147,18 @@ def detail(sid: int) -> None:
         return
     st.markdown(f"### {doc['name']} {badge(doc['status'])}")
     st.caption(f"#{doc['id']} · {doc['strategy']} {doc['params']} · "
-               f"{', '.join(doc['symbols'])} {doc['timeframe']} · fee {doc['fee_bps']:g} bps, "
-               f"slippage {doc['slippage_bps']:g} bps · size {doc['position_size']:g} of equity"
-               f" · after restart: {doc['restart_policy']} · created "
-               f"{doc['created_at']:%Y-%m-%d %H:%M} ({WALL})")
+               f"{', '.join(doc['symbols'])} {doc['timeframe']} · size "
+               f"{doc['position_size']:g} of equity · after restart: {doc['restart_policy']}"
+               f" · created {doc['created_at']:%Y-%m-%d %H:%M} ({WALL})")
+    st.caption(fill_caption(doc))
     session_controls(doc)
     if doc["error"]:
         st.error(doc["error"], icon=":material/error:")
     clock_panel(doc)
     metrics_row(doc["metrics"], doc)
     # Stateful tabs: only the open one is drawn (each chart or table costs a page run).
-    perf, chart, held, trades_tab, orders_tab, rec_tab = st.tabs(
-        ["Performance", "Chart", "Positions", "Trades", "Orders", "Reconcile"],
+    perf, chart, held, trades_tab, orders_tab, rec_tab, fills_tab = st.tabs(
+        ["Performance", "Chart", "Positions", "Trades", "Orders", "Reconcile", "Fill models"],
         key="detail_tab", on_change="rerun")
     if perf.open:
         with perf:
@@ -175,6 +178,9 @@ def detail(sid: int) -> None:
     if rec_tab.open:
         with rec_tab:
             reconcile_tab(doc)
+    if fills_tab.open:
+        with fills_tab:
+            fill_models_tab(doc)
 
 
 def performance(sid: int) -> None:
@@ -195,8 +201,11 @@ def candles(doc: dict, sid: int) -> None:
         return
     trades = context.read("trades", sid, limit=TRADES_SHOWN)
     lines = charts.indicator_lines(bars, doc["strategy"], doc["params"])
-    st.plotly_chart(charts.candles_figure(bars, trades, symbol, lines, fmt.CURRENCY_CODE),
-                    width="stretch", key="candles_chart")
+    rsi = charts.rsi_pane(bars, doc["strategy"], doc["params"])
+    with st.container(key="candles_chart"):  # the spec is the same each run: no blinking
+        st.vega_lite_chart(charts.candles_data(bars, trades, symbol, lines, rsi),
+                           charts.candles_spec(symbol, doc["timeframe"], list(lines), rsi,
+                                               fmt.CURRENCY_CODE), width="stretch")
     st.caption(f"The latest {len(bars):,} bars to the session's clock; fills on them marked "
                "▲ buy under the bar and ▼ sell over the bar that filled"
                + (f"; {' and '.join(lines)} of the close, as the strategy computes them"
@@ -231,11 +240,15 @@ def order_list(sid: int) -> None:
     if orders.empty:
         st.caption("No orders yet.")
     else:
-        st.dataframe(orders, hide_index=True, width="stretch", column_config={
-            "decision_bar": st.column_config.DatetimeColumn(f"decided on bar ({MARKET})",
-                                                            format=BAR_FORMAT),
-            "created_at": st.column_config.DatetimeColumn(f"created ({WALL})",
-                                                          format=TIME_FORMAT)})
+        st.caption("An order the volume cap splits fills over several bars ('fills' counts "
+                   "the parts; 'filled' and 'remaining' show how far it got); each part is its "
+                   "own fill on the Trades tab with its own price and fee.")
+        st.container(key="orders_table").dataframe(
+            orders, hide_index=True, width="stretch", column_config={
+                "decision_bar": st.column_config.DatetimeColumn(f"decided on bar ({MARKET})",
+                                                                format=BAR_FORMAT),
+                "created_at": st.column_config.DatetimeColumn(f"created ({WALL})",
+                                                              format=TIME_FORMAT)})
 
 
 def compare(sessions: pd.DataFrame) -> None:
@@ -301,9 +314,11 @@ def from_url(ids: list[int]) -> int | None:
 
 
 show_archived = bulk_controls()
-sessions = context.read("sessions", include_archived=show_archived)
-list_tab, new_tab, compare_tab = st.tabs(["Sessions", "New session", "Compare"],
-                                         key="sessions_tab", on_change="rerun")
+# Every session may be picked, compared and reconciled, a sweep's variants included; the list
+# above the picker shows the desk's own (variants are ranked on the Sweeps tab).
+sessions = context.read("sessions", include_archived=show_archived, include_sweeps=True)
+list_tab, new_tab, compare_tab, sweeps_tab = st.tabs(
+    ["Sessions", "New session", "Compare", "Sweeps"], key="sessions_tab", on_change="rerun")
 if list_tab.open:
     with list_tab:
         session_list(sessions, show_archived)
@@ -313,3 +328,6 @@ if new_tab.open:
 if compare_tab.open:
     with compare_tab:
         compare(sessions)
+if sweeps_tab.open:
+    with sweeps_tab:
+        sweeps.render()

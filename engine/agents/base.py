@@ -33,6 +33,7 @@ MAX_BACKOFF_S = 60.0
 DB_RETRY_MAX_S = 5.0  # the database unreachable or full: try again at most this far apart
 TRANSIENT_LIMIT = 5  # transient errors in a row before the agent goes to error
 TICK_WINDOW = 200  # recent tick durations kept for the p95 shown in the dashboard
+ZERO_METRICS = {"ticks": 0, "items_processed": 0, "errors": 0, "last_tick_ms": 0.0}
 
 
 class Stages(Protocol):
@@ -51,6 +52,7 @@ class AgentContext:
     logger: logging.Logger
     book: SessionBook | None = None  # the running sessions (strategy and execution share it)
     stages: Stages | None = None
+    worker: str | None = None  # this engine's worker id on PostgreSQL (engine.workers)
 
 
 class BaseAgent:
@@ -86,6 +88,7 @@ class BaseAgent:
         self.db_wait_until: float | None = None
         self.failed_ticks: deque[float] = deque(maxlen=10_000)  # wall times of failed ticks
         self.tick_error: str | None = None  # the last transient error, shown while degraded
+        self.reset_at = row.metrics_reset_at
 
     # ------------------------------------------------------------ for subclasses
 
@@ -162,6 +165,35 @@ class BaseAgent:
                     self.event("restored", f"agent {self.id} restored: running")
             elif status == AgentStatus.ERROR:
                 self.retry_at = utcnow()
+
+    def follow(self, row: Agent) -> bool:
+        """Take what another worker applied to this agent's shared row (PostgreSQL workers):
+        a start or stop, config changes, a metrics reset. Nothing is written (the row already
+        says so); return whether the agent started or stopped here. An agent in a tick (a
+        hung feed) is left alone until the next call."""
+        changes = {k: v for k, v in row.config.items() if self.cfg.get(k) != v}
+        start = row.status in (AgentStatus.RUNNING, AgentStatus.STARTING) and self.status in (
+            AgentStatus.STOPPED, AgentStatus.STOPPING)
+        stop = row.status in (AgentStatus.STOPPED, AgentStatus.STOPPING) and self.status in (
+            AgentStatus.RUNNING, AgentStatus.ERROR)
+        reset = row.metrics_reset_at != self.reset_at
+        if not (changes or start or stop or reset) or not self.lock.acquire(blocking=False):
+            return False
+        try:
+            if changes:
+                self.on_config(changes)
+            if reset:
+                self.metrics, self.reset_at = dict(ZERO_METRICS), row.metrics_reset_at
+            if start:
+                self.status = AgentStatus.RUNNING
+                self._run_on_start(None)
+            elif stop:
+                if self.status == AgentStatus.RUNNING:
+                    self.on_stop()
+                self.status = AgentStatus.STOPPED
+            return start or stop
+        finally:
+            self.lock.release()
 
     def stop(self, note: str = "") -> None:
         """running|starting → stopping → stopped; error → stopped."""
@@ -282,11 +314,12 @@ class BaseAgent:
 
     def reset_metrics(self) -> None:
         with self.lock:
-            self.metrics = {"ticks": 0, "items_processed": 0, "errors": 0, "last_tick_ms": 0.0}
+            self.metrics = dict(ZERO_METRICS)
             self.consecutive_errors = 0
+            self.reset_at = utcnow()
             with session_scope(self.db) as s:
                 s.exec(
                     update(Agent)
                     .where(Agent.id == self.id)
-                    .values(**self.metrics, consecutive_errors=0, metrics_reset_at=utcnow())
+                    .values(**self.metrics, consecutive_errors=0, metrics_reset_at=self.reset_at)
                 )

@@ -11,7 +11,7 @@ from engine.agents.base import BaseAgent
 from engine.db import session_scope
 from engine.events import record_events
 from engine.logs import get_logger
-from engine.trading.clock import Committed, hold_running
+from engine.trading.clock import Committed
 
 STRATEGY_HELD = "strategy agent stopped: decisions held"
 FF_BUDGET_S = 0.5  # of each tick, spent on fast-forwarding `max`-speed sessions
@@ -28,7 +28,7 @@ class ExecutionAgent(BaseAgent):
     def on_tick(self) -> int:
         book = self.ctx.book
         if not self.ctx.stages.running("strategy"):
-            hold_running(self.db, STRATEGY_HELD)
+            book.hold(STRATEGY_HELD)
             self.held = True
             return 0
         now = time.monotonic()

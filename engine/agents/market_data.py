@@ -1,7 +1,9 @@
 """Market data agent: keeps bars stored and fresh — the shipped history loaded once (replay),
 or polled from public feeds (live) — and never stores bad bars.
 
-There is no replay cursor: each session has its own clock over the stored bars.
+There is no replay cursor: each session has its own clock over the stored bars. With several
+workers on PostgreSQL each dataset has one owner (engine.workers): only it writes its bars and
+watches them for staleness.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -14,6 +16,7 @@ from engine.market.bars import bar_problem, latest_bar_time, write_bars
 from engine.market.live import CcxtFeed, LiveSource, YFinanceFeed, make_exchange
 from engine.market.replay import load_shipped
 from engine.trading.watchdog import pause_stale, resume_fresh
+from engine.workers import owned_datasets
 
 
 class MarketDataAgent(BaseAgent):
@@ -25,6 +28,7 @@ class MarketDataAgent(BaseAgent):
             key: latest_bar_time(self.db, *key) for key in catalog.datasets()
         }
         self.warned_stale: set[tuple[str, str]] = set()
+        self.owned: set[tuple[str, str]] = set(catalog.datasets())  # what last_seen is current for
         self.live = None
         if self.cfg["source"] == "live":
             crypto = CcxtFeed(make_exchange(self.cfg["exchange"]))
@@ -35,24 +39,37 @@ class MarketDataAgent(BaseAgent):
         if self.status == "running":
             self.on_start()
 
+    def _owned(self) -> list[tuple[str, str]]:
+        """The datasets this agent writes: all of them, or its worker's share."""
+        if self.ctx.worker is None:
+            return catalog.datasets()
+        owned = owned_datasets(self.db, self.ctx.worker)
+        for key in set(owned) - self.owned:  # written by another worker until now
+            self.last_seen[key] = latest_bar_time(self.db, *key)
+            self.warned_stale.discard(key)
+        self.owned = set(owned)
+        return owned
+
     def on_tick(self) -> int:
-        written = self._load_shipped()
+        owned = self._owned()
+        written = self._load_shipped(owned)
         if self.live is not None:
+            self.live.datasets = owned
             for key, bars in self.live.fetch().items():
                 usable = self._usable(key, bars)
                 written += write_bars(self.db, *key, usable)
                 if usable:  # only once they are stored: a failed write refetches them
                     self.last_seen[key] = usable[-1].ts
-            self._warn_stale()
+            self._warn_stale(owned)
         self.state["last_bar"] = {
             f"{s}/{tf}": ts.isoformat() for (s, tf), ts in self.last_seen.items() if ts
         }
         return written
 
-    def _load_shipped(self) -> int:
+    def _load_shipped(self, owned: list[tuple[str, str]]) -> int:
         """Store every shipped dataset once (idempotent): replay sessions trade these bars."""
         written = 0
-        for key in catalog.datasets():
+        for key in owned:
             if key in self.loaded:
                 continue
             count, newest = load_shipped(self.db, *key)
@@ -83,11 +100,12 @@ class MarketDataAgent(BaseAgent):
             previous = bar.ts
         return usable
 
-    def _warn_stale(self) -> None:
+    def _warn_stale(self, owned: list[tuple[str, str]]) -> None:
         if self.cfg["source"] != "live":
             return
         now = datetime.now(UTC)
-        for key, seen in self.last_seen.items():
+        for key in owned:
+            seen = self.last_seen.get(key)
             bar_s = catalog.TIMEFRAMES[key[1]]
             limit = timedelta(seconds=bar_s * (1 + self.cfg["stale_after_bars"]))
             if seen is not None and now - seen <= limit:

@@ -9,7 +9,6 @@ import time
 
 from engine.agent_specs import SPECS
 from engine.agents.base import BaseAgent
-from engine.trading.clock import hold_running
 
 EXECUTION_HELD = "execution agent stopped: fills held"
 
@@ -25,7 +24,7 @@ class StrategyAgent(BaseAgent):
         loaded = book.sync(time.monotonic())
         self.loaded += loaded
         if not self.ctx.stages.running("execution"):
-            hold_running(self.db, EXECUTION_HELD)
+            book.hold(EXECUTION_HELD)
         return loaded
 
     def summary(self) -> dict:

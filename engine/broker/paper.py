@@ -13,7 +13,7 @@ from engine.core.fills import slipped
 from engine.core.portfolio import Account, Holding, apply_fill
 from engine.db import bulk_insert, upsert_insert
 from engine.db_types import utcnow
-from engine.lifecycle import OrderStatus
+from engine.lifecycle import WORKING_ORDER, OrderStatus
 from engine.models import Fill, Order, PaperSession, Position
 
 # Engine threads that change orders, fills, positions or cash (execution, strategy, session
@@ -65,7 +65,7 @@ def cancel_open_orders(s: Session, session_id: int) -> int:
     """Cancel a session's pending orders inside the caller's transaction."""
     result = s.execute(
         update(Order)
-        .where(Order.session_id == session_id, Order.status == OrderStatus.PENDING)
+        .where(Order.session_id == session_id, Order.status.in_(WORKING_ORDER))
         .values(status=OrderStatus.CANCELLED, closed_at=utcnow(), reason="session stopped")
     )
     return result.rowcount or 0
@@ -87,8 +87,8 @@ def close_positions(s: Session, session: PaperSession) -> list[dict]:
         price = slipped(prices[symbol], "sell", session.slippage_bps)
         qty = holding.qty
         order = Order(session_id=session.id, seq=seq, symbol=symbol, side="sell", qty=qty,
-                      status=OrderStatus.FILLED, decision_bar_ts=bar_ts, closed_at=now,
-                      reason="close on stop",
+                      filled_qty=qty, status=OrderStatus.FILLED, decision_bar_ts=bar_ts,
+                      closed_at=now, reason="close on stop",
                       lineage={"rule": "session stopped with close positions",
                                "last_price": prices[symbol]})
         s.add(order)
@@ -96,7 +96,9 @@ def close_positions(s: Session, session: PaperSession) -> list[dict]:
         cost, realized = apply_fill(account, symbol, "sell", qty, price, session.fee_bps)
         fills.append({"order_id": order.id, "session_id": session.id, "symbol": symbol,
                       "side": "sell", "qty": qty, "price": price, "fee": cost,
-                      "realized_pnl": realized, "bar_ts": bar_ts, "ts": now})
+                      "realized_pnl": realized, "bar_ts": bar_ts, "ts": now,
+                      "priced_by": f"close on stop: last close, {session.slippage_bps:g} bps "
+                                   f"slippage, fee {session.fee_bps:g} bps"})
     if fills:
         bulk_insert(s, Fill, fills)
         for f in ACCOUNT_FIELDS:

@@ -1,4 +1,10 @@
-"""When and at what price an order fills on a bar. Pure functions, no look-ahead."""
+"""When, how much and at what price an order fills on a bar. Pure functions, no look-ahead.
+
+The price of a fill: a base price by order type (below), then, for market and stop orders,
+slippage of `slippage_bps + impact_bps × q / V` basis points against the order — where q is the
+quantity filled on the bar and V the bar's volume — so the larger an order's share of the bar,
+the worse its price. Limit orders fill at their limit or better and never slip.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -6,6 +12,7 @@ from datetime import datetime
 from engine.core.bars import BarData
 
 BUY, SELL = "buy", "sell"
+PRICE_RULES = ("open", "worse")  # market orders: the open, or the worse of open and close
 
 
 @dataclass(frozen=True)
@@ -23,32 +30,51 @@ def slipped(price: float, side: str, slippage_bps: float) -> float:
     return price * (1 + factor) if side == BUY else price * (1 - factor)
 
 
-def fill_price(order: OrderTerms, bar: BarData, slippage_bps: float) -> float | None:
-    """Price the order fills at on `bar`, or None when it does not fill there.
+def base_price(order: OrderTerms, bar: BarData, rule: str = "open") -> tuple[float, bool] | None:
+    """The price before slippage at which `order` fills on `bar` and whether it slips, or None
+    when it does not fill there.
 
     Only bars after the decision bar are eligible (an order decided on bar t fills on t+1 at
-    the earliest). Market: the open, slipped. Limit: when the bar trades through the limit, at
-    the limit or a better open. Stop: when the bar trades through the stop, at the stop or a
-    worse open, slipped.
+    the earliest). Market: the open (rule `worse`: the higher of open and close for a buy, the
+    lower for a sell). Limit: when the bar trades through the limit, at the limit or a better
+    open. Stop: when the bar trades through the stop, at the stop or a worse open.
     """
     if bar.ts <= order.decision_bar_ts:
         return None
     buy = order.side == BUY
     if order.order_type == "market":
-        return slipped(bar.open, order.side, slippage_bps)
+        if rule == "worse":
+            return (max(bar.open, bar.close) if buy else min(bar.open, bar.close)), True
+        return bar.open, True
     if order.order_type == "limit":
         limit = order.limit_price
         if buy and bar.low <= limit:
-            return min(bar.open, limit)
+            return min(bar.open, limit), False
         if not buy and bar.high >= limit:
-            return max(bar.open, limit)
+            return max(bar.open, limit), False
         return None
     stop = order.stop_price
     if buy and bar.high >= stop:
-        return slipped(max(bar.open, stop), order.side, slippage_bps)
+        return max(bar.open, stop), True
     if not buy and bar.low <= stop:
-        return slipped(min(bar.open, stop), order.side, slippage_bps)
+        return min(bar.open, stop), True
     return None
+
+
+def fill_price(order: OrderTerms, bar: BarData, slippage_bps: float) -> float | None:
+    """Price the order fills at on `bar` with flat slippage, or None when it does not fill."""
+    found = base_price(order, bar)
+    if found is None:
+        return None
+    price, slips = found
+    return slipped(price, order.side, slippage_bps) if slips else price
+
+
+def slippage_bps(fixed_bps: float, impact_bps: float, qty: float, volume: float) -> float:
+    """Slippage of a fill of `qty` on a bar that traded `volume`: fixed plus impact × share."""
+    if impact_bps and volume > 0:
+        return fixed_bps + impact_bps * qty / volume
+    return fixed_bps
 
 
 def fee(notional: float, fee_bps: float) -> float:

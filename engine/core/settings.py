@@ -21,6 +21,13 @@ class TradeSettings:
     position_size: float = 0.25  # fraction of equity per entry
     stop_loss_pct: float | None = None
     take_profit_pct: float | None = None
+    # the fill model (engine/core/fill_models.py): a preset's name and the values traded with
+    fill_model: str = "custom"
+    impact_bps: float = 0.0  # extra slippage at 100 % of a bar's volume
+    volume_cap_pct: float | None = None  # at most this % of a bar's volume fills per bar
+    latency_bars: int = 0  # an order decided on bar t is eligible from bar t + 1 + latency
+    fill_price: str = "open"  # market orders: "open", or "worse" of open and close
+    cancel_after_bars: int | None = None  # cancel what is still unfilled after N eligible bars
 
     @classmethod
     def of(cls, row: Any) -> "TradeSettings":

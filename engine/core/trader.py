@@ -1,6 +1,8 @@
 """The per-bar trading core. For each bar of a session, in time order:
 
-1. fill the working orders eligible on this bar (next open, limit and stop rules, slippage, fee);
+1. fill the working orders eligible on this bar (after their latency; next open, limit and stop
+   rules; at most the volume cap's share of the bar, the rest working on; slippage with impact,
+   fee);
 2. mark equity at this bar's close with the holdings after those fills (one snapshot a bar);
 3. update indicators, sentiment input and strategy with the bar;
 4. apply risk, and queue orders for the next bar.
@@ -17,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from engine.core.bars import BarData, max_gap
-from engine.core.fills import OrderTerms, fill_price
+from engine.core.fill_models import priced_by
+from engine.core.fills import OrderTerms, base_price, slippage_bps, slipped
 from engine.core.indicators import RollingMood
-from engine.core.portfolio import Account, apply_fill, executable_qty
+from engine.core.portfolio import DUST, Account, apply_fill, executable_qty
 from engine.core.risk import decide
 from engine.core.settings import TradeSettings
 from engine.core.strategies import strategy_class
@@ -40,6 +43,13 @@ class WorkingOrder:
     stop_price: float | None = None
     reason: str = ""
     lineage: dict = field(default_factory=dict)
+    filled: float = 0.0  # quantity filled so far (partial fills)
+    age: int = 0  # bars of its symbol since the decision bar
+
+    @property
+    def remaining(self) -> float:
+        rest = self.qty - self.filled
+        return 0.0 if rest <= max(DUST, self.qty * 1e-9) else rest
 
     def terms(self) -> OrderTerms:
         return OrderTerms(self.side, self.order_type, self.decision_ts, self.limit_price,
@@ -69,10 +79,11 @@ class Outbox:
     orders: list[WorkingOrder] = field(default_factory=list)
     fills: list[dict] = field(default_factory=list)
     closed: list[tuple[int, str, str | None]] = field(default_factory=list)  # seq, status, why
+    filled: dict[int, float] = field(default_factory=dict)  # seq -> quantity filled so far
     snapshots: list[tuple[datetime, float, float]] = field(default_factory=list)  # ts, cash, eq
 
     def __bool__(self) -> bool:
-        return bool(self.snapshots or self.orders or self.fills or self.closed)
+        return bool(self.snapshots or self.orders or self.fills or self.closed or self.filled)
 
 
 class Trader:
@@ -108,6 +119,9 @@ class Trader:
             end = first if upto is None else bisect_right(times, upto)
             for bar in bars[max(0, first - self.warmup_bars):end]:
                 self.warm(symbol, bar)
+        for order in self.working if upto is not None else ():
+            times = series[order.symbol][0]  # a restored order's age: its bars since decided
+            order.age = bisect_right(times, upto) - bisect_right(times, order.decision_ts)
 
     def _sentiment(self, symbol: str, bar: BarData,
                    given: dict[str, tuple[float, str]] | None) -> tuple[float | None, str | None]:
@@ -174,25 +188,76 @@ class Trader:
 
     def _fill(self, bars: list[tuple[str, BarData]], out: Outbox) -> None:
         by_symbol = dict(bars)
-        s, account = self.settings, self.account
+        s = self.settings
         still = []
+        taken: dict[str, float] = {}  # quantity filled per symbol on this bar (the cap is shared)
         for order in self.working:
             bar = by_symbol.get(order.symbol)
-            price = None if bar is None else fill_price(order.terms(), bar, s.slippage_bps)
-            if price is None:
+            if bar is None or bar.ts <= order.decision_ts:
                 still.append(order)
                 continue
-            qty = executable_qty(account, order.symbol, order.side, order.qty, price, s.fee_bps)
-            if qty == 0:
-                why = "no cash to buy" if order.side == "buy" else "nothing to sell"
-                out.closed.append((order.seq, "rejected", why))
+            order.age += 1
+            if order.age <= s.latency_bars:
+                still.append(order)
                 continue
-            fee, realized = apply_fill(account, order.symbol, order.side, qty, price, s.fee_bps)
-            out.closed.append((order.seq, "filled", None))
-            out.fills.append({"seq": order.seq, "symbol": order.symbol, "side": order.side,
-                              "qty": qty, "price": price, "fee": fee, "realized_pnl": realized,
-                              "bar_ts": bar.ts, "loss_streak": account.loss_streak})
+            closed = self._execute(order, bar, out, taken)
+            if closed is not None:
+                out.closed.append((order.seq, *closed))
+            elif (s.cancel_after_bars is not None
+                  and order.age - s.latency_bars >= s.cancel_after_bars):
+                out.closed.append((order.seq, "cancelled",
+                                   f"{order.remaining:.8g} unfilled after "
+                                   f"{s.cancel_after_bars} bars"))
+            else:
+                still.append(order)
         self.working = still
+
+    def _execute(self, order: WorkingOrder, bar: BarData, out: Outbox,
+                 taken: dict[str, float]) -> tuple[str, str | None] | None:
+        """Fill what the bar allows of `order`; return its final (status, why), or None while
+        some of it is still working."""
+        s, account = self.settings, self.account
+        found = base_price(order.terms(), bar, s.fill_price)
+        if found is None:
+            return None
+        base, slips = found
+        want = order.remaining
+        if s.volume_cap_pct is not None:
+            room = bar.volume * s.volume_cap_pct / 100 - taken.get(order.symbol, 0.0)
+            want = min(want, room)
+            if want <= DUST:
+                return None  # the bar traded nothing this order may take
+        qty, price, bps = self._priced(order, bar, base, slips, want)
+        if qty == 0:
+            if order.filled:
+                return "cancelled", ("no cash for the rest" if order.side == "buy"
+                                     else "nothing left to sell")
+            return "rejected", "no cash to buy" if order.side == "buy" else "nothing to sell"
+        fee, realized = apply_fill(account, order.symbol, order.side, qty, price, s.fee_bps)
+        order.filled += qty
+        taken[order.symbol] = taken.get(order.symbol, 0.0) + qty
+        out.filled[order.seq] = order.filled
+        share = qty / bar.volume if bar.volume > 0 else None
+        out.fills.append({"seq": order.seq, "symbol": order.symbol, "side": order.side,
+                          "qty": qty, "price": price, "fee": fee, "realized_pnl": realized,
+                          "bar_ts": bar.ts, "loss_streak": account.loss_streak,
+                          "priced_by": priced_by(s, bps, share)})
+        if qty < want - max(DUST, want * 1e-9):
+            return "filled", None  # cut to the cash or holding there is: nothing more to do
+        return None if order.remaining else ("filled", None)
+
+    def _priced(self, order: WorkingOrder, bar: BarData, base: float, slips: bool,
+                want: float) -> tuple[float, float, float]:
+        """(qty, price, slippage bps) of a fill of up to `want`: the quantity is clipped to
+        the cash or holding there is, and the impact is that of the quantity filled."""
+        s, account = self.settings, self.account
+        bps = slippage_bps(s.slippage_bps, s.impact_bps, want, bar.volume) if slips else 0.0
+        price = slipped(base, order.side, bps)
+        qty = executable_qty(account, order.symbol, order.side, want, price, s.fee_bps)
+        if slips and 0 < qty < want and s.impact_bps:
+            bps = slippage_bps(s.slippage_bps, s.impact_bps, qty, bar.volume)
+            price = slipped(base, order.side, bps)  # a smaller fill moves the price less
+        return qty, price, bps
 
     def _mark(self, ts: datetime, out: Outbox) -> None:
         ledger, account = self.ledger, self.account

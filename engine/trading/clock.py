@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, literal, select, update
 
 from engine.broker.paper import BOOK_LOCK
 from engine.core.trader import Outbox, Trader, frames
@@ -17,7 +17,7 @@ from engine.db import session_scope
 from engine.events import record_event
 from engine.gc_pause import no_cycle_collection
 from engine.lifecycle import SessionStatus
-from engine.models import PaperSession
+from engine.models import PaperSession, SessionLease
 from engine.trading.series import BarCache, Series
 from engine.trading.store import Batch, load_traders, write_batches
 from engine.transitions import transition
@@ -47,6 +47,7 @@ class SessionClock:
     anchor: float = 0.0  # time.monotonic() when the speed last took effect
     anchor_bars: int = 0
     reason: str | None = None  # the wait reason last written for it
+    epoch: int = 0  # the lease epoch it was loaded under (PostgreSQL workers; else 0)
 
     def retime(self, speed: float | None, ff_until: datetime | None, ff_then: float | None,
                now: float) -> None:
@@ -110,10 +111,15 @@ class Committed:
 
 
 class SessionBook:
-    """The running sessions this engine trades, loaded from and committed to the database."""
+    """The running sessions this engine trades, loaded from and committed to the database.
 
-    def __init__(self, db: Engine, logger=None):
+    With `worker` (PostgreSQL workers) only the sessions whose lease that worker holds: each
+    commit locks their rows and checks the lease epoch each clock was loaded under, in the
+    same transaction, so a worker whose lease was taken over can never commit for it."""
+
+    def __init__(self, db: Engine, logger=None, worker: str | None = None):
         self.db = db
+        self.worker = worker
         self.cache = BarCache(db)
         self.clocks: dict[int, SessionClock] = {}
         self.logger = logger
@@ -121,19 +127,36 @@ class SessionBook:
 
     # ------------------------------------------------------------ loading (strategy stage)
 
+    def _running(self, *columns):
+        """Select `columns` and the lease epoch of the running sessions this book trades."""
+        if self.worker is None:
+            return select(*columns, literal(0).label("epoch")).where(
+                PaperSession.status == SessionStatus.RUNNING)
+        return select(*columns, SessionLease.epoch).join(
+            SessionLease, SessionLease.session_id == PaperSession.id).where(
+            PaperSession.status == SessionStatus.RUNNING, SessionLease.worker_id == self.worker)
+
+    def _mine(self, query):
+        """`query` narrowed to the sessions this worker holds (all of them with no worker)."""
+        if self.worker is None:
+            return query
+        return query.where(PaperSession.id.in_(select(SessionLease.session_id).where(
+            SessionLease.worker_id == self.worker)))
+
     def sync(self, now: float) -> int:
-        """Load newly running sessions (and ones whose settings changed), drop the others,
-        and take speed changes; return how many were (re)loaded."""
+        """Load newly running sessions (and ones whose settings or lease changed), drop the
+        others, and take speed changes; return how many were (re)loaded."""
         with session_scope(self.db) as s:
-            rows = {r.id: r for r in s.execute(select(*CLOCK_COLUMNS).where(
-                PaperSession.status == SessionStatus.RUNNING))}
+            rows = {r.id: r for r in s.execute(self._running(*CLOCK_COLUMNS))}
             for sid in set(self.clocks) - set(rows):
                 del self.clocks[sid]
-            stale = [sid for sid, r in rows.items()
-                     if sid not in self.clocks or self.clocks[sid].rev != r.settings_rev]
+            stale = [sid for sid, r in rows.items() if sid not in self.clocks
+                     or (self.clocks[sid].rev, self.clocks[sid].epoch) != (r.settings_rev,
+                                                                            r.epoch)]
             began, loaded = time.monotonic(), 0
             for start in range(0, len(stale), LOAD_BATCH):
-                loaded += self._load_many(s, stale[start:start + LOAD_BATCH], now)
+                chunk = stale[start:start + LOAD_BATCH]
+                loaded += self._load_many(s, chunk, now, {sid: rows[sid].epoch for sid in chunk})
                 if time.monotonic() - began > LOAD_BUDGET_S:
                     break  # the rest next tick: one tick never stalls on a mass start
         for sid, r in rows.items():
@@ -143,7 +166,8 @@ class SessionBook:
                 clock.retime(*timing, now)
         return loaded
 
-    def _load_many(self, s, session_ids: list[int], now: float) -> int:
+    def _load_many(self, s, session_ids: list[int], now: float,
+                   epochs: dict[int, int] | None = None) -> int:
         rows = list(s.execute(select(PaperSession).where(
             PaperSession.id.in_(session_ids))).scalars())
         traders = load_traders(s, rows)
@@ -153,7 +177,8 @@ class SessionBook:
             trader.prime(series, row.window_from, upto=row.last_bar_at)
             clock = SessionClock(row.id, row.source, trader, series, row.window_from,
                                  row.window_to, row.settings_rev, row.speed, row.ff_until,
-                                 row.ff_then, reason=row.wait_reason)
+                                 row.ff_then, reason=row.wait_reason,
+                                 epoch=(epochs or {}).get(row.id, 0))
             clock.retime(row.speed, row.ff_until, row.ff_then, now)
             self.clocks[row.id] = clock
         return len(rows)
@@ -168,9 +193,9 @@ class SessionBook:
         """Clear the wait reasons of running sessions and restart every clock's count from
         now (after a held stage, so nothing bursts)."""
         with session_scope(self.db) as s:
-            s.execute(update(PaperSession).where(PaperSession.status == SessionStatus.RUNNING,
-                                                 PaperSession.wait_reason.is_not(None))
-                      .values(wait_reason=None))
+            s.execute(self._mine(update(PaperSession).where(
+                PaperSession.status == SessionStatus.RUNNING,
+                PaperSession.wait_reason.is_not(None))).values(wait_reason=None))
         for clock in self.clocks.values():
             clock.retime(clock.speed, clock.ff_until, clock.ff_then, now)
             clock.reason = None
@@ -238,11 +263,14 @@ class SessionBook:
 
     def _write(self, batches: list[Batch], result: Committed) -> None:
         with BOOK_LOCK, session_scope(self.db) as s:
-            current = dict(s.execute(select(PaperSession.id, PaperSession.settings_rev).where(
-                PaperSession.id.in_([b.session_id for b in batches]),
-                PaperSession.status == SessionStatus.RUNNING)).all())
+            query = self._running(PaperSession.id, PaperSession.settings_rev).where(
+                PaperSession.id.in_([b.session_id for b in batches]))
+            if self.worker is not None:  # held until commit: a claim or a command waits
+                query = query.order_by(PaperSession.id).with_for_update()
+            current = {sid: (rev, epoch) for sid, rev, epoch in s.execute(query)}
             for b in batches:
-                if current.get(b.session_id) == self.clocks[b.session_id].rev:
+                clock = self.clocks[b.session_id]
+                if current.get(b.session_id) == (clock.rev, clock.epoch):
                     result.batches.append(b)
                 else:
                     self.clocks.pop(b.session_id, None)
@@ -268,6 +296,15 @@ class SessionBook:
             clock.retime(clock.ff_then, None, None, time.monotonic())
         clock.reason = None
 
+    def hold(self, reason: str) -> int:
+        """Mark the running sessions of this book as waiting for `reason` (a stage of the
+        pipeline is stopped); return how many changed."""
+        with session_scope(self.db) as s:
+            return s.execute(self._mine(update(PaperSession).where(
+                PaperSession.status == SessionStatus.RUNNING,
+                (PaperSession.wait_reason.is_(None)) | (PaperSession.wait_reason != reason)))
+                .values(wait_reason=reason)).rowcount or 0
+
     def set_reasons(self, reasons: dict[int, str | None]) -> None:
         """Say why running sessions are waiting (written only when it changes)."""
         reasons = {sid: why for sid, why in reasons.items()
@@ -283,14 +320,6 @@ class SessionBook:
                     self.clocks[sid].reason = why
 
 
-def hold_running(db: Engine, reason: str) -> int:
-    """Mark every running session as waiting for `reason` (a stage of the pipeline is
-    stopped); return how many changed."""
-    with session_scope(db) as s:
-        return s.execute(update(PaperSession).where(
-            PaperSession.status == SessionStatus.RUNNING,
-            (PaperSession.wait_reason.is_(None)) | (PaperSession.wait_reason != reason))
-            .values(wait_reason=reason)).rowcount or 0
 
 
 def run_to_end(db: Engine, session_id: int) -> int:

@@ -18,7 +18,7 @@ from engine.core.settings import TradeSettings
 from engine.core.trader import Ledger, Outbox, Trader, WorkingOrder
 from engine.db import bulk_update, insert_raw, stored_time
 from engine.db_types import utcnow
-from engine.lifecycle import OrderStatus
+from engine.lifecycle import WORKING_ORDER, OrderStatus
 from engine.models import Order, PaperSession
 
 CLOCK_FIELDS = ("marked_equity", "peak_equity", "max_drawdown_pct", "ret_n", "ret_sum",
@@ -44,11 +44,11 @@ def load_traders(s: Session, rows: list[PaperSession]) -> dict[int, Trader]:
     accounts = load_accounts(s, ids)
     working: dict[int, list[WorkingOrder]] = {sid: [] for sid in ids}
     for o in s.execute(select(Order).where(Order.session_id.in_(ids),
-                                           Order.status == OrderStatus.PENDING)).scalars():
+                                           Order.status.in_(WORKING_ORDER))).scalars():
         working[o.session_id].append(WorkingOrder(
             seq=o.seq, symbol=o.symbol, side=o.side, qty=o.qty, decision_ts=o.decision_bar_ts,
             order_type=o.order_type, limit_price=o.limit_price, stop_price=o.stop_price,
-            reason=o.reason or "", lineage=o.lineage))
+            reason=o.reason or "", lineage=o.lineage, filled=o.filled_qty))
     last_seq = dict(s.execute(select(Order.session_id, func.max(Order.seq))
                               .where(Order.session_id.in_(ids)).group_by(Order.session_id)).all())
     traders = {}
@@ -60,42 +60,54 @@ def load_traders(s: Session, rows: list[PaperSession]) -> dict[int, Trader]:
     return traders
 
 
-ORDER_COLUMNS = ("session_id", "seq", "symbol", "side", "order_type", "qty", "limit_price",
-                 "stop_price", "status", "decision_bar_ts", "created_at", "closed_at", "reason",
-                 "lineage")
+ORDER_COLUMNS = ("session_id", "seq", "symbol", "side", "order_type", "qty", "filled_qty",
+                 "limit_price", "stop_price", "status", "decision_bar_ts", "created_at",
+                 "closed_at", "reason", "lineage")
 FILL_COLUMNS = ("order_id", "session_id", "symbol", "side", "qty", "price", "fee",
-                "realized_pnl", "bar_ts", "ts")
+                "realized_pnl", "priced_by", "bar_ts", "ts")
+
+
+def _working_status(filled: float) -> str:
+    return str(OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.PENDING)
 
 
 def _order_rows(batch: Batch, stamp: Any, stored: dict[datetime, Any]) -> list[tuple]:
     """The batch's new orders as ORDER_COLUMNS tuples, each with its outcome so far."""
     outcome = {seq: (status, why) for seq, status, why in batch.out.closed}
+    progress = batch.out.filled
     rows = []
     for o in batch.out.orders:
-        status, why = outcome.get(o.seq, (OrderStatus.PENDING, None))
+        filled = progress.get(o.seq, 0.0)
+        status, why = outcome.get(o.seq, (None, None))
         rows.append((
-            batch.session_id, o.seq, o.symbol, o.side, o.order_type, o.qty, o.limit_price,
-            o.stop_price, str(status),
-            stored[o.decision_ts], stamp, None if status == OrderStatus.PENDING else stamp,
+            batch.session_id, o.seq, o.symbol, o.side, o.order_type, o.qty, filled,
+            o.limit_price, o.stop_price, status or _working_status(filled),
+            stored[o.decision_ts], stamp, None if status is None else stamp,
             why or o.reason, json.dumps(o.lineage)))
     return rows
 
 
-def _close_earlier_orders(s: Session, batches: list[Batch], now: datetime) -> None:
-    """Mark filled or rejected the orders decided in an earlier batch."""
-    filled, rejected = [], []
+def _update_earlier_orders(s: Session, batches: list[Batch], now: datetime) -> None:
+    """Record what became of the orders decided in an earlier batch: filled in part, filled,
+    cancelled or rejected (with the reason)."""
+    rows = []
     for b in batches:
         new = {o.seq for o in b.out.orders}
+        changed: dict[int, dict] = {}
         for seq, status, why in b.out.closed:
-            if seq in new:
-                continue
-            row = {"session_id": b.session_id, "seq": seq, "status": status, "closed_at": now}
-            if why is None:
-                filled.append(row)
-            else:
-                rejected.append({**row, "reason": why})
-    bulk_update(s, Order, filled, keys=("session_id", "seq"))
-    bulk_update(s, Order, rejected, keys=("session_id", "seq"))
+            if seq not in new:
+                changed[seq] = {"status": status, "closed_at": now} | (
+                    {"reason": why} if why else {})
+        for seq, qty in b.out.filled.items():
+            if seq not in new:
+                changed.setdefault(seq, {"status": _working_status(qty)})["filled_qty"] = qty
+        rows += [{"session_id": b.session_id, "seq": seq, **values}
+                 for seq, values in changed.items()]
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:  # one executemany per set of columns
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for group in groups.values():
+        bulk_update(s, Order, group, keys=("session_id", "seq"))
 
 
 def _fill_rows(s: Session, batches: list[Batch], now: datetime) -> list[dict]:
@@ -107,7 +119,8 @@ def _fill_rows(s: Session, batches: list[Batch], now: datetime) -> list[dict]:
         .where(tuple_(Order.session_id, Order.seq).in_(wanted)))}
     return [{"order_id": ids[(b.session_id, f["seq"])], "session_id": b.session_id,
              "symbol": f["symbol"], "side": f["side"], "qty": f["qty"], "price": f["price"],
-             "fee": f["fee"], "realized_pnl": f["realized_pnl"], "bar_ts": f["bar_ts"], "ts": now}
+             "fee": f["fee"], "realized_pnl": f["realized_pnl"], "priced_by": f["priced_by"],
+             "bar_ts": f["bar_ts"], "ts": now}
             for b in batches for f in b.out.fills]
 
 
@@ -135,7 +148,7 @@ def write_batches(s: Session, batches: list[Batch], stored: dict[datetime, Any])
     stamp = stored_time(s.get_bind(), now)
     insert_raw(s, "trade_order", ORDER_COLUMNS,
                [row for b in batches for row in _order_rows(b, stamp, stored)])
-    _close_earlier_orders(s, batches, now)
+    _update_earlier_orders(s, batches, now)
     fills = _fill_rows(s, batches, now)
     insert_raw(s, "fill", FILL_COLUMNS, [
         (*(f[c] for c in FILL_COLUMNS[:-2]), stored[f["bar_ts"]], stamp) for f in fills])

@@ -25,10 +25,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory, pg_template):
+def app_env() -> dict:
+    """Extra environment for this module's app (a module overrides it, e.g. for
+    PAPERDESK_NOTIFY_URLS)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, pg_template, app_env):
     """`streamlit run app.py` on its own home and database; yields (url, env, db)."""
     home = tmp_path_factory.mktemp("e2e") / "home"
-    env = {**os.environ, "PAPERDESK_HOME": str(home), "PAPERDESK_AUTOSTART": "1"}
+    env = {**os.environ, "PAPERDESK_HOME": str(home), "PAPERDESK_AUTOSTART": "1", **app_env}
     env.pop("DATABASE_URL", None)
     if pg_template:
         env["DATABASE_URL"] = create_pg_database(pg_template)
@@ -100,3 +107,15 @@ def goto(page, url: str, path: str = "") -> None:
 
 def no_exception(page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def refreshes(page, count: int = 3):
+    """Yield after each of the next `count` live refreshes of a session's page (its progress
+    bar moves on with each new bar)."""
+    progress = page.locator("[data-testid='stProgress']").first
+    seen = progress.inner_text()
+    for _ in range(count):
+        wait_until(lambda old=seen: progress.inner_text() != old, 30, poll=0.2,
+                   message="the next refresh")
+        seen = progress.inner_text()
+        yield

@@ -107,16 +107,20 @@ def test_logs_page_filters_lines(app, page):
     picker.fill("engine")
     picker.press("Enter")
     code = page.locator(".st-key-log_view").first
-    wait_until(lambda: "took the lease" in code.inner_text(), 30, poll=0.5,
+
+    def started() -> bool:  # SQLite: the engine took the lease; PostgreSQL: it joined
+        return bool(re.search("took the lease|joins the workers", code.inner_text()))
+
+    wait_until(lambda: started() and "restored sessions" in code.inner_text(), 30, poll=0.5,
                message="the engine log")
     search = page.locator(".st-key-log_grep input")
-    search.fill("lease")
+    search.fill("restored")
     search.press("Enter")
-    wait_until(lambda: "restored sessions" not in code.inner_text(), 30, poll=0.5,
+    wait_until(lambda: not started(), 30, poll=0.5,
                message="the search to filter the engine log")
     lines = [line for line in code.inner_text().splitlines() if line.strip()]
     assert lines
-    assert all("lease" in line for line in lines)
+    assert all("restored" in line for line in lines)
     no_exception(page)
 
 

@@ -10,7 +10,7 @@ from engine.config import load_settings
 from engine.logs import get_logger
 from engine.models import PaperSession
 from tests.conftest import wait_until
-from tests.e2e.conftest import no_exception
+from tests.e2e.conftest import no_exception, refreshes
 from tests.e2e.test_browser import open_app
 
 pytestmark = pytest.mark.e2e
@@ -95,13 +95,8 @@ def test_equity_chart_does_not_blank_across_refreshes(app, page):
     line = page.locator(EQUITY_LINE).first
     line.wait_for(timeout=60_000)
     page.evaluate(WATCH_EQUITY, EQUITY_LINE)
-    progress = page.locator("[data-testid='stProgress']").first
-    seen = progress.inner_text()
     first = line.get_attribute("d")
-    for _ in range(3):  # three refreshes, each showing a new bar
-        wait_until(lambda old=seen: progress.inner_text() != old, 30, poll=0.2,
-                   message="the next refresh")
-        seen = progress.inner_text()
+    for _ in refreshes(page):  # three refreshes, each showing a new bar
         assert line.get_attribute("d")
     assert page.evaluate("window.equityBlanked") == 0
     wait_until(lambda: line.get_attribute("d") != first, 30, poll=0.5,

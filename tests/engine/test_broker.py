@@ -65,14 +65,19 @@ def _setup(url, bars, orders, cash, fee_bps, slippage_bps):
                                bars_total=len(bars))
         s.add(session)
         s.flush()
-        s.add_all([Order(
-            session_id=session.id, seq=i, symbol="BTC-USD", side=o["side"],
-            order_type=o["order_type"], qty=o["qty"],
-            limit_price=o["level"] if o["order_type"] == "limit" else None,
-            stop_price=o["level"] if o["order_type"] == "stop" else None,
-            decision_bar_ts=bars[o["decision"]].ts, reason="test",
-        ) for i, o in enumerate(orders, start=1)])
+        s.add_all(working_orders(session.id, bars, orders))
     return db, session.id
+
+
+def working_orders(session_id: int, bars: list[BarData], orders: list[dict]) -> list[Order]:
+    """The test's orders, working on BTC-USD, each decided on its bar."""
+    return [Order(
+        session_id=session_id, seq=i, symbol="BTC-USD", side=o["side"],
+        order_type=o["order_type"], qty=o["qty"],
+        limit_price=o["level"] if o["order_type"] == "limit" else None,
+        stop_price=o["level"] if o["order_type"] == "stop" else None,
+        decision_bar_ts=bars[o["decision"]].ts, reason="test",
+    ) for i, o in enumerate(orders, start=1)]
 
 
 def _fills(db) -> list[Fill]:

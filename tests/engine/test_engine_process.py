@@ -5,13 +5,14 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, func, select
 
 from engine import control, queries
 from engine.db import session_scope
 from engine.lease import lease_info
 from engine.models import Agent, Command, Event, PaperSession, SystemState
-from tests.conftest import cli, spawn_engine, wait_until
+from tests.conftest import PG_ADMIN_URL, cli, spawn_engine, wait_until
 
 CREATE = ["session", "create", "--name", "t", "--symbols", "BTC-USD", "--strategy",
           "ma_crossover", "--cash", "10000"]
@@ -71,6 +72,8 @@ def test_refusals_exit_with_codes_and_change_nothing(engine_proc, db):
     assert _snapshot(db) == before
 
 
+@pytest.mark.skipif(bool(PG_ADMIN_URL), reason="on PostgreSQL a second engine joins as a "
+                    "worker (tests/faults/test_workers.py)")
 def test_second_engine_refuses_while_first_is_alive(engine_proc, engines, env, db, tmp_path):
     second = spawn_engine(env, tmp_path / "second.out")
     assert second.wait(timeout=30) == 3

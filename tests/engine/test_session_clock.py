@@ -14,6 +14,7 @@ from engine import catalog, control
 from engine.commands import apply_pending
 from engine.config import load_settings
 from engine.core.bars import BarData
+from engine.core.fill_models import PRESETS
 from engine.core.trader import MOOD_WINDOW, Outbox
 from engine.market.bars import write_bars
 from engine.models import EquitySnapshot, Event, Fill, Order, PaperSession
@@ -53,6 +54,10 @@ def scenarios(draw):
         "stop_loss_pct": draw(st.sampled_from([0, 3])),
         "take_profit_pct": draw(st.sampled_from([0, 8])),
         "speed": draw(st.sampled_from(["1", "3", "50"])),
+        # the fill model: large accounts make the volume cap split orders over several bars
+        "fill_model": draw(st.sampled_from(["custom", *PRESETS])),
+        "cash": draw(st.sampled_from([10_000, 20_000_000])),
+        "cancel_after_bars": draw(st.sampled_from([None, 2])),
     }
     ops = draw(st.lists(st.sampled_from(OPS), min_size=3, max_size=25))
     return spec, ops, draw(st.integers(0, 2**16))

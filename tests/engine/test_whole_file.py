@@ -52,8 +52,9 @@ def replayed(request, db, env):
     speed = "max" if request.param is None else str(request.param)
     sid = replay_session(db, {
         "name": "whole file", "symbols": "ETH-USD", "strategy": "ma_crossover",
-        "timeframe": "1d", "cash": CASH, "fee_bps": FEE_BPS, "slippage_bps": SLIP_BPS,
-        "position_size": SIZE, "from": frame["ts"].iloc[0].isoformat(), "speed": speed},
+        "timeframe": "1d", "cash": CASH, "fill_model": "custom", "fee_bps": FEE_BPS,
+        "slippage_bps": SLIP_BPS, "position_size": SIZE,
+        "from": frame["ts"].iloc[0].isoformat(), "speed": speed},
         to_end=False)
     drive(db, sid, request.param)
     return db, sid, frame

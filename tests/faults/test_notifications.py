@@ -1,43 +1,18 @@
 """Alerts that leave the app: a local webhook receives the engine's error events through
 apprise; a receiver that fails becomes an event, and the engine keeps running."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from sqlmodel import Session, select
 
 from engine import control
 from engine.models import Event
-from tests.conftest import cli, start_engine, wait_until
+from tests.conftest import cli, start_engine, wait_until, webhook_server
 
 
 @pytest.fixture
 def receiver():
-    """A webhook on 127.0.0.1 that records what it is sent; /fail answers 500."""
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802  (http.server's API name)
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if self.path == "/hook":
-                received.append(json.loads(body or b"{}"))
-            self.send_response(200 if self.path == "/hook" else 500)
-            self.end_headers()
-
-        def do_GET(self):  # noqa: N802
-            self.send_response(500)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{server.server_address[1]}", received
-    server.shutdown()
-    server.server_close()
+    with webhook_server() as hook:
+        yield hook
 
 
 def test_cli_sends_a_test_message_and_says_when_it_cannot(env, receiver):

@@ -1,4 +1,7 @@
+import pytest
+
 from engine import queries
+from engine.status import FlowCounts
 from tests.views.conftest import answer_dialog, commands, dialog_titles, run_page
 from ui import flow
 
@@ -98,3 +101,38 @@ def test_degraded_agent_is_amber_with_its_error(filled, db):
     assert "7 failing ticks" in node.content
     failing.at[row, "condition"] = "error"
     assert flow.agent_node(failing.loc[row].to_dict()).colour == "#dc2626"
+
+
+def _edges(state) -> dict:
+    return {(e.source, e.target): e for e in state.edges}
+
+
+def test_edges_carry_throughput_per_minute_and_arrowheads(filled, db):
+    agents, sessions = queries.agents(db), queries.sessions(db)
+    running = filled["running"]
+    samples: list = []
+    assert flow.throughput(FlowCounts(100, 0, 0, {}), samples, 1000.0).bars is None
+    rates = flow.throughput(FlowCounts(160, 5, 3, {running: 2}), samples, 1030.0)
+    assert rates.bars == 120  # 60 bar times in 30 s
+    edges = _edges(flow.build_state(agents, sessions, {}, None, rates))
+    assert edges[("market_data", "strategy")].label == "120 bars/min"
+    assert edges[("sentiment", "strategy")].label == "5 scores/min"
+    assert edges[("strategy", "execution")].label == "3 orders/min"
+    assert edges[("execution", f"session-{running}")].label == "2 fills/min"
+    assert all(e.marker_end["type"] == "arrowclosed" for e in edges.values())
+    later = flow.throughput(FlowCounts(160, 0, 0, {}), samples, 1080.0)  # 1000 s aged out
+    assert later.bars == pytest.approx(0.0)
+    lines = flow.compact(agents, sessions, rates)
+    assert "3 orders/min → Execution" in lines[2]
+    assert "2 fills/min → 1 sessions" in lines[3]
+
+
+def test_dark_mode_nodes_are_dark_and_a_theme_switch_shows_at_once(filled, db):
+    agents, sessions = queries.agents(db), queries.sessions(db)
+    light = flow.build_state(agents, sessions, {}, None)
+    dark = flow.build_state(agents, sessions, {}, light, dark=True)
+    assert dark is not light
+    for node in dark.nodes:
+        assert node.style["backgroundColor"] == flow.DARK.card
+        assert node.style["color"] == flow.DARK.text
+    assert {n.style["backgroundColor"] for n in light.nodes} == {flow.LIGHT.card}

@@ -1,7 +1,21 @@
+from datetime import UTC, datetime, timedelta
+
+import streamlit as st
+from sqlmodel import Session, func, select
+from streamlit.testing.v1 import AppTest
+
 from engine import queries
-from tests.views.conftest import answer_dialog, commands, dialog_titles, run_page
+from engine.db import session_scope
+from engine.events import record_event
+from engine.models import AlertAck, EngineWorker, Event
+from tests.views.conftest import APP, answer_dialog, commands, dialog_titles, run_page
 from ui import format as fmt
 from ui.desk import totals
+
+OIDC = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x",
+                 "client_id": "id", "client_secret": "s",
+                 "server_metadata_url": "http://localhost/.well-known/openid"},
+        "paperdesk": {"operators": ["ops@example.com"]}}
 
 
 def _button(at, key):
@@ -86,3 +100,91 @@ def test_health_figure_colour_tells_60_from_100():
     assert health_band(100) == "good"
     assert health_band(60) == "poor"
     assert health_band(85) == "fair"
+
+
+def _alerts(db, source: str, kind: str, n: int, severity: str = "warning") -> None:
+    with session_scope(db) as s:
+        for i in range(n):
+            record_event(s, source, kind, f"{source}: alert number {i + 1}", severity)
+
+
+def _ack_buttons(at) -> dict:
+    return {b.key: b for b in at.button if b.key and b.key.startswith("ack_")}
+
+
+def test_alerts_grouped_with_a_count_and_acknowledged_by_who(filled, db):
+    _alerts(db, "session-9", "alert_loss_streak", 3)
+    _alerts(db, "market_data", "stale", 1, "error")
+    at = run_page("overview")
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "**session-9** · `alert_loss_streak` · **3×**" in text
+    assert "session-9: alert number 3" in text  # the latest message
+    assert "session-9: alert number 1" not in text
+    _ack_buttons(at)["ack_session-9_alert_loss_streak"].click().run()
+    assert "ack_session-9_alert_loss_streak" not in _ack_buttons(at)
+    assert "ack_market_data_stale" in _ack_buttons(at)
+    with Session(db) as s:
+        (ack,) = s.exec(select(AlertAck)).all()
+    assert (ack.source, ack.kind, ack.acknowledged_by) == ("session-9", "alert_loss_streak",
+                                                           "local user")
+    _alerts(db, "session-9", "alert_loss_streak", 1)
+    st.cache_data.clear()  # reads are cached for a second
+    at.run()
+    assert "**session-9** · `alert_loss_streak` · **1×**" in " ".join(m.value for m in at.markdown)
+    _ack_buttons(at)["ack_all"].click().run()
+    assert not _ack_buttons(at)
+    assert any("No unacknowledged" in s.value for s in at.success)
+
+
+def test_viewers_cannot_acknowledge_alerts(filled, db):
+    _alerts(db, "session-9", "alert_drawdown", 2)
+    viewer = AppTest.from_file(APP, default_timeout=60)
+    viewer.secrets = OIDC
+    viewer.user = {"is_logged_in": True, "email": "viewer@example.com"}
+    viewer.run()
+    buttons = _ack_buttons(viewer)
+    assert buttons
+    assert all(b.disabled for b in buttons.values())
+    with Session(db) as s:
+        assert s.exec(select(func.count()).select_from(AlertAck)).one() == 0
+
+
+def test_test_notification_says_how_many_targets_and_never_shows_them(filled, db,
+                                                                      monkeypatch):
+    url = "json://127.0.0.1:9/private-token-in-the-url"  # port 9: nothing listens
+    monkeypatch.setenv("PAPERDESK_NOTIFY_URLS", url)
+    at = run_page("overview")
+    assert any(e.label.startswith("Notifications: 1 target") for e in at.expander)
+    next(b for b in at.button if b.key == "notify_test").click().run()
+    assert not at.exception
+    assert any("reached 0 of 1 targets" in w.value for w in at.warning)
+    shown = " ".join(str(e.value) for e in (*at.markdown, *at.warning, *at.caption,
+                                           *at.success, *at.error))
+    assert "private-token" not in shown
+    with Session(db) as s:
+        failed = s.exec(select(Event).where(Event.kind == "notify_failed")).one()
+    assert "0 of 1" in failed.message
+    assert "private-token" not in failed.message
+    assert "local user" in failed.message
+
+
+def test_overview_lists_the_workers_alive_and_offline(db):
+    assert not any(s.value == "Workers" for s in run_page("overview").subheader)  # one engine
+    st.cache_data.clear()  # the page's reads are cached for a moment
+    now = datetime.now(UTC)
+    with session_scope(db) as s:
+        s.add(EngineWorker(id="w1", hostname="host-a", pid=11, heartbeat_at=now,
+                           sessions_owned=120, datasets_owned=2, tick_p95_ms=41.5))
+        s.add(EngineWorker(id="w2", hostname="host-b", pid=22,
+                           heartbeat_at=now - timedelta(seconds=30), sessions_owned=80))
+    at = run_page("overview")
+    assert not at.exception
+    assert any(s.value == "Workers" for s in at.subheader)
+    table = next(d.value for d in at.dataframe if "worker (host:pid)" in d.value.columns)
+    rows = table.set_index("worker (host:pid)")
+    assert rows.loc["host-a:11", "state"] == "alive"
+    assert rows.loc["host-a:11", "sessions"] == 120
+    assert rows.loc["host-b:22", "state"] == "offline"
+    assert rows.loc["host-b:22", "sessions"] == 0  # an offline worker owns nothing any more
+    assert any("1 of 2 alive" in c.value for c in at.caption)

@@ -1,0 +1,57 @@
+"""Issue 9 in a real browser: create a 2-parameter sweep on the Sessions page, watch its
+progress, open the heatmap and start the winner as a paper session (the autostarted engine
+runs the sweep)."""
+
+import pytest
+from sqlmodel import Session, select
+
+from engine.models import PaperSession, Sweep
+from tests.conftest import wait_until
+from tests.e2e.conftest import no_exception
+from tests.e2e.test_browser import open_app
+
+pytestmark = pytest.mark.e2e
+
+
+def _type(page, key: str, text: str) -> None:
+    box = page.locator(f".st-key-{key} input")
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_sweep_progress_heatmap_and_winner_as_paper_session(app, page):
+    url, env, db = app
+    open_app(page, url, db, "sessions")
+    page.get_by_role("tab", name="Sweeps").click()
+    page.get_by_text("New sweep").click()
+    _type(page, "sweep_name", "browser sweep")
+    _type(page, "sweep_param_ma_crossover_fast", "5:20:5")
+    _type(page, "sweep_param_ma_crossover_slow", "30,50,100")
+    _type(page, "sweep_from", "2019-01-01")
+    _type(page, "sweep_to", "2019-06-01")
+    _type(page, "sweep_split", "2019-04-01")
+    page.locator(".st-key-sweep_create button").click()
+    with Session(db) as s:
+        sweep = wait_until(lambda: s.exec(select(Sweep).where(
+            Sweep.name == "browser sweep")).first(), 30, message="the sweep row")
+    assert sweep.total == 12
+    progress = page.locator("[data-testid='stProgress']").first
+    progress.wait_for()
+    assert "of 12 variants" in progress.inner_text()
+    wait_until(lambda: "completed: 12 of 12 variants" in progress.inner_text(), 180,
+               poll=0.5, message="the progress bar to reach 12 of 12")
+    cells = page.locator(".st-key-sweep_table td")
+    wait_until(lambda: cells.count() > 0, 30, message="the ranked table")
+    page.get_by_text("Heatmap").click()
+    page.locator(".st-key-sweep_heatmap canvas, .st-key-sweep_heatmap svg").first.wait_for()
+    page.locator(".st-key-sweep_graduate button").click()
+    with Session(db) as s:
+        winner = s.exec(select(PaperSession).where(PaperSession.sweep_id == sweep.id)).all()
+        paper = wait_until(lambda: s.exec(select(PaperSession).where(
+            PaperSession.origin_session_id.is_not(None))).first(), 30,
+            message="the paper session")
+    ranked_first = int(cells.nth(1).inner_text())  # rank, then the session id
+    assert paper.origin_session_id == ranked_first
+    assert paper.origin_session_id in {v.id for v in winner}
+    page.get_by_text("Paper sessions from this sweep").wait_for()
+    no_exception(page)
