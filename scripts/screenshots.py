@@ -3,9 +3,9 @@
 Usage: python scripts/screenshots.py [--url http://localhost:8501] [--out docs/screenshots]
                                      [--session ID] [--compare ID,ID,...] [--only NAME,...]
 Besides one picture of each page, it opens a session's page (its clock, progress and speed),
-its Chart and Reconcile tabs, the new-session form, a comparison of sessions (the first three listed
-unless --compare), and the overview, the agents, the logs and a session's page on a phone
-(390×844). Desktop pictures are as tall as the page's content.
+its Chart, Reconcile and Fill models tabs, the Sweeps tab, the new-session form, a comparison
+of sessions (the first three listed unless --compare), and the overview, the agents, the
+logs and a session's page on a phone (390×844). Desktop pictures are as tall as the page's content.
 Uses Debian's Chromium (/usr/bin/chromium) through Playwright.
 """
 
@@ -53,6 +53,23 @@ def chart_tab(session: str | None) -> Callable[[Page], None]:
         page.get_by_role("tab", name="Chart").click()
         page.locator(".st-key-candles_chart").first.wait_for()
     return act
+
+
+def fill_models(session: str | None) -> Callable[[Page], None]:
+    """A session's Fill models tab after re-running its window under each preset."""
+    def act(page: Page) -> None:
+        session_page(session)(page)
+        page.wait_for_timeout(SETTLE_MS)
+        page.get_by_role("tab", name="Fill models").click()
+        page.get_by_role("button", name="Re-run with each fill model").click()
+        page.locator(".st-key-fill_models_chart").first.wait_for(timeout=120_000)
+    return act
+
+
+def sweeps(page: Page) -> None:
+    """The Sweeps tab: the newest sweep's ranking, heatmap and curves."""
+    page.get_by_role("tab", name="Sweeps").click()
+    page.wait_for_timeout(SETTLE_MS)
 
 
 def measured(page: Page) -> None:
@@ -144,6 +161,8 @@ def main() -> None:
         ("sessions-new", "sessions", new_form, wide, None),
         ("sessions-compare", "sessions", compare(ids), wide, None),
         ("sessions-reconcile", "sessions", reconcile(args.session), wide, None),
+        ("sessions-fill-models", "sessions", fill_models(args.session), wide, None),
+        ("sessions-sweeps", "sessions", sweeps, wide, None),
         ("sessions-phone", "sessions", session_page(args.session), phone, heading),
         ("logs", "logs", None, wide, None),
         ("logs-phone", "logs", None, phone, None),

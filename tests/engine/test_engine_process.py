@@ -24,10 +24,13 @@ def _status(db, sid) -> str:
 
 
 def _snapshot(db) -> tuple:
+    """Commands, the events a command could cause (system, sessions) and sessions' statuses;
+    the agents' own events (data loaded in the background) are not a refusal's doing."""
     with Session(db) as s:
         return (
             s.exec(select(func.count()).select_from(Command)).one(),
-            s.exec(select(func.count()).select_from(Event)).one(),
+            s.exec(select(func.count()).select_from(Event).where(
+                (Event.source == "system") | Event.source.startswith("session-"))).one(),
             tuple(s.exec(select(PaperSession.status).order_by(PaperSession.id)).all()),
         )
 
