@@ -28,9 +28,12 @@ FLOW = "iframe[title='streamlit_flow.streamlit_flow']"
 def session_page(session: str | None) -> Callable[[Page], None]:
     """Open a session's page (the newest is open by default)."""
     def act(page: Page) -> None:
-        if session:
-            page.locator(".st-key-session_pick input").first.click()
-            page.get_by_role("option", name=re.compile(f"^#{session} ")).first.click()
+        if session:  # typed: the list of sessions is long and drawn only where it scrolls
+            box = page.locator(".st-key-session_pick input").first
+            box.click()
+            box.fill(f"#{session} ")
+            page.get_by_role("option", name=re.compile(f"^#{session} ")).first.wait_for()
+            box.press("Enter")
     return act
 
 
@@ -103,6 +106,7 @@ def compare(ids: list[str]) -> Callable[[Page], None]:
         page.keyboard.press("Escape")
         for label in [f"#{i}" for i in ids] or first:
             box.click()
+            box.fill(f"{label} ")  # typed: only the options in view are drawn
             page.get_by_role("option", name=re.compile(f"^{label} ")).first.click()
         page.keyboard.press("Escape")
         page.locator(".stPlotlyChart").first.wait_for()
