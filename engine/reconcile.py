@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from engine.core.settings import TradeSettings, describe_change
-from engine.core.trader import Outbox, Trader, frames
+from engine.core.trader import Outbox, Trader, replay
 from engine.db_types import parse_time
 from engine.errors import BadInput, NotFound
 from engine.models import Event, Fill, Order, PaperSession
@@ -45,15 +45,10 @@ def rerun(db: Engine, row: PaperSession, settings: TradeSettings,
           until: datetime | None) -> tuple[Outbox, Trader]:
     """Fast-forward the session's window from its first bar through `until` with `settings`,
     in memory; return what it produced and the trader (its account and ledger at the end)."""
-    trader = Trader(settings)
-    out = Outbox()
     if until is None:
-        return out, trader
+        return Outbox(), Trader(settings)
     series = BarCache(db).session_series(settings.symbols, row.timeframe)
-    trader.prime(series, row.window_from)
-    for ts, frame in frames(series, None, until, row.window_from):
-        trader.step(ts, frame, out)
-    return out, trader
+    return replay(settings, series, row.window_from, until)
 
 
 def _expected(db: Engine, row: PaperSession) -> tuple[list[dict], int]:

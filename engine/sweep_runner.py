@@ -99,13 +99,13 @@ class SweepRunner:
         return True
 
     def _run(self, plan: "_Plan") -> None:
-        todo = plan.todo()
-        with ProcessPoolExecutor(min(self.workers, max(1, len(todo))),
+        remaining = plan.remaining()
+        with ProcessPoolExecutor(min(self.workers, max(1, len(remaining))),
                                  mp_context=get_context("spawn"), initializer=init,
                                  initargs=(plan.series,)) as pool:
             pending: set[Future] = {
                 pool.submit(run_variant, idx, settings, plan.start, plan.end, plan.split)
-                for idx, settings in todo}
+                for idx, settings in remaining}
             while pending and not self._halted(plan.id):
                 finished, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
                 for future in sorted(finished, key=lambda f: f.result().idx):
@@ -161,7 +161,7 @@ class _Plan:
                         f"{self.end:%Y-%m-%d %H:%M} (market data agent)" if short else None)
         self.fields: dict[int, dict] = {}
 
-    def todo(self) -> list[tuple[int, TradeSettings]]:
+    def remaining(self) -> list[tuple[int, TradeSettings]]:
         out = []
         for idx, values in enumerate(self.values):
             if idx in self.done:

@@ -1,9 +1,10 @@
 """One sweep variant, run in memory by the per-bar core — in a worker process of the sweep's
 pool, so this module imports the pure core only (a worker starts in a fraction of a second).
 
-A variant is run exactly as reconcile.rerun fast-forwards a session: a fresh Trader, primed on
-the warm-up bars before the window, then every bar time of the window in order. That is what
-makes a variant's stored fills reconcile 100 % and equal a session of the same settings."""
+A variant is run by the core's `replay`, exactly as reconcile.rerun fast-forwards a session: a
+fresh Trader, primed on the warm-up bars before the window, then every bar time of it in order.
+That is what makes a variant's stored fills reconcile 100 % and equal a session of the same
+settings."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from datetime import datetime
 from engine.core.portfolio import Account
 from engine.core.settings import TradeSettings
 from engine.core.stats import session_stats
-from engine.core.trader import Ledger, Outbox, Trader, frames
+from engine.core.trader import Ledger, Outbox, Trader, replay
 
 _series: dict = {}  # the sweep's bars, handed to each worker process once
 
@@ -60,11 +61,6 @@ def run_variant(idx: int, settings: TradeSettings, start: datetime, end: datetim
                 split: datetime | None) -> VariantRun:
     """Fast-forward the window [start, end] with `settings`; the split only divides the
     figures (one continuous run: what is held at the split is carried into the test bars)."""
-    trader = Trader(settings)
-    out = Outbox()
-    series = {s: _series[s] for s in settings.symbols}
-    trader.prime(series, start)
-    for ts, frame in frames(series, None, end, start):
-        trader.step(ts, frame, out)
+    out, trader = replay(settings, {s: _series[s] for s in settings.symbols}, start, end)
     return VariantRun(idx, settings, out, trader.account, trader.ledger,
                       _figures(settings, trader, out, split))

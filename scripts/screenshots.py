@@ -37,35 +37,16 @@ def session_page(session: str | None) -> Callable[[Page], None]:
     return act
 
 
-def reconcile(session: str | None) -> Callable[[Page], None]:
-    """A session's Reconcile tab after running it."""
+def session_tab(session: str | None, tab: str, shown: str,
+                button: str | None = None) -> Callable[[Page], None]:
+    """A session's `tab` (after clicking its `button`, if any) once `shown` (a locator) is."""
     def act(page: Page) -> None:
         session_page(session)(page)
         page.wait_for_timeout(SETTLE_MS)
-        page.get_by_role("tab", name="Reconcile").click()
-        page.get_by_role("button", name="Reconcile").click()
-        page.get_by_text("Fills matched").wait_for(timeout=120_000)
-    return act
-
-
-def chart_tab(session: str | None) -> Callable[[Page], None]:
-    """A session's Chart tab: candles, volume, the strategy's lines and its fills."""
-    def act(page: Page) -> None:
-        session_page(session)(page)
-        page.wait_for_timeout(SETTLE_MS)
-        page.get_by_role("tab", name="Chart").click()
-        page.locator(".st-key-candles_chart").first.wait_for()
-    return act
-
-
-def fill_models(session: str | None) -> Callable[[Page], None]:
-    """A session's Fill models tab after re-running its window under each preset."""
-    def act(page: Page) -> None:
-        session_page(session)(page)
-        page.wait_for_timeout(SETTLE_MS)
-        page.get_by_role("tab", name="Fill models").click()
-        page.get_by_role("button", name="Re-run with each fill model").click()
-        page.locator(".st-key-fill_models_chart").first.wait_for(timeout=120_000)
+        page.get_by_role("tab", name=tab).click()
+        if button:
+            page.get_by_role("button", name=button).click()
+        page.locator(shown).first.wait_for(timeout=120_000)
     return act
 
 
@@ -161,11 +142,15 @@ def main() -> None:
         ("agents", "agents", measured, wide, None),
         ("agents-phone", "agents", measured, phone, None),
         ("sessions", "sessions", session_page(args.session), wide, None),
-        ("sessions-chart", "sessions", chart_tab(args.session), wide, None),
+        ("sessions-chart", "sessions",  # candles, volume, the strategy's lines, its fills
+         session_tab(args.session, "Chart", ".st-key-candles_chart"), wide, None),
         ("sessions-new", "sessions", new_form, wide, None),
         ("sessions-compare", "sessions", compare(ids), wide, None),
-        ("sessions-reconcile", "sessions", reconcile(args.session), wide, None),
-        ("sessions-fill-models", "sessions", fill_models(args.session), wide, None),
+        ("sessions-reconcile", "sessions", session_tab(
+            args.session, "Reconcile", "text=Fills matched", "Reconcile"), wide, None),
+        ("sessions-fill-models", "sessions", session_tab(
+            args.session, "Fill models", ".st-key-fill_models_chart",
+            "Re-run with each fill model"), wide, None),
         ("sessions-sweeps", "sessions", sweeps, wide, None),
         ("sessions-phone", "sessions", session_page(args.session), phone, heading),
         ("logs", "logs", None, wide, None),

@@ -61,15 +61,6 @@ def base_price(order: OrderTerms, bar: BarData, rule: str = "open") -> tuple[flo
     return None
 
 
-def fill_price(order: OrderTerms, bar: BarData, slippage_bps: float) -> float | None:
-    """Price the order fills at on `bar` with flat slippage, or None when it does not fill."""
-    found = base_price(order, bar)
-    if found is None:
-        return None
-    price, slips = found
-    return slipped(price, order.side, slippage_bps) if slips else price
-
-
 def slippage_bps(fixed_bps: float, impact_bps: float, qty: float, volume: float) -> float:
     """Slippage of a fill of `qty` on a bar that traded `volume`: fixed plus impact × share."""
     if impact_bps and volume > 0:

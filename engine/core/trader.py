@@ -284,6 +284,19 @@ class Trader:
         out.snapshots.append((ts, account.cash, equity))
 
 
+def replay(settings: TradeSettings, series: dict[str, tuple[list[datetime], list[BarData]]],
+           start: datetime, until: datetime | None) -> tuple[Outbox, "Trader"]:
+    """Fast-forward a fresh Trader through every bar time from `start` through `until`
+    (primed on the warm-up bars before `start`), in memory; return what it produced and the
+    trader (its account and ledger at the end)."""
+    trader = Trader(settings)
+    out = Outbox()
+    trader.prime(series, start)
+    for ts, frame in frames(series, None, until, start):
+        trader.step(ts, frame, out)
+    return out, trader
+
+
 def frames(series: dict[str, tuple[list[datetime], list[BarData]]], after: datetime | None,
            until: datetime | None, start: datetime | None = None) -> Iterable[Frame]:
     """Merge several symbols' bars into bar times in order: those after `after` (and at or

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from engine.core.bars import BarData
-from engine.core.fills import OrderTerms, fill_price
+from engine.core.fills import OrderTerms, base_price, slipped
 from engine.db import get_engine, migrate, session_scope
 from engine.market.bars import write_bars
 from engine.models import Fill, Order, PaperSession, Position
@@ -78,6 +78,16 @@ def working_orders(session_id: int, bars: list[BarData], orders: list[dict]) -> 
         stop_price=o["level"] if o["order_type"] == "stop" else None,
         decision_bar_ts=bars[o["decision"]].ts, reason="test",
     ) for i, o in enumerate(orders, start=1)]
+
+
+def fill_price(order: OrderTerms, bar: BarData, slippage_bps: float) -> float | None:
+    """The price `order` fills at on `bar` under flat slippage (no cap, latency or impact),
+    or None when it does not fill there."""
+    found = base_price(order, bar)
+    if found is None:
+        return None
+    price, slips = found
+    return slipped(price, order.side, slippage_bps) if slips else price
 
 
 def _fills(db) -> list[Fill]:
