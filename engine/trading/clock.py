@@ -171,9 +171,18 @@ class SessionBook:
         rows = list(s.execute(select(PaperSession).where(
             PaperSession.id.in_(session_ids))).scalars())
         traders = load_traders(s, rows)
+        unstored = set()
         for row in rows:
             trader = traders[row.id]
             series = self.cache.session_series(trader.settings.symbols, row.timeframe)
+            empty = [symbol for symbol, (times, _) in series.items() if not times]
+            if empty:  # primed now, it would miss its warm-up bars: load it once they exist
+                why = (f"waiting for {', '.join(empty)} {row.timeframe} bars to be stored "
+                       "(market data agent)")
+                if row.wait_reason != why and row.status == SessionStatus.RUNNING:
+                    row.wait_reason = why
+                unstored.add(row.id)
+                continue
             trader.prime(series, row.window_from, upto=row.last_bar_at)
             clock = SessionClock(row.id, row.source, trader, series, row.window_from,
                                  row.window_to, row.settings_rev, row.speed, row.ff_until,
@@ -181,12 +190,14 @@ class SessionBook:
                                  epoch=(epochs or {}).get(row.id, 0))
             clock.retime(row.speed, row.ff_until, row.ff_then, now)
             self.clocks[row.id] = clock
-        return len(rows)
+        return len(rows) - len(unstored)
 
     def load(self, session_id: int) -> SessionClock:
         """Load one session whatever its status (fast-forward outside the engine loop)."""
         with session_scope(self.db) as s:
             self._load_many(s, [session_id], time.monotonic())
+        if session_id not in self.clocks:
+            raise RuntimeError(f"session {session_id}: its bars are not stored yet")
         return self.clocks[session_id]
 
     def release_holds(self, now: float) -> None:

@@ -300,3 +300,25 @@ def test_a_live_session_waits_visibly_then_trades_bars_as_they_arrive(stored, en
     assert (traded.bars_done, traded.last_bar_at, traded.wait_reason) == (
         3, first + timedelta(hours=2), None)
     assert traded.last_price == {"BTC-USD": 102.5}
+
+
+def test_a_session_started_before_its_bars_are_stored_waits_then_trades_them_warmed_up(db):
+    """On PostgreSQL the market data agent stores the shipped bars in the background: a session
+    started first must wait for them, then trade exactly as a fast-forward of its window."""
+    frame = catalog.load("BTC-USD", "1h")
+    sid = replay_session(db, {"symbols": "BTC-USD", "timeframe": "1h",
+                              "from": frame["ts"].iloc[-700].isoformat()}, to_end=False)
+    book = SessionBook(db)
+    assert book.sync(0.0) == 0
+    with Session(db) as s:
+        assert s.get(PaperSession, sid).wait_reason == (
+            "waiting for BTC-USD 1h bars to be stored (market data agent)")
+    store_bars(db, ("BTC-USD", "1h"))
+    book.tick(0.0)  # the execution stage reads the newly stored bars
+    assert book.sync(0.0) == 1
+    book.fast_forward(float("inf"), only=sid)
+    with Session(db) as s:
+        assert s.get(PaperSession, sid).status == "completed"
+    result = reconcile(db, sid)
+    assert result.expected > 0
+    assert (result.match_pct, result.differences) == (100.0, [])

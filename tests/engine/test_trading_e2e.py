@@ -54,7 +54,7 @@ def test_session_created_from_the_cli_trades_waits_and_completes(engine_proc):
     assert done["equity"] == pytest.approx(done["cash"] + held, rel=1e-9)
     assert done["return_pct"] == pytest.approx((done["equity"] / 10_000 - 1) * 100)
     report = json.loads(cli(env, "session", "reconcile", sid, "--json").stdout)
-    assert report["match_pct"] == 100.0
+    assert report["match_pct"] == 100.0, report["differences"][:3]
     assert report["expected"] == report["actual"] == done["trades"]
 
 
