@@ -1,10 +1,13 @@
 """The agent flow diagram: our one wrapper around streamlit-flow (upstream is unmaintained).
 
 The state lives in st.session_state and is passed back every run. The frontend replaces its
-nodes (and reports selectedId = null) whenever it gets a newer timestamp, so the timestamp
-moves at once only when a status colour, the theme, a node or an edge changes, and for
-text-only changes (figures, throughput labels) at most every TEXT_REFRESH_MS: drags and clicks
-survive live refresh.
+nodes, and reports them with selectedId = null and a new timestamp, whenever it gets a state
+whose timestamp is not older than its last event's. So a state sent back carries the timestamp
+of the frontend's last report: it applies only if nothing happened since (a click in flight
+wins), and a state meant to change nothing carries one less and is ignored (applying it would
+report again and rerun again, a storm of reruns per click). It changes at once when a status
+colour, the theme, a node or an edge changes, and for text-only changes (figures, throughput
+labels) at most every TEXT_REFRESH_MS: drags and clicks survive live refresh.
 """
 
 import time
@@ -227,13 +230,15 @@ def build_state(agents: pd.DataFrame, sessions: pd.DataFrame,
         nodes.append(_node(spec, pos, palette))
     edges = [_edge(s, t, animated, edge_label(s, t, rates), palette)
              for s, t, animated in edges_for(agents, session_specs)]
-    now_ms = int(time.time() * 1000)
-    if previous and _shape(previous.nodes, previous.edges) == _shape(nodes, edges):
+    if previous is None:
+        return StreamlitFlowState(nodes, edges, timestamp=int(time.time() * 1000))
+    if _shape(previous.nodes, previous.edges) == _shape(nodes, edges):
         same_text = _text(previous.nodes, previous.edges) == _text(nodes, edges)
-        if same_text or now_ms - previous.timestamp < TEXT_REFRESH_MS:
-            return previous
-    return StreamlitFlowState(nodes, edges, selected_id=previous.selected_id if previous
-                              else None, timestamp=now_ms)
+        if same_text or int(time.time() * 1000) - previous.timestamp < TEXT_REFRESH_MS:
+            return StreamlitFlowState(previous.nodes, previous.edges, previous.selected_id,
+                                      timestamp=previous.timestamp - 1)  # ignored: kept as is
+    return StreamlitFlowState(nodes, edges, selected_id=previous.selected_id,
+                              timestamp=previous.timestamp)
 
 
 def _shape(nodes, edges) -> tuple:

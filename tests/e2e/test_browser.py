@@ -92,7 +92,12 @@ def test_clicking_an_agent_node_and_stopping_it_turns_the_node_grey(app, page):
     node.click()
     page.get_by_role("heading", name=re.compile("^Sentiment")).wait_for()
     page.locator(".st-key-agent_stop button").first.click()
-    page.locator("[role='dialog'] .st-key-confirm_ok button").click()  # Stop asks first
+    dialog = page.get_by_role("dialog")  # Stop asks first
+    dialog.get_by_text("Stop the Sentiment agent?").wait_for()
+    dialog.locator(".st-key-confirm_ok button").click()
+    wait_until(lambda: next(a for a in queries.agents(db).to_dict("records")
+                            if a["id"] == "sentiment")["status"] == "stopped", 30, poll=0.5,
+               message="the engine to stop the sentiment agent")
     wait_until(lambda: GREY.search(node.get_attribute("style") or ""), 30, poll=0.5,
                message="the sentiment node to turn grey")
     assert "stopped" in node.inner_text()
