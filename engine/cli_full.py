@@ -35,7 +35,8 @@ def _table(frame, columns: list[str]) -> None:
     if frame.empty:
         print("(none)")
         return
-    print(frame[[c for c in columns if c in frame]].to_string(index=False))
+    print(frame[[c for c in columns if c in frame]].to_string(
+        index=False, float_format=lambda v: f"{v:,.2f}"))
 
 
 def cmd_status(db, args) -> None:
