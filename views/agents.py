@@ -45,11 +45,6 @@ def diagram() -> None:
         st.rerun()  # a whole-page run: the card below belongs to the page, not this fragment
 
 
-def _pick() -> None:
-    if st.session_state.get("flow_pick"):
-        st.session_state["agent_selected"] = st.session_state["flow_pick"]
-
-
 def config_editor(agent: dict) -> None:
     schema = SPECS[agent["kind"]].config
     current = {name: agent["config"].get(name, p.default) for name, p in schema.items()}
@@ -157,8 +152,14 @@ agent_ids = [] if registered.empty else list(registered["id"])
 if agent_ids:  # on a phone, instead of clicking a node (outside the fragment: a full run)
     with st.container(key="flow_list_pick"):
         names = dict(zip(registered["id"], registered["name"], strict=True))
-        st.pills("Open the card of", agent_ids, format_func=names.get, key="flow_pick",
-                 on_change=_pick)
+        picked = st.pills("Open the card of", agent_ids, format_func=names.get,
+                          key="flow_pick")
+    # Read, not an on_change callback: a live refresh's fragment run can take the change
+    # (and the callback with it) before the pick's own full run.
+    if picked != st.session_state.get("flow_pick_seen"):
+        st.session_state["flow_pick_seen"] = picked
+        if picked:
+            st.session_state["agent_selected"] = picked
 selected = st.session_state.get("agent_selected")
 selected = selected if selected in agent_ids else (agent_ids[0] if agent_ids else None)
 if selected:

@@ -192,13 +192,12 @@ class SessionBook:
             self.clocks[row.id] = clock
         return len(rows) - len(unstored)
 
-    def load(self, session_id: int) -> SessionClock:
-        """Load one session whatever its status (fast-forward outside the engine loop)."""
+    def load(self, session_id: int) -> SessionClock | None:
+        """Load one session whatever its status (fast-forward outside the engine loop); None
+        while its bars are not stored."""
         with session_scope(self.db) as s:
             self._load_many(s, [session_id], time.monotonic())
-        if session_id not in self.clocks:
-            raise RuntimeError(f"session {session_id}: its bars are not stored yet")
-        return self.clocks[session_id]
+        return self.clocks.get(session_id)
 
     def release_holds(self, now: float) -> None:
         """Clear the wait reasons of running sessions and restart every clock's count from
@@ -339,6 +338,8 @@ def run_to_end(db: Engine, session_id: int) -> int:
     Return the bars traded."""
     book = SessionBook(db)
     clock = book.load(session_id)
+    if clock is None:
+        return 0
     before = clock.trader.ledger.bars_done
     book.fast_forward(float("inf"), only=session_id)
     return clock.trader.ledger.bars_done - before
