@@ -4,27 +4,36 @@ completed session (orders, fills, one equity snapshot a bar, account) in one tra
 on 1 process and on all cores, beside the machine and the reference-loop anchor measured in
 the same run. Every run gets a fresh SQLite database (or --database-url).
 
+With a PostgreSQL --database-url it also times the job queue (engine.jobs): 1 and then 2
+`python -m engine run` workers (system stopped, so only the sweep runs; each with half the
+cores as pool processes, so 2 workers fill the machine), from the sweep's creation until the
+worker that writes its last variant completes it.
+
 Usage: python benchmarks/sweep.py [--variants 16] [--database-url URL]
 """
 
 import argparse
 import os
+import signal
 import tempfile
 import time
 from pathlib import Path
 
-from common import anchor, machine
+from common import anchor, machine, start_engine, wait_for
+from sqlmodel import Session
 
 from engine import catalog, sweeps
 from engine.db import get_engine, migrate
+from engine.fleet import workers
 from engine.market.replay import load_shipped
+from engine.models import Sweep
 from engine.sweep_runner import run_sweep
 
 SYMBOL, TIMEFRAME = "BTC-USD", "1h"
 
 
-def one_run(url: str, variants: int, workers: int) -> float:
-    """Variants per second of one sweep of `variants` variants on `workers` processes."""
+def create(url: str, variants: int) -> tuple:
+    """A stored-bars database and a queued sweep of `variants` variants; (engine, sweep id)."""
     db = get_engine(url)
     migrate(db)
     load_shipped(db, SYMBOL, TIMEFRAME)
@@ -33,12 +42,52 @@ def one_run(url: str, variants: int, workers: int) -> float:
         "strategy": "ma_crossover", "symbols": SYMBOL, "timeframe": TIMEFRAME,
         "from": first.isoformat(), "to": last.isoformat(),
         "grid": {"fast": f"2:{variants + 1}:1", "slow": "60"}})
+    return db, created.id
+
+
+def one_run(url: str, variants: int, processes: int) -> float:
+    """Variants per second of one sweep of `variants` variants on `processes` processes."""
+    db, sweep_id = create(url, variants)
     began = time.perf_counter()
-    status = run_sweep(db, created.id, workers=workers)
+    status = run_sweep(db, sweep_id, workers=processes)
     elapsed = time.perf_counter() - began
     if status != "completed":
-        raise SystemExit(f"sweep {created.id} ended {status}")
+        raise SystemExit(f"sweep {sweep_id} ended {status}")
     return variants / elapsed
+
+
+def queue_run(url: str, variants: int, engines: int, processes: int) -> float:
+    """Variants per second of one sweep on the job queue of `engines` engine workers."""
+    db = get_engine(url)
+    procs = []
+    for _ in range(engines):
+        home = Path(tempfile.mkdtemp(prefix="paperdesk-sweep-worker-"))
+        env = {**os.environ, "DATABASE_URL": url, "PAPERDESK_HOME": str(home),
+               "PAPERDESK_AUTOSTART": "0", "PAPERDESK_INITIAL_STATE": "stopped",
+               "PAPERDESK_JOB_PROCESSES": str(processes)}
+        procs.append(start_engine(env, home / "engine.out"))
+    try:
+        pids = {str(p.pid) for p in procs}
+        wait_for(lambda: {w.holder.rsplit(":", 1)[1] for w in workers(db) if w.alive} >= pids,
+                 60)
+        _, sweep_id = create(url, variants)
+        began = time.perf_counter()
+        status = wait_for(lambda: _finished(db, sweep_id), 600, poll=0.05)
+        elapsed = time.perf_counter() - began
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(60)
+    if status != "completed":
+        raise SystemExit(f"sweep {sweep_id} ended {status}")
+    return variants / elapsed
+
+
+def _finished(db, sweep_id: int) -> str | None:
+    with Session(db) as s:
+        status = s.get(Sweep, sweep_id).status
+    return None if status in ("queued", "running") else status
 
 
 def main() -> None:
@@ -50,12 +99,20 @@ def main() -> None:
     print(machine())
     print(anchor())
     cores = os.cpu_count() or 1
-    for workers in sorted({1, cores}):
-        url = args.database_url or f"sqlite:///{home / f'sweep-{workers}.db'}"
-        rate = one_run(url, args.variants, workers)
-        print(f"{args.variants} variants × 20,111 bars on {workers} process"
-              f"{'es' if workers > 1 else ''}: {rate:.2f} variants/s "
+    for processes in sorted({1, cores}):
+        url = args.database_url or f"sqlite:///{home / f'sweep-{processes}.db'}"
+        rate = one_run(url, args.variants, processes)
+        print(f"{args.variants} variants × 20,111 bars on {processes} process"
+              f"{'es' if processes > 1 else ''}: {rate:.2f} variants/s "
               f"({rate * 20_111:,.0f} bars/s, stored)")
+    if args.database_url and args.database_url.startswith("postgresql"):
+        processes = max(1, cores // 2)
+        for engines in (1, 2):
+            rate = queue_run(args.database_url, args.variants, engines, processes)
+            print(f"{args.variants} variants × 20,111 bars on the job queue, {engines} engine "
+                  f"worker{'s' if engines > 1 else ''} × {processes} process"
+                  f"{'es' if processes > 1 else ''}: {rate:.2f} variants/s "
+                  f"({rate * 20_111:,.0f} bars/s, stored)")
     print(anchor())
 
 

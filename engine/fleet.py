@@ -34,6 +34,8 @@ class WorkerInfo:
     cpu_pct: float
     rss_mb: float
     state: str  # alive, stopped (cleanly) or offline
+    jobs_running: int  # job-queue jobs (sweep variants) it runs now
+    jobs_done: int  # ... and has finished since it started
 
 
 def process_gone(hostname: str, pid: int) -> bool:
@@ -64,7 +66,8 @@ def workers(db: Engine) -> list[WorkerInfo]:
             heartbeat_at=r.heartbeat_at, age_s=(now - r.heartbeat_at).total_seconds(),
             alive=state == "alive", sessions_owned=r.sessions_owned if state == "alive" else 0,
             datasets_owned=r.datasets_owned if state == "alive" else 0,
-            tick_p95_ms=r.tick_p95_ms, cpu_pct=r.cpu_pct, rss_mb=r.rss_mb, state=state))
+            tick_p95_ms=r.tick_p95_ms, cpu_pct=r.cpu_pct, rss_mb=r.rss_mb, state=state,
+            jobs_running=r.jobs_running if state == "alive" else 0, jobs_done=r.jobs_done))
     return result
 
 
@@ -85,10 +88,11 @@ def status_lines(db: Engine) -> list[str]:
     live = [w for w in fleet if w.alive]
     waiting = unowned_running(db, [w.id for w in live])
     lines = [f"workers:  {len(live)} alive of {len(fleet)} seen in the last hour; "
-             f"{sum(w.sessions_owned for w in live)} sessions owned, {waiting} waiting for one"]
+             f"{sum(w.sessions_owned for w in live)} sessions owned, {waiting} waiting for one; "
+             f"{sum(w.jobs_running for w in live)} jobs running"]
     for w in fleet:
         p95 = "-" if w.tick_p95_ms is None else f"{w.tick_p95_ms:.1f} ms"
         lines.append(f"  {w.holder:<28} {w.state:<8} heartbeat {w.age_s:5.1f}s ago  "
                      f"sessions {w.sessions_owned:>5}  datasets {w.datasets_owned:>3}  "
-                     f"tick p95 {p95}")
+                     f"jobs {w.jobs_running:>2} running {w.jobs_done:>5} done  tick p95 {p95}")
     return lines

@@ -311,6 +311,8 @@ class EngineWorker(SQLModel, table=True):
     tick_p95_ms: float | None = Field(default=None, description="sum of its agents' tick p95s")
     cpu_pct: float = 0.0
     rss_mb: float = 0.0
+    jobs_running: int = Field(default=0, description="job-queue jobs it runs now (sweep variants)")
+    jobs_done: int = Field(default=0, description="job-queue jobs it has finished since it started")
 
 
 class LeaseBase(SQLModel):

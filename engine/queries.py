@@ -289,4 +289,5 @@ def workers(db: Engine) -> pd.DataFrame:
 
     rows = [as_dict(w) for w in fleet(db)]
     return pd.DataFrame(rows, columns=["holder", "state", "sessions_owned", "datasets_owned",
-                                       "age_s", "tick_p95_ms", "cpu_pct", "rss_mb"])
+                                       "jobs_running", "jobs_done", "age_s", "tick_p95_ms",
+                                       "cpu_pct", "rss_mb"])

@@ -47,7 +47,8 @@ class EngineProcess:
         self.settings = settings
         self.db = get_engine(settings.database_url)
         self.lease = Lease(self.db)
-        self.fleet: Worker | None = None  # run() joins the workers on PostgreSQL
+        self.fleet: Worker | None = None  # run() joins the workers on PostgreSQL ...
+        self.jobs = None  # ... and the job queue (engine.jobs.JobWorker)
         self.holder = self.lease.holder
         self.log = get_logger(settings.logs_dir, ENGINE_LOG, pin=True)
         self.agents: dict[str, BaseAgent] = {}
@@ -94,14 +95,19 @@ class EngineProcess:
             self.notifier = Notifier(self.db, self.settings.notify_urls, self.log)
         previous = None
         if self.db.dialect.name == "postgresql":
+            from engine.jobs import JobWorker  # on use: procrastinate takes 0.4 s to import
+
             self.fleet = Worker(self.db)
             self.book.worker = self.fleet.id
+            self.jobs = self.sweeps.jobs = JobWorker(self.db, self.holder, self.log)
             self.log.info("engine %s joins the workers on PostgreSQL", self.holder)
         else:
             previous = self.lease.acquire()
             self.log.info("engine %s took the lease", self.holder)
         try:
             self.recover(previous)
+            if self.jobs is not None:
+                self.jobs.start()
             self._schedule()
             if not self.stop_requested:
                 self.scheduler.start()
@@ -189,7 +195,8 @@ class EngineProcess:
         # Sweeps fast-forward their variants in a process pool, from their own thread: never
         # in the per-bar path.
         self.scheduler.add_executor(ThreadPoolExecutor(max_workers=1), "sweeps")
-        self.scheduler.add_job(self.sweeps.tick, "interval", seconds=1, id="sweeps",
+        self.scheduler.add_job(self._tolerating_outage, "interval", seconds=1,
+                               args=("sweeps", self.sweeps.tick), id="sweeps",
                                executor="sweeps", next_run_time=utcnow())
         for agent in self.agents.values():
             executor = "pipeline"
@@ -277,7 +284,7 @@ class EngineProcess:
         if self.fleet is None:
             alive = self.lease.heartbeat(cpu, rss)
         else:
-            alive = self.fleet.beat(cpu, rss, self._tick_p95_ms())
+            alive = self.fleet.beat(cpu, rss, self._tick_p95_ms(), self.jobs.counts())
             self._follow_agents()
         if not alive:
             self.log.error("lost the engine lease; stopping")
@@ -335,6 +342,8 @@ class EngineProcess:
         if self.stop_signal:
             self.log.info("received %s; stopping", self.stop_signal)
         self.sweeps.stop()
+        if self.jobs is not None:
+            self.jobs.stop()
         for agent in self.agents.values():
             if not agent.lock.acquire(timeout=SHUTDOWN_WAIT_S):
                 self.log.warning("agent %s is still in a tick; not waiting for it", agent.id)

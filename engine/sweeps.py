@@ -2,7 +2,8 @@
 paper trading. The API the dashboard and the CLI call (reads are in engine.sweep_queries).
 
 A sweep is a row: the dashboard or CLI creates it (queued) and may cancel it; the engine runs
-it (engine.sweep_runner: a local process pool, each finished variant written as a completed
+it (engine.sweep_runner: on SQLite in a local process pool, on PostgreSQL as one job per variant
+on the job queue any worker takes, engine.jobs; each finished variant is written as a completed
 session in one transaction). Its lifecycle is engine.lifecycle.SWEEP_TRANSITIONS.
 
 Graduation ("Start as paper session"): a replay paper session with exactly the variant's

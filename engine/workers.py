@@ -108,10 +108,12 @@ class Worker:
                   [{"symbol": sym, "timeframe": tf, "epoch": 0} for sym, tf in catalog.datasets()])
         return alive, None if alive else max((r.heartbeat_at for r in rows), default=None)
 
-    def beat(self, cpu_pct: float, rss_mb: float, tick_p95_ms: float | None) -> bool:
-        """Renew the heartbeat (and with it every lease held), raise the alert for workers
-        gone silent, and claim or give back leases toward a fair share. False: this worker's
-        row is gone (silent for an hour) and it must stop."""
+    def beat(self, cpu_pct: float, rss_mb: float, tick_p95_ms: float | None,
+             jobs: tuple[int, int]) -> bool:
+        """Renew the heartbeat (and with it every lease held), record the job-queue jobs
+        running and done here, raise the alert for workers gone silent, and claim or give
+        back leases toward a fair share. False: this worker's row is gone (silent for an
+        hour) and it must stop."""
         now = utcnow()
         with session_scope(self.db) as s:
             me = s.get(EngineWorker, self.id)
@@ -124,6 +126,7 @@ class Worker:
                 me.offline_reported = False
             me.heartbeat_at, me.cpu_pct, me.rss_mb, me.tick_p95_ms = (now, cpu_pct, rss_mb,
                                                                       tick_p95_ms)
+            me.jobs_running, me.jobs_done = jobs
             self._report_offline(s, now)
             s.execute(delete(EngineWorker).where(
                 EngineWorker.heartbeat_at < now - timedelta(seconds=SHOWN_FOR_S)))

@@ -147,6 +147,23 @@ def spawn_engine(env: dict, log: Path) -> subprocess.Popen:
                             stdout=fh, stderr=subprocess.STDOUT)
 
 
+def spawn_workers(env: dict, db: sa.Engine, tmp_path: Path, n: int) -> list[subprocess.Popen]:
+    """Start `n` engine workers (PostgreSQL) and wait until every one has registered."""
+    from engine.fleet import workers
+
+    procs = [spawn_engine(env, tmp_path / f"worker{i}.out") for i in range(n)]
+
+    def registered():
+        for p in procs:
+            if p.poll() is not None:
+                raise AssertionError(f"worker {p.pid} exited with {p.returncode}")
+        return {w.holder.rsplit(":", 1)[1] for w in workers(db) if w.alive} == {
+            str(p.pid) for p in procs}
+
+    wait_until(registered, 60, message="every worker to register")
+    return procs
+
+
 def start_engine(env: dict, db: sa.Engine, log: Path, timeout: float = 30) -> EngineHandle:
     """Start `python -m engine run` and wait until it holds the lease."""
     proc = spawn_engine(env, log)

@@ -153,9 +153,10 @@ def fleet() -> None:
     st.subheader("Workers")
     st.caption(f"{alive} of {len(workers)} alive: each running session is owned by one worker; "
                "a worker without a heartbeat for 3 s is offline and its sessions move to the "
-               "others.")
+               "others. Sweep variants are jobs on a shared queue that any worker takes.")
     st.dataframe(workers.rename(columns={
         "holder": "worker (host:pid)", "sessions_owned": "sessions", "datasets_owned": "datasets",
+        "jobs_running": "jobs running", "jobs_done": "jobs done",
         "age_s": "heartbeat (s ago)", "tick_p95_ms": "tick p95 (ms)", "cpu_pct": "CPU %",
         "rss_mb": "memory (MB)"}), hide_index=True, width="stretch",
         column_config={"heartbeat (s ago)": st.column_config.NumberColumn(format="%.1f"),

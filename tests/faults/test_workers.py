@@ -16,7 +16,7 @@ from engine import catalog, control
 from engine.fleet import WORKER_STALE_S, status_lines, workers
 from engine.models import EngineWorker, EquitySnapshot, Event, PaperSession, SessionLease
 from engine.reconcile import reconcile
-from tests.conftest import cli, spawn_engine, store_bars, wait_until
+from tests.conftest import cli, spawn_workers, store_bars, wait_until
 
 pytestmark = pytest.mark.skipif(not os.environ.get("PAPERDESK_TEST_PG_URL"),
                                 reason="several workers need PostgreSQL")
@@ -24,20 +24,6 @@ pytestmark = pytest.mark.skipif(not os.environ.get("PAPERDESK_TEST_PG_URL"),
 SESSIONS = 300
 SPEED = "4"  # bars per second: a 2,000-bar window outlasts the test
 TAKEOVER_S = 5.0
-
-
-def _spawn_workers(env, db, tmp_path, n: int) -> list:
-    procs = [spawn_engine(env, tmp_path / f"worker{i}.out") for i in range(n)]
-
-    def registered():
-        for p in procs:
-            if p.poll() is not None:
-                raise AssertionError(f"worker {p.pid} exited with {p.returncode}")
-        return {w.holder.rsplit(":", 1)[1] for w in workers(db) if w.alive} == {
-            str(p.pid) for p in procs}
-
-    wait_until(registered, 60, message="every worker to register")
-    return procs
 
 
 def _create_sessions(db) -> list[int]:
@@ -117,7 +103,7 @@ def _kill_and_watch_takeover(db, victim, ids) -> tuple[set[int], dict[int, int],
 def test_three_workers_share_sessions_and_take_over_a_killed_one_bar_exact(env, db, tmp_path):
     store_bars(db, ("BTC-USD", "1h"))
     ids = _create_sessions(db)
-    procs = _spawn_workers(env, db, tmp_path, 3)
+    procs = spawn_workers(env, db, tmp_path, 3)
     watch = LeaseWatch(db)
     watch.start()
     try:

@@ -175,7 +175,8 @@ def test_overview_lists_the_workers_alive_and_offline(db):
     now = datetime.now(UTC)
     with session_scope(db) as s:
         s.add(EngineWorker(id="w1", hostname="host-a", pid=11, heartbeat_at=now,
-                           sessions_owned=120, datasets_owned=2, tick_p95_ms=41.5))
+                           sessions_owned=120, datasets_owned=2, tick_p95_ms=41.5,
+                           jobs_running=2, jobs_done=37))
         s.add(EngineWorker(id="w2", hostname="host-b", pid=22,
                            heartbeat_at=now - timedelta(seconds=30), sessions_owned=80))
     at = run_page("overview")
@@ -185,6 +186,7 @@ def test_overview_lists_the_workers_alive_and_offline(db):
     rows = table.set_index("worker (host:pid)")
     assert rows.loc["host-a:11", "state"] == "alive"
     assert rows.loc["host-a:11", "sessions"] == 120
+    assert (rows.loc["host-a:11", "jobs running"], rows.loc["host-a:11", "jobs done"]) == (2, 37)
     assert rows.loc["host-b:22", "state"] == "offline"
     assert rows.loc["host-b:22", "sessions"] == 0  # an offline worker owns nothing any more
     assert any("1 of 2 alive" in c.value for c in at.caption)

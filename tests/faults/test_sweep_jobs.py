@@ -1,0 +1,149 @@
+"""Sweep variants on the job queue (issue #9): two real `python -m engine run` workers on one
+PostgreSQL take a sweep's variant jobs; each variant is written exactly once and equals the
+variant run alone, also when a worker is killed with SIGKILL mid-variant; a cancel leaves only
+whole variants and no waiting job. PostgreSQL only: on SQLite sweeps run in a local pool."""
+
+import os
+import signal
+import subprocess
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlmodel import Session
+
+from engine import catalog, sweep_queries, sweeps
+from engine.fleet import workers
+from engine.jobs import STALLED_S
+from engine.models import Event, PaperSession, SweepVariant
+from tests.conftest import spawn_workers, store_bars, wait_until
+from tests.engine.test_sweeps import _whole
+
+pytestmark = pytest.mark.skipif(not os.environ.get("PAPERDESK_TEST_PG_URL"),
+                                reason="the job queue needs PostgreSQL")
+
+BTC = ("BTC-USD", "1h")
+
+
+def _kill(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            p.wait(10)
+
+
+def _sweep(db, variants: int) -> int:
+    """`variants` SMA crossovers over every hourly BTC bar (about half a second each)."""
+    first, last, _ = catalog.span(*BTC)
+    return sweeps.create_sweep(db, {
+        "strategy": "ma_crossover", "symbols": "BTC-USD", "timeframe": "1h",
+        "from": first.isoformat(), "to": last.isoformat(),
+        "grid": {"fast": f"2:{variants + 1}:1", "slow": "60"}}).id
+
+
+def _doc(db, sweep_id: int) -> dict:
+    return sweep_queries.sweep_document(db, sweep_id)
+
+
+def _jobs(db, sweep_id: int) -> dict[str, int]:
+    """The sweep's job rows left in procrastinate's table, by status."""
+    with db.connect() as c:
+        return dict(c.execute(text(
+            "SELECT status::text, count(*) FROM procrastinate_jobs "
+            "WHERE (args->>'sweep_id')::int = :id GROUP BY status"), {"id": sweep_id}).all())
+
+
+def _assert_each_variant_once_and_alone(db, sweep_id: int) -> int:
+    """Every written variant is one completed session equal to the variant run alone, and
+    the sweep's count is theirs; return how many there are."""
+    with Session(db) as s:
+        idxs = list(s.execute(select(SweepVariant.idx)
+                              .where(SweepVariant.sweep_id == sweep_id)).scalars())
+        sessions = list(s.execute(select(PaperSession.id)
+                                  .where(PaperSession.sweep_id == sweep_id)).scalars())
+    assert len(idxs) == len(set(idxs)) == len(sessions) == _doc(db, sweep_id)["done"]
+    for session_id in sessions:
+        _whole(db, session_id)
+    return len(idxs)
+
+
+def test_two_workers_share_a_sweeps_variant_jobs(env, db, tmp_path):
+    store_bars(db, BTC)
+    procs = spawn_workers(env, db, tmp_path, 2)
+    try:
+        sweep_id = _sweep(db, 16)
+        wait_until(lambda: _doc(db, sweep_id)["status"] == "completed", 120, poll=0.2,
+                   message="the sweep to complete")
+
+        def reported():  # at their next heartbeat
+            done = [w.jobs_done for w in workers(db) if w.alive]
+            return len(done) == 2 and min(done) > 0 and sum(done) >= 16
+
+        wait_until(reported, 10, message="both workers to report the jobs they ran")
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        assert [p.wait(30) for p in procs] == [0, 0]  # each stops cleanly, job worker too
+        wait_until(lambda: _jobs(db, sweep_id) == {}, 10, message="the succeeded jobs deleted")
+    finally:
+        _kill(procs)
+    assert _assert_each_variant_once_and_alone(db, sweep_id) == 16
+    assert sorted(_doc(db, sweep_id)["grid"]) == ["fast", "slow"]
+    assert len(sweep_queries.variants(db, sweep_id)) == 16
+
+
+def test_a_worker_killed_mid_variant_loses_nothing(env, db, tmp_path):
+    store_bars(db, BTC)
+    procs = spawn_workers(env, db, tmp_path, 2)
+    victim = procs[0]
+    try:
+        sweep_id = _sweep(db, 24)
+
+        def victim_busy():
+            busy = any(w.jobs_running > 0 for w in workers(db)
+                       if w.alive and w.holder.endswith(f":{victim.pid}"))
+            return busy and _doc(db, sweep_id)["done"] <= 12
+
+        wait_until(victim_busy, 60, poll=0.1, message="the victim running variant jobs")
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        wait_until(lambda: _doc(db, sweep_id)["status"] == "completed", STALLED_S + 90,
+                   poll=0.2, message="the sweep to complete on the other worker")
+
+        def retried():
+            with Session(db) as s:
+                return s.execute(select(Event).where(Event.kind == "jobs_retried",
+                                                     Event.source == f"sweep-{sweep_id}"))\
+                    .scalars().all()
+
+        events = wait_until(retried, STALLED_S + 10, message="the dead worker's jobs queued "
+                            "again")
+        wait_until(lambda: _jobs(db, sweep_id) == {}, 20,
+                   message="every job of the sweep to end")
+    finally:
+        _kill(procs)
+    assert _assert_each_variant_once_and_alone(db, sweep_id) == 24
+    assert all(e.severity == "warning" for e in events)
+
+
+def test_cancel_on_the_job_queue_leaves_whole_variants_and_no_waiting_job(env, db, tmp_path):
+    store_bars(db, BTC)
+    procs = spawn_workers(env, db, tmp_path, 1)
+    try:
+        sweep_id = _sweep(db, 40)
+        wait_until(lambda: _doc(db, sweep_id)["done"] >= 2, 60, poll=0.1,
+                   message="two variants written")
+        sweeps.cancel_sweep(db, sweep_id)
+        wait_until(lambda: _doc(db, sweep_id)["status"] == "cancelled", 10, poll=0.1,
+                   message="the sweep to be cancelled")
+        kept = _doc(db, sweep_id)["done"]
+        assert "todo" not in _jobs(db, sweep_id)
+        wait_until(lambda: _jobs(db, sweep_id) == {}, 30,
+                   message="the variants running at the cancel to end")
+    finally:
+        _kill(procs)
+    doc = _doc(db, sweep_id)
+    assert 2 <= doc["done"] == kept < doc["total"] == 40  # nothing written after the cancel
+    assert _assert_each_variant_once_and_alone(db, sweep_id) == kept
+    with Session(db) as s:
+        assert s.execute(select(func.count()).select_from(Event).where(
+            Event.source == f"sweep-{sweep_id}", Event.kind == "state",
+            Event.message.contains("running → cancelled"))).scalar_one() == 1
