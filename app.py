@@ -40,6 +40,7 @@ pages = st.navigation([
     st.Page("views/sessions.py", title="Sessions", icon=":material/candlestick_chart:"),
     st.Page("views/logs.py", title="Logs", icon=":material/article:"),
 ])
+context.follow_open_session()
 
 ACTION_HELP = {
     "start": "Start every agent and resume the sessions the system had paused",

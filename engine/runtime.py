@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 import time
+from contextlib import nullcontext
 from datetime import UTC
 
 import psutil
@@ -105,10 +106,11 @@ class EngineProcess:
             previous = self.lease.acquire()
             self.log.info("engine %s took the lease", self.holder)
         try:
-            self.recover(previous)
-            if self.jobs is not None:
-                self.jobs.start()
-            self._schedule()
+            with self.fleet.starting() if self.fleet is not None else nullcontext():
+                self.recover(previous)
+                if self.jobs is not None:
+                    self.jobs.start()
+                self._schedule()
             if not self.stop_requested:
                 self.scheduler.start()
         finally:

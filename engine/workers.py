@@ -12,6 +12,7 @@ ceil(work / live workers), and gives back what is well above it, so a joining wo
 import math
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, func, literal, or_, select, text, true, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -33,6 +35,7 @@ from engine.models import DatasetLease, EngineWorker, LeaseBase, PaperSession, S
 START_LOCK = 0x5045  # advisory lock keys (engine.db takes 0x5044 while migrating)
 COMMANDS_LOCK = 0x5046
 SLACK = 0.1  # leases are given back only beyond the fair share plus this fraction of it
+STARTING_BEAT_S = 1.0  # the heartbeat while a worker starts (before its scheduler beats)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,31 @@ class Worker:
         s.execute(upsert_insert(s, DatasetLease).on_conflict_do_nothing(),
                   [{"symbol": sym, "timeframe": tf, "epoch": 0} for sym, tf in catalog.datasets()])
         return alive, None if alive else max((r.heartbeat_at for r in rows), default=None)
+
+    @contextmanager
+    def starting(self) -> Iterator[None]:
+        """Keep this worker's heartbeat fresh while it starts: restoring its agents on a busy
+        host can outlast WORKER_STALE_S, and the others would report it offline. The
+        scheduler's beat takes over once the block ends."""
+        done = threading.Event()
+
+        def touch() -> None:
+            while not done.wait(STARTING_BEAT_S):
+                try:
+                    with session_scope(self.db) as s:
+                        s.execute(update(EngineWorker).where(
+                            EngineWorker.id == self.id, EngineWorker.released.is_(False))
+                            .values(heartbeat_at=utcnow()))
+                except SQLAlchemyError:
+                    continue  # an outage: the scheduler's beat reports it
+
+        thread = threading.Thread(target=touch, name="starting-beat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
 
     def beat(self, cpu_pct: float, rss_mb: float, tick_p95_ms: float | None,
              jobs: tuple[int, int]) -> bool:

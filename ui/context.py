@@ -17,6 +17,7 @@ from engine.reconcile import reconcile as _reconcile
 READ_TTL_S = 1.0  # reads are shared by every open tab for this long
 OUTCOME_WAIT_S = 1.0  # how long a click waits for the engine's verdict before saying "queued"
 DEFAULT_REFRESH_S = 2.0
+OPENING = "open_session"  # the session a click asked to open on the Sessions page
 
 
 @st.cache_resource(show_spinner=False)
@@ -63,6 +64,21 @@ def default_window(symbols: tuple[str, ...], timeframe: str) -> windows.Window:
 def reconcile(session_id: int) -> Reconciliation:
     """Fast-forward a session's window again and compare it fill by fill (not cached)."""
     return _reconcile(db(), session_id)
+
+
+def open_session(sid: int) -> None:
+    """Open session `sid` on the Sessions page (from a click inside a live fragment)."""
+    st.session_state[OPENING] = str(sid)
+    st.rerun(scope="app")
+
+
+def follow_open_session() -> None:
+    """Switch to the session a click asked for, before any live fragment is drawn (app.py):
+    switching while they are on the page lets a refresh timer of the old page send deltas into
+    the new one, which crashes the browser's renderer."""
+    sid = st.session_state.pop(OPENING, None)
+    if sid is not None:
+        st.switch_page("views/sessions.py", query_params={"session": sid})
 
 
 def refresh_every() -> float | None:

@@ -110,8 +110,7 @@ def desk() -> None:
                           column_order=[c for c in view.columns if c != "id"])
     rows = picked.selection.rows if picked else []
     if rows:
-        st.switch_page("views/sessions.py",
-                       query_params={"session": str(int(view.iloc[rows[0]]["id"]))})
+        context.open_session(int(view.iloc[rows[0]]["id"]))
     shown = f"The latest {len(view)} of {len(sessions)} sessions. " if len(view) < len(
         sessions) else ""
     st.caption(f"{shown}Click a row to open its session.")

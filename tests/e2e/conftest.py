@@ -92,11 +92,15 @@ def page(browser, request):
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     tab = context.new_page()
     tab.set_default_timeout(30_000)
+    console: list[str] = []  # what the browser said, kept beside a failure's screenshot
+    tab.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    tab.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
     yield tab
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+        (ARTIFACTS / f"{request.node.name}.console.txt").write_text("\n".join(console))
     context.close()
 
 
