@@ -55,6 +55,7 @@ RETRY_S = 2  # a job that met a transient fault runs again after this long
 RECONNECT_S = 2.0  # pause before a worker that lost the database starts again
 CALL_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 120.0  # the running jobs finish their variant first
+STOP_POLL_S = 1.0
 
 tasks = Blueprint()
 
@@ -132,6 +133,8 @@ class JobWorker:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.main: asyncio.Task | None = None
         self.connected, self.ready = threading.Event(), threading.Event()
+        self.stopping = threading.Event()
+        self.serving = threading.Event()  # inside procrastinate's worker: `stop` cancels it
         self.thread = threading.Thread(target=self._run, name="job-worker", daemon=True)
 
     # ------------------------------------------------------------ lifecycle
@@ -148,10 +151,19 @@ class JobWorker:
         self.ready.wait(CALL_TIMEOUT_S)
 
     def stop(self) -> None:
-        """Take no more jobs, let the running ones finish their variant, end the pool."""
-        if self.loop is not None and self.main is not None:
-            self.loop.call_soon_threadsafe(self.main.cancel)
-        self.thread.join(STOP_TIMEOUT_S)
+        """Take no more jobs, let the running ones finish their variant, end the pool.
+        Procrastinate's worker is stopped by cancelling it (it then finishes its jobs); the
+        worker's thread sees `stopping` anywhere else: a cancel landing while the connection
+        pool opens would leave the pool's tasks behind. The cancel is repeated while no job
+        runs, in case a query it interrupted took it."""
+        self.stopping.set()
+        deadline, first = time.monotonic() + STOP_TIMEOUT_S, True
+        while self.thread.is_alive() and time.monotonic() < deadline:
+            if self.serving.is_set() and self.loop is not None and self.main is not None and (
+                    first or self.counts()[0] == 0):
+                self.loop.call_soon_threadsafe(self.main.cancel)
+                first = False
+            self.thread.join(STOP_POLL_S)
         if self.thread.is_alive():
             self.log.warning("job worker still busy after %.0fs; not waiting", STOP_TIMEOUT_S)
         with self.lock:
@@ -168,28 +180,43 @@ class JobWorker:
             asyncio.run(self._serve())
 
     async def _serve(self) -> None:
-        """Run procrastinate's worker until cancelled; start it again when it loses the
-        database (it stops itself when its heartbeat fails)."""
+        """Run procrastinate's worker until `stop`; start it again when it loses the database
+        (it stops itself when its heartbeat fails)."""
         self.loop, self.main = asyncio.get_running_loop(), asyncio.current_task()
         # sync jobs run in the loop's default executor: one thread per pool process
         self.loop.set_default_executor(ThreadPoolExecutor(self.processes,
                                                           thread_name_prefix="job"))
         self.ready.set()
-        while True:
+        while not self.stopping.is_set():
             try:
                 async with self.app.open_async():
                     self.connected.set()
-                    await self.app.run_worker_async(
-                        queues=[QUEUE], name=self.name, concurrency=self.processes,
-                        install_signal_handlers=False, update_heartbeat_interval=HEARTBEAT_S,
-                        stalled_worker_timeout=STALLED_S, fetch_job_polling_interval=POLL_S,
-                        delete_jobs="successful", additional_context={"worker": self})
-                self.log.warning("job worker stopped (a database fault); starting it again")
+                    self.serving.set()
+                    try:
+                        if self.stopping.is_set():  # asked before `stop` could cancel
+                            return
+                        await self.app.run_worker_async(
+                            queues=[QUEUE], name=self.name, concurrency=self.processes,
+                            install_signal_handlers=False,
+                            update_heartbeat_interval=HEARTBEAT_S,
+                            stalled_worker_timeout=STALLED_S,
+                            fetch_job_polling_interval=POLL_S, delete_jobs="successful",
+                            additional_context={"worker": self})
+                    finally:
+                        self.serving.clear()
+                if not self.stopping.is_set():
+                    self.log.warning("job worker stopped (a database fault); starting it again")
             except (ConnectorException, psycopg.Error, OSError) as exc:
-                self.log.warning("job worker: database unavailable (%s); retrying", _reason(exc))
+                # a cancel that lands in a query can surface as the query's error instead
+                if not self.stopping.is_set():
+                    self.log.warning("job worker: database unavailable (%s); retrying",
+                                     _reason(exc))
             finally:
                 self.connected.clear()
-            await asyncio.sleep(RECONNECT_S)
+            for _ in range(round(RECONNECT_S / STOP_POLL_S * 10)):
+                if self.stopping.is_set():
+                    return
+                await asyncio.sleep(STOP_POLL_S / 10)
 
     # ------------------------------------------------------------ the task
 
