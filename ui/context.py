@@ -1,5 +1,6 @@
 """Per-run context for pages: settings, the database, cached reads, and control actions."""
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ READ_TTL_S = 1.0  # reads are shared by every open tab for this long
 OUTCOME_WAIT_S = 1.0  # how long a click waits for the engine's verdict before saying "queued"
 DEFAULT_REFRESH_S = 2.0
 OPENING = "open_session"  # the session a click asked to open on the Sessions page
+SWITCH_SETTLE_S = 0.3  # see follow_open_session
 
 
 @st.cache_resource(show_spinner=False)
@@ -66,18 +68,33 @@ def reconcile(session_id: int) -> Reconciliation:
     return _reconcile(db(), session_id)
 
 
-def open_session(sid: int) -> None:
-    """Open session `sid` on the Sessions page (from a click inside a live fragment)."""
-    st.session_state[OPENING] = str(sid)
-    st.rerun(scope="app")
+def ask_to_open(table_key: str, ids: list[int]) -> None:
+    """on_select callback of a table whose rows show sessions `ids`: remember the clicked one
+    for the Sessions page (see leave_for_opened_session)."""
+    rows = st.session_state[table_key]["selection"]["rows"]
+    if rows:
+        st.session_state[OPENING] = str(ids[rows[0]])
+
+
+def leave_for_opened_session() -> None:
+    """First thing in a live fragment that holds a session table: after a row click, rerun the
+    whole app at once (app.py then switches pages, see follow_open_session)."""
+    if OPENING in st.session_state:
+        st.rerun(scope="app")
 
 
 def follow_open_session() -> None:
-    """Switch to the session a click asked for, before any live fragment is drawn (app.py):
-    switching while they are on the page lets a refresh timer of the old page send deltas into
-    the new one, which crashes the browser's renderer."""
+    """Switch to the session a click asked for, before anything is drawn (app.py).
+
+    Until the browser has seen this app run start, its refresh timers keep asking for fragment
+    runs of the old page; one that reaches the server after the switch runs with the old page
+    and blanks the new one, or crashes the browser's renderer ("Bad delta path"). Streamlit
+    waits 10 ms for this run's start to be sent before switching, too little on a busy machine,
+    so the switch waits SWITCH_SETTLE_S first: by then the browser has stopped the timers, and
+    requests already on their way have arrived and are folded into the switch."""
     sid = st.session_state.pop(OPENING, None)
     if sid is not None:
+        time.sleep(SWITCH_SETTLE_S)
         st.switch_page("views/sessions.py", query_params={"session": sid})
 
 

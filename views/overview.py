@@ -1,6 +1,8 @@
 """Overview: the system control panel, the desk (money across sessions), health, alerts and
 the activity feed."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -85,6 +87,7 @@ def control_panel() -> None:
 @st.fragment(run_every=context.refresh_every())
 def desk() -> None:
     """Money across sessions, then one row per session; a row opens that session's page."""
+    context.leave_for_opened_session()
     sessions = context.read("sessions")
     st.subheader("Desk")
     if sessions.empty:
@@ -104,13 +107,10 @@ def desk() -> None:
         st.metric("Unrealized P&L", signed_money(total.unrealized),
                   help="Open positions marked at each session's last close")
     view = desk_table(sessions)
-    picked = st.dataframe(styled(view, STATUS_HEX), hide_index=True, width="stretch",
-                          key="desk_table", on_select="rerun", selection_mode="single-row",
-                          height=min(38 + 35 * len(view), 420), column_config=DESK_COLUMNS,
-                          column_order=[c for c in view.columns if c != "id"])
-    rows = picked.selection.rows if picked else []
-    if rows:
-        context.open_session(int(view.iloc[rows[0]]["id"]))
+    st.dataframe(styled(view, STATUS_HEX), hide_index=True, width="stretch", key="desk_table",
+                 on_select=partial(context.ask_to_open, "desk_table", [int(i) for i in view["id"]]),
+                 selection_mode="single-row", height=min(38 + 35 * len(view), 420),
+                 column_config=DESK_COLUMNS, column_order=[c for c in view.columns if c != "id"])
     shown = f"The latest {len(view)} of {len(sessions)} sessions. " if len(view) < len(
         sessions) else ""
     st.caption(f"{shown}Click a row to open its session.")

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -85,23 +86,59 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"report_{report.when}", report)
+    if report.when == "call" and report.failed and getattr(item, "browser_tabs", None):
+        report.sections.append(("what the browser showed", _browser_state(item)))
+
+
+def _browser_state(item) -> str:
+    """The failed test's tabs (URL and text), their console and the app's log tail, printed in
+    the failure report: CI keeps no screenshots."""
+    lines = []
+    for _, tab, console in item.browser_tabs:
+        try:
+            text = tab.locator("body").inner_text(timeout=5_000)
+        except Exception as exc:  # noqa: BLE001  (a crashed renderer is a finding, not an error)
+            text = f"(no text: {type(exc).__name__})"
+        lines += [f"url: {tab.url}", text[-3_000:], "-- console:", *console[-40:]]
+    if "app" in item.funcargs:
+        log = Path(item.funcargs["app"][1]["PAPERDESK_HOME"]).parent / "streamlit.out"
+        if log.exists():
+            lines += ["-- streamlit log:", *log.read_text(errors="replace").splitlines()[-40:]]
+    return "\n".join(lines)
 
 
 @pytest.fixture
-def page(browser, request):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    tab = context.new_page()
-    tab.set_default_timeout(30_000)
-    console: list[str] = []  # what the browser said, kept beside a failure's screenshot
-    tab.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
-    tab.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
-    yield tab
+def new_tab(browser, request):
+    """Open a tab in a new browser context (`options` for browser.new_context); a failed test
+    leaves each tab's screenshot and console in test-artifacts/."""
+    opened: list[tuple] = []
+
+    def open_tab(**options):
+        context = browser.new_context(**{"viewport": {"width": 1440, "height": 1000},
+                                         **options})
+        tab = context.new_page()
+        tab.set_default_timeout(30_000)
+        console: list[str] = []
+        tab.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+        tab.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+        opened.append((context, tab, console))
+        request.node.browser_tabs = opened
+        return tab
+
+    yield open_tab
     report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-        (ARTIFACTS / f"{request.node.name}.console.txt").write_text("\n".join(console))
-    context.close()
+    for number, (context, tab, console) in enumerate(opened):
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            name = f"{request.node.name}-{number}"
+            tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            (ARTIFACTS / f"{name}.console.txt").write_text("\n".join(console))
+        context.close()
+
+
+@pytest.fixture
+def page(new_tab):
+    return new_tab()
 
 
 def goto(page, url: str, path: str = "") -> None:

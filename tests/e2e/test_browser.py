@@ -129,13 +129,12 @@ def test_logs_page_filters_lines(app, page):
     no_exception(page)
 
 
-def test_reloads_and_several_tabs_never_start_a_second_engine(app, browser, page):
+def test_reloads_and_several_tabs_never_start_a_second_engine(app, new_tab, page):
     url, env, db = app
     open_app(page, url, db)
     holder = lease_info(db).holder
-    tabs = [browser.new_page() for _ in range(2)]
-    for tab in tabs:
-        goto(tab, url, "sessions")
+    for _ in range(2):
+        goto(new_tab(), url, "sessions")
     for _ in range(3):
         page.reload()
         page.wait_for_selector("[data-testid='stMain'] h1")
@@ -146,8 +145,6 @@ def test_reloads_and_several_tabs_never_start_a_second_engine(app, browser, page
                if p.info["cmdline"] and p.info["cmdline"][-2:] == ["engine", "run"]
                and (p.info["environ"] or {}).get("PAPERDESK_HOME") == home]
     assert len(engines) == 1
-    for tab in tabs:
-        tab.close()
 
 
 def test_dragged_node_positions_are_saved(app, page):

@@ -108,36 +108,30 @@ def _dark(rgb: str) -> bool:
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue < 80
 
 
-def test_diagram_has_throughput_labels_arrowheads_and_dark_nodes(app, browser):
+def test_diagram_has_throughput_labels_arrowheads_and_dark_nodes(app, new_tab):
     url, env, db = app
     control.create_session(db, {"name": "flowing", "symbols": "BTC-USD", "timeframe": "1h",
                                 "strategy": "ma_crossover", "speed": "5"}, start=True)
-    context = browser.new_context(viewport={"width": 1440, "height": 1000},
-                                  color_scheme="dark")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        open_app(page, url, db, "agents")
-        frame = page.frame_locator(FLOW)
-        node = frame.locator(".react-flow__node[data-id='strategy']")
-        node.wait_for()
-        wait_until(lambda: _dark(node.evaluate("e => getComputedStyle(e).backgroundColor")),
-                   15, poll=0.25, message="a dark node in dark mode")
-        labels = frame.locator(".react-flow__edge-text")
+    page = new_tab(color_scheme="dark")
+    open_app(page, url, db, "agents")
+    frame = page.frame_locator(FLOW)
+    node = frame.locator(".react-flow__node[data-id='strategy']")
+    node.wait_for()
+    wait_until(lambda: _dark(node.evaluate("e => getComputedStyle(e).backgroundColor")),
+               15, poll=0.25, message="a dark node in dark mode")
+    labels = frame.locator(".react-flow__edge-text")
 
-        def measured() -> bool:
-            text = " ".join(labels.all_text_contents())
-            return all(re.search(rf"\d+ {unit}/min", text)
-                       for unit in ("bars", "scores", "orders", "fills"))
+    def measured() -> bool:
+        text = " ".join(labels.all_text_contents())
+        return all(re.search(rf"\d+ {unit}/min", text)
+                   for unit in ("bars", "scores", "orders", "fills"))
 
-        wait_until(measured, 40, poll=0.5, message="every edge kind with a number per minute")
-        paths = frame.locator(".react-flow__edge path.react-flow__edge-path")
-        assert paths.count() >= 5
-        for i in range(paths.count()):
-            assert "url(" in (paths.nth(i).get_attribute("marker-end") or "")
-        no_exception(page)
-    finally:
-        context.close()
+    wait_until(measured, 40, poll=0.5, message="every edge kind with a number per minute")
+    paths = frame.locator(".react-flow__edge path.react-flow__edge-path")
+    assert paths.count() >= 5
+    for i in range(paths.count()):
+        assert "url(" in (paths.nth(i).get_attribute("marker-end") or "")
+    no_exception(page)
 
 
 def test_candles_stay_across_refreshes_with_an_rsi_pane(app, page):
@@ -161,47 +155,42 @@ def test_candles_stay_across_refreshes_with_an_rsi_pane(app, page):
     no_exception(page)
 
 
-def test_phone_shows_key_columns_log_messages_and_the_pipeline_as_a_list(app, browser):
+def test_phone_shows_key_columns_log_messages_and_the_pipeline_as_a_list(app, new_tab):
     url, env, db = app
     control.create_session(db, {"name": "on a phone", "symbols": "ETH-USD", "timeframe": "1d",
                                 "strategy": "rsi_reversion"})
-    context = browser.new_context(viewport=PHONE)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        goto(page, url)
-        grid = page.locator(".st-key-desk_table [data-testid='stDataFrameResizable']")
-        grid.wait_for()
-        box = grid.bounding_box()
-        assert box["x"] >= 0
-        assert box["x"] + box["width"] <= PHONE["width"]
-        # The grid's accessible table holds the columns drawn in view, in order.
-        headers = grid.locator("th")
-        wait_until(lambda: headers.count() >= 3, 10, message="the table's headers")
-        shown = headers.all_inner_texts()
-        assert shown[:3] == ["session", "status", "P&L"]
-        assert "symbols" not in shown  # so what is listed is what fits
-        for key in ("overview_stop", "overview_pause"):
-            button = page.locator(f".st-key-{key} button >> visible=true").first.bounding_box()
-            assert button["x"] + button["width"] <= PHONE["width"]
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page = new_tab(viewport=PHONE)
+    goto(page, url)
+    grid = page.locator(".st-key-desk_table [data-testid='stDataFrameResizable']")
+    grid.wait_for()
+    box = grid.bounding_box()
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= PHONE["width"]
+    # The grid's accessible table holds the columns drawn in view, in order.
+    headers = grid.locator("th")
+    wait_until(lambda: headers.count() >= 3, 10, message="the table's headers")
+    shown = headers.all_inner_texts()
+    assert shown[:3] == ["session", "status", "P&L"]
+    assert "symbols" not in shown  # so what is listed is what fits
+    for key in ("overview_stop", "overview_pause"):
+        button = page.locator(f".st-key-{key} button >> visible=true").first.bounding_box()
+        assert button["x"] + button["width"] <= PHONE["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
-        goto(page, url, "logs")
-        log = page.locator(".st-key-log_view .log-box")
-        lines = log.locator(".log-line")
-        wait_until(lambda: lines.count() > 1, 30, poll=0.5, message="the engine log's lines")
-        last = lines.last
-        words = last.inner_text().split(maxsplit=2)
-        assert len(words) == 3  # time, level and the message
-        line_box = last.bounding_box()
-        assert line_box["x"] + line_box["width"] <= PHONE["width"]
-        assert log.evaluate("e => e.scrollWidth <= e.clientWidth")  # wrapped, not cut off
+    goto(page, url, "logs")
+    log = page.locator(".st-key-log_view .log-box")
+    lines = log.locator(".log-line")
+    wait_until(lambda: lines.count() > 1, 30, poll=0.5, message="the engine log's lines")
+    last = lines.last
+    words = last.inner_text().split(maxsplit=2)
+    assert len(words) == 3  # time, level and the message
+    line_box = last.bounding_box()
+    assert line_box["x"] + line_box["width"] <= PHONE["width"]
+    assert log.evaluate("e => e.scrollWidth <= e.clientWidth")  # wrapped, not cut off
 
-        goto(page, url, "agents")
-        page.locator(".st-key-flow_list").get_by_text("Strategy").first.wait_for()
-        assert page.locator(".st-key-flow_diagram").is_hidden()
-        page.get_by_role("radio", name="Execution").click()
-        page.get_by_role("heading", name=re.compile("^Execution")).wait_for()
-        no_exception(page)
-    finally:
-        context.close()
+    goto(page, url, "agents")
+    page.locator(".st-key-flow_list").get_by_text("Strategy").first.wait_for()
+    assert page.locator(".st-key-flow_diagram").is_hidden()
+    page.get_by_role("radio", name="Execution").click()
+    page.get_by_role("heading", name=re.compile("^Execution")).wait_for()
+    no_exception(page)

@@ -11,9 +11,9 @@ from sqlmodel import Session, func, select
 
 from engine import control, queries
 from engine.lease import lease_info
-from engine.models import Command
+from engine.models import Command, PaperSession
 from tests.conftest import wait_until
-from tests.e2e.conftest import goto, no_exception
+from tests.e2e.conftest import goto, no_exception, refreshes
 
 pytestmark = pytest.mark.e2e
 NODE = "iframe[title='streamlit_flow.streamlit_flow']"
@@ -38,7 +38,7 @@ def test_session_link_as_the_first_request_of_a_fresh_server(app, page):
     first = control.create_session(db, {"name": "linked one", "symbols": "BTC-USD",
                                          "timeframe": "1d", "strategy": "ma_crossover"}).id
     control.create_session(db, {"name": "newest other", "symbols": "ETH-USD",
-                                "timeframe": "1d", "strategy": "rsi_reversion"})
+                                "timeframe": "1d", "strategy": "rsi_reversion", "speed": "2"})
     goto(page, url, f"sessions?session={first}")  # nothing was requested before this
     _heading(page, "linked one").wait_for()
     assert f"session={first}" in page.url
@@ -51,18 +51,30 @@ def test_session_link_as_the_first_request_of_a_fresh_server(app, page):
     no_exception(page)
 
 
-def test_overview_row_opens_its_session(app, page):
+def test_overview_row_opens_its_session_and_it_stays_drawn(app, page):
     url, env, db = app
     goto(page, url)
     wait_until(lambda: lease_info(db).online, 60, message="the autostarted engine")
+    with Session(db) as sql:
+        newest = sql.exec(select(PaperSession.id).where(PaperSession.name == "newest other")).one()
+    control.wait_for(db, control.session_action(db, newest, "start"), 30)
     page.get_by_text("Total equity").wait_for()
+    crashes: list[str] = []
+    page.on("pageerror", lambda error: crashes.append(str(error)))
     grid = page.locator(".st-key-desk_table [data-testid='stDataFrameResizable']")
     grid.wait_for()
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)  # the first row's selection cell
-    _heading(page, "newest other").wait_for()
+    heading = _heading(page, "newest other")
+    heading.wait_for()
     assert "/sessions" in page.url
     assert "session=" in page.url
+    # A refresh request of the Overview sent just before the switch used to blank the page
+    # or crash the renderer a moment later: the session must still be drawn two refreshes on.
+    for _ in refreshes(page, 2):
+        assert heading.is_visible()
+    assert crashes == []
+    no_exception(page)
 
 
 @contextmanager
