@@ -87,6 +87,9 @@ def test_form_session_trades_then_pause_holds_its_trade_count(app, page):
 def test_clicking_an_agent_node_and_stopping_it_turns_the_node_grey(app, page):
     url, env, db = app
     open_app(page, url, db, "agents")
+    # Clicked once the page has finished its first run (the first agent's card shows): this test
+    # is about clicks on a live page, not during its load.
+    page.get_by_role("heading", name=re.compile("^Market data")).wait_for()
     diagram = page.frame_locator("iframe[title='streamlit_flow.streamlit_flow']")
     node = diagram.locator(".react-flow__node[data-id='sentiment']")
     node.click()
