@@ -12,7 +12,7 @@ import sys
 from engine import cli_fast
 from engine.cli_base import build_parser
 from engine.config import load_settings
-from engine.errors import BadInput, NotFound, PaperDeskError
+from engine.errors import BadInput, NotFound, PaperDeskError, one_line
 from engine.plainsql import driver_errors, sqlite_file
 
 READ_ONLY = {"status", "health", "agents", "sessions", "logs", "events"}
@@ -66,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except driver_errors() as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        print(f"error: database unavailable ({type(exc).__name__}: {reason}); check "
+        print(f"error: database unavailable ({one_line(exc)}); check "
               "DATABASE_URL", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -43,3 +43,12 @@ class EngineLeaseHeld(PaperDeskError):
     """Another engine holds the lease; this one must not start."""
 
     exit_code = 3
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as "Type: the first line of its message", for a log line or a CLI error:
+    the database driver's message when SQLAlchemy wraps one (`orig`), the cause's when the
+    exception has none (procrastinate wraps psycopg's errors so)."""
+    text = (str(getattr(exc, "orig", None) or exc).strip()
+            or str(exc.__cause__ or "").strip()).splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

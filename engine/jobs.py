@@ -42,7 +42,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from engine.errors import ConfigError, TransientError
+from engine.errors import ConfigError, TransientError, one_line
 from engine.sweep_runner import fail_sweep, run_variant_job, sweep_running
 
 QUEUE = "sweeps"
@@ -81,13 +81,6 @@ def job_processes() -> int:
         raise ConfigError(f"PAPERDESK_JOB_PROCESSES must be a whole number of 1 or more "
                           f"(got {raw!r})")
     return int(raw)
-
-
-def _reason(exc: BaseException) -> str:
-    """An exception on one line (its cause's message when it has none: procrastinate wraps
-    psycopg's errors so)."""
-    text = (str(exc).strip() or str(exc.__cause__ or "").strip()).splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 class _OneLine(logging.Handler):
@@ -210,7 +203,7 @@ class JobWorker:
                 # a cancel that lands in a query can surface as the query's error instead
                 if not self.stopping.is_set():
                     self.log.warning("job worker: database unavailable (%s); retrying",
-                                     _reason(exc))
+                                     one_line(exc))
             finally:
                 self.connected.clear()
             for _ in range(round(RECONNECT_S / STOP_POLL_S * 10)):
@@ -318,4 +311,4 @@ class JobWorker:
         try:
             return asyncio.run_coroutine_threadsafe(coro, self.loop).result(CALL_TIMEOUT_S)
         except (ConnectorException, AppNotOpen, TimeoutError) as exc:
-            raise TransientError(f"job queue unavailable ({_reason(exc)})") from None
+            raise TransientError(f"job queue unavailable ({one_line(exc)})") from None

@@ -22,6 +22,7 @@ from engine.commands import apply_pending
 from engine.config import Settings
 from engine.db import get_engine, migrate, session_scope, sqlite_path
 from engine.db_types import utcnow
+from engine.errors import one_line
 from engine.events import record_event
 from engine.lease import HEARTBEAT_S, Lease, downtime
 from engine.lifecycle import AgentStatus, SessionStatus, SystemStatus
@@ -254,11 +255,10 @@ class EngineProcess:
         try:
             fn(*args)
         except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            reason = one_line(exc)
             now = time.monotonic()
             if reason != self.outage[0] or now - self.outage[1] > OUTAGE_LOG_EVERY_S:
-                self.log.warning("%s: database unavailable (%s: %s); retrying", job,
-                                 type(exc).__name__, reason)
+                self.log.warning("%s: database unavailable (%s); retrying", job, reason)
                 self.outage = (reason, now)
             return
         if self.outage[0] and job == "heartbeat":

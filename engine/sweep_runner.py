@@ -36,7 +36,7 @@ from engine.core.settings import TradeSettings
 from engine.core.trader import Trader
 from engine.db import get_engine, session_scope
 from engine.db_types import utcnow
-from engine.errors import TransientError
+from engine.errors import TransientError, one_line
 from engine.events import record_event
 from engine.lifecycle import SessionStatus, SweepStatus
 from engine.models import PaperSession, Sweep, SweepVariant
@@ -344,8 +344,7 @@ def run_variant_job(url: str, sweep_id: int, idx: int) -> bool:
         run = run_variant(idx, plan.settings(idx), plan.start, plan.end, plan.split)
         return plan.write(run)
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise TransientError(f"database unavailable ({type(exc).__name__}: {reason})") from None
+        raise TransientError(f"database unavailable ({one_line(exc)})") from None
 
 
 def run_sweep(db: Engine, sweep_id: int, workers: int | None = None) -> str:

@@ -21,7 +21,7 @@ from engine.agent_specs import AgentSpec
 from engine.config import Settings
 from engine.db import session_scope
 from engine.db_types import utcnow
-from engine.errors import TransientError
+from engine.errors import TransientError, one_line
 from engine.events import record_event
 from engine.lifecycle import AgentStatus
 from engine.models import Agent
@@ -267,9 +267,7 @@ class BaseAgent:
         self.db_failures += 1
         wait = min(DB_RETRY_MAX_S, 0.5 * 2 ** (self.db_failures - 1))
         self.db_wait_until = time.monotonic() + wait
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        self.log.warning("database unavailable (%s: %s); trying again in %.1fs",
-                         type(exc).__name__, reason, wait)
+        self.log.warning("database unavailable (%s); trying again in %.1fs", one_line(exc), wait)
 
     def _fail(self, exc: Exception) -> None:
         self.failed_ticks.append(time.time())
