@@ -42,7 +42,7 @@ from engine.lifecycle import SessionStatus, SweepStatus
 from engine.models import PaperSession, Sweep, SweepVariant
 from engine.sweep_spec import base_fields, variant_fields, variants
 from engine.sweep_variant import VariantRun, init, run_variant
-from engine.sweeps import move
+from engine.sweeps import locked_sweep, move
 from engine.trading.series import BarCache
 from engine.trading.store import Batch, write_batches
 
@@ -282,8 +282,7 @@ class _Plan:
             s.flush()
             trader = Trader(run.settings, run.account, run.ledger)
             write_batches(s, [Batch(row.id, trader, run.out, complete=True)], self.cache.stored)
-            locked = s.get_bind().dialect.name == "postgresql"
-            sweep = s.get(Sweep, self.id, with_for_update={"key_share": True} if locked else None)
+            sweep = locked_sweep(s, self.id)
             if self._refused(s, sweep, run.idx, holder):
                 s.rollback()
                 return False
@@ -323,7 +322,7 @@ def sweep_running(db: Engine, sweep_id: int) -> bool:
 def fail_sweep(db: Engine, sweep_id: int, message: str, logger=None) -> None:
     """Put a running sweep in error with `message`: a fault that running it again repeats."""
     with session_scope(db) as s:
-        sweep = s.get(Sweep, sweep_id, with_for_update=s.get_bind().dialect.name == "postgresql")
+        sweep = locked_sweep(s, sweep_id)
         if sweep.status == SweepStatus.RUNNING:
             sweep.error = message
             move(s, sweep, "fail", note=message, logger=logger)

@@ -76,9 +76,17 @@ def sweep_key(sweep_id: Any) -> int:
         raise BadInput(f"sweep id must be a whole number (got {sweep_id!r})") from None
 
 
+def locked_sweep(s: Session, sweep_id: int) -> Sweep | None:
+    """The sweep row, locked for this transaction on PostgreSQL (FOR NO KEY UPDATE): it waits
+    for another writer of the row, never for the variant writes whose inserts reference it
+    (their foreign keys share-lock it; a FOR UPDATE waited behind them until the sweep ended)."""
+    locked = s.get_bind().dialect.name == "postgresql"
+    return s.get(Sweep, sweep_id, with_for_update={"key_share": True} if locked else None)
+
+
 def _sweep(s: Session, sweep_id: Any) -> Sweep:
     key = sweep_key(sweep_id)
-    sweep = s.get(Sweep, key, with_for_update=s.get_bind().dialect.name == "postgresql")
+    sweep = locked_sweep(s, key)
     if sweep is None:
         raise NotFound(f"no sweep {key}")
     return sweep

@@ -6,15 +6,18 @@ whole variants and no waiting job. PostgreSQL only: on SQLite sweeps run in a lo
 import os
 import signal
 import subprocess
+import threading
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from engine import catalog, sweep_queries, sweeps
+from engine.db import session_scope
 from engine.fleet import workers
 from engine.jobs import STALLED_S
-from engine.models import Event, PaperSession, SweepVariant
+from engine.models import Event, PaperSession, Sweep, SweepVariant
+from engine.sweeps import move
 from tests.conftest import spawn_workers, store_bars, wait_until
 from tests.engine.test_sweeps import _whole
 
@@ -31,13 +34,14 @@ def _kill(procs: list[subprocess.Popen]) -> None:
             p.wait(10)
 
 
-def _sweep(db, variants: int) -> int:
-    """`variants` SMA crossovers over every hourly BTC bar (about half a second each)."""
+def _sweep(db, fast: int, slow: int = 1) -> int:
+    """`fast` × `slow` SMA crossovers over every hourly BTC bar (a few hundredths of a second
+    each once a worker's processes have loaded the bars)."""
     first, last, _ = catalog.span(*BTC)
     return sweeps.create_sweep(db, {
         "strategy": "ma_crossover", "symbols": "BTC-USD", "timeframe": "1h",
         "from": first.isoformat(), "to": last.isoformat(),
-        "grid": {"fast": f"2:{variants + 1}:1", "slow": "60"}}).id
+        "grid": {"fast": f"2:{fast + 1}:1", "slow": f"60:{59 + slow}:1"}}).id
 
 
 def _doc(db, sweep_id: int) -> dict:
@@ -95,12 +99,12 @@ def test_a_worker_killed_mid_variant_loses_nothing(env, db, tmp_path):
     procs = spawn_workers(env, db, tmp_path, 2)
     victim = procs[0]
     try:
-        sweep_id = _sweep(db, 24)
+        sweep_id = _sweep(db, 24, 2)
 
         def victim_busy():
             busy = any(w.jobs_running > 0 for w in workers(db)
                        if w.alive and w.holder.endswith(f":{victim.pid}"))
-            return busy and _doc(db, sweep_id)["done"] <= 12
+            return busy and _doc(db, sweep_id)["done"] <= 24
 
         wait_until(victim_busy, 60, poll=0.1, message="the victim running variant jobs")
         victim.send_signal(signal.SIGKILL)
@@ -120,15 +124,37 @@ def test_a_worker_killed_mid_variant_loses_nothing(env, db, tmp_path):
                    message="every job of the sweep to end")
     finally:
         _kill(procs)
-    assert _assert_each_variant_once_and_alone(db, sweep_id) == 24
+    assert _assert_each_variant_once_and_alone(db, sweep_id) == 48
     assert all(e.severity == "warning" for e in events)
+
+
+def test_a_cancel_does_not_wait_for_the_variant_writes_in_flight(db):
+    """A variant's write share-locks the sweep row through its inserts' foreign keys from its
+    first insert to its commit; back to back, they left a cancel waiting until the sweep had
+    ended (then it was refused: "it is completed")."""
+    store_bars(db, BTC)
+    sweep_id = _sweep(db, 4)
+    with session_scope(db) as s:
+        move(s, s.get(Sweep, sweep_id), "start")
+    writing = db.connect()
+    writing.begin()
+    writing.execute(text("SELECT 1 FROM sweep WHERE id = :id FOR KEY SHARE"), {"id": sweep_id})
+    cancel = threading.Thread(target=sweeps.cancel_sweep, args=(db, sweep_id))
+    try:
+        cancel.start()
+        wait_until(lambda: not cancel.is_alive(), 10, message="the cancel to be taken")
+    finally:
+        writing.close()
+        cancel.join(10)
+    doc = _doc(db, sweep_id)
+    assert (doc["status"], doc["cancel_requested"]) == ("running", True)
 
 
 def test_cancel_on_the_job_queue_leaves_whole_variants_and_no_waiting_job(env, db, tmp_path):
     store_bars(db, BTC)
     procs = spawn_workers(env, db, tmp_path, 1)
     try:
-        sweep_id = _sweep(db, 40)
+        sweep_id = _sweep(db, 40, 10)  # seconds of work: the cancel lands mid-sweep
         wait_until(lambda: _doc(db, sweep_id)["done"] >= 2, 60, poll=0.1,
                    message="two variants written")
         sweeps.cancel_sweep(db, sweep_id)
@@ -141,7 +167,7 @@ def test_cancel_on_the_job_queue_leaves_whole_variants_and_no_waiting_job(env, d
     finally:
         _kill(procs)
     doc = _doc(db, sweep_id)
-    assert 2 <= doc["done"] == kept < doc["total"] == 40  # nothing written after the cancel
+    assert 2 <= doc["done"] == kept < doc["total"] == 400  # nothing written after the cancel
     assert _assert_each_variant_once_and_alone(db, sweep_id) == kept
     with Session(db) as s:
         assert s.execute(select(func.count()).select_from(Event).where(
