@@ -81,7 +81,7 @@ def test_a_sweep_of_100_variants_ranks_as_each_variant_alone(db):
 
 def test_cancel_leaves_only_whole_variants(db):
     store_bars(db, BTC)
-    sid = _sweep(db, {"fast": "2:40:1", "slow": "50,60"}, **{"from": "2018-01-01"})
+    sid = _sweep(db, {"fast": "2:40:1", "slow": "50,60,70,80"}, **{"from": "2018-01-01"})
     runner = SweepRunner(db, workers=1)
     thread = threading.Thread(target=runner.tick)
     thread.start()
@@ -96,7 +96,7 @@ def test_cancel_leaves_only_whole_variants(db):
     finally:
         thread.join(120)
     doc = sweep_queries.sweep_document(db, sid)
-    assert 2 <= doc["done"] < doc["total"] == 78
+    assert 2 <= doc["done"] < doc["total"] == 156
     with Session(db) as s:
         ids = list(s.execute(select(PaperSession.id).where(PaperSession.sweep_id == sid))
                    .scalars())
