@@ -77,11 +77,11 @@ def sweep_key(sweep_id: Any) -> int:
 
 
 def locked_sweep(s: Session, sweep_id: int) -> Sweep | None:
-    """The sweep row, locked for this transaction on PostgreSQL (FOR NO KEY UPDATE): it waits
-    for another writer of the row, never for the variant writes whose inserts reference it
-    (their foreign keys share-lock it; a FOR UPDATE waited behind them until the sweep ended)."""
-    locked = s.get_bind().dialect.name == "postgresql"
-    return s.get(Sweep, sweep_id, with_for_update={"key_share": True} if locked else None)
+    """The sweep row, locked for this transaction on PostgreSQL (FOR NO KEY UPDATE; SQLite has
+    no row locks and SQLAlchemy leaves the clause out): it waits for another writer of the row,
+    never for the variant writes whose inserts reference it (their foreign keys share-lock it;
+    a FOR UPDATE waited behind them until the sweep ended)."""
+    return s.get(Sweep, sweep_id, with_for_update={"key_share": True})
 
 
 def _sweep(s: Session, sweep_id: Any) -> Sweep:
