@@ -5,9 +5,11 @@ import os
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import control
+from engine.control import actions as control
+from engine.core.lifecycle import allowed_actions
 from engine.errors import ConfigError
-from engine.lifecycle import allowed_actions
+from engine.reads import queries
+from engine.reads.summary import system_summary
 from ui import access, confirm, context, flow, styles
 from ui.launcher import ensure_engine
 from ui.theme import STATUS_COLOR, badge
@@ -53,7 +55,7 @@ ACTION_HELP = {
 @st.fragment(run_every=context.refresh_every())
 def sidebar_status() -> None:
     engine_status = ensure_engine(settings)  # also restarts an autostarted engine that died
-    summary = context.read("system_summary")
+    summary = context.read(system_summary)
     engine = summary.engine
     if engine.online:
         st.markdown(f"Engine {badge('online')} heartbeat {engine.age_s:.1f}s ago")
@@ -82,7 +84,7 @@ def sidebar_status() -> None:
 
 def agent_conditions() -> None:
     """Each agent's real condition: degraded (amber) and error (red) named with their error."""
-    agents = context.read("agents")
+    agents = context.read(queries.agents)
     if agents.empty:
         st.caption("No agents registered yet.")
         return

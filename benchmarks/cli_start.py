@@ -1,5 +1,5 @@
 """How long CLI commands take from start to exit, beside `python -c pass` and `tail` measured in
-the same run: `status`, `logs` and control commands (engine.cli_fast: no ORM), and `health` (an
+the same run: `status`, `logs` and control commands (engine.cli.fast: no ORM), and `health` (an
 ORM command) for comparison, on a migrated database (SQLite unless --database-url).
 
 Usage: python benchmarks/cli_start.py [--runs N] [--database-url URL]
@@ -14,11 +14,11 @@ from pathlib import Path
 
 from common import ROOT, anchor, fresh_env, machine
 
-from engine import control
 from engine.config import load_settings
-from engine.db import get_engine, migrate, session_scope
+from engine.control import actions as control
 from engine.logs import get_logger
-from engine.models import Agent
+from engine.store.db import get_engine, migrate, session_scope
+from engine.store.models import Agent
 
 
 def timed(cmd: list[str], env: dict, runs: int) -> float:

@@ -7,8 +7,8 @@ The shipped bars are stored before the engine starts (as the market data agent w
 first tick), and every session's replay window starts at its data's first bar, so it lasts far
 longer than the run (the shortest window is printed; 788 bars, for BTC-USD + ETH-USD daily).
 
-With --workers N (PostgreSQL) N engine processes share the sessions (engine.workers); it prints
-each worker's sessions and tick p95 (the sum of its agents' p95s over their last 200 ticks).
+With --workers N (PostgreSQL) N engine processes share the sessions (engine.fleet.workers); it
+prints each worker's sessions and tick p95 (the sum of its agents' p95s over their last 200 ticks).
 
 Usage: python benchmarks/engine_load.py [--sessions 1000] [--seconds 60] [--commands 100]
        [--settle 15] [--database-url URL] [--workers N]
@@ -23,13 +23,13 @@ from pathlib import Path
 from common import anchor, fresh_env, machine, percentile, start_engine, wait_for
 from sqlmodel import Session, func, select
 
-from engine import catalog, control
 from engine.config import load_settings
-from engine.db import get_engine, migrate
-from engine.fleet import unowned_running, workers
-from engine.lease import lease_info
+from engine.control import actions as control
+from engine.market import catalog
 from engine.market.replay import load_shipped
-from engine.models import Agent, Command, EquitySnapshot, Fill, PaperSession
+from engine.reads.fleet import lease_info, unowned_running, workers
+from engine.store.db import get_engine, migrate
+from engine.store.models import Agent, Command, EquitySnapshot, Fill, PaperSession
 
 MIX = [  # (symbols, timeframe, strategy)
     ("BTC-USD", "1h", "ma_crossover"), ("BTC-USD", "1h", "rsi_reversion"),

@@ -30,11 +30,12 @@ from backtesting.lib import FractionalBacktest, crossover
 from common import ROOT, anchor, fresh_env, machine
 from sqlalchemy import func, select, update
 
-from engine import catalog, control
 from engine.config import load_settings
-from engine.db import get_engine, migrate, session_scope
+from engine.control import actions as control
+from engine.market import catalog
 from engine.market.replay import load_shipped
-from engine.models import Fill, PaperSession
+from engine.store.db import get_engine, migrate, session_scope
+from engine.store.models import Fill, PaperSession
 from engine.trading.clock import SessionBook, run_to_end
 
 SYMBOL, TIMEFRAME = "BTC-USD", "1h"

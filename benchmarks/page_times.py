@@ -5,7 +5,7 @@ cleared before every run) and warm (caches shared, as between open tabs).
 The database is built with the engine's own pieces, without an engine process: the shipped
 bars stored once (load_shipped), the agents registered and the market data and sentiment
 agents ticked once (so the agents page has bars and scores), sessions validated as
-engine.control would create them (a replay window over the hourly BTC bars), and each
+engine.control.actions would create them (a replay window over the hourly BTC bars), and each
 session's orders, fills, equity snapshots (one a bar), position and account synthesized and
 bulk-inserted — consistent with each other and with the bars: one order decided on each bar's
 close, alternately buy and sell, filled at the next bar's open with the session's slippage and
@@ -24,16 +24,17 @@ from pathlib import Path
 from common import ROOT, anchor, fresh_env, machine, percentile
 from sqlalchemy import func, insert, select, text
 
-from engine import catalog
 from engine.agents import AGENT_TYPES
 from engine.agents.base import AgentContext
 from engine.config import load_settings
+from engine.control.session_spec import validate_session
 from engine.core.fills import slipped
 from engine.core.portfolio import Account, apply_fill, executable_qty
-from engine.db import get_engine, migrate, session_scope
 from engine.logs import get_logger
+from engine.market import catalog
 from engine.market.replay import load_shipped
-from engine.models import (
+from engine.store.db import get_engine, migrate, session_scope
+from engine.store.models import (
     Agent,
     Bar,
     EquitySnapshot,
@@ -45,7 +46,6 @@ from engine.models import (
     SentimentScore,
     SystemState,
 )
-from engine.session_spec import validate_session
 
 PAGES = (  # (label, page, extra session state)
     ("overview", "overview", {}),
@@ -169,7 +169,7 @@ def build(db, settings, n_sessions: int, n_fills: int, n_events: int) -> int:
     counts = fill_counts(n_sessions, n_fills)
     if max(counts) + 1 > len(bars[0]):
         raise SystemExit(f"at most {len(bars[0]) - 1} fills per session on {SYMBOL} {TIMEFRAME}")
-    base = {name: validate_session(db, {  # what engine.control.create_session would store
+    base = {name: validate_session(db, {  # what engine.control.actions.create_session would store
         "name": "bench", "symbols": SYMBOL, "timeframe": TIMEFRAME, "strategy": name,
         "from": bars[0][0].isoformat(), "speed": "1", "cash": CASH}) for name in STRATEGIES}
     now, ids, snapshots = datetime.now(UTC), {"order": 0, "fill": n_fills}, 0

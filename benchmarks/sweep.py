@@ -4,7 +4,7 @@ completed session (orders, fills, one equity snapshot a bar, account) in one tra
 on 1 process and on all cores, beside the machine and the reference-loop anchor measured in
 the same run. Every run gets a fresh SQLite database (or --database-url).
 
-With a PostgreSQL --database-url it also times the job queue (engine.jobs): 1 and then 2
+With a PostgreSQL --database-url it also times the job queue (engine.fleet.jobs): 1 and then 2
 `python -m engine run` workers (system stopped, so only the sweep runs; each with half the
 cores as pool processes, so 2 workers fill the machine), from the sweep's creation until the
 worker that writes its last variant completes it.
@@ -22,12 +22,13 @@ from pathlib import Path
 from common import anchor, machine, start_engine, wait_for
 from sqlmodel import Session
 
-from engine import catalog, sweeps
-from engine.db import get_engine, migrate
-from engine.fleet import workers
+from engine.control import sweeps
+from engine.market import catalog
 from engine.market.replay import load_shipped
-from engine.models import Sweep
-from engine.sweep_runner import run_sweep
+from engine.reads.fleet import workers
+from engine.store.db import get_engine, migrate
+from engine.store.models import Sweep
+from engine.sweeps.runner import run_sweep
 
 SYMBOL, TIMEFRAME = "BTC-USD", "1h"
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from engine.errors import BadInput, NotFound
 
 LOG_ID = re.compile(r"[a-z][a-z0-9_]{0,62}|session-[1-9][0-9]{0,11}")  # whole id: fullmatch
+ENGINE_LOG = "engine"  # the engine process's own log
+SEVERITIES = ("info", "warning", "error")  # of events, the activity feed
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_BYTES = 20 * 1024 * 1024
 BACKUPS = 3

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import BadInput
+from engine.errors import BadInput, NotFound
 
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off")
@@ -87,3 +87,26 @@ def parse_assignments(pairs: list[str], what: str = "KEY=VALUE") -> dict[str, st
             raise BadInput(f"{what} expected, got {pair!r}")
         out[key.strip()] = value.strip()
     return out
+
+
+MAX_ID = 2**63 - 1  # the largest id a BIGINT holds
+
+
+def record_id(value: Any, kind: str) -> int:
+    """An id of a `kind` row (session, sweep…) as the database can look it up: a whole number
+    in range (BadInput otherwise; NotFound for one that no row can have)."""
+    try:
+        key = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise BadInput(f"{kind} id must be a whole number (got {value!r})") from None
+    if not 1 <= key <= MAX_ID:
+        raise NotFound(f"no {kind} {key}")
+    return key
+
+
+def session_key(session_id: Any) -> int:
+    return record_id(session_id, "session")
+
+
+def sweep_key(sweep_id: Any) -> int:
+    return record_id(sweep_id, "sweep")

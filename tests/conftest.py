@@ -21,10 +21,10 @@ from sqlmodel import Session, select
 
 from engine.agents.base import AgentContext
 from engine.config import load_settings
-from engine.db import get_engine, migrate, session_scope
-from engine.lease import lease_info
 from engine.logs import get_logger
-from engine.models import Agent, Event
+from engine.reads.fleet import lease_info
+from engine.store.db import get_engine, migrate, session_scope
+from engine.store.models import Agent, Event
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("PAPERDESK_TEST_PG_URL", "")
@@ -149,7 +149,7 @@ def spawn_engine(env: dict, log: Path) -> subprocess.Popen:
 
 def spawn_workers(env: dict, db: sa.Engine, tmp_path: Path, n: int) -> list[subprocess.Popen]:
     """Start `n` engine workers (PostgreSQL) and wait until every one has registered."""
-    from engine.fleet import workers
+    from engine.reads.fleet import workers
 
     procs = [spawn_engine(env, tmp_path / f"worker{i}.out") for i in range(n)]
 
@@ -207,7 +207,7 @@ def engine_proc(engines):
 
 def store_bars(db, *keys: tuple[str, str]) -> None:
     """Store shipped datasets as the market data agent does (all of them by default)."""
-    from engine import catalog
+    from engine.market import catalog
     from engine.market.replay import load_shipped
 
     for key in keys or catalog.datasets():
@@ -215,12 +215,12 @@ def store_bars(db, *keys: tuple[str, str]) -> None:
 
 
 def replay_session(db, spec: dict, *, to_end: bool = True, status: str = "running") -> int:
-    """Create a session through engine.control, mark it `status` (no engine process needed)
+    """Create a session through engine.control.actions, mark it `status` (no engine process needed)
     and, with `to_end`, fast-forward it through its window with the engine's own code."""
     from sqlalchemy import update
 
-    from engine import control
-    from engine.models import PaperSession
+    from engine.control import actions as control
+    from engine.store.models import PaperSession
     from engine.trading.clock import run_to_end
 
     sid = control.create_session(db, {"name": "replay", "strategy": "ma_crossover", **spec}).id

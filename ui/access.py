@@ -5,12 +5,12 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import streamlit as st
 
-from engine import control
-from engine.db_types import utcnow
-from engine.status import login_failures
+from engine.control import actions as control
+from engine.reads.status import login_failures
 from ui import context
 
 LOCKOUT_AFTER = 5
@@ -64,7 +64,7 @@ def _locked(client: str) -> float:
     recent = login_failures(context.db(), client, LOCKOUT_S)
     if len(recent) < LOCKOUT_AFTER:
         return 0.0
-    return max(0.0, LOCKOUT_S - (utcnow() - recent[-LOCKOUT_AFTER]).total_seconds())
+    return max(0.0, LOCKOUT_S - (datetime.now(UTC) - recent[-LOCKOUT_AFTER]).total_seconds())
 
 
 def _client() -> str:

@@ -1,12 +1,11 @@
-"""Alerts the dashboard acts on: acknowledging a group of alerts (a UI-owned write, like the
-diagram's node positions) and sending a test notification."""
+"""Alerts the dashboard acts on: acknowledging a group of alerts and sending a test
+notification."""
 
 import streamlit as st
 
-from engine.db import session_scope
-from engine.models import AlertAck
-from engine.notify import SendOutcome, send_test_and_record
-from engine.status import AlertGroup
+from engine.control import actions as control
+from engine.control.notify import SendOutcome, send_test_and_record
+from engine.reads.status import AlertGroup
 from ui import context
 
 
@@ -15,9 +14,7 @@ def acknowledge(groups: list[AlertGroup]) -> None:
     alert of the same source and kind shows the group again."""
     if not context.can_control():
         return
-    with session_scope(context.db()) as s:
-        s.add_all(AlertAck(source=g.source, kind=g.kind, upto_event_id=g.last_event_id,
-                           acknowledged_by=context.user()) for g in groups)
+    control.acknowledge_alerts(context.db(), groups, by=context.user())
     st.cache_data.clear()
 
 

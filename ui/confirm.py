@@ -3,7 +3,7 @@
 A button asks with `ask(...)`: the request is kept in st.session_state and the whole app runs
 again, and app.py opens the dialog with `show_pending()` outside every live-refresh fragment, so
 a refresh never closes it. Cancel (or closing the dialog) drops the request; Confirm runs the
-engine.control action through context.act.
+engine.control.actions action through context.act.
 """
 
 from collections.abc import Callable
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from engine import control
+from engine.control import actions as control
 from ui import context
 from ui.format import price
 

@@ -2,30 +2,26 @@
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
 
-from engine import control, queries, windows
 from engine.config import Settings, load_settings
-from engine.db import get_engine, migrate
+from engine.control import actions as control
+from engine.control import windows
+from engine.control.database import database
+from engine.core.lifecycle import CommandStatus
 from engine.errors import PaperDeskError, WaitTimeout
-from engine.lifecycle import CommandStatus
-from engine.reconcile import Reconciliation
-from engine.reconcile import reconcile as _reconcile
+from engine.reads.reconcile import Reconciliation
+from engine.reads.reconcile import reconcile as _reconcile
 
 READ_TTL_S = 1.0  # reads are shared by every open tab for this long
 OUTCOME_WAIT_S = 1.0  # how long a click waits for the engine's verdict before saying "queued"
 DEFAULT_REFRESH_S = 2.0
+T = TypeVar("T")
 OPENING = "open_session"  # the session a click asked to open on the Sessions page
 SWITCH_SETTLE_S = 0.3  # see follow_open_session
-
-
-@st.cache_resource(show_spinner=False)
-def _migrated(url: str) -> bool:
-    migrate(get_engine(url))
-    return True
 
 
 def settings() -> Settings:
@@ -34,19 +30,19 @@ def settings() -> Settings:
 
 def db():
     """This process's database engine, migrated once per URL."""
-    url = settings().database_url
-    _migrated(url)
-    return get_engine(url)
+    return database(settings().database_url)
 
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False, max_entries=256)
-def _read(url: str, name: str, args: tuple, kwargs: tuple) -> Any:
-    return getattr(queries, name)(get_engine(url), *args, **dict(kwargs))
+def _read(url: str, key: str, _fn: Callable, args: tuple, kwargs: tuple) -> Any:
+    return _fn(database(url), *args, **dict(kwargs))
 
 
-def read(name: str, *args, **kwargs) -> Any:
-    """Call engine.queries.<name>, cached for READ_TTL_S and shared across sessions."""
-    return _read(settings().database_url, name, args, tuple(sorted(kwargs.items())))
+def read(fn: Callable[..., T], *args, **kwargs) -> T:
+    """Call `fn`, a read of engine.reads taking the database first, cached for READ_TTL_S
+    and shared across sessions (keyed by the function's name and the arguments)."""
+    key = f"{fn.__module__}.{fn.__qualname__}"
+    return _read(settings().database_url, key, fn, args, tuple(sorted(kwargs.items())))
 
 
 @st.cache_data(show_spinner=False)
@@ -113,7 +109,7 @@ def can_control() -> bool:
 
 
 def act(label: str, fn: Callable, *args, **kwargs) -> None:
-    """Run an engine.control action (a widget callback) and toast its outcome."""
+    """Run an engine.control.actions action (a widget callback) and toast its outcome."""
     if not can_control():
         st.toast("Read-only: your account may not control the system.", icon="🔒")
         return

@@ -1,4 +1,5 @@
-"""The desk: money across sessions, summed from the per-session figures engine.queries.sessions
+"""The desk: money across sessions, summed from the per-session figures
+engine.reads.queries.sessions
 reads (P&L, realized and unrealized come from there). No `st.` calls."""
 
 from dataclasses import dataclass

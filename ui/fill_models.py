@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.core.fill_models import overridden, summary
-from engine.fill_compare import compare_fill_models
+from engine.reads.fill_compare import compare_fill_models
 from ui import context
 from ui import format as fmt
 from ui.session_clock import on_click_result

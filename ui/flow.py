@@ -20,8 +20,8 @@ from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.layouts import ManualLayout
 from streamlit_flow.state import StreamlitFlowState
 
-from engine.agent_specs import SPECS
-from engine.status import FLOW_WINDOW_S, FlowCounts
+from engine.reads.status import FLOW_WINDOW_S, FlowCounts
+from engine.registry.agents import SPECS
 from ui.theme import STATUS_HEX, badge
 
 MAX_SESSION_NODES = 8
@@ -49,7 +49,7 @@ DARK = Palette(card="#1e293b", text="#e2e8f0", edge="#94a3b8", label_bg="#0b1220
 @dataclass(frozen=True)
 class Throughput:
     """What flows along the edges, per minute of wall time. Scores, orders and fills count the
-    rows the engine stamped in the last minute (engine.status.flow_counts); bars are the bar
+    rows the engine stamped in the last minute (engine.reads.status.flow_counts); bars are the bar
     times the sessions traded, from the growth of their stored `bars_done` counters between the
     samples this tab took (None until two samples are MIN_SPAN_S apart)."""
 

@@ -1,20 +1,20 @@
 """Check a new-session spec field by field with the engine's own parsers, writing nothing, so
-the form can show every problem at once next to its field. engine.control checks it all again
-when the session is created."""
+the form can show every problem at once next to its field. engine.control.actions checks it all
+again when the session is created."""
 
 from collections.abc import Callable
 from typing import Any
 
-from engine.core.strategies import strategy_class
-from engine.errors import BadInput
-from engine.session_spec import (
+from engine.control.session_spec import (
     FILL_FIELDS,
     FILL_MODEL,
     SESSION_FIELDS,
     parse_name,
     parse_symbols,
 )
-from engine.windows import SOURCES, parse_speed, replay_window
+from engine.control.windows import SOURCES, parse_speed, replay_window
+from engine.core.strategies import strategy_class
+from engine.errors import BadInput
 
 PARAMS = "params"  # the key of an error about the strategy's parameters together
 

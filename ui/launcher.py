@@ -11,8 +11,8 @@ from pathlib import Path
 import streamlit as st
 
 from engine.config import Settings
-from engine.db import get_engine
-from engine.lease import lease_info
+from engine.control.database import database
+from engine.reads.fleet import lease_info
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +34,7 @@ class Launcher:
         atexit.register(self.stop)
 
     def ensure(self) -> str:
-        info = lease_info(get_engine(self.settings.database_url))
+        info = lease_info(database(self.settings.database_url))
         if info.online:
             return f"engine running ({info.holder})"
         with self.lock:

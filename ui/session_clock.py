@@ -7,10 +7,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine import control
+from engine.control import actions as control
+from engine.control.windows import SPEEDS
 from engine.core.settings import describe_change
 from engine.errors import PaperDeskError
-from engine.windows import SPEEDS
 from ui import context
 from ui.session_form import day_start, speed_label
 from ui.theme import MARKET

@@ -1,6 +1,6 @@
 """The new-session form and the presets. Every field is checked with the engine's parsers
-(ui.form_check) and each problem is shown under its field; only then does engine.control create
-the session (checking it all again). The buttons' callbacks read the widgets from
+(ui.form_check) and each problem is shown under its field; only then does engine.control.actions
+create the session (checking it all again). The buttons' callbacks read the widgets from
 st.session_state (always the values on screen) and, on success, reset the form and open the new
 session."""
 
@@ -9,14 +9,15 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from engine import control
-from engine.catalog import TIMEFRAMES
+from engine.control import actions as control
+from engine.control.session_spec import FILL_FIELDS, FILL_MODEL, SESSION_FIELDS
+from engine.control.windows import DEFAULT_WINDOW_BARS, SOURCES, SPEEDS
+from engine.core.bars import TIMEFRAMES
 from engine.core.fill_models import PRESETS as FILL_PRESETS
 from engine.core.fill_models import preset_values, summary
 from engine.core.strategies import STRATEGIES
 from engine.errors import BadInput, PaperDeskError
-from engine.session_spec import FILL_FIELDS, FILL_MODEL, SESSION_FIELDS
-from engine.windows import DEFAULT_WINDOW_BARS, SOURCES, SPEEDS
+from engine.reads import queries
 from ui import context
 from ui.form_check import PARAMS, field_errors
 from ui.format import CURRENCY_CODE
@@ -91,7 +92,7 @@ def _reset_window() -> None:
     """Put the default window of the chosen symbols into From and To (a widget callback)."""
     ss = st.session_state
     timeframe = ss.get("new_timeframe", next(iter(TIMEFRAMES)))
-    available = set(context.read("available_symbols", timeframe))
+    available = set(context.read(queries.available_symbols, timeframe))
     ss["new_symbols"] = [s for s in ss.get("new_symbols", []) if s in available]
     ss["new_from"] = ss["new_to"] = None
     if ss["new_symbols"] and ss.get("new_source", "replay") == "replay":
@@ -131,7 +132,7 @@ def _spec() -> dict:
 
 def _form_errors(spec: dict) -> dict[str, str]:
     """Check the form's fields (nothing written); remember the problems to show by each."""
-    errors = field_errors(spec, context.read("available_symbols", spec["timeframe"]))
+    errors = field_errors(spec, context.read(queries.available_symbols, spec["timeframe"]))
     st.session_state[FIELD_ERRORS] = errors
     if errors:
         st.session_state[ERROR_KEY] = (f"{len(errors)} field{'s' if len(errors) > 1 else ''} "
@@ -309,7 +310,7 @@ def new_session() -> None:
     timeframe = b.selectbox("Timeframe", list(TIMEFRAMES), key="new_timeframe",
                             on_change=_reset_window,
                             help="Bar size of the data the session trades on")
-    symbols = a.multiselect("Symbols", context.read("available_symbols", timeframe),
+    symbols = a.multiselect("Symbols", context.read(queries.available_symbols, timeframe),
                             key="new_symbols", on_change=_reset_window,
                             help="Symbols with data for this timeframe")
     field_error(a, "symbols", "Symbols")

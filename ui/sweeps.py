@@ -4,10 +4,12 @@ ranked variants, heatmap and top equity curves, start a variant as a paper sessi
 import pandas as pd
 import streamlit as st
 
-from engine import catalog, sweep_queries, sweeps
+from engine.control import sweeps
+from engine.core.bars import TIMEFRAMES
 from engine.core.fill_models import PRESETS
 from engine.core.strategies import STRATEGIES
-from engine.db import get_engine
+from engine.reads import queries
+from engine.reads import sweeps as sweep_reads
 from ui import charts, context, format
 
 TOP_N = 5
@@ -25,17 +27,6 @@ FIGURE_COLUMNS = {
     "in_sample_pct": st.column_config.NumberColumn("In-sample %", format="%+.2f"),
     "out_sample_pct": st.column_config.NumberColumn("Out-of-sample %", format="%+.2f"),
 }
-
-
-@st.cache_data(ttl=context.READ_TTL_S, show_spinner=False, max_entries=64)
-def _read(url: str, name: str, *args, **kwargs):
-    return getattr(sweep_queries, name)(get_engine(url), *args, **kwargs)
-
-
-def read(name: str, *args, **kwargs):
-    """engine.sweep_queries.<name>, cached like context.read."""
-    context.db()
-    return _read(context.settings().database_url, name, *args, **kwargs)
 
 
 def heatmap_spec(frame: pd.DataFrame, x: str, y: str, metric: str) -> dict:
@@ -79,9 +70,10 @@ def form() -> None:
                           placeholder=f"5:20:5, 30,50,100 or one value (empty: "
                                       f"{param.default})")
         left, mid, right = st.columns(3)
-        timeframe = left.selectbox("Timeframe", list(catalog.TIMEFRAMES), key="sweep_timeframe")
+        timeframe = left.selectbox("Timeframe", list(TIMEFRAMES), key="sweep_timeframe")
+        symbols = context.read(queries.available_symbols, timeframe)
         mid.text_input("Symbols", key="sweep_symbols", value="BTC-USD",
-                       help=f"comma-separated: {', '.join(catalog.symbols(timeframe))}")
+                       help=f"comma-separated: {', '.join(symbols)}")
         right.selectbox("Fill model", PRESETS, index=1, key="sweep_fill_model")
         left, mid, right = st.columns(3)
         left.text_input("From", key="sweep_from", placeholder="2019-01-01",
@@ -95,7 +87,7 @@ def form() -> None:
 
 def progress(sweep_id: int) -> None:
     """The sweep's state and progress bar, live; Cancel while it runs."""
-    doc = read("sweep_document", sweep_id)
+    doc = context.read(sweep_reads.sweep_document, sweep_id)
     done, total = doc["done"], doc["total"]
     st.progress(done / total if total else 0.0,
                 text=f"{doc['status']}: {done:,} of {total:,} variants"
@@ -114,7 +106,7 @@ def progress(sweep_id: int) -> None:
 
 
 def results(sweep_id: int, doc: dict) -> None:
-    ranked = read("variants", sweep_id)
+    ranked = context.read(sweep_reads.variants, sweep_id)
     if ranked.empty:
         st.caption("No variant has finished yet.")
         return
@@ -139,7 +131,7 @@ def results(sweep_id: int, doc: dict) -> None:
             with st.container(key="sweep_heatmap"):
                 st.vega_lite_chart(heatmap_spec(ranked, x, y, metric), width="stretch")
     top = [int(i) for i in ranked["session_id"].head(TOP_N)]
-    curves, _ = context.read("comparison", tuple(top))
+    curves, _ = context.read(queries.comparison, tuple(top))
     if not curves.empty:
         st.caption(f"Equity of the top {len(top)} (% of starting cash)")
         st.plotly_chart(charts.comparison_figure(curves, "ts"), width="stretch",
@@ -164,13 +156,13 @@ def graduate(ranked: pd.DataFrame) -> None:
 
 
 def paper_sessions(sweep_id: int) -> None:
-    started = read("paper_sessions", sweep_id)
+    started = context.read(sweep_reads.paper_sessions, sweep_id)
     if started.empty:
         return
     st.markdown("**Paper sessions from this sweep**")
     rows = []
     for r in started.itertuples():
-        shared = read("origin_comparison", int(r.id))
+        shared = context.read(sweep_reads.origin_comparison, int(r.id))
         rows.append({"session": f"#{r.id} {r.name}", "status": r.status,
                      "variant": r.origin_session_id, "shared bars": shared["shared_bars"],
                      "fills matched": f"{shared['matched']} of "
@@ -185,14 +177,15 @@ def render() -> None:
     """The whole tab."""
     form()
     context.show_last_error()
-    listed = read("sweeps", include_archived=st.toggle("Show archived", key="sweep_archived"))
+    archived = st.toggle("Show archived", key="sweep_archived")
+    listed = context.read(sweep_reads.sweeps, include_archived=archived)
     if listed.empty:
         st.caption("No sweeps yet: create one above.")
         return
     names = {int(r.id): f"#{r.id} {r.name} ({r.status})" for r in listed.itertuples()}
     sweep_id = st.selectbox("Sweep", list(names), format_func=names.get, key="sweep_pick")
     st.fragment(run_every=context.refresh_every())(progress)(sweep_id)
-    doc = read("sweep_document", sweep_id)
+    doc = context.read(sweep_reads.sweep_document, sweep_id)
     results(sweep_id, doc)
     paper_sessions(sweep_id)
     if doc["can_archive"] and not doc["archived"]:

@@ -4,9 +4,10 @@ import time
 
 import streamlit as st
 
-from engine import control
-from engine.agent_specs import SPECS
+from engine.control import actions as control
 from engine.errors import NotFound
+from engine.reads import queries, status, summary
+from engine.registry.agents import SPECS
 from ui import confirm, context, flow
 from ui.theme import TIME_FORMAT, badge
 
@@ -20,13 +21,13 @@ st.caption("Market data → sentiment → strategy → execution, and the sessio
 def diagram() -> None:
     """The diagram, live, with what flows along each edge; a click selects the agent whose card
     is drawn below. Narrow screens get the pipeline as a list instead (ui/styles.py)."""
-    agents = context.read("agents")
+    agents = context.read(queries.agents)
     if agents.empty:
         return  # the page says why, once, below
-    sessions = context.read("sessions")
-    rates = flow.throughput(context.read("flow_counts"),
+    sessions = context.read(queries.sessions)
+    rates = flow.throughput(context.read(status.flow_counts),
                             st.session_state.setdefault("flow_samples", []), time.time())
-    state = flow.build_state(agents, sessions, context.read("node_positions"),
+    state = flow.build_state(agents, sessions, context.read(queries.node_positions),
                              st.session_state.get("flow_state"), rates,
                              dark=st.context.theme.type == "dark")
     with st.container(key="flow_list"):
@@ -73,7 +74,7 @@ def config_editor(agent: dict) -> None:
 @st.fragment(run_every=context.refresh_every())
 def card_status(agent_id: str) -> None:
     try:
-        agent = context.read("agent", agent_id)
+        agent = context.read(status.agent, agent_id)
     except NotFound:
         st.warning(f"Agent {agent_id} is no longer registered.")
         return
@@ -118,7 +119,7 @@ def card_status(agent_id: str) -> None:
 @st.fragment(run_every=context.refresh_every())
 def sentiment_scores() -> None:
     """What the sentiment agent published last, per symbol, with the headlines behind it."""
-    scores = context.read("sentiment_latest")
+    scores = context.read(queries.sentiment_latest)
     if scores.empty:
         st.caption("No scores yet.")
         return
@@ -135,14 +136,14 @@ def sentiment_scores() -> None:
 def latest_logs(agent_id: str) -> None:
     st.markdown("**Latest log lines**")
     try:
-        lines = context.read("log_tail", context.settings().logs_dir, agent_id, 15).lines
+        lines = context.read(summary.log_tail, context.settings().logs_dir, agent_id, 15).lines
     except NotFound:
         st.caption("No log lines yet.")
         return
     st.code("\n".join(lines) or "(empty)", language=None)
 
 
-registered = context.read("agents")
+registered = context.read(queries.agents)
 if registered.empty:
     st.info("No agents registered yet — the engine registers them on its first start. "
             "Start it with `python -m engine run` (or let this app autostart it); the diagram "
@@ -167,7 +168,7 @@ if selected:
         card_status(selected)
         left, right = st.columns([1, 1])
         with left:
-            config_editor(context.read("agent", selected))
+            config_editor(context.read(status.agent, selected))
         with right:
             latest_logs(selected)
         if selected == "sentiment":

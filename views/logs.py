@@ -3,13 +3,13 @@
 import streamlit as st
 
 from engine.errors import BadInput, NotFound
-from engine.logs import LEVELS, log_path
-from engine.queries import ENGINE_LOG
+from engine.logs import ENGINE_LOG, LEVELS, log_path
+from engine.reads import queries, summary
 from ui import context
 from ui.log_view import log_html
 
 st.title("Logs")
-log_ids = context.read("log_ids")
+log_ids = context.read(queries.log_ids)
 a, b, c, d = st.container(key="pair_log_controls").columns([2, 1, 1, 2])
 requested = st.query_params.get("id")
 opening = requested if requested in log_ids else ENGINE_LOG  # the engine's log by default
@@ -30,7 +30,7 @@ follow = st.toggle("Live tail", value=True, key="log_follow",
 @st.fragment(run_every=context.refresh_every() if follow else None)
 def tail_view() -> None:
     try:
-        result = context.read("log_tail", context.settings().logs_dir, log_id, int(lines),
+        result = context.read(summary.log_tail, context.settings().logs_dir, log_id, int(lines),
                               None if level == "ALL" else level, grep or None)
     except NotFound:
         st.info(f"No log for {log_id} yet: it appears once it has something to say.",

@@ -6,10 +6,11 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from engine import control
+from engine.control import actions as control
 from engine.errors import ConfigError
-from engine.events import SEVERITIES
-from engine.queries import HEALTH_FORMULA
+from engine.logs import SEVERITIES
+from engine.reads import queries, status, summary
+from engine.reads.status import HEALTH_FORMULA
 from ui import confirm, context
 from ui.alerts import acknowledge, send_test
 from ui.desk import styled, totals
@@ -51,15 +52,15 @@ st.title("Overview")
 
 @st.fragment(run_every=context.refresh_every())
 def control_panel() -> None:
-    summary = context.read("system_summary")
+    state = context.read(summary.system_summary)
     left, right = st.columns([1, 2], vertical_alignment="center")
-    left.markdown(f"### System {badge(summary.status)}")
-    if not summary.engine.online:
+    left.markdown(f"### System {badge(state.status)}")
+    if not state.engine.online:
         left.warning("Engine offline: commands stay queued until it returns.",
                      icon=":material/cloud_off:")
     cols = right.container(key="pair_switch").columns(4)
     for col, (action, (label, icon, tip)) in zip(cols, ACTIONS.items(), strict=True):
-        disabled = action not in summary.allowed or not context.can_control()
+        disabled = action not in state.allowed or not context.can_control()
         if action == "stop":
             if col.button(label, key="overview_stop", icon=icon, help=f"{tip} (asks first)",
                           disabled=disabled, width="stretch"):
@@ -71,15 +72,15 @@ def control_panel() -> None:
                    width="stretch")
     context.show_last_error()
 
-    health = context.read("health")
-    active_sessions = summary.sessions.get("running", 0)
+    health = context.read(status.health)
+    active_sessions = state.sessions.get("running", 0)
     a, b, c, d = st.container(key="pair_health").columns(4)
     a.metric("Active agents", f"{health.agents_running} / {health.agents_total}",
              help="Agents running with no failing ticks, out of all registered agents")
     b.metric("Active sessions", active_sessions,
-             help=f"Running sessions; {summary.sessions.get('paused', 0)} paused")
-    c.metric("Trades (last hour)", summary.fills_last_hour,
-             help=f"Fills in the last hour; {summary.pending_orders} orders pending")
+             help=f"Running sessions; {state.sessions.get('paused', 0)} paused")
+    c.metric("Trades (last hour)", state.fills_last_hour,
+             help=f"Fills in the last hour; {state.pending_orders} orders pending")
     with d.container(key=f"health_{health_band(health.score)}"):
         st.metric("System health", f"{health.score:.0f}%", help=health.formula)
 
@@ -88,7 +89,7 @@ def control_panel() -> None:
 def desk() -> None:
     """Money across sessions, then one row per session; a row opens that session's page."""
     context.leave_for_opened_session()
-    sessions = context.read("sessions")
+    sessions = context.read(queries.sessions)
     st.subheader("Desk")
     if sessions.empty:
         st.info("No sessions yet: create one on the Sessions page.", icon=":material/info:")
@@ -118,7 +119,7 @@ def desk() -> None:
 
 @st.fragment(run_every=context.refresh_every())
 def health_details() -> None:
-    health = context.read("health")
+    health = context.read(status.health)
     with st.expander("Health details", icon=":material/monitor_heart:"):
         st.caption(HEALTH_FORMULA)
         a, b, c, d = st.columns(4)
@@ -127,7 +128,7 @@ def health_details() -> None:
         b.metric("Errors (last hour)", health.errors_last_hour)
         c.metric("Engine CPU", f"{health.engine_cpu_pct:.0f}%")
         d.metric("Engine memory", f"{health.engine_rss_mb:.0f} MB")
-        agents = context.read("agents")
+        agents = context.read(queries.agents)
         if len(agents):
             ticks = pd.DataFrame({
                 "agent": agents["id"], "status": agents["condition"],
@@ -145,7 +146,7 @@ def health_details() -> None:
 @st.fragment(run_every=context.refresh_every())
 def fleet() -> None:
     """The workers sharing the database (PostgreSQL); nothing on SQLite's single engine."""
-    workers = context.read("workers")
+    workers = context.read(queries.workers)
     if workers.empty:
         return
     alive = int((workers["state"] == "alive").sum())
@@ -176,7 +177,7 @@ def _group_key(group) -> str:
 @st.fragment(run_every=context.refresh_every())
 def alerts() -> None:
     """Unacknowledged warnings and errors, one row per source and kind, newest first."""
-    groups = context.read("alert_groups")
+    groups = context.read(status.alert_groups)
     title, everything = st.columns([3, 1], vertical_alignment="bottom")
     title.subheader("Alerts")
     if not groups:
@@ -233,13 +234,13 @@ def activity_feed() -> None:
     a, b, c = st.columns([2, 1, 2])
     severity = a.multiselect("Severity", SEVERITIES, default=list(SEVERITIES),
                              format_func=SEVERITY_ICON.get, key="feed_severity")
-    sources = ["all", *context.read("event_sources")]
+    sources = ["all", *context.read(queries.event_sources)]
     source = b.selectbox("Source", sources, key="feed_source")
     text = c.text_input("Search", key="feed_text", placeholder="text in the message")
 
     @st.fragment(run_every=context.refresh_every())
     def table() -> None:
-        feed = context.read("events", limit=200, severity=tuple(severity) or None,
+        feed = context.read(queries.events, limit=200, severity=tuple(severity) or None,
                             source=None if source == "all" else source, text=text or None)
         if feed.empty:
             st.info("No events match.", icon=":material/info:")

@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from engine import control
+from engine.control import actions as control
 from engine.errors import NotFound
+from engine.reads import queries
 from ui import charts, confirm, context, sweeps
 from ui import format as fmt
 from ui.desk import styled
@@ -61,7 +62,7 @@ def bulk_controls() -> bool:
 
 @st.fragment(run_every=context.refresh_every())
 def table(include_archived: bool) -> None:
-    sessions = context.read("sessions", include_archived=include_archived)
+    sessions = context.read(queries.sessions, include_archived=include_archived)
     view = desk_table(sessions).assign(started=sessions["started_at"])
     st.dataframe(styled(view, STATUS_HEX), hide_index=True, width="stretch",
                  height=min(38 + 35 * len(view), 400),
@@ -141,7 +142,7 @@ def lineage_table(trades: pd.DataFrame) -> pd.DataFrame:
 @st.fragment(run_every=context.refresh_every())
 def detail(sid: int) -> None:
     try:
-        doc = context.read("session_document", sid)
+        doc = context.read(queries.session_document, sid)
     except NotFound:
         st.warning(f"Session {sid} no longer exists.")
         return
@@ -184,7 +185,7 @@ def detail(sid: int) -> None:
 
 
 def performance(sid: int) -> None:
-    curve = context.read("equity_curve", sid)
+    curve = context.read(queries.equity_curve, sid)
     if curve.empty:
         st.info("No equity snapshots yet: they start with the next bar.")
     else:
@@ -195,11 +196,11 @@ def performance(sid: int) -> None:
 
 def candles(doc: dict, sid: int) -> None:
     symbol = st.selectbox("Symbol", doc["symbols"], key="chart_symbol")
-    bars = context.read("bars", symbol, doc["timeframe"], end=doc["last_bar_at"], limit=300)
+    bars = context.read(queries.bars, symbol, doc["timeframe"], end=doc["last_bar_at"], limit=300)
     if bars.empty:
         st.info("No bars yet.")
         return
-    trades = context.read("trades", sid, limit=TRADES_SHOWN)
+    trades = context.read(queries.trades, sid, limit=TRADES_SHOWN)
     lines = charts.indicator_lines(bars, doc["strategy"], doc["params"])
     rsi = charts.rsi_pane(bars, doc["strategy"], doc["params"])
     with st.container(key="candles_chart"):  # the spec is the same each run: no blinking
@@ -220,7 +221,7 @@ def positions(doc: dict) -> None:
 
 
 def trade_list(sid: int) -> None:
-    trades = context.read("trades", sid, limit=TRADES_SHOWN)
+    trades = context.read(queries.trades, sid, limit=TRADES_SHOWN)
     if trades.empty:
         st.caption("No trades yet.")
         return
@@ -236,7 +237,7 @@ def trade_list(sid: int) -> None:
 
 
 def order_list(sid: int) -> None:
-    orders = context.read("orders", sid)
+    orders = context.read(queries.orders, sid)
     if orders.empty:
         st.caption("No orders yet.")
     else:
@@ -258,7 +259,7 @@ def compare(sessions: pd.DataFrame) -> None:
     if len(chosen) < 2:
         st.caption("Pick two or more sessions.")
         return
-    curves, metrics = context.read("comparison", tuple(chosen))
+    curves, metrics = context.read(queries.comparison, tuple(chosen))
     shared = metrics["window"].nunique() == 1 and metrics["window"].iloc[0] != "live"
     if curves.empty:
         st.caption("No equity snapshots yet: the curves start with the sessions' first bars.")
@@ -316,7 +317,7 @@ def from_url(ids: list[int]) -> int | None:
 show_archived = bulk_controls()
 # Every session may be picked, compared and reconciled, a sweep's variants included; the list
 # above the picker shows the desk's own (variants are ranked on the Sweeps tab).
-sessions = context.read("sessions", include_archived=show_archived, include_sweeps=True)
+sessions = context.read(queries.sessions, include_archived=show_archived, include_sweeps=True)
 list_tab, new_tab, compare_tab, sweeps_tab = st.tabs(
     ["Sessions", "New session", "Compare", "Sweeps"], key="sessions_tab", on_change="rerun")
 if list_tab.open:

@@ -1,6 +1,6 @@
 """The base every agent shares: lifecycle, metrics, errors and retry with backoff.
 
-An agent type subclasses `BaseAgent`, sets `spec` to its entry in `engine.agent_specs.SPECS`
+An agent type subclasses `BaseAgent`, sets `spec` to its entry in `engine.registry.agents.SPECS`
 (which gives it `kind`, `title`, `description`, `inputs` and `config`), and implements
 `on_start`, `on_tick` (returns how many items it processed) and `on_stop`.
 """
@@ -17,17 +17,17 @@ from typing import Any, ClassVar, Protocol
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.agent_specs import AgentSpec
 from engine.config import Settings
-from engine.db import session_scope
-from engine.db_types import utcnow
+from engine.control.transitions import transition
+from engine.core.lifecycle import AgentStatus
 from engine.errors import TransientError, one_line
-from engine.events import record_event
-from engine.lifecycle import AgentStatus
-from engine.models import Agent
 from engine.params import Param
+from engine.registry.agents import AgentSpec
+from engine.store.db import session_scope
+from engine.store.events import record_event
+from engine.store.models import Agent
+from engine.store.types import utcnow
 from engine.trading.clock import SessionBook
-from engine.transitions import transition
 
 MAX_BACKOFF_S = 60.0
 DB_RETRY_MAX_S = 5.0  # the database unreachable or full: try again at most this far apart
@@ -52,7 +52,7 @@ class AgentContext:
     logger: logging.Logger
     book: SessionBook | None = None  # the running sessions (strategy and execution share it)
     stages: Stages | None = None
-    worker: str | None = None  # this engine's worker id on PostgreSQL (engine.workers)
+    worker: str | None = None  # this engine's worker id on PostgreSQL (engine.fleet.workers)
 
 
 class BaseAgent:

@@ -6,11 +6,11 @@ and raises alerts. While the strategy agent is stopped it holds every clock, vis
 import logging
 import time
 
-from engine.agent_specs import SPECS
 from engine.agents.base import BaseAgent
-from engine.db import session_scope
-from engine.events import record_events
 from engine.logs import get_logger
+from engine.registry.agents import SPECS
+from engine.store.db import session_scope
+from engine.store.events import record_events
 from engine.trading.clock import Committed
 
 STRATEGY_HELD = "strategy agent stopped: decisions held"

@@ -2,21 +2,20 @@
 or polled from public feeds (live) — and never stores bad bars.
 
 There is no replay cursor: each session has its own clock over the stored bars. With several
-workers on PostgreSQL each dataset has one owner (engine.workers): only it writes its bars and
+workers on PostgreSQL each dataset has one owner (engine.fleet.workers): only it writes its bars and
 watches them for staleness.
 """
 
 from datetime import UTC, datetime, timedelta
 
-from engine import catalog
-from engine.agent_specs import SPECS
 from engine.agents.base import BaseAgent
 from engine.core.bars import is_gap
-from engine.market.bars import bar_problem, latest_bar_time, write_bars
+from engine.market import catalog
+from engine.market.bars import bar_problem, latest_bar_time, owned_datasets, write_bars
 from engine.market.live import CcxtFeed, LiveSource, YFinanceFeed, make_exchange
 from engine.market.replay import load_shipped
+from engine.registry.agents import SPECS
 from engine.trading.watchdog import pause_stale, resume_fresh
-from engine.workers import owned_datasets
 
 
 class MarketDataAgent(BaseAgent):

@@ -6,15 +6,12 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 from sqlalchemy import insert
 
-from engine import catalog
-from engine.agent_specs import SPECS
 from engine.agents.base import BaseAgent
-from engine.db import session_scope
 from engine.errors import TransientError
-from engine.feeds import is_url, local_file
+from engine.market import catalog
 from engine.market.bars import last_bars
-from engine.models import SentimentScore
-from engine.sentiment import (
+from engine.news.feeds import is_url, local_file
+from engine.news.scoring import (
     Headline,
     label,
     mentions,
@@ -22,6 +19,9 @@ from engine.sentiment import (
     read_headlines_csv,
     score_headline,
 )
+from engine.registry.agents import SPECS
+from engine.store.db import session_scope
+from engine.store.models import SentimentScore
 
 TOP_HEADLINES = 5
 FEED_TIMEOUT_S = 10

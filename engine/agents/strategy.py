@@ -7,8 +7,8 @@ stopped no session decides anything: the execution agent holds every clock, visi
 
 import time
 
-from engine.agent_specs import SPECS
 from engine.agents.base import BaseAgent
+from engine.registry.agents import SPECS
 
 EXECUTION_HELD = "execution agent stopped: fills held"
 

@@ -10,11 +10,11 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from engine.core.fills import slipped
+from engine.core.lifecycle import WORKING_ORDER, OrderStatus
 from engine.core.portfolio import Account, Holding, apply_fill
-from engine.db import bulk_insert, upsert_insert
-from engine.db_types import utcnow
-from engine.lifecycle import WORKING_ORDER, OrderStatus
-from engine.models import Fill, Order, PaperSession, Position
+from engine.store.db import bulk_insert, upsert_insert
+from engine.store.models import Fill, Order, PaperSession, Position
+from engine.store.types import utcnow
 
 # Engine threads that change orders, fills, positions or cash (execution, strategy, session
 # commands) hold this, so a stop's cancellation and a fill cannot interleave.

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 
 from engine.core.bars import BarData
-from engine.db import session_scope, upsert_insert
-from engine.models import Bar
+from engine.store.db import session_scope, upsert_insert
+from engine.store.models import Bar, DatasetLease
 
 
 def bar_problem(bar: BarData) -> str | None:
@@ -58,3 +58,12 @@ def last_bars(
     with session_scope(db) as s:
         rows = s.execute(query.order_by(Bar.ts.desc()).limit(count)).all()
     return [BarData(*row) for row in reversed(rows)]
+
+
+def owned_datasets(db: Engine, worker_id: str) -> list[tuple[str, str]]:
+    """The datasets whose bars this worker writes."""
+    with session_scope(db) as s:
+        return [(symbol, timeframe) for symbol, timeframe in s.execute(
+            select(DatasetLease.symbol, DatasetLease.timeframe)
+            .where(DatasetLease.worker_id == worker_id)
+            .order_by(DatasetLease.symbol, DatasetLease.timeframe))]

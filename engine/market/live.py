@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from engine import catalog
 from engine.core.bars import BarData
 from engine.errors import TransientError
+from engine.market import catalog
 
 CCXT_TIMEFRAMES = {"1h": "1h", "1d": "1d"}
 NETWORK_TIMEOUT_MS = 10_000

@@ -4,11 +4,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
-from engine import catalog
 from engine.core.bars import BarData
-from engine.db import session_scope
+from engine.market import catalog
 from engine.market.bars import bar_problem, write_bars
-from engine.models import Bar
+from engine.store.db import session_scope
+from engine.store.models import Bar
 
 
 def shipped_bars(symbol: str, timeframe: str) -> list[BarData]:

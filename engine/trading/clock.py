@@ -12,15 +12,15 @@ from datetime import datetime
 from sqlalchemy import Engine, literal, select, update
 
 from engine.broker.paper import BOOK_LOCK
+from engine.control.transitions import transition
+from engine.core.lifecycle import SessionStatus
 from engine.core.trader import Outbox, Trader, frames
-from engine.db import session_scope
-from engine.events import record_event
 from engine.gc_pause import no_cycle_collection
-from engine.lifecycle import SessionStatus
-from engine.models import PaperSession, SessionLease
-from engine.trading.series import BarCache, Series
+from engine.market.series import BarCache, Series
+from engine.store.db import session_scope
+from engine.store.events import record_event
+from engine.store.models import PaperSession, SessionLease
 from engine.trading.store import Batch, load_traders, write_batches
-from engine.transitions import transition
 
 FF_CHUNK = 20_000  # bars per commit when fast-forwarding (progress is visible between chunks)
 LOAD_BATCH = 200  # sessions loaded per round of queries

@@ -14,12 +14,12 @@ from sqlalchemy import func, select, tuple_
 from sqlmodel import Session
 
 from engine.broker.paper import ACCOUNT_FIELDS, load_accounts, save_positions
+from engine.core.lifecycle import WORKING_ORDER, OrderStatus
 from engine.core.settings import TradeSettings
 from engine.core.trader import Ledger, Outbox, Trader, WorkingOrder
-from engine.db import bulk_update, insert_raw, stored_time
-from engine.db_types import utcnow
-from engine.lifecycle import WORKING_ORDER, OrderStatus
-from engine.models import Order, PaperSession
+from engine.store.db import bulk_update, insert_raw, stored_time
+from engine.store.models import Order, PaperSession
+from engine.store.types import utcnow
 
 CLOCK_FIELDS = ("marked_equity", "peak_equity", "max_drawdown_pct", "ret_n", "ret_sum",
                 "ret_sumsq", "bars_done", "last_price")

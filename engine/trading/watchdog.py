@@ -4,11 +4,11 @@ resume by themselves when its bars return — never trading on bars that are not
 from sqlalchemy import Engine, select
 
 from engine.broker.paper import BOOK_LOCK
-from engine.db import session_scope
-from engine.events import record_event
-from engine.lifecycle import SessionStatus
-from engine.models import PaperSession
-from engine.transitions import transition
+from engine.control.transitions import transition
+from engine.core.lifecycle import SessionStatus
+from engine.store.db import session_scope
+from engine.store.events import record_event
+from engine.store.models import PaperSession
 
 STALE = "data stale: "  # the wait reason of a session the watchdog paused
 

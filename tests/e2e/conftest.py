@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from engine.config import load_settings
-from engine.db import get_engine, migrate
-from engine.lease import lease_info
+from engine.reads.fleet import lease_info
+from engine.store.db import get_engine, migrate
 from tests.conftest import ROOT, create_pg_database, drop_pg_database, wait_until
 
 CHROMIUM = "/usr/bin/chromium"

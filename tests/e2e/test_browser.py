@@ -6,9 +6,10 @@ import psutil
 import pytest
 from sqlmodel import Session, func, select
 
-from engine import control, queries
-from engine.lease import lease_info
-from engine.models import Fill, PaperSession
+from engine.control import actions as control
+from engine.reads import queries
+from engine.reads.fleet import lease_info
+from engine.store.models import Fill, PaperSession
 from tests.conftest import wait_until
 from tests.e2e.conftest import goto, no_exception
 from ui import flow

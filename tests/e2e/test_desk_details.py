@@ -5,10 +5,10 @@ import time
 import pytest
 from sqlmodel import Session, func, select
 
-from engine import control
 from engine.config import load_settings
+from engine.control import actions as control
 from engine.logs import get_logger
-from engine.models import PaperSession
+from engine.store.models import PaperSession
 from tests.conftest import wait_until
 from tests.e2e.conftest import no_exception, refreshes
 from tests.e2e.test_browser import open_app

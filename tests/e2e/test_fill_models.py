@@ -4,7 +4,7 @@ order in parts, and the Fill models tab re-runs its window under each preset."""
 import pytest
 from sqlmodel import Session, func, select
 
-from engine.models import Fill, Order
+from engine.store.models import Fill, Order
 from tests.conftest import wait_until
 from tests.e2e.conftest import no_exception
 from tests.e2e.test_browser import _new_session_form, _session_named, open_app

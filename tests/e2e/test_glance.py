@@ -7,10 +7,10 @@ import re
 import pytest
 from sqlmodel import Session, select
 
-from engine import control
-from engine.db import session_scope
-from engine.events import record_event
-from engine.models import AlertAck, Event
+from engine.control import actions as control
+from engine.store.db import session_scope
+from engine.store.events import record_event
+from engine.store.models import AlertAck, Event
 from tests.conftest import wait_until, webhook_server
 from tests.e2e.conftest import goto, no_exception, refreshes
 from tests.e2e.test_browser import open_app

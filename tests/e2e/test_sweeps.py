@@ -5,7 +5,7 @@ runs the sweep)."""
 import pytest
 from sqlmodel import Session, select
 
-from engine.models import PaperSession, Sweep
+from engine.store.models import PaperSession, Sweep
 from tests.conftest import wait_until
 from tests.e2e.conftest import no_exception
 from tests.e2e.test_browser import open_app

@@ -9,9 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlmodel import Session, func, select
 
-from engine import control, queries
-from engine.lease import lease_info
-from engine.models import Command, PaperSession
+from engine.control import actions as control
+from engine.reads import queries, status, summary
+from engine.reads.fleet import lease_info
+from engine.store.models import Command, PaperSession
 from tests.conftest import wait_until
 from tests.e2e.conftest import goto, no_exception, refreshes
 
@@ -155,8 +156,8 @@ def test_each_stop_asks_and_cancel_does_nothing(app, page):
     page.frame_locator(NODE).locator(".react-flow__node[data-id='sentiment']").click()
     page.get_by_role("heading", name=re.compile("^Sentiment")).wait_for()
     _cancel_then_confirm(page, db, "agent_stop",
-                         lambda: queries.agent(db, "sentiment")["status"])
-    assert queries.agent(db, "sentiment")["status"] == "stopped"
+                         lambda: status.agent(db, "sentiment")["status"])
+    assert status.agent(db, "sentiment")["status"] == "stopped"
 
     made = control.create_session(db, {"name": "to stop", "symbols": "BTC-USD",
                                        "timeframe": "1h", "strategy": "ma_crossover"},
@@ -184,6 +185,6 @@ def test_each_stop_asks_and_cancel_does_nothing(app, page):
 
     goto(page, url)
     _cancel_then_confirm(page, db, "overview_stop",
-                         lambda: queries.system_summary(db).status)
-    assert queries.system_summary(db).status == "stopped"
+                         lambda: summary.system_summary(db).status)
+    assert summary.system_summary(db).status == "stopped"
     no_exception(page)

@@ -1,5 +1,5 @@
-"""Bad input through engine.control, engine.queries and the reconcile API (what the forms and
-the CLI call): every case is refused with one line that names the field, the right error
+"""Bad input through engine.control.actions, engine.reads.queries and the reconcile API (what the
+forms and the CLI call): every case is refused with one line that names the field, the right error
 class (2 bad input, 3 not allowed, 4 not found) and no row changed."""
 
 from pathlib import Path
@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, func, select
 
-from engine import control, queries
-from engine.agent_specs import SPECS
+from engine.control import actions as control
 from engine.errors import BadInput, NotAllowed, NotFound
-from engine.models import Agent, Command, Event, Order, PaperSession, SystemState
-from engine.reconcile import reconcile
+from engine.reads import queries, summary
+from engine.reads.reconcile import reconcile
+from engine.registry.agents import SPECS
+from engine.store.models import Agent, Command, Event, Order, PaperSession, SystemState
 from tests.conftest import replay_session
 
 BASE = {"name": "ok", "symbols": "BTC-USD", "strategy": "ma_crossover", "timeframe": "1h"}
@@ -168,15 +169,15 @@ AGENT_CASES = [
 READ_CASES = [
     *[(f"events limit={v}", lambda db, ids, v=v: queries.events(db, limit=v), BadInput,
        "limit must be between") for v in (0, -1, 5001, 10**9)],
-    *[(f"log id {v!r}", lambda db, ids, v=v: queries.log_tail(db, Path("/tmp"), v), BadInput,
+    *[(f"log id {v!r}", lambda db, ids, v=v: summary.log_tail(db, Path("/tmp"), v), BadInput,
        "log id") for v in ("../etc/passwd", "engine\n", "ENGINE", "session-0", "session-x",
                            "a" * 100, "/etc/passwd", "session-1/../x", "", "x y")],
-    *[(f"log id {v!r}", lambda db, ids, v=v: queries.log_tail(db, Path("/tmp"), v), NotFound,
+    *[(f"log id {v!r}", lambda db, ids, v=v: summary.log_tail(db, Path("/tmp"), v), NotFound,
        "no agent or session") for v in ("session-999", "nosuchagent")],
-    *[(f"log lines={v}", lambda db, ids, v=v: queries.log_tail(db, Path("/tmp"), "engine",
+    *[(f"log lines={v}", lambda db, ids, v=v: summary.log_tail(db, Path("/tmp"), "engine",
                                                                lines=v), BadInput,
        "lines must be between") for v in (0, 10_001)],
-    ("log level loud", lambda db, ids: queries.log_tail(db, Path("/tmp"), "engine",
+    ("log level loud", lambda db, ids: summary.log_tail(db, Path("/tmp"), "engine",
                                                         level="LOUD"), BadInput,
      "level must be one of"),
     *[(f"session show {v!r}", lambda db, ids, v=v: queries.session_document(db, v), NotFound,

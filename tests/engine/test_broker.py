@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 
 from engine.core.bars import BarData
 from engine.core.fills import OrderTerms, base_price, slipped
-from engine.db import get_engine, migrate, session_scope
 from engine.market.bars import write_bars
-from engine.models import Fill, Order, PaperSession, Position
+from engine.store.db import get_engine, migrate, session_scope
+from engine.store.models import Fill, Order, PaperSession, Position
 from engine.trading.clock import run_to_end
 
 # Parameters under which the strategy never signals within these short series: only the

@@ -5,8 +5,8 @@ import json
 
 from sqlmodel import Session, func, select
 
-from engine import catalog
-from engine.models import Command, PaperSession
+from engine.market import catalog
+from engine.store.models import Command, PaperSession
 from tests.conftest import cli, replay_session, store_bars
 
 CREATE = ["session", "create", "--name", "w", "--symbols", "ETH-USD", "--strategy",

@@ -1,4 +1,4 @@
-"""The CLI's fast path (engine.cli_fast): `status`, `logs` and the control commands run on plain
+"""The CLI's fast path (engine.cli.fast): `status`, `logs` and the control commands run on plain
 SQL without importing the ORM, pandas or Alembic, and answer as the ORM path does."""
 
 import json
@@ -7,17 +7,19 @@ import sqlite3
 import subprocess
 import sys
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, func, select
 
-from engine import control, status
-from engine.agent_specs import SPECS
-from engine.db import HEAD, get_engine, schema_version, session_scope
+from engine.control import actions as control
 from engine.logs import get_logger
-from engine.models import Agent, Command, EngineLease, SystemState
-from engine.plainsql import head_revision
+from engine.reads.summary import system_summary
+from engine.registry.agents import SPECS
+from engine.store.db import HEAD, get_engine, schema_version, session_scope
+from engine.store.models import Agent, Command, EngineLease, SystemState
+from engine.store.plainsql import head_revision
 from tests.conftest import ROOT, cli, replay_session
 
 ON_PG = bool(os.environ.get("PAPERDESK_TEST_PG_URL"))
@@ -58,15 +60,15 @@ def test_fast_commands_import_neither_the_orm_nor_sqlalchemy(desk, env, logs_dir
         pytest.skip("status on PostgreSQL reads the worker fleet through the ORM")
     (logs_dir / "execution.log").write_text("a line\n")
     modules = _imported(env, *[desk["sid"] if a == "SID" else a for a in args])
-    assert "engine.cli_fast" in modules
+    assert "engine.cli.fast" in modules
     assert [m for m in modules if m.split(".")[0] in (*HEAVY, "sqlalchemy")] == []
 
 
 def test_session_config_imports_no_orm(desk, env):
-    """engine.session_spec (its risk fields) imports SQLAlchemy's core for a type hint, but
+    """engine.control.session_spec (its risk fields) imports SQLAlchemy's core for a type hint, but
     neither the ORM, pandas nor Alembic."""
     modules = _imported(env, "session", "config", desk["sid"], "fast=5")
-    assert "engine.cli_fast" in modules
+    assert "engine.cli.fast" in modules
     assert [m for m in modules if m.split(".")[0] in HEAVY
             or m.startswith("sqlalchemy.orm")] == []
 
@@ -75,17 +77,19 @@ def test_head_revision_is_the_newest_migration():
     assert head_revision() == HEAD
 
 
-@pytest.mark.skipif(ON_PG, reason="status on PostgreSQL is the ORM path itself")
-def test_status_says_what_engine_status_says(desk, env, db):
+@pytest.mark.skipif(ON_PG, reason="the SQLite lease (PostgreSQL's engine is its workers)")
+def test_status_reads_what_the_dashboard_reads(desk, env, db):
+    """The CLI reads the summary on the driver's own connection, the dashboard through
+    SQLAlchemy: the same function must report the same document on both."""
     control.system_action(db, "pause")
     with session_scope(db) as s:
         s.add(EngineLease(token=uuid.uuid4().hex, holder="elsewhere:1", hostname="elsewhere",
                           pid=1))
     fast = json.loads(cli(env, "status", "--json").stdout)
-    orm = json.loads(json.dumps(status.as_dict(status.system_summary(db)),
-                                default=lambda value: value.isoformat()))
-    assert fast["engine"].pop("age_s") == pytest.approx(orm["engine"].pop("age_s"), abs=5)
-    assert fast == orm
+    dashboard = json.loads(json.dumps({**asdict(system_summary(db)), "workers": []},
+                                      default=lambda value: value.isoformat()))
+    assert fast["engine"].pop("age_s") == pytest.approx(dashboard["engine"].pop("age_s"), abs=5)
+    assert fast == dashboard
     assert fast["engine"]["online"] is True
     assert fast["pending_commands"] == 1
     text = cli(env, "status").stdout.splitlines()

@@ -4,11 +4,12 @@ switch, bulk session commands, and stop with close positions."""
 import pytest
 from sqlmodel import Session, select
 
-from engine import catalog, control
-from engine.commands import apply_pending
 from engine.config import load_settings
-from engine.models import Agent, Event, Fill, Order, PaperSession, Position, SystemState
-from engine.runtime import EngineProcess
+from engine.control import actions as control
+from engine.fleet.commands import apply_pending
+from engine.fleet.runtime import EngineProcess
+from engine.market import catalog
+from engine.store.models import Agent, Event, Fill, Order, PaperSession, Position, SystemState
 from tests.conftest import replay_session, store_bars
 
 

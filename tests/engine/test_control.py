@@ -1,10 +1,10 @@
 import pytest
 from sqlmodel import Session, func, select
 
-from engine import control
-from engine.db import session_scope
+from engine.control import actions as control
 from engine.errors import BadInput, NotAllowed, NotFound
-from engine.models import Agent, Command, PaperSession
+from engine.store.db import session_scope
+from engine.store.models import Agent, Command, PaperSession
 
 SPEC = {"name": "t", "symbols": "BTC-USD", "strategy": "ma_crossover", "cash": "10000"}
 

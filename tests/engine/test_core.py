@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import catalog
 from engine.core.bars import BarData
 from engine.core.settings import TradeSettings
 from engine.core.strategies import Blend, RSIReversion
 from engine.core.trader import Outbox, Trader, WorkingOrder
+from engine.market import catalog
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
 QUIET = {"fast": 199, "slow": 500}  # no crossover within these short series

@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from engine.db import HEAD, MIGRATIONS, get_engine, migrate, schema_version, session_scope
-from engine.models import Event
+from engine.store.db import HEAD, MIGRATIONS, get_engine, migrate, schema_version, session_scope
+from engine.store.models import Event
 from tests.conftest import ROOT
 
 
@@ -69,7 +69,7 @@ def test_processes_migrating_a_fresh_database_at_once_all_succeed(env, tmp_path)
         drop.dispose()
     else:
         url = f"sqlite:///{tmp_path / 'fresh' / 'p.db'}"
-    script = ("import sys; from engine.db import get_engine, migrate; "
+    script = ("import sys; from engine.store.db import get_engine, migrate; "
               "migrate(get_engine(sys.argv[1]))")
     procs = [subprocess.Popen([sys.executable, "-c", script, url], cwd=ROOT,
                               stderr=subprocess.PIPE, text=True) for _ in range(5)]

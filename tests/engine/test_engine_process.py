@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
-from engine import control, queries
-from engine.db import session_scope
-from engine.lease import lease_info
-from engine.models import Agent, Command, Event, PaperSession, SystemState
+from engine.control import actions as control
+from engine.reads import queries
+from engine.reads import status as reads_status
+from engine.reads.fleet import lease_info
+from engine.store.db import session_scope
+from engine.store.models import Agent, Command, Event, PaperSession, SystemState
 from tests.conftest import PG_ADMIN_URL, cli, spawn_engine, wait_until
 
 CREATE = ["session", "create", "--name", "t", "--symbols", "BTC-USD", "--strategy",
@@ -129,13 +131,13 @@ def test_failing_agent_goes_to_error_retries_and_others_keep_running(engine_proc
     headlines.unlink()
 
     def sentiment():
-        return queries.agent(db, "sentiment")
+        return reads_status.agent(db, "sentiment")
 
     failed = wait_until(lambda: sentiment()["status"] == "error" and sentiment(), 10,
                         message="sentiment agent in error")
     assert "headlines_csv" in failed["last_error"]
-    ticks = queries.agent(db, "market_data")["ticks"]
-    wait_until(lambda: queries.agent(db, "market_data")["ticks"] > ticks + 2, 10,
+    ticks = reads_status.agent(db, "market_data")["ticks"]
+    wait_until(lambda: reads_status.agent(db, "market_data")["ticks"] > ticks + 2, 10,
                message="market data still ticking")
     headlines.write_text("headline,symbol\nBitcoin surges to record high,BTC-USD\n")
     wait_until(lambda: sentiment()["status"] == "running", 15, message="retry with backoff")

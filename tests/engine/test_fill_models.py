@@ -13,13 +13,14 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from engine import catalog, queries
 from engine.core.bars import BarData
 from engine.core.fill_models import PRESETS, preset_values
-from engine.db import session_scope
-from engine.fill_compare import compare_fill_models
+from engine.market import catalog
 from engine.market.bars import write_bars
-from engine.models import Bar, EquitySnapshot, Fill, Order, PaperSession
+from engine.reads import queries
+from engine.reads.fill_compare import compare_fill_models
+from engine.store.db import session_scope
+from engine.store.models import Bar, EquitySnapshot, Fill, Order, PaperSession
 from engine.trading.clock import run_to_end
 from tests.conftest import cli, replay_session, store_bars
 from tests.engine.test_broker import working_orders

@@ -1,7 +1,6 @@
 import pytest
 
-from engine.errors import NotAllowed
-from engine.lifecycle import (
+from engine.core.lifecycle import (
     AGENT_TRANSITIONS,
     SESSION_TRANSITIONS,
     SYSTEM_TRANSITIONS,
@@ -11,6 +10,7 @@ from engine.lifecycle import (
     allowed_actions,
     next_status,
 )
+from engine.errors import NotAllowed
 
 
 @pytest.mark.parametrize(

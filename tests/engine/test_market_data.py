@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from sqlmodel import Session, func, select
 
-from engine import catalog
 from engine.agents.market_data import MarketDataAgent
 from engine.core.bars import BarData
 from engine.errors import TransientError
+from engine.market import catalog
 from engine.market.live import CcxtFeed, LiveSource, YFinanceFeed
-from engine.models import Bar, Event, PaperSession
+from engine.store.models import Bar, Event, PaperSession
 from tests.conftest import ROOT, make_agent
 
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -10,8 +10,8 @@ from engine.config import load_settings
 from engine.core.bars import BarData
 from engine.errors import BadInput
 from engine.market.bars import write_bars
-from engine.models import SentimentScore
-from engine.sentiment import label, price_mood, read_headlines_csv, score_headline
+from engine.news.scoring import label, price_mood, read_headlines_csv, score_headline
+from engine.store.models import SentimentScore
 from tests.conftest import ROOT, make_agent
 
 BULL = "Bitcoin surges to record high as ETF inflows soar"
@@ -99,7 +99,7 @@ def test_without_news_it_publishes_a_labelled_price_mood(db, env):
     "feeds-elsewhere.xml",
 ])
 def test_feeds_are_http_urls_or_files_in_the_feeds_folder_only(db, env, location):
-    from engine import control
+    from engine.control import actions as control
 
     _agent(db, env, {})
     with pytest.raises(BadInput, match=r"^config rss_feeds: .*(must be an http|no file)"):

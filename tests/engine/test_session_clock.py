@@ -10,17 +10,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
-from engine import catalog, control
-from engine.commands import apply_pending
 from engine.config import load_settings
+from engine.control import actions as control
 from engine.core.bars import BarData
 from engine.core.fill_models import PRESETS
 from engine.core.trader import MOOD_WINDOW, Outbox
+from engine.fleet.commands import apply_pending
+from engine.fleet.runtime import EngineProcess
+from engine.market import catalog
 from engine.market.bars import write_bars
-from engine.models import EquitySnapshot, Event, Fill, Order, PaperSession
-from engine.reconcile import reconcile
-from engine.runtime import EngineProcess
-from engine.sentiment import price_mood
+from engine.news.scoring import price_mood
+from engine.reads.reconcile import reconcile
+from engine.store.models import EquitySnapshot, Event, Fill, Order, PaperSession
 from engine.trading.clock import SessionBook
 from engine.trading.store import Batch
 from tests.conftest import replay_session, store_bars

@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from engine import sweep_queries, sweeps
-from engine.cli_sweep import add_parser, cmd_sweep
-from engine.db import session_scope
+from engine.cli.sweep import add_parser, cmd_sweep
+from engine.control import sweeps
 from engine.errors import BadInput, NotAllowed
-from engine.models import EquitySnapshot, Fill, PaperSession, SweepVariant
-from engine.reconcile import initial_settings, reconcile, rerun
-from engine.sweep_runner import SweepRunner, run_sweep
+from engine.reads import sweeps as sweep_queries
+from engine.reads.reconcile import initial_settings, reconcile, rerun
+from engine.store.db import session_scope
+from engine.store.models import EquitySnapshot, Fill, PaperSession, SweepVariant
+from engine.sweeps.runner import SweepRunner, run_sweep
 from engine.trading.clock import run_to_end
 from tests.conftest import store_bars, wait_until
 

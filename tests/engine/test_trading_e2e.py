@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from engine import catalog
+from engine.market import catalog
 from tests.conftest import cli, wait_until
 
 WINDOW_FROM = catalog.load("BTC-USD", "1h")["ts"].iloc[-700].isoformat()

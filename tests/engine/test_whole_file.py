@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
-from engine import catalog, queries
 from engine.core.stats import max_drawdown_pct
-from engine.models import EquitySnapshot, Fill, Order, PaperSession
+from engine.market import catalog
+from engine.reads import queries
+from engine.store.models import EquitySnapshot, Fill, Order, PaperSession
 from engine.trading.clock import SessionBook, run_to_end
 from tests.conftest import replay_session, store_bars
 

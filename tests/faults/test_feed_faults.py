@@ -9,8 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlmodel import Session, select
 
-from engine import control, queries
-from engine.models import Event
+from engine.control import actions as control
+from engine.reads import status
+from engine.store.models import Event
 from tests.conftest import wait_until
 
 HANG_S = 30  # the test server answers a hanging request after this at the latest
@@ -42,7 +43,7 @@ def feed_server():
 
 
 def _ticks(db, agent_id: str) -> int:
-    return queries.agent(db, agent_id)["ticks"]
+    return status.agent(db, agent_id)["ticks"]
 
 
 def test_a_hung_feed_delays_no_other_agent_nor_a_stop(engine_proc, db, feed_server):
@@ -67,17 +68,17 @@ def test_a_hung_feed_delays_no_other_agent_nor_a_stop(engine_proc, db, feed_serv
 def test_a_feed_failing_every_tick_puts_its_agent_in_error_with_backoff(engine_proc, db,
                                                                        feed_server):
     address, _ = feed_server
-    wait_until(lambda: queries.health(db).score == 100, 10, message="full health first")
+    wait_until(lambda: status.health(db).score == 100, 10, message="full health first")
     control.wait_for(db, control.update_agent_config(db, "sentiment", {
         "rss_feeds": f"http://{address}/fail", "interval_s": "0.5"}), 5)
-    degraded = wait_until(lambda: (a := queries.agent(db, "sentiment"))["condition"]
+    degraded = wait_until(lambda: (a := status.agent(db, "sentiment"))["condition"]
                           == "degraded" and a, 10, message="the agent shown degraded")
     assert "500" in degraded["last_error"]
-    report = wait_until(lambda: (h := queries.health(db)).score < 100 and h, 10,
+    report = wait_until(lambda: (h := status.health(db)).score < 100 and h, 10,
                         message="health to drop while a feed fails")
     assert report.errors_last_hour >= 1
     assert report.agents_running < report.agents_total
-    failed = wait_until(lambda: (a := queries.agent(db, "sentiment"))["status"] == "error"
+    failed = wait_until(lambda: (a := status.agent(db, "sentiment"))["status"] == "error"
                         and a, 15, message="the failing feed's agent in error")
     assert "500" in failed["last_error"]
     assert failed["retry_at"] is not None
@@ -85,4 +86,4 @@ def test_a_feed_failing_every_tick_puts_its_agent_in_error_with_backoff(engine_p
         events = s.exec(select(Event.message).where(Event.source == "sentiment",
                                                     Event.severity == "error")).all()
     assert any("running → error" in m for m in events)
-    assert queries.agent(db, "market_data")["status"] == "running"
+    assert status.agent(db, "market_data")["status"] == "running"

@@ -4,8 +4,8 @@ apprise; a receiver that fails becomes an event, and the engine keeps running.""
 import pytest
 from sqlmodel import Session, select
 
-from engine import control
-from engine.models import Event
+from engine.control import actions as control
+from engine.store.models import Event
 from tests.conftest import cli, start_engine, wait_until, webhook_server
 
 

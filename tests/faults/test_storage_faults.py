@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
-from engine import catalog, control, queries
 from engine.config import load_settings
-from engine.db import get_engine, migrate
-from engine.lease import lease_info
-from engine.models import Agent, Bar, Fill
-from engine.reconcile import reconcile
+from engine.control import actions as control
+from engine.market import catalog
+from engine.reads import queries
+from engine.reads.fleet import lease_info
+from engine.reads.reconcile import reconcile
+from engine.store.db import get_engine, migrate
+from engine.store.models import Agent, Bar, Fill
 from tests.conftest import ROOT, cli, start_engine, wait_until
 
 PG = bool(os.environ.get("PAPERDESK_TEST_PG_URL"))

@@ -12,12 +12,14 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from engine import catalog, sweep_queries, sweeps
-from engine.db import session_scope
-from engine.fleet import workers
-from engine.jobs import STALLED_S
-from engine.models import Event, PaperSession, Sweep, SweepVariant
-from engine.sweeps import move
+from engine.control import sweeps
+from engine.control.sweeps import move
+from engine.fleet.jobs import STALLED_S
+from engine.market import catalog
+from engine.reads import sweeps as sweep_queries
+from engine.reads.fleet import workers
+from engine.store.db import session_scope
+from engine.store.models import Event, PaperSession, Sweep, SweepVariant
 from tests.conftest import spawn_workers, store_bars, wait_until
 from tests.engine.test_sweeps import _whole
 

@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from engine import catalog, control
-from engine.fleet import WORKER_STALE_S, status_lines, workers
-from engine.models import EngineWorker, EquitySnapshot, Event, PaperSession, SessionLease
-from engine.reconcile import reconcile
+from engine.control import actions as control
+from engine.market import catalog
+from engine.reads.fleet import WORKER_STALE_S, status_lines, workers
+from engine.reads.reconcile import reconcile
+from engine.store.models import EngineWorker, EquitySnapshot, Event, PaperSession, SessionLease
 from tests.conftest import cli, spawn_workers, store_bars, wait_until
 
 pytestmark = pytest.mark.skipif(not os.environ.get("PAPERDESK_TEST_PG_URL"),

@@ -8,16 +8,16 @@ from sqlalchemy import update
 from sqlmodel import Session, func, select
 from streamlit.testing.v1 import AppTest
 
-from engine import control
 from engine.agents import AGENT_TYPES
 from engine.agents.base import AgentContext
-from engine.commands import apply_pending
 from engine.config import load_settings
+from engine.control import actions as control
+from engine.core.lifecycle import AgentStatus
 from engine.core.trader import Outbox
-from engine.db import session_scope
-from engine.lifecycle import AgentStatus
+from engine.fleet.commands import apply_pending
 from engine.logs import get_logger
-from engine.models import Agent, Command, PaperSession, SystemState
+from engine.store.db import session_scope
+from engine.store.models import Agent, Command, PaperSession, SystemState
 from engine.trading.clock import SessionBook
 from engine.trading.store import Batch
 from tests.conftest import ROOT, replay_session, store_bars
@@ -54,7 +54,7 @@ class _AllRunning:
 
 @dataclass
 class CommandsOnly:
-    """Enough of the engine process to apply session commands with engine.commands."""
+    """Enough of the engine process to apply session commands with engine.fleet.commands."""
 
     db: object
     logs_dir: Path

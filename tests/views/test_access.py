@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from engine import control
+from engine.control import actions as control
 from tests.views.conftest import APP, answer_dialog, commands
 from ui.access import LOCKOUT_AFTER, hash_password
 

@@ -1,7 +1,7 @@
 import pytest
 
-from engine import queries
-from engine.status import FlowCounts
+from engine.reads import queries
+from engine.reads.status import FlowCounts
 from tests.views.conftest import answer_dialog, commands, dialog_titles, run_page
 from ui import flow
 

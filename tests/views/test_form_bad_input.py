@@ -2,7 +2,8 @@
 config forms, the session settings-change form, the log viewer's id and the sign-in form. Each
 case is refused with one message naming the field (or, for bounded widgets, the widget keeps
 its value), draws no exception, and changes no row. tests/engine/test_bad_input.py sends the
-same kinds of input through engine.control; tests/engine/test_cli_fast.py through the CLI."""
+same kinds of input through engine.control.actions; tests/engine/test_cli_fast.py through the
+CLI."""
 
 from collections.abc import Callable
 from datetime import date
@@ -11,11 +12,11 @@ import pytest
 from sqlmodel import Session, func, select
 from streamlit.testing.v1 import AppTest
 
-from engine.agent_specs import SPECS
+from engine.control.session_spec import SESSION_FIELDS
 from engine.core.strategies import STRATEGIES
-from engine.db import session_scope
-from engine.models import Agent, LoginFailure, SystemState
-from engine.session_spec import SESSION_FIELDS
+from engine.registry.agents import SPECS
+from engine.store.db import session_scope
+from engine.store.models import Agent, LoginFailure, SystemState
 from tests.conftest import replay_session
 from tests.engine.test_bad_input import _state as rows
 from tests.views.conftest import APP, run_page

@@ -4,10 +4,10 @@ import streamlit as st
 from sqlmodel import Session, func, select
 from streamlit.testing.v1 import AppTest
 
-from engine import queries
-from engine.db import session_scope
-from engine.events import record_event
-from engine.models import AlertAck, EngineWorker, Event
+from engine.reads import queries
+from engine.store.db import session_scope
+from engine.store.events import record_event
+from engine.store.models import AlertAck, EngineWorker, Event
 from tests.views.conftest import APP, answer_dialog, commands, dialog_titles, run_page
 from ui import format as fmt
 from ui.desk import totals

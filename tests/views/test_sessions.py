@@ -4,9 +4,11 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from engine import control, queries, windows
-from engine.db import session_scope
-from engine.models import Command, PaperSession
+from engine.control import actions as control
+from engine.control import windows
+from engine.reads import queries
+from engine.store.db import session_scope
+from engine.store.models import Command, PaperSession
 from engine.trading.clock import SessionBook
 from tests.views.conftest import (
     APP,

@@ -1,0 +1,110 @@
+"""The argument parser of `python -m engine`, shared by its fast and full paths."""
+
+import argparse
+
+from engine.cli import sweep as cli_sweep
+
+DESCRIPTION = ("`python -m engine`: the scriptable face of engine.control (acting) and "
+               "engine.reads (reading).")
+AGENT_ACTIONS = ("show", "start", "stop", "reset-metrics", "config")
+SESSION_ACTIONS = ("show", "trades", "create", "start", "pause", "resume", "stop",
+                   "pause-all", "resume-all", "stop-all", "speed", "reconcile", "fill-models",
+                   "config")
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError("must be between 0 and 3600 seconds")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors are one line, like every other error (exit 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog.removeprefix('python -m engine').strip() or 'usage'}: "
+                     f"{message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m engine", description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the engine process (foreground)")
+    sub.add_parser("notify-test", help="send a test message to PAPERDESK_NOTIFY_URLS")
+    for name in ("status", "health", "agents"):
+        sub.add_parser(name).add_argument("--json", action="store_true")
+    system = sub.add_parser("system", help="the master switch")
+    system.add_argument("action", choices=("start", "stop", "pause", "resume"))
+    system.add_argument("--wait", type=_positive, metavar="SECONDS")
+
+    agent = sub.add_parser("agent", help="show or control one agent")
+    agent.add_argument("action", choices=AGENT_ACTIONS)
+    agent.add_argument("id")
+    agent.add_argument("assignments", nargs="*", metavar="KEY=VALUE")
+    agent.add_argument("--json", action="store_true")
+    agent.add_argument("--wait", type=_positive, metavar="SECONDS")
+
+    sessions = sub.add_parser("sessions")
+    sessions.add_argument("--json", action="store_true")
+    sessions.add_argument("--all", action="store_true",
+                          help="include archived sessions and sweep variants")
+
+    session = sub.add_parser("session", help="create, show or control sessions")
+    session.add_argument("action", choices=SESSION_ACTIONS)
+    session.add_argument("id", nargs="?")
+    session.add_argument("values", nargs="*", metavar="VALUE",
+                         help="speed: BARS_PER_S or max; config: KEY=VALUE ...")
+    session.add_argument("--json", action="store_true")
+    session.add_argument("--wait", type=_positive, metavar="SECONDS")
+    session.add_argument("--name")
+    session.add_argument("--symbols")
+    session.add_argument("--strategy")
+    session.add_argument("--cash", default="10000")
+    session.add_argument("--timeframe", default="1h")
+    session.add_argument("--param", action="append", default=[], metavar="K=V")
+    session.add_argument("--fill-model", default="realistic",
+                         help="frictionless, realistic (default) or pessimistic; the options "
+                              "below override its values")
+    session.add_argument("--fee-bps")
+    session.add_argument("--slippage-bps")
+    session.add_argument("--impact-bps", help="extra slippage in bps at 100%% of bar volume")
+    session.add_argument("--volume-cap-pct", help="at most this %% of a bar's volume fills per "
+                                                  "bar; 0 = no cap")
+    session.add_argument("--latency-bars", help="bars between decision and first fill")
+    session.add_argument("--fill-price", help="market orders fill at the open or the worse of "
+                                              "open and close: open|worse")
+    session.add_argument("--cancel-after-bars", help="cancel what is unfilled after N bars; 0 = "
+                                                     "never")
+    session.add_argument("--position-size", default="0.25")
+    session.add_argument("--stop-loss-pct", default="0")
+    session.add_argument("--take-profit-pct", default="0")
+    session.add_argument("--restart-policy", default="resume")
+    session.add_argument("--source", default="replay", help="replay (default) or live")
+    session.add_argument("--from", dest="window_from", metavar="DATE",
+                         help="replay: first bar (default: the latest 1000 bars)")
+    session.add_argument("--to", dest="window_to", metavar="DATE",
+                         help="replay: last bar (default: the end of the data)")
+    session.add_argument("--speed", default="1", help="bars per second, or max")
+    session.add_argument("--until", metavar="DATE", help="speed max: stop at this bar, then …")
+    session.add_argument("--then", metavar="BARS_PER_S", help="… play at this speed")
+    session.add_argument("--start", action="store_true", help="start it right away")
+    session.add_argument("--close-positions", action="store_true", help="stop: sell holdings")
+
+    cli_sweep.add_parser(sub)
+
+    logs = sub.add_parser("logs", help="tail an agent's or session's log")
+    logs.add_argument("id", metavar="AGENT_ID")
+    logs.add_argument("--lines", type=int, default=100)
+    logs.add_argument("--level")
+    logs.add_argument("--grep")
+
+    events = sub.add_parser("events", help="the activity feed, newest first")
+    events.add_argument("--limit", type=int, default=50)
+    events.add_argument("--severity", choices=("info", "warning", "error"))
+    events.add_argument("--source")
+    events.add_argument("--json", action="store_true")
+    return parser

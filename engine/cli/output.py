@@ -1,0 +1,46 @@
+"""How `python -m engine` prints: JSON documents and the status report."""
+
+import json
+import math
+import sys
+from datetime import datetime
+from typing import Any
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if type(value).__name__ == "NaTType":  # pandas' missing time
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return _clean(value.item())
+    return value
+
+
+def emit_json(value: Any) -> None:
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(value, pandas.DataFrame):
+        value = value.to_dict("records")
+    print(json.dumps(_clean(value), indent=2))
+
+
+def show_status(report: dict, as_json: bool) -> None:
+    """Print `status`: the system summary as engine.reads.status.as_dict gives it."""
+    if as_json:
+        emit_json(report)
+        return
+    engine = report["engine"]
+    state = (f"online ({engine['holder']}, heartbeat {engine['age_s']:.1f}s ago)"
+             if engine["online"] else "offline — commands stay queued until it returns")
+    print(f"system:   {report['status']}")
+    print(f"engine:   {state}")
+    print(f"agents:   {', '.join(f'{k} {v}' for k, v in report['agents'].items()) or 'none'}")
+    print(f"sessions: {', '.join(f'{k} {v}' for k, v in report['sessions'].items()) or 'none'}")
+    print(f"fills in the last hour: {report['fills_last_hour']}; pending orders: "
+          f"{report['pending_orders']}; queued commands: {report['pending_commands']}")

@@ -1,0 +1,208 @@
+"""The only way to act on PaperDesk: validate at once, then queue a command for the engine.
+
+UI, CLI and tests all call these functions. Each checks the request against the current state
+(including commands still queued), raises BadInput / NotAllowed / NotFound with a clear message
+and writes nothing on error; otherwise it records a Command row that the engine applies in order.
+The checks and the command rows are engine.control.queueing's SQL, which the CLI's fast path runs
+too.
+"""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, delete
+from sqlmodel import Session
+
+from engine.control import queueing
+from engine.control.queueing import CommandResult
+from engine.control.session_spec import validate_session
+from engine.core.lifecycle import TERMINAL_SESSION
+from engine.errors import BadInput, NotAllowed, NotFound, WaitTimeout
+from engine.params import session_key
+from engine.reads.status import AlertGroup
+from engine.store.db import session_scope
+from engine.store.events import record_event
+from engine.store.models import AlertAck, LoginFailure, NodePosition, PaperSession
+from engine.store.plainsql import AlchemySql
+
+
+@dataclass(frozen=True)
+class CreatedSession:
+    id: int
+    start_command: int | None
+
+
+@contextmanager
+def _sql(db: Engine) -> Iterator[AlchemySql]:
+    """One short unit of work for engine.control.queueing: commit on success, roll back on error."""
+    with db.begin() as connection:
+        yield AlchemySql(connection)
+
+
+def _session(db: Session, session_id: Any) -> PaperSession:
+    key = session_key(session_id)
+    session = db.get(PaperSession, key)
+    if session is None:
+        raise NotFound(f"no session {key}")
+    return session
+
+
+def system_action(db: Engine, action: str, by: str = "cli") -> int:
+    """Queue start/stop/pause/resume of the whole system (the master switch)."""
+    with _sql(db) as sql:
+        return queueing.system_action(sql, action, by)
+
+
+def agent_action(db: Engine, agent_id: str, action: str, by: str = "cli") -> int:
+    """Queue start or stop of one agent."""
+    with _sql(db) as sql:
+        return queueing.agent_action(sql, agent_id, action, by)
+
+
+def update_agent_config(db: Engine, agent_id: str, changes: dict[str, Any], by: str = "cli") -> int:
+    """Validate config changes against the agent type's schema and queue them."""
+    with _sql(db) as sql:
+        return queueing.update_agent_config(sql, agent_id, changes, by)
+
+
+def reset_agent_metrics(db: Engine, agent_id: str, by: str = "cli") -> int:
+    with _sql(db) as sql:
+        return queueing.reset_agent_metrics(sql, agent_id, by)
+
+
+def create_session(
+    db: Engine, spec: dict[str, Any], start: bool = False, by: str = "cli"
+) -> CreatedSession:
+    """Create a session (status created) and, with `start`, queue its start."""
+    fields = validate_session(db, spec)
+    with session_scope(db) as s:
+        session = PaperSession(**fields)
+        s.add(session)
+        s.flush()
+        record_event(
+            s, f"session-{session.id}", "created",
+            f"session {session.id} ({session.name}) created: {session.strategy} on "
+            f"{session.symbols} {session.timeframe}, cash {session.starting_cash:,.2f}",
+        )
+        command = (queueing.queue_command(AlchemySql(s.connection()), "session",
+                                          str(session.id), "start", {}, by)
+                   if start else None)
+        return CreatedSession(session.id, command)
+
+
+def session_action(
+    db: Engine, session_id: Any, action: str, close_positions: bool = False, by: str = "cli"
+) -> int:
+    """Queue start/pause/resume/stop of one session (stop may close positions)."""
+    with _sql(db) as sql:
+        return queueing.session_action(sql, session_id, action, close_positions, by)
+
+
+def bulk_session_action(db: Engine, action: str, by: str = "cli") -> int:
+    """Queue pause_all / resume_all / stop_all: every session the action applies to."""
+    with _sql(db) as sql:
+        return queueing.bulk_session_action(sql, action, by)
+
+
+def set_session_speed(db: Engine, session_id: Any, speed: Any, until: Any = None,
+                      then: Any = None, by: str = "cli") -> int:
+    """Queue a speed change: bars per second or `max`; `max` may stop at `until` (a bar
+    time) and continue at `then` bars per second."""
+    with _sql(db) as sql:
+        return queueing.set_session_speed(sql, session_id, speed, until, then, by)
+
+
+def update_session_config(db: Engine, session_id: Any, changes: dict[str, Any],
+                          by: str = "cli") -> int:
+    """Queue a settings change from the next bar on: strategy parameters by name, or
+    fee_bps, slippage_bps, position_size, stop_loss_pct, take_profit_pct."""
+    with _sql(db) as sql:
+        return queueing.update_session_config(sql, session_id, changes, by)
+
+
+def archive_session(
+    db: Engine, session_id: Any, archived: bool = True, by: str = "cli"
+) -> None:
+    """Hide a stopped session from the default list (it stays in the database)."""
+    with session_scope(db) as s:
+        session = _session(s, session_id)
+        if session.status not in TERMINAL_SESSION:
+            raise NotAllowed(
+                f"cannot archive session {session.id}: it is {session.status}; stop it first"
+            )
+        session.archived = archived
+        s.add(session)
+        verb = "archived" if archived else "unarchived"
+        record_event(s, f"session-{session.id}", verb,
+                     f"session {session.id} ({session.name}) {verb} by {by}")
+
+
+def save_node_positions(db: Engine, positions: dict[str, tuple[float, float]]) -> None:
+    """Remember where the user dragged the flow diagram's nodes (UI-owned layout)."""
+    with session_scope(db) as s:
+        for node_id, (x, y) in positions.items():
+            if not isinstance(node_id, str) or len(node_id) > 64:
+                raise BadInput(f"node id {node_id!r} is not valid")
+            row = s.get(NodePosition, node_id) or NodePosition(node_id=node_id, x=x, y=y)
+            row.x, row.y = float(x), float(y)
+            s.add(row)
+
+
+# ---------------------------------------------------------------- waiting
+
+
+def wait_for(db: Engine, command_id: int, timeout: float, poll: float = 0.05) -> CommandResult:
+    """Wait until the engine has handled `command_id`; raise if rejected, failed or late."""
+
+    def read() -> CommandResult:
+        with _sql(db) as sql:
+            return queueing.command_result(sql, command_id)
+
+    return queueing.wait_for(read, command_id, timeout, poll)
+
+
+def session_document(db: Engine, session_id) -> dict:
+    from engine.reads.queries import (
+        session_document as read,  # on use: control starts without pandas
+    )
+
+    return read(db, session_id)
+
+
+def wait_for_session(db: Engine, session_id: int, timeout: float, poll: float = 0.25,
+                     progress=None) -> dict:
+    """Wait until a session's clock stops running (completed, paused, stopped or error),
+    reporting its document to `progress` on the way; raise WaitTimeout when late."""
+    deadline = time.monotonic() + timeout
+    while True:
+        doc = session_document(db, session_id)
+        if progress:
+            progress(doc)
+        if doc["status"] != "running":
+            return doc
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(f"session {session_id} still running after {timeout:g}s "
+                              f"(bar {doc['bars_done']} of {doc['bars_total']})")
+        time.sleep(poll)
+
+
+def record_login_failure(db: Engine, client: str) -> None:
+    """Remember a wrong shared password from `client` (the lockout counts these)."""
+    with session_scope(db) as s:
+        s.add(LoginFailure(client=client[:200]))
+
+
+def clear_login_failures(db: Engine, client: str) -> None:
+    with session_scope(db) as s:
+        s.execute(delete(LoginFailure).where(LoginFailure.client == client[:200]))
+
+
+def acknowledge_alerts(db: Engine, groups: list[AlertGroup], by: str = "cli") -> None:
+    """Hide each group's alerts up to its latest event, naming who acknowledged them; a later
+    alert of the same source and kind shows the group again."""
+    with session_scope(db) as s:
+        s.add_all(AlertAck(source=g.source, kind=g.kind, upto_event_id=g.last_event_id,
+                           acknowledged_by=by) for g in groups)

@@ -1,0 +1,183 @@
+"""Sweeps: a grid of one strategy's variants over one window, and the variants that graduate to
+paper trading. The API the dashboard and the CLI call (reads are in engine.reads.sweeps).
+
+A sweep is a row: the dashboard or CLI creates it (queued) and may cancel it; the engine runs
+it (engine.sweeps.runner: on SQLite in a local process pool, on PostgreSQL as one job per variant
+on the job queue any worker takes, engine.fleet.jobs; each finished variant is written as a
+completed session in one transaction). Its lifecycle is engine.core.lifecycle.SWEEP_TRANSITIONS.
+
+Graduation ("Start as paper session"): a replay paper session with exactly the variant's
+settings that *re-plays the variant's window at max speed and then continues* past its end at
+the chosen speed (ff_until = the window's last bar). The shared bars are therefore the whole
+variant window: a session's orders and fills are a function of settings, data and window only,
+so over those bars the paper session's fills equal the variant's, and the state it carries
+past the window (cash, holdings, working orders, indicators) is the variant's own — which is
+what "continuing from the end of the sweep window" means. A live paper session starts now with
+the variant's settings and shares no bars with the (historical) variant; Reconcile then
+compares it with the same settings' fast-forward of its own bars.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session
+
+from engine.control import queueing
+from engine.control.actions import CreatedSession
+from engine.control.session_spec import validate_session
+from engine.control.sweep_spec import validate_sweep
+from engine.control.windows import SOURCES
+from engine.core.fill_models import FILL_FIELDS
+from engine.core.lifecycle import TERMINAL_SWEEP, SweepStatus, next_status
+from engine.errors import BadInput, NotAllowed, NotFound
+from engine.params import session_key, sweep_key
+from engine.store.db import session_scope
+from engine.store.events import record_event
+from engine.store.models import PaperSession, Sweep
+from engine.store.plainsql import AlchemySql
+from engine.store.types import utcnow
+
+
+@dataclass(frozen=True)
+class CreatedSweep:
+    id: int
+    total: int  # variants to run
+    skipped: int  # combinations the strategy refused
+
+
+def move(s: Session, sweep: Sweep, action: str, note: str = "", logger=None) -> str:
+    """Change a sweep's status through lifecycle.SWEEP_TRANSITIONS, log "from → to" and record
+    an event (inside the caller's unit of work); raise NotAllowed when the table has no such
+    move."""
+    old = sweep.status
+    new = next_status("sweep", old, action, str(sweep.id))
+    sweep.status = new
+    if new in TERMINAL_SWEEP:
+        sweep.finished_at, sweep.runner = utcnow(), None
+    elif new == SweepStatus.RUNNING:
+        sweep.started_at = utcnow()
+    s.add(sweep)
+    message = f"sweep {sweep.id} ({sweep.name}): {old} → {new}" + (f" ({note})" if note else "")
+    record_event(s, f"sweep-{sweep.id}", "state", message,
+                 severity="error" if new == SweepStatus.ERROR else "info")
+    if logger is not None:
+        logger.info(message)
+    return new
+
+
+def locked_sweep(s: Session, sweep_id: int) -> Sweep | None:
+    """The sweep row, locked for this transaction on PostgreSQL (FOR NO KEY UPDATE; SQLite has
+    no row locks and SQLAlchemy leaves the clause out): it waits for another writer of the row,
+    never for the variant writes whose inserts reference it (their foreign keys share-lock it;
+    a FOR UPDATE waited behind them until the sweep ended)."""
+    return s.get(Sweep, sweep_id, with_for_update={"key_share": True})
+
+
+def _sweep(s: Session, sweep_id: Any) -> Sweep:
+    key = sweep_key(sweep_id)
+    sweep = locked_sweep(s, key)
+    if sweep is None:
+        raise NotFound(f"no sweep {key}")
+    return sweep
+
+
+def create_sweep(db: Engine, spec: dict[str, Any], by: str = "cli") -> CreatedSweep:
+    """Check a sweep spec (engine.control.sweep_spec) and queue the sweep for the engine."""
+    checked = validate_sweep(db, spec)
+    with session_scope(db) as s:
+        sweep = Sweep(name=checked["name"], total=checked["total"],
+                      split_at=checked["split_at"], requested_by=by[:100],
+                      spec={"session": checked["session"], "grid": checked["grid"],
+                            "skipped": checked["skipped"]})
+        s.add(sweep)
+        s.flush()
+        grid = ", ".join(f"{k} ×{len(v)}" for k, v in checked["grid"].items())
+        record_event(s, f"sweep-{sweep.id}", "created",
+                     f"sweep {sweep.id} ({sweep.name}) queued by {by}: {sweep.total} variants "
+                     f"of {checked['session']['strategy']} ({grid})")
+        return CreatedSweep(sweep.id, checked["total"], checked["skipped"])
+
+
+def cancel_sweep(db: Engine, sweep_id: Any, by: str = "cli") -> None:
+    """Cancel a sweep: a queued one at once; a running one is asked to stop (its engine stops
+    the remaining variants; the variants already written stay, each whole)."""
+    with session_scope(db) as s:
+        sweep = _sweep(s, sweep_id)
+        if sweep.status == SweepStatus.RUNNING:
+            if sweep.cancel_requested:
+                raise NotAllowed(f"sweep {sweep.id} is already being cancelled")
+            sweep.cancel_requested = True
+            s.add(sweep)
+            record_event(s, f"sweep-{sweep.id}", "cancel",
+                         f"sweep {sweep.id}: cancel requested by {by} after "
+                         f"{sweep.done}/{sweep.total} variants")
+            return
+        move(s, sweep, "cancel", note=f"by {by}")
+
+
+def archive_sweep(db: Engine, sweep_id: Any, archived: bool = True, by: str = "cli") -> None:
+    """Hide (or show again) a finished sweep and all its variant sessions as one unit."""
+    with session_scope(db) as s:
+        sweep = _sweep(s, sweep_id)
+        if sweep.status not in TERMINAL_SWEEP:
+            raise NotAllowed(f"cannot archive sweep {sweep.id}: it is {sweep.status}; cancel "
+                             "it first")
+        sweep.archived = archived
+        s.add(sweep)
+        changed = s.execute(update(PaperSession).where(PaperSession.sweep_id == sweep.id)
+                            .values(archived=archived)).rowcount or 0
+        verb = "archived" if archived else "unarchived"
+        record_event(s, f"sweep-{sweep.id}", verb,
+                     f"sweep {sweep.id} ({sweep.name}) {verb} by {by} with its {changed} "
+                     "sessions")
+
+
+def _variant_spec(v: PaperSession) -> dict[str, Any]:
+    """A session spec with exactly the variant's settings (no window, no source)."""
+    fills = {f: getattr(v, f) for f in FILL_FIELDS}
+    fills |= {"volume_cap_pct": fills["volume_cap_pct"] or 0,
+              "cancel_after_bars": fills["cancel_after_bars"] or 0}
+    return {"name": f"paper: {v.name}"[:100], "strategy": v.strategy, "symbols": v.symbols,
+            "timeframe": v.timeframe, "params": dict(v.params), "cash": v.starting_cash,
+            "position_size": v.position_size, "stop_loss_pct": v.stop_loss_pct or 0,
+            "take_profit_pct": v.take_profit_pct or 0, "fill_model": v.fill_model, **fills}
+
+
+def start_as_paper(db: Engine, variant_id: Any, source: str = "replay", speed: Any = "1",
+                   to: Any = None, start: bool = True, by: str = "cli") -> CreatedSession:
+    """Create (and with `start`, start) a paper session with a sweep variant's settings.
+
+    replay: it re-plays the variant's window at max speed, then trades on from the window's
+    end through `to` (default: the end of the data) at `speed` bars/s; live: it trades bars as
+    they arrive. Either way it is linked to the variant (origin_session_id)."""
+    source = str(source or "replay").strip().lower()
+    if source not in SOURCES:
+        raise BadInput(f"source must be one of {', '.join(SOURCES)} (got {source!r})")
+    with Session(db) as s:
+        variant = s.get(PaperSession, session_key(variant_id))
+        if variant is None:
+            raise NotFound(f"no session {variant_id}")
+        if variant.sweep_id is None:
+            raise BadInput(f"session {variant.id} is not a sweep variant")
+    spec = {**_variant_spec(variant), "source": source, "speed": speed}
+    if source == "replay":
+        spec |= {"from": variant.window_from, "to": to}
+    fields = validate_session(db, spec)
+    if source == "replay":
+        if fields["window_to"] <= variant.window_to:
+            raise BadInput(f"to: the variant's window ends {variant.window_to:%Y-%m-%d %H:%M};"
+                           " a paper session continues after it (choose a later to, or live)")
+        fields |= {"speed": None, "ff_until": variant.window_to, "ff_then": fields["speed"]}
+    with session_scope(db) as s:
+        session = PaperSession(**fields, origin_session_id=variant.id)
+        s.add(session)
+        s.flush()
+        record_event(s, f"session-{session.id}", "created",
+                     f"session {session.id} ({session.name}) created by {by} from sweep "
+                     f"{variant.sweep_id} variant session {variant.id} ({source})")
+        command = (queueing.queue_command(AlchemySql(s.connection()), "session",
+                                          str(session.id), "start", {}, by)
+                   if start else None)
+        return CreatedSession(session.id, command)
+

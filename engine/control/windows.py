@@ -1,0 +1,111 @@
+"""A session's clock settings: its source, its replay window over the shipped data, its speed.
+
+Every value is checked with a message that names the field (`from`, `to`, `speed`, `source`).
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from engine.errors import BadInput
+from engine.market import catalog
+
+SOURCES = ("replay", "live")
+DEFAULT_WINDOW_BARS = 1000  # a new replay session trades the latest this many bars by default
+MAX_SPEED = 100_000.0  # bars per second; faster than this is `max`
+SPEEDS = ("1", "10", "100", "1000", "max")  # offered in the form
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime  # first bar time traded (market time, UTC)
+    end: datetime  # last bar time traded
+    bars: int  # bar times in the window across the session's symbols
+
+
+def parse_when(raw: Any, field: str) -> datetime | None:
+    """An ISO date or time (or a date/datetime) as aware UTC; empty → None."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if isinstance(raw, datetime):
+        value = raw
+    elif isinstance(raw, date):
+        value = datetime(raw.year, raw.month, raw.day, tzinfo=UTC)
+    else:
+        try:
+            value = datetime.fromisoformat(str(raw).strip())
+        except ValueError:
+            raise BadInput(f"{field} must be an ISO date like 2018-06-01 (got {raw!r})") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def parse_speed(raw: Any, field: str = "speed") -> float | None:
+    """Bars per second (a number above 0), or None for `max`."""
+    text = str(raw).strip().lower()
+    if text == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadInput(f"{field} must be bars per second (e.g. 1, 10, 100) or max "
+                       f"(got {raw!r})") from None
+    if not (math.isfinite(value) and 0 < value <= MAX_SPEED):
+        raise BadInput(f"{field} must be above 0 and at most {MAX_SPEED:,.0f} bars per second, "
+                       f"or max (got {raw!r})")
+    return value
+
+
+def _times(symbols: list[str], timeframe: str):
+    """The union of the symbols' bar times (a pandas DatetimeIndex)."""
+    import pandas as pd  # on use: speed changes and the CLI's start need no pandas
+
+    index = pd.DatetimeIndex([], tz="UTC")
+    for symbol in symbols:
+        index = index.union(pd.DatetimeIndex(catalog.load(symbol, timeframe)["ts"]))
+    return index
+
+
+def replay_window(symbols: list[str], timeframe: str, raw_from: Any, raw_to: Any) -> Window:
+    """Check that every symbol has shipped bars over [from, to]; default to the latest
+    DEFAULT_WINDOW_BARS bars they share."""
+    spans = {s: catalog.span(s, timeframe) for s in symbols}
+    first = max(spans.values(), key=lambda sp: sp[0])
+    last = min(spans.values(), key=lambda sp: sp[1])
+    if first[0] >= last[1]:
+        raise BadInput(f"symbols: {', '.join(symbols)} have no {timeframe} bars in common "
+                       f"({_ranges(spans)})")
+    times = _times(symbols, timeframe)
+    times = times[(times >= first[0]) & (times <= last[1])]
+    end = parse_when(raw_to, "to") or times[-1].to_pydatetime()
+    default_start = times[max(0, len(times) - DEFAULT_WINDOW_BARS)].to_pydatetime()
+    start = parse_when(raw_from, "from") or min(default_start, end)
+    for symbol, (lo, hi, _) in spans.items():
+        if end < lo:
+            raise BadInput(f"to: {symbol} {timeframe} data starts {lo:%Y-%m-%d %H:%M}; "
+                           f"choose to after it")
+        if start < lo:
+            raise BadInput(f"from: {symbol} {timeframe} data starts {lo:%Y-%m-%d %H:%M}; "
+                           f"choose from on or after it")
+        if end > hi:
+            raise BadInput(f"to: {symbol} {timeframe} data ends {hi:%Y-%m-%d %H:%M}; "
+                           f"choose to on or before it")
+    inside = times[(times >= start) & (times <= end)]
+    if len(inside) < 2:
+        raise BadInput(f"from/to: the window {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} "
+                       f"holds {len(inside)} bar(s); it needs at least 2")
+    return Window(start, inside[-1].to_pydatetime(), len(inside))
+
+
+def _ranges(spans: dict) -> str:
+    return "; ".join(f"{s} {lo:%Y-%m-%d} – {hi:%Y-%m-%d}" for s, (lo, hi, _) in spans.items())
+
+
+def dataset_ranges(timeframe: str) -> list[dict]:
+    """Each shipped dataset of `timeframe`: first and last bar time and bar count."""
+    out = []
+    for symbol in catalog.symbols(timeframe):
+        lo, hi, n = catalog.span(symbol, timeframe)
+        out.append({"symbol": symbol, "timeframe": timeframe, "first": lo, "last": hi,
+                    "bars": n})
+    return out

@@ -1,0 +1,280 @@
+"""Reads for the dashboard and CLI: DataFrames and dataclasses, aggregated in SQL, bounded."""
+
+from dataclasses import asdict
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
+
+from engine.core.fill_models import FILL_FIELDS
+from engine.core.lifecycle import WORKING_ORDER, allowed_actions
+from engine.core.stats import session_stats
+from engine.errors import BadInput, NotFound
+from engine.logs import ENGINE_LOG
+from engine.market import catalog
+from engine.params import session_key
+from engine.reads.fleet import workers as fleet_workers
+from engine.reads.status import agent_dict
+from engine.registry.agents import SPECS
+from engine.store.models import (
+    Agent,
+    Bar,
+    EquitySnapshot,
+    Event,
+    Fill,
+    NodePosition,
+    Order,
+    PaperSession,
+    Position,
+    SentimentScore,
+)
+
+SESSION_COLUMNS = ("id", "name", "symbols", "strategy", "timeframe", "status", "started_at",
+                   "created_at", "starting_cash", "cash", "equity", "trade_count", "archived",
+                   "realized_pnl", "max_drawdown_pct", "error", "bars_done", "bars_total")
+
+
+# ---------------------------------------------------------------- agents
+
+
+def agents(db: Engine) -> pd.DataFrame:
+    """Every agent in pipeline order, with metrics, config and key figures."""
+    with Session(db) as s:
+        rows = list(s.execute(select(Agent)).scalars())
+    order = {kind: i for i, kind in enumerate(SPECS)}
+    rows.sort(key=lambda r: order.get(r.kind, len(order)))
+    return pd.DataFrame([agent_dict(r) for r in rows])
+
+
+def node_positions(db: Engine) -> dict[str, tuple[float, float]]:
+    with Session(db) as s:
+        return {r.node_id: (r.x, r.y) for r in s.execute(select(NodePosition)).scalars()}
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def sessions(db: Engine, include_archived: bool = False, include_sweeps: bool = False,
+             limit: int = 2000) -> pd.DataFrame:
+    """Latest sessions first, with P&L; counts come from stored counters, not from fills.
+    A sweep's variants (backtests, not the desk's money) only with `include_sweeps`."""
+    cols = [getattr(PaperSession, c) for c in SESSION_COLUMNS]
+    query = select(*cols).order_by(PaperSession.id.desc()).limit(limit)
+    if not include_archived:
+        query = query.where(PaperSession.archived.is_(False))
+    if not include_sweeps:
+        query = query.where(PaperSession.sweep_id.is_(None))
+    with Session(db) as s:
+        frame = pd.DataFrame(s.execute(query).all(), columns=list(SESSION_COLUMNS))
+    frame["return_pct"] = (frame["equity"] / frame["starting_cash"] - 1) * 100
+    frame["pnl"] = frame["equity"] - frame["starting_cash"]
+    # equity − starting cash = realized + unrealized exactly: a buy's fee sits in its average
+    # price, a sell's in its realized P&L.
+    frame["unrealized_pnl"] = frame["pnl"] - frame["realized_pnl"]
+    return frame
+
+
+def _session_row(s: Session, session_id) -> PaperSession:
+    key = session_key(session_id)
+    row = s.get(PaperSession, key)
+    if row is None:
+        raise NotFound(f"no session {key}")
+    return row
+
+
+def positions(db: Engine, session_id: int) -> pd.DataFrame:
+    """Open positions valued at the close of the session's current bar (its clock)."""
+    key = session_key(session_id)
+    with Session(db) as s:
+        last = s.execute(select(PaperSession.last_price)
+                         .where(PaperSession.id == key)).scalar() or {}
+        rows = s.execute(select(Position.symbol, Position.qty, Position.avg_price,
+                                Position.last_price)
+                         .where(Position.session_id == key, Position.qty > 0)).all()
+    rows = [(sym, qty, avg, last.get(sym, price)) for sym, qty, avg, price in rows]
+    frame = pd.DataFrame(rows, columns=["symbol", "qty", "avg_price", "last_price"])
+    frame["market_value"] = frame["qty"] * frame["last_price"]
+    frame["unrealized_pnl"] = (frame["last_price"] - frame["avg_price"]) * frame["qty"]
+    return frame
+
+
+def session_document(db: Engine, session_id) -> dict:
+    """The session document of the CLI and the detail view: state, money, positions, metrics."""
+    with Session(db) as s:
+        row = _session_row(s, session_id)
+        pending = s.execute(select(func.count()).select_from(Order).where(
+            Order.session_id == row.id, Order.status.in_(WORKING_ORDER))).scalar_one()
+    held = positions(db, row.id)
+    stats = session_stats(row.model_dump(), float(held["unrealized_pnl"].sum()))
+    return {
+        "id": row.id, "name": row.name, "status": row.status, "strategy": row.strategy,
+        "symbols": row.symbols.split(","), "timeframe": row.timeframe, "params": row.params,
+        "starting_cash": row.starting_cash, "cash": row.cash, "equity": row.equity,
+        "return_pct": stats["return_pct"], "trades": row.trade_count,
+        "pending_orders": pending, **{f: getattr(row, f) for f in ("fill_model", *FILL_FIELDS)},
+        "position_size": row.position_size, "stop_loss_pct": row.stop_loss_pct,
+        "take_profit_pct": row.take_profit_pct, "restart_policy": row.restart_policy,
+        "archived": row.archived, "error": row.error,
+        "created_at": row.created_at, "started_at": row.started_at,
+        "stopped_at": row.stopped_at, "last_bar_at": row.last_bar_at,
+        "source": row.source, "window_from": row.window_from, "window_to": row.window_to,
+        "speed": "max" if row.speed is None else row.speed, "ff_until": row.ff_until,
+        "ff_then": row.ff_then, "bars_done": row.bars_done, "bars_total": row.bars_total,
+        "progress_pct": (row.bars_done / row.bars_total * 100) if row.bars_total else None,
+        "wait_reason": row.wait_reason, "config_history": row.config_history,
+        "allowed": allowed_actions("session", row.status),
+        "positions": held[["symbol", "qty", "avg_price", "last_price", "market_value"]]
+        .to_dict("records"),
+        "metrics": stats,
+    }
+
+
+def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
+    """Fills of a session, newest first, with the order's lineage (why it happened)."""
+    session_id = session_key(session_id)
+    query = (
+        select(Fill.ts, Fill.bar_ts, Fill.symbol, Fill.side, Fill.qty, Fill.price, Fill.fee,
+               Fill.realized_pnl, Fill.order_id, Order.reason, Order.lineage, Fill.priced_by)
+        .join(Order, Order.id == Fill.order_id)
+        .where(Fill.session_id == session_id)
+        .order_by(Fill.id.desc())
+    )
+    if limit:
+        query = query.limit(limit)
+    with Session(db) as s:
+        _session_row(s, session_id)
+        rows = s.execute(query).all()
+    return pd.DataFrame(rows, columns=["time", "bar_time", "symbol", "side", "qty", "price", "fee",
+                                       "realized_pnl", "order_id", "reason", "lineage",
+                                       "priced_by"])
+
+
+def orders(db: Engine, session_id, status: str | None = None, limit: int = 200) -> pd.DataFrame:
+    parts = select(func.count()).where(Fill.order_id == Order.id).scalar_subquery()
+    query = select(Order.id, Order.created_at, Order.symbol, Order.side, Order.order_type,
+                   Order.qty, Order.filled_qty, Order.qty - Order.filled_qty, parts,
+                   Order.status, Order.reason, Order.decision_bar_ts).where(
+        Order.session_id == session_key(session_id)).order_by(Order.id.desc()).limit(limit)
+    if status:
+        query = query.where(Order.status == status)
+    with Session(db) as s:
+        rows = s.execute(query).all()
+    return pd.DataFrame(rows, columns=["id", "created_at", "symbol", "side", "type", "qty",
+                                       "filled", "remaining", "fills", "status", "reason",
+                                       "decision_bar"])
+
+
+def equity_curve(db: Engine, session_id, limit: int = 5000) -> pd.DataFrame:
+    """The latest `limit` equity snapshots, oldest first, with drawdown in percent."""
+    with Session(db) as s:
+        rows = s.execute(select(EquitySnapshot.ts, EquitySnapshot.cash, EquitySnapshot.equity)
+                         .where(EquitySnapshot.session_id == session_key(session_id))
+                         .order_by(EquitySnapshot.ts.desc()).limit(limit)).all()
+    frame = pd.DataFrame(rows[::-1], columns=["ts", "cash", "equity"])
+    peak = frame["equity"].cummax()
+    frame["drawdown_pct"] = (frame["equity"] / peak - 1) * 100 if len(frame) else []
+    return frame
+
+
+def bars(db: Engine, symbol: str, timeframe: str, start=None, end=None,
+         limit: int = 1000) -> pd.DataFrame:
+    query = select(Bar.ts, Bar.open, Bar.high, Bar.low, Bar.close, Bar.volume).where(
+        Bar.symbol == symbol, Bar.timeframe == timeframe)
+    if start is not None:
+        query = query.where(Bar.ts >= start)
+    if end is not None:
+        query = query.where(Bar.ts <= end)
+    with Session(db) as s:
+        rows = s.execute(query.order_by(Bar.ts.desc()).limit(limit)).all()
+    return pd.DataFrame(rows[::-1], columns=["ts", "open", "high", "low", "close", "volume"])
+
+
+def sentiment_latest(db: Engine) -> pd.DataFrame:
+    newest = select(func.max(SentimentScore.id)).group_by(SentimentScore.symbol)
+    with Session(db) as s:
+        rows = s.execute(select(SentimentScore.symbol, SentimentScore.ts, SentimentScore.score,
+                                SentimentScore.label, SentimentScore.source,
+                                SentimentScore.item_count, SentimentScore.headlines)
+                         .where(SentimentScore.id.in_(newest))).all()
+    return pd.DataFrame(rows, columns=["symbol", "ts", "score", "label", "source", "items",
+                                       "headlines"])
+
+
+def comparison(db: Engine, session_ids: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Equity curves and metrics of several sessions on a common axis.
+
+    Curves: market time `ts`, `bar` (bars since the session's start, 1 = its first bar) and
+    `pct_from_start` (equity against starting cash, in %). Metrics carry each session's
+    `window`: when they are all equal the curves share dates, otherwise compare by bar."""
+    curves, metrics = [], []
+    for sid in session_ids:
+        doc = session_document(db, sid)
+        label = f"#{sid} {doc['name']}"
+        curve = equity_curve(db, sid)
+        if len(curve):
+            curve["bar"] = range(doc["bars_done"] - len(curve) + 1, doc["bars_done"] + 1)
+            curve["pct_from_start"] = (curve["equity"] / doc["starting_cash"] - 1) * 100
+            curve["session"] = label
+            curves.append(curve[["ts", "bar", "pct_from_start", "session"]])
+        window = (f"{doc['timeframe']} {doc['window_from']:%Y-%m-%d %H:%M} – "
+                  f"{doc['window_to']:%Y-%m-%d %H:%M}" if doc["window_to"] else "live")
+        metrics.append({"session": label, "strategy": doc["strategy"],
+                        "symbols": ", ".join(doc["symbols"]), "window": window,
+                        **doc["metrics"]})
+    curve_frame = pd.concat(curves) if curves else pd.DataFrame(
+        columns=["ts", "bar", "pct_from_start", "session"])
+    return curve_frame, pd.DataFrame(metrics)
+
+
+# ---------------------------------------------------------------- events and logs
+
+
+def events(db: Engine, limit: int = 100, severity: list[str] | None = None,
+           source: str | None = None, text: str | None = None) -> pd.DataFrame:
+    """The activity feed, newest first; filters run in SQL on indexed columns."""
+    if not 1 <= limit <= 5000:
+        raise BadInput(f"limit must be between 1 and 5000 (got {limit})")
+    query = select(Event.id, Event.ts, Event.severity, Event.source, Event.kind, Event.message)
+    if severity:
+        query = query.where(Event.severity.in_(severity))
+    if source:
+        query = query.where(Event.source == source)
+    if text:
+        query = query.where(Event.message.ilike(f"%{text}%"))
+    with Session(db) as s:
+        rows = s.execute(query.order_by(Event.id.desc()).limit(limit)).all()
+    return pd.DataFrame(rows, columns=["id", "ts", "severity", "source", "kind", "message"])
+
+
+def event_sources(db: Engine) -> list[str]:
+    with Session(db) as s:
+        agent_ids = list(s.execute(select(Agent.id)).scalars())
+    return ["system", *agent_ids]
+
+
+def log_ids(db: Engine, limit: int = 200) -> list[str]:
+    """Log ids the viewer offers: the engine, every agent, the latest sessions."""
+    with Session(db) as s:
+        agent_ids = list(s.execute(select(Agent.id)).scalars())
+        session_ids = list(s.execute(select(PaperSession.id).order_by(PaperSession.id.desc())
+                                     .limit(limit)).scalars())
+    return [*agent_ids, ENGINE_LOG, *(f"session-{i}" for i in session_ids)]
+
+
+def available_symbols(db: Engine, timeframe: str) -> list[str]:
+    """Symbols with shipped data for `timeframe`, plus any the live feed has written."""
+    with Session(db) as s:
+        live = s.execute(select(Bar.symbol).where(Bar.timeframe == timeframe).distinct())
+        return sorted(set(catalog.symbols(timeframe)) | set(live.scalars()))
+
+
+def datasets() -> list[dict]:
+    return [{"symbol": s, "timeframe": tf} for s, tf in catalog.datasets()]
+
+
+def workers(db: Engine) -> pd.DataFrame:
+    """The engine workers sharing a PostgreSQL database (empty on SQLite: one engine)."""
+    rows = [asdict(w) for w in fleet_workers(db)]
+    return pd.DataFrame(rows, columns=["holder", "state", "sessions_owned", "datasets_owned",
+                                       "jobs_running", "jobs_done", "age_s", "tick_p95_ms",
+                                       "cpu_pct", "rss_mb"])

@@ -1,0 +1,150 @@
+"""Reconcile: fast-forward a session's window again, with the settings it started with, and
+compare trade by trade with what it did. Every difference names its cause from the session's
+history (settings changed mid-run, closed on stop, live bars that passed while paused)."""
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from engine.core.settings import TradeSettings, describe_change
+from engine.core.trader import Outbox, Trader, replay
+from engine.errors import BadInput, NotFound
+from engine.market.series import BarCache
+from engine.params import session_key
+from engine.store.models import Event, Fill, Order, PaperSession
+from engine.store.types import parse_time
+
+REL_TOL = 1e-9
+TIME = "%Y-%m-%d %H:%M"
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    session_id: int
+    bars: int  # bar times re-run
+    expected: int  # fills of the fast-forward
+    actual: int  # fills of the session
+    matched: int
+    match_pct: float
+    differences: list[dict] = field(default_factory=list)
+    settings: str = "as created"
+
+
+def initial_settings(row: PaperSession) -> TradeSettings:
+    """The settings the session was created with (its changes undone, newest first)."""
+    settings = TradeSettings.of(row)
+    for change in reversed(row.config_history or []):
+        settings = settings.changed(change["before"])
+    return settings
+
+
+def rerun(db: Engine, row: PaperSession, settings: TradeSettings,
+          until: datetime | None) -> tuple[Outbox, Trader]:
+    """Fast-forward the session's window from its first bar through `until` with `settings`,
+    in memory; return what it produced and the trader (its account and ledger at the end)."""
+    if until is None:
+        return Outbox(), Trader(settings)
+    series = BarCache(db).session_series(settings.symbols, row.timeframe)
+    return replay(settings, series, row.window_from, until)
+
+
+def _expected(db: Engine, row: PaperSession) -> tuple[list[dict], int]:
+    out, trader = rerun(db, row, initial_settings(row), row.last_bar_at)
+    return out.fills, trader.ledger.bars_done
+
+
+def _actual(s: Session, session_id: int) -> list[dict]:
+    rows = s.execute(select(Fill.bar_ts, Fill.symbol, Fill.side, Fill.qty, Fill.price, Fill.fee,
+                            Order.seq, Order.reason)
+                     .join(Order, Order.id == Fill.order_id)
+                     .where(Fill.session_id == session_id).order_by(Fill.id)).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=1e-12)
+
+
+class _Causes:
+    """Names why a fill at a bar may differ, from the session's recorded history."""
+
+    def __init__(self, s: Session, row: PaperSession):
+        self.changes = [(parse_time(c["after_bar"]), c) for c in row.config_history or []]
+        self.live_gaps = list(s.execute(select(Event.message).where(
+            Event.source == f"session-{row.id}", Event.kind == "live_gap")).scalars())
+        self.source = row.source
+
+    def of(self, bar_ts: datetime, reason: str | None) -> str:
+        if reason == "close on stop":
+            return "closed on stop: sold at the last close when the session was stopped"
+        for after, change in self.changes:
+            if after is None or bar_ts > after:
+                summary = describe_change(change["before"], change["after"])
+                when = f"after bar {after:{TIME}}" if after else "before the first bar"
+                return f"settings changed {when}: {summary}"
+        if self.source == "live":
+            if self.live_gaps:
+                return f"live: {self.live_gaps[0]}"
+            return "live: the bar arrived late or was revised by the feed"
+        return "unexplained: please report it (a replay session should match bar for bar)"
+
+
+def _key(f: dict) -> tuple:
+    return f["bar_ts"], f["symbol"], f["side"]
+
+
+def windowed_session(s: Session, session_id) -> PaperSession:
+    """The session to re-run: it must exist and have a window."""
+    key = session_key(session_id)
+    row = s.get(PaperSession, key)
+    if row is None:
+        raise NotFound(f"no session {key}")
+    if row.window_from is None:
+        raise BadInput(f"session {key} has no window yet: start it first")
+    return row
+
+
+def reconcile(db: Engine, session_id) -> Reconciliation:
+    """Compare a session's fills with a fast-forward of its window up to its clock."""
+    with Session(db) as s:
+        row = windowed_session(s, session_id)
+        key = row.id
+        actual = _actual(s, key)
+        causes = _Causes(s, row)
+    expected, bars = _expected(db, row)
+    remaining = {}
+    for f in actual:
+        remaining.setdefault(_key(f), []).append(f)
+    differences, matched = [], 0
+    for want in expected:
+        got = remaining.get(_key(want), [])
+        if not got:
+            differences.append(_diff("missing", want, None, causes.of(want["bar_ts"], None)))
+            continue
+        have = got.pop(0)
+        if _close(have["qty"], want["qty"]) and _close(have["price"], want["price"]):
+            matched += 1
+        else:
+            differences.append(_diff("different", want, have,
+                                     causes.of(want["bar_ts"], have["reason"])))
+    for extra in (f for fs in remaining.values() for f in fs):
+        differences.append(_diff("extra", None, extra, causes.of(extra["bar_ts"],
+                                                                 extra["reason"])))
+    total = max(len(expected), len(actual))
+    return Reconciliation(
+        session_id=key, bars=bars, expected=len(expected), actual=len(actual), matched=matched,
+        match_pct=100.0 if total == 0 else matched / total * 100,
+        differences=sorted(differences, key=lambda d: d["bar_ts"]),
+        settings="as created" if not row.config_history else
+        f"as created (before {len(row.config_history)} later change(s))")
+
+
+def _diff(kind: str, want: dict | None, have: dict | None, cause: str) -> dict:
+    ref = want or have
+    return {"kind": kind, "bar_ts": ref["bar_ts"], "symbol": ref["symbol"], "side": ref["side"],
+            "expected_qty": want and want["qty"], "expected_price": want and want["price"],
+            "actual_qty": have and have["qty"], "actual_price": have and have["price"],
+            "cause": cause}

@@ -1,0 +1,185 @@
+"""Reads that need no pandas: the system summary, health, one agent, a log tail. The CLI's
+`status`, `health`, `agent show` and `logs` start fast because they import only this;
+`engine.reads.queries` offers them to the dashboard too."""
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, and_, func, select
+from sqlmodel import Session
+
+from engine.core.lifecycle import AgentStatus, allowed_actions
+from engine.errors import NotFound
+from engine.reads.fleet import lease_info
+from engine.store.models import (
+    Agent,
+    AlertAck,
+    Bar,
+    Event,
+    Fill,
+    LoginFailure,
+    Order,
+    PaperSession,
+    SentimentScore,
+)
+from engine.store.types import utcnow
+
+DEGRADED = "degraded"  # running, but its last ticks failed
+HEALTH_FORMULA = (
+    "health % = 40 × engine heartbeat fresh (≤ 6 s) + 30 × share of agents running with no "
+    "failing ticks + 20 × max(0, 1 − errors in the last hour ÷ 10) + 10 × market data ticked "
+    "without error in the last 10 s; errors = error events + failed agent ticks"
+)
+ALERT_SEVERITIES = ("warning", "error")
+FLOW_WINDOW_S = 60  # the diagram's throughput: what moved in the last minute (wall time)
+RECENT_ROWS = 5000  # orders and scores are counted among the newest rows only (bounded cost)
+
+@dataclass(frozen=True)
+class AlertGroup:
+    """The unacknowledged alerts of one (source, kind): how many, when, and the latest."""
+
+    source: str
+    kind: str
+    count: int
+    first_ts: datetime
+    last_ts: datetime
+    last_event_id: int  # acknowledging the group hides its events up to this id
+    severity: str  # of the latest event
+    message: str  # of the latest event
+
+
+@dataclass(frozen=True)
+class FlowCounts:
+    """What moved through the pipeline in the last FLOW_WINDOW_S seconds of wall time."""
+
+    bars_done: int  # bar times traded by every session so far (a counter: sample it for a rate)
+    scores: int  # sentiment scores published (SentimentScore.ts)
+    orders: int  # orders decided (Order.created_at)
+    fills: dict[int, int]  # fills by session (Fill.ts)
+
+
+@dataclass(frozen=True)
+class Health:
+    score: float
+    formula: str
+    engine_online: bool
+    heartbeat_age_s: float | None
+    engine_cpu_pct: float
+    engine_rss_mb: float
+    errors_last_hour: int
+    agents_running: int
+    agents_total: int
+    data: list[dict] = field(default_factory=list)
+
+
+def health(db: Engine) -> Health:
+    engine = lease_info(db)
+    now = utcnow()
+    with Session(db) as s:
+        agents = list(s.execute(select(Agent)).scalars())
+        errors = s.execute(select(func.count()).select_from(Event).where(
+            Event.severity == "error", Event.ts >= now - timedelta(hours=1))).scalar_one()
+        latest = s.execute(select(Bar.symbol, Bar.timeframe, func.max(Bar.ts))
+                           .group_by(Bar.symbol, Bar.timeframe)).all()
+    errors += sum((a.summary or {}).get("errors_last_hour") or 0 for a in agents)
+    running = sum(condition(a) == AgentStatus.RUNNING for a in agents)
+    market = next((a for a in agents if a.kind == "market_data"), None)
+    market_active = bool(
+        market and condition(market) == AgentStatus.RUNNING and market.last_active_at
+        and (now - market.last_active_at).total_seconds() <= 10
+    )
+    score = (
+        40 * engine.online
+        + 30 * (running / len(agents) if agents else 0)
+        + 20 * max(0.0, 1 - errors / 10)
+        + 10 * market_active
+    )
+    return Health(
+        score=round(score, 1), formula=HEALTH_FORMULA, engine_online=engine.online,
+        heartbeat_age_s=engine.age_s, engine_cpu_pct=engine.cpu_pct,
+        engine_rss_mb=engine.rss_mb, errors_last_hour=errors, agents_running=running,
+        agents_total=len(agents),
+        data=[{"symbol": sym, "timeframe": tf, "last_bar": ts} for sym, tf, ts in latest],
+    )
+
+
+def condition(row: Agent) -> str:
+    """The status a user should see: a running agent whose recent ticks fail is degraded."""
+    if row.status == AgentStatus.RUNNING and row.consecutive_errors:
+        return DEGRADED
+    return row.status
+
+
+def agent_dict(row: Agent) -> dict:
+    return {
+        "id": row.id, "name": row.name, "kind": row.kind, "status": row.status,
+        "condition": condition(row), "consecutive_errors": row.consecutive_errors,
+        "status_changed_at": row.status_changed_at, "last_active_at": row.last_active_at,
+        "ticks": row.ticks, "items_processed": row.items_processed, "errors": row.errors,
+        "last_tick_ms": round(row.last_tick_ms, 2), "last_error": row.last_error,
+        "retry_at": row.retry_at, "config": row.config, "summary": row.summary,
+        "allowed": allowed_actions("agent", row.status),
+    }
+
+
+def agent(db: Engine, agent_id: str) -> dict:
+    with Session(db) as s:
+        row = s.get(Agent, agent_id) if isinstance(agent_id, str) else None
+    if row is None:
+        raise NotFound(f"no agent {agent_id!r}")
+    return agent_dict(row)
+
+
+def as_dict(obj) -> dict:
+    return asdict(obj)
+
+
+def login_failures(db: Engine, client: str, within_s: float) -> list[datetime]:
+    """When `client` gave a wrong shared password in the last `within_s` seconds, oldest
+    first."""
+    since = utcnow() - timedelta(seconds=within_s)
+    with Session(db) as s:
+        return list(s.execute(select(LoginFailure.ts).where(
+            LoginFailure.client == client[:200], LoginFailure.ts >= since)
+            .order_by(LoginFailure.ts)).scalars())
+
+
+def alert_groups(db: Engine, limit: int = 20) -> list[AlertGroup]:
+    """Warning and error events not yet acknowledged, grouped by (source, kind), the group with
+    the newest event first; a group's events up to its latest acknowledgement are left out."""
+    acked = (select(AlertAck.source, AlertAck.kind,
+                    func.max(AlertAck.upto_event_id).label("upto"))
+             .group_by(AlertAck.source, AlertAck.kind).subquery())
+    last_id = func.max(Event.id)
+    query = (select(Event.source, Event.kind, func.count(), func.min(Event.ts),
+                    func.max(Event.ts), last_id)
+             .outerjoin(acked, and_(acked.c.source == Event.source, acked.c.kind == Event.kind))
+             .where(Event.severity.in_(ALERT_SEVERITIES),
+                    Event.id > func.coalesce(acked.c.upto, 0))
+             .group_by(Event.source, Event.kind).order_by(last_id.desc()).limit(limit))
+    with Session(db) as s:
+        groups = s.execute(query).all()
+        latest = {row.id: row for row in s.execute(
+            select(Event.id, Event.severity, Event.message)
+            .where(Event.id.in_([g[5] for g in groups])))}
+    return [AlertGroup(source, kind, count, first, last, last_event, latest[last_event].severity,
+                       latest[last_event].message)
+            for source, kind, count, first, last, last_event in groups]
+
+
+def _recent(s: Session, row_id, stamp, since: datetime) -> int:
+    """Rows stamped at or after `since`, among the newest RECENT_ROWS by `row_id`."""
+    newest = select(stamp.label("stamp")).order_by(row_id.desc()).limit(RECENT_ROWS).subquery()
+    return s.execute(select(func.count()).select_from(newest)
+                     .where(newest.c.stamp >= since)).scalar_one()
+
+
+def flow_counts(db: Engine) -> FlowCounts:
+    """The diagram's throughput, from rows the engine stamps when it writes them."""
+    since = utcnow() - timedelta(seconds=FLOW_WINDOW_S)
+    with Session(db) as s:
+        bars = s.execute(select(func.coalesce(func.sum(PaperSession.bars_done), 0))).scalar_one()
+        fills = dict(s.execute(select(Fill.session_id, func.count()).where(Fill.ts >= since)
+                               .group_by(Fill.session_id)).all())
+        return FlowCounts(int(bars), _recent(s, SentimentScore.id, SentimentScore.ts, since),
+                          _recent(s, Order.id, Order.created_at, since), fills)

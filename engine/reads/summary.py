@@ -1,0 +1,66 @@
+"""The reads the CLI's fast path shares with the dashboard, in plain SQL (no ORM, no pandas):
+the system summary and a log tail. Called with an `Sql` (the CLI's own connection) or an
+SQLAlchemy engine (the dashboard)."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from engine.core.lifecycle import CommandStatus, OrderStatus, SystemStatus, allowed_actions
+from engine.errors import NotFound
+from engine.logs import ENGINE_LOG, Tail, check_log_id, tail
+from engine.reads.fleet import LeaseInfo, lease_info
+from engine.store.plainsql import Sql, reading
+
+
+@dataclass(frozen=True)
+class SystemSummary:
+    status: str
+    allowed: list[str]
+    engine: LeaseInfo
+    agents: dict[str, int]
+    sessions: dict[str, int]
+    fills_last_hour: int
+    pending_orders: int
+    pending_commands: int
+
+
+def _grouped(sql: Sql, query: str, *params: Any) -> dict[str, int]:
+    return {str(key): n for key, n in sql.rows(query, *params)}
+
+
+def system_summary(source: Sql | Any) -> SystemSummary:
+    """The system's status, the engine, and counts of agents, sessions, fills and queues."""
+    with reading(source) as sql:
+        status = sql.value("SELECT status FROM system_state WHERE id = 1") or SystemStatus.STOPPED
+        since = sql.stored_time(datetime.now(UTC) - timedelta(hours=1))
+        return SystemSummary(
+            status=str(status),
+            allowed=allowed_actions("system", status),
+            engine=lease_info(sql),
+            agents=_grouped(sql, "SELECT status, COUNT(*) FROM agent GROUP BY status "
+                                 "ORDER BY status"),
+            sessions=_grouped(sql, "SELECT status, COUNT(*) FROM paper_session WHERE "
+                                   "archived = ? GROUP BY status ORDER BY status", False),
+            fills_last_hour=sql.value("SELECT COUNT(*) FROM fill WHERE ts >= ?", since),
+            pending_orders=sql.value("SELECT COUNT(*) FROM trade_order WHERE status = ?",
+                                     OrderStatus.PENDING.value),
+            pending_commands=sql.value("SELECT COUNT(*) FROM command WHERE status = ?",
+                                       CommandStatus.PENDING.value),
+        )
+
+
+def log_tail(source: Sql | Any, logs_dir: Path, log_id: str, lines: int = 100,
+             level: str | None = None, grep: str | None = None) -> Tail:
+    """Tail a log whose id is an agent in the database, `session-N` of a session, or engine."""
+    check_log_id(log_id)
+    with reading(source) as sql:
+        if log_id.startswith("session-"):
+            known = sql.value("SELECT 1 FROM paper_session WHERE id = ?",
+                              int(log_id.removeprefix("session-")))
+        else:
+            known = log_id == ENGINE_LOG or sql.value("SELECT 1 FROM agent WHERE id = ?", log_id)
+    if not known:
+        raise NotFound(f"no agent or session {log_id!r}")
+    return tail(logs_dir, log_id, lines=lines, level=level, grep=grep)

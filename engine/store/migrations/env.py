@@ -1,0 +1,15 @@
+"""Alembic environment: runs on the connection `engine.store.db.migrate` hands over."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import engine.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()
