@@ -89,16 +89,16 @@ def stop_all() -> Request:
 
 
 def session_stop(doc: dict, close_positions: bool = False) -> Request:
-    held = tuple((p["symbol"], p["qty"], p["last_price"]) for p in doc["positions"])
-    return Request(f"Stop session #{doc['id']}?",
-                   f"**{doc['name']}** stops for good: its open orders are cancelled and it "
+    held = tuple((p.symbol, p.qty, p.last_price) for p in doc.positions)
+    return Request(f"Stop session #{doc.id}?",
+                   f"**{doc.name}** stops for good: its open orders are cancelled and it "
                    "cannot be started again.", "Stop session", control.session_action,
-                   (doc["id"], "stop"), {"close_positions": close_positions and bool(held)},
+                   (doc.id, "stop"), {"close_positions": close_positions and bool(held)},
                    positions=held)
 
 
 def agent_stop(agent: dict) -> Request:
-    return Request(f"Stop the {agent['name']} agent?",
-                   f"**{agent['name']}** stops; the stages after it wait (orders stay pending, "
-                   "session clocks wait) until it is started again.", f"Stop {agent['name']}",
-                   control.agent_action, (agent["id"], "stop"))
+    return Request(f"Stop the {agent.name} agent?",
+                   f"**{agent.name}** stops; the stages after it wait (orders stay pending, "
+                   "session clocks wait) until it is started again.", f"Stop {agent.name}",
+                   control.agent_action, (agent.id, "stop"))

@@ -31,33 +31,33 @@ def _when(ts) -> str:
 
 
 def speed_text(doc: dict) -> str:
-    if doc["source"] == "live":
+    if doc.source == "live":
         return "follows the live feed"
-    if doc["speed"] == "max" and doc["ff_until"] is not None:
-        then = speed_label(format(doc["ff_then"], "g"))
-        return f"fast-forward to {_when(doc['ff_until'])}, then {then}"
-    return speed_label("max" if doc["speed"] == "max" else format(doc["speed"], "g"))
+    if doc.speed == "max" and doc.ff_until is not None:
+        then = speed_label(format(doc.ff_then, "g"))
+        return f"fast-forward to {_when(doc.ff_until)}, then {then}"
+    return speed_label("max" if doc.speed == "max" else format(doc.speed, "g"))
 
 
 def clock_panel(doc: dict) -> None:
     """Where the session's clock is, how fast it runs, and why it waits (if it does)."""
-    if doc["wait_reason"] and doc["status"] == "running":
-        st.warning(f"Clock waiting: {doc['wait_reason']}", icon=":material/hourglass_top:")
+    if doc.wait_reason and doc.status == "running":
+        st.warning(f"Clock waiting: {doc.wait_reason}", icon=":material/hourglass_top:")
     left, right = st.columns([3, 2], vertical_alignment="bottom")
     with left:
-        if doc["source"] == "live":
+        if doc.source == "live":
             st.markdown("**Source** live · bars are traded as the feed writes them")
         else:
-            st.markdown(f"**Source** replay · **window** {_when(doc['window_from'])} – "
-                        f"{_when(doc['window_to'])} ({MARKET}) · **speed** {speed_text(doc)}")
-        at = f"clock at {_when(doc['last_bar_at'])} ({MARKET})" if doc["last_bar_at"] \
+            st.markdown(f"**Source** replay · **window** {_when(doc.window_from)} – "
+                        f"{_when(doc.window_to)} ({MARKET}) · **speed** {speed_text(doc)}")
+        at = f"clock at {_when(doc.last_bar_at)} ({MARKET})" if doc.last_bar_at \
             else "clock not started"
-        if doc["bars_total"]:
-            done, total = doc["bars_done"], doc["bars_total"]
+        if doc.bars_total:
+            done, total = doc.bars_done, doc.bars_total
             st.progress(min(1.0, done / total),
-                        text=f"Bar {done:,} of {total:,} ({doc['progress_pct']:.1f}%) · {at}")
+                        text=f"Bar {done:,} of {total:,} ({doc.progress_pct:.1f}%) · {at}")
         else:
-            st.caption(f"{doc['bars_done']:,} bars traded · {at}")
+            st.caption(f"{doc.bars_done:,} bars traded · {at}")
     with right:
         speed_control(doc)
 
@@ -89,9 +89,9 @@ def _apply_settings(sid: int) -> None:
 
 
 def speed_control(doc: dict) -> None:
-    sid = doc["id"]
-    fixed = doc["status"] in TERMINAL or doc["source"] == "live" or not context.can_control()
-    current = "max" if doc["speed"] == "max" else f"{doc['speed']:g}"
+    sid = doc.id
+    fixed = doc.status in TERMINAL or doc.source == "live" or not context.can_control()
+    current = "max" if doc.speed == "max" else f"{doc.speed:g}"
     pick, apply = st.columns([2, 1], vertical_alignment="bottom")
     pick.selectbox("Speed", SPEEDS, index=SPEEDS.index(current) if current in SPEEDS else 0,
                    key=f"speed_pick_{sid}", format_func=speed_label, disabled=fixed,
@@ -101,11 +101,11 @@ def speed_control(doc: dict) -> None:
     with st.popover("Fast-forward to a date · settings", icon=":material/fast_forward:",
                     disabled=fixed, width="stretch"):
         st.markdown("**Fast-forward to a date, then play**")
-        first = doc["window_from"]
+        first = doc.window_from
         st.date_input(f"Stop at ({MARKET})", key=f"ff_until_{sid}", value=None,
                       format="YYYY-MM-DD",
                       min_value=first.date() if first else None,
-                      max_value=doc["window_to"].date() if doc["window_to"] else None)
+                      max_value=doc.window_to.date() if doc.window_to else None)
         st.selectbox("Then play at", SPEEDS[:-1], key=f"ff_then_{sid}",
                      format_func=speed_label)
         st.button("Fast-forward", key="sess_ff", on_click=_apply_fast_forward,
@@ -135,7 +135,7 @@ def on_click_result(state_key: str, compute: Callable[[], Any], working: str, la
 
 
 def reconcile_tab(doc: dict) -> None:
-    sid = doc["id"]
+    sid = doc.id
     st.caption(RECONCILE_HELP)
     result = on_click_result(
         f"reconcile_{sid}", lambda: context.reconcile(sid), "Fast-forwarding the window and "
@@ -151,7 +151,7 @@ def reconcile_tab(doc: dict) -> None:
     e.metric("Differences", f"{len(result.differences):,}")
     st.caption(f"Fast-forward settings: {result.settings}. Run again to include bars traded "
                "since.")
-    for change in doc["config_history"] or []:
+    for change in doc.config_history or []:
         after = change.get("after_bar")
         when = f"after bar {after[:16].replace('T', ' ')} ({MARKET})" if after \
             else "before the first bar"

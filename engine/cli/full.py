@@ -68,11 +68,12 @@ def cmd_agents(db, args) -> None:
                        "last_active_at"])
 
 
-def _document(doc: dict, as_json: bool) -> None:
+def _document(record, as_json: bool) -> None:
+    """Print a typed record of engine.reads: a JSON document, or a line per field."""
     if as_json:
-        emit_json(doc)
+        emit_json(record)
         return
-    for key, value in doc.items():
+    for key, value in asdict(record).items():
         print(f"{key}: {value}")
 
 
@@ -140,8 +141,8 @@ def _fill_models(db, args) -> None:
 
 
 def _progress(doc: dict) -> None:
-    total = doc["bars_total"] or 0
-    print(f"session {doc['id']}: {doc['status']}, bar {doc['bars_done']:,}/{total:,}",
+    total = doc.bars_total or 0
+    print(f"session {doc.id}: {doc.status}, bar {doc.bars_done:,}/{total:,}",
           file=sys.stderr)
 
 

@@ -181,11 +181,11 @@ def wait_for_session(db: Engine, session_id: int, timeout: float, poll: float = 
         doc = session_document(db, session_id)
         if progress:
             progress(doc)
-        if doc["status"] != "running":
+        if doc.status != "running":
             return doc
         if time.monotonic() >= deadline:
             raise WaitTimeout(f"session {session_id} still running after {timeout:g}s "
-                              f"(bar {doc['bars_done']} of {doc['bars_total']})")
+                              f"(bar {doc.bars_done} of {doc.bars_total})")
         time.sleep(poll)
 
 

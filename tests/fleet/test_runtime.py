@@ -133,14 +133,14 @@ def test_failing_agent_goes_to_error_retries_and_others_keep_running(engine_proc
     def sentiment():
         return reads_status.agent(db, "sentiment")
 
-    failed = wait_until(lambda: sentiment()["status"] == "error" and sentiment(), 10,
+    failed = wait_until(lambda: sentiment().status == "error" and sentiment(), 10,
                         message="sentiment agent in error")
-    assert "headlines_csv" in failed["last_error"]
-    ticks = reads_status.agent(db, "market_data")["ticks"]
-    wait_until(lambda: reads_status.agent(db, "market_data")["ticks"] > ticks + 2, 10,
+    assert "headlines_csv" in failed.last_error
+    ticks = reads_status.agent(db, "market_data").ticks
+    wait_until(lambda: reads_status.agent(db, "market_data").ticks > ticks + 2, 10,
                message="market data still ticking")
     headlines.write_text("headline,symbol\nBitcoin surges to record high,BTC-USD\n")
-    wait_until(lambda: sentiment()["status"] == "running", 15, message="retry with backoff")
+    wait_until(lambda: sentiment().status == "running", 15, message="retry with backoff")
     with Session(db) as s:
         assert s.get(SystemState, 1).status == "running"
 
