@@ -115,17 +115,17 @@ def act(label: str, fn: Callable, *args, **kwargs) -> None:
         return
     database = db()
     try:
-        command = fn(database, *args, by=user(), **kwargs)
+        outcome = fn(database, *args, by=user(), **kwargs)
     except PaperDeskError as exc:
         st.toast(f"{label}: {exc}", icon=":material/error:")
         st.session_state["last_error"] = f"{label}: {exc}"
         return
     st.cache_data.clear()
-    if not isinstance(command, int):
+    if not outcome.queued:
         st.toast(f"{label}: done", icon=":material/check_circle:")
         return
     try:
-        result = control.wait_for(database, command, OUTCOME_WAIT_S)
+        result = control.wait_for(database, outcome, OUTCOME_WAIT_S)
     except WaitTimeout:
         st.toast(f"{label}: queued — the engine applies it when it runs",
                  icon=":material/schedule:")

@@ -105,8 +105,8 @@ def _create(db, args) -> None:
         "speed": args.speed,
     }
     created = control.create_session(db, spec, start=args.start)
-    if created.start_command is not None and args.wait:
-        control.wait_for(db, created.start_command, args.wait)
+    if created.queued and args.wait:
+        control.wait_for(db, created, args.wait)
         if args.speed.strip().lower() == "max":
             control.wait_for_session(db, created.id, args.wait, progress=_progress)
     if args.json:

@@ -105,13 +105,11 @@ def _list(_sweeps, queries, db, args) -> None:
 
 
 def _cancel(sweeps, _queries, db, args) -> None:
-    sweeps.cancel_sweep(db, args.id)
-    print(f"sweep {args.id}: cancel requested")
+    print(sweeps.cancel_sweep(db, args.id).message)
 
 
 def _archive(sweeps, _queries, db, args) -> None:
-    sweeps.archive_sweep(db, args.id)
-    print(f"sweep {args.id} archived with its sessions")
+    print(sweeps.archive_sweep(db, args.id).message)
 
 
 def _graduate(sweeps, _queries, db, args) -> None:

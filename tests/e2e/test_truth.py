@@ -162,7 +162,7 @@ def test_each_stop_asks_and_cancel_does_nothing(app, page):
     made = control.create_session(db, {"name": "to stop", "symbols": "BTC-USD",
                                        "timeframe": "1h", "strategy": "ma_crossover"},
                                   start=True)
-    control.wait_for(db, made.start_command, 30)
+    control.wait_for(db, made, 30)
     goto(page, url, f"sessions?session={made.id}")
     _heading(page, "to stop").wait_for()
     page.locator(".st-key-sess_stop button").first.click()
@@ -177,7 +177,7 @@ def test_each_stop_asks_and_cancel_does_nothing(app, page):
 
     other = control.create_session(db, {"name": "stop all", "symbols": "AAPL",
                                         "timeframe": "1d", "strategy": "blend"}, start=True)
-    control.wait_for(db, other.start_command, 30)
+    control.wait_for(db, other, 30)
     other = other.id
     goto(page, url, "sessions")
     _cancel_then_confirm(page, db, "bulk_stop_all",

@@ -99,7 +99,7 @@ def test_kill_9_then_restart_restores_everything(engine_proc, engines, db):
                                          "timeframe": "1d"}, start=True)
     held = control.create_session(db, {"name": "h", "symbols": "BTC-USD", "strategy": "blend",
                                        "restart_policy": "paused"}, start=True)
-    control.wait_for(db, held.start_command, 5)
+    control.wait_for(db, held, 5)
     control.wait_for(db, control.session_action(db, paused.id, "pause"), 5)
     control.wait_for(db, control.agent_action(db, "sentiment", "stop"), 5)
     engine_proc.stop(signal.SIGKILL)
