@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from engine.control import actions as control
+from engine.reads.records import AgentCard, SessionDocument
 from ui import context
 from ui.format import price
 
@@ -88,7 +89,7 @@ def stop_all() -> Request:
                    "Stop all sessions", control.bulk_session_action, ("stop_all",))
 
 
-def session_stop(doc: dict, close_positions: bool = False) -> Request:
+def session_stop(doc: SessionDocument, close_positions: bool = False) -> Request:
     held = tuple((p.symbol, p.qty, p.last_price) for p in doc.positions)
     return Request(f"Stop session #{doc.id}?",
                    f"**{doc.name}** stops for good: its open orders are cancelled and it "
@@ -97,7 +98,7 @@ def session_stop(doc: dict, close_positions: bool = False) -> Request:
                    positions=held)
 
 
-def agent_stop(agent: dict) -> Request:
+def agent_stop(agent: AgentCard) -> Request:
     return Request(f"Stop the {agent.name} agent?",
                    f"**{agent.name}** stops; the stages after it wait (orders stay pending, "
                    "session clocks wait) until it is started again.", f"Stop {agent.name}",

@@ -6,6 +6,7 @@ import streamlit as st
 
 from engine.core.fill_models import overridden, summary
 from engine.reads.fill_compare import compare_fill_models
+from engine.reads.records import SessionDocument
 from ui import context
 from ui import format as fmt
 from ui.session_clock import on_click_result
@@ -30,14 +31,14 @@ CURVES_SPEC = {  # equity over market time, a line per fill model
 }
 
 
-def caption(doc: dict) -> str:
+def caption(doc: SessionDocument) -> str:
     """'Fill model realistic: fee 10 bps, … (fee_bps set by hand)' for the session header."""
     changed = overridden(doc.as_dict(), doc.symbols)
     return f"Fill model {summary(doc)}" + (f" ({', '.join(changed)} set by hand)"
                                           if changed else "")
 
 
-def fill_models_tab(doc: dict) -> None:
+def fill_models_tab(doc: SessionDocument) -> None:
     sid = doc.id
     st.caption(HELP)
     runs = on_click_result(

@@ -22,17 +22,18 @@ from streamlit_flow.state import StreamlitFlowState
 
 from engine.reads.records import AgentCard
 from engine.reads.status import FLOW_WINDOW_S, FlowCounts
-from engine.registry.agents import SPECS
+from engine.registry.agents import SPECS, pipeline_layout
+from ui.colours import GREY
 from ui.theme import STATUS_HEX, badge
 
 MAX_SESSION_NODES = 8
 ACTIVE_WITHIN_S = 5.0
 TEXT_REFRESH_MS = 10_000
 STEP_X = 330  # px between pipeline stages: room for an edge's throughput label
-DEFAULT_POSITIONS = {"market_data": (0, 140), "sentiment": (STEP_X, 0),
-                     "strategy": (2 * STEP_X, 140), "execution": (3 * STEP_X, 140)}
+STEP_Y = 140  # px between the main lane and the one above it
+DEFAULT_POSITIONS = {kind: (stage * STEP_X, STEP_Y * (1 - lane))
+                     for kind, (stage, lane) in pipeline_layout().items()}
 MIN_SPAN_S = 3.0  # a bar rate needs samples at least this far apart
-GREY = "#6b7280"
 
 
 @dataclass(frozen=True)
@@ -100,25 +101,9 @@ def cards(agents: pd.DataFrame) -> list[AgentCard]:
 
 
 def key_figure(agent: AgentCard) -> str:
-    """The one figure that says what an agent is doing."""
-    s = agent.summary or {}
-    kind = agent.kind
-    if kind == "market_data":
-        newest = (s.get("last_bar") or "none")[:10]
-        return f"{s.get('source', 'replay')} · {s.get('datasets', 0)} datasets · newest {newest}"
-    if kind == "sentiment":
-        scores = s.get("scores") or {}
-        if not scores:
-            return "no score yet"
-        symbol, score = next(iter(sorted(scores.items())))
-        return f"{symbol} {score['score']:+.2f} {score['label']} ({score['source']})"
-    if kind == "strategy":
-        return (f"{s.get('sessions_served', 0)} sessions · "
-                f"{s.get('orders_decided', 0)} orders decided")
-    if kind == "execution":
-        return (f"{s.get('orders_filled', 0)} filled · "
-                f"{s.get('fast_forwarding', 0)} fast-forwarding")
-    return ""
+    """The one figure that says what an agent is doing (its kind's, from the registry)."""
+    spec = SPECS.get(agent.kind)
+    return spec.figure(agent.summary or {}) if spec else ""
 
 
 def condition(agent: AgentCard) -> str:
@@ -188,9 +173,10 @@ def edge_label(source: str, target: str, rates: Throughput) -> str:
         if target == "session-more":
             return ""
         return _per_min(rates.fills.get(int(target.removeprefix("session-")), 0), "fills")
-    return {("market_data", "strategy"): _per_min(rates.bars, "bars"),
-            ("sentiment", "strategy"): _per_min(rates.scores, "scores"),
-            ("strategy", "execution"): _per_min(rates.orders, "orders")}.get((source, target), "")
+    spec = SPECS.get(target)
+    unit = spec.counts.get(source) if spec else None
+    rate = {"bars": rates.bars, "scores": rates.scores, "orders": rates.orders}.get(unit)
+    return _per_min(rate, unit) if unit else ""
 
 
 def _node(spec: NodeSpec, pos: tuple[float, float], palette: Palette) -> StreamlitFlowNode:

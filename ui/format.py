@@ -5,11 +5,13 @@ DataFrames; no `st.` calls."""
 import math
 from collections.abc import Callable
 
+from ui.colours import GREEN, GREY, RED
+
 CURRENCY = "$"  # every shipped dataset is quoted in US dollars
 CURRENCY_CODE = "USD"  # the same, for axis titles
 DASH = "—"
-GAIN_HEX, LOSS_HEX, FLAT_HEX = "#16a34a", "#dc2626", "#6b7280"
-SIDE_HEX = {"buy": "#16a34a", "sell": "#dc2626"}
+GAIN_HEX, LOSS_HEX, FLAT_HEX = GREEN, RED, GREY
+SIDE_HEX = {"buy": GREEN, "sell": RED}
 # Sharpe and profit factor of a handful of trades are noise (Sharpe 22 after one trade):
 # they are shown from this many fills on.
 MIN_TRADES_FOR_RATIOS = 10

@@ -9,8 +9,9 @@ import streamlit as st
 
 from engine.control import actions as control
 from engine.control.windows import SPEEDS
-from engine.core.settings import describe_change
+from engine.core.settings import FAST_FORWARD, describe_change, speed_text
 from engine.errors import PaperDeskError
+from engine.reads.records import SessionDocument
 from ui import context
 from ui.session_form import day_start, speed_label
 from ui.theme import MARKET
@@ -30,16 +31,21 @@ def _when(ts) -> str:
     return "—" if ts is None or pd.isna(ts) else f"{ts:{TIME}}"
 
 
-def speed_text(doc: dict) -> str:
+def _shown(speed: float | str) -> str:
+    """A document's speed as the speed picker writes it."""
+    return speed_text(None if speed == FAST_FORWARD else speed)
+
+
+def clock_speed(doc: SessionDocument) -> str:
     if doc.source == "live":
         return "follows the live feed"
-    if doc.speed == "max" and doc.ff_until is not None:
+    if doc.speed == FAST_FORWARD and doc.ff_until is not None:
         then = speed_label(format(doc.ff_then, "g"))
         return f"fast-forward to {_when(doc.ff_until)}, then {then}"
-    return speed_label("max" if doc.speed == "max" else format(doc.speed, "g"))
+    return speed_label(_shown(doc.speed))
 
 
-def clock_panel(doc: dict) -> None:
+def clock_panel(doc: SessionDocument) -> None:
     """Where the session's clock is, how fast it runs, and why it waits (if it does)."""
     if doc.wait_reason and doc.status == "running":
         st.warning(f"Clock waiting: {doc.wait_reason}", icon=":material/hourglass_top:")
@@ -49,7 +55,7 @@ def clock_panel(doc: dict) -> None:
             st.markdown("**Source** live · bars are traded as the feed writes them")
         else:
             st.markdown(f"**Source** replay · **window** {_when(doc.window_from)} – "
-                        f"{_when(doc.window_to)} ({MARKET}) · **speed** {speed_text(doc)}")
+                        f"{_when(doc.window_to)} ({MARKET}) · **speed** {clock_speed(doc)}")
         at = f"clock at {_when(doc.last_bar_at)} ({MARKET})" if doc.last_bar_at \
             else "clock not started"
         if doc.bars_total:
@@ -75,7 +81,7 @@ def _apply_fast_forward(sid: int, window_from) -> None:
         st.session_state["last_error"] = "Fast-forward: choose the date to stop at"
         return
     context.act(f"Session {sid} fast-forward to {until:{TIME}}", control.set_session_speed, sid,
-                "max", until=until, then=then)
+                FAST_FORWARD, until=until, then=then)
 
 
 def _apply_settings(sid: int) -> None:
@@ -88,10 +94,10 @@ def _apply_settings(sid: int) -> None:
                 dict(item.split("=", 1) for item in items))
 
 
-def speed_control(doc: dict) -> None:
+def speed_control(doc: SessionDocument) -> None:
     sid = doc.id
     fixed = doc.status in TERMINAL or doc.source == "live" or not context.can_control()
-    current = "max" if doc.speed == "max" else f"{doc.speed:g}"
+    current = _shown(doc.speed)
     pick, apply = st.columns([2, 1], vertical_alignment="bottom")
     pick.selectbox("Speed", SPEEDS, index=SPEEDS.index(current) if current in SPEEDS else 0,
                    key=f"speed_pick_{sid}", format_func=speed_label, disabled=fixed,
@@ -134,7 +140,7 @@ def on_click_result(state_key: str, compute: Callable[[], Any], working: str, la
     return st.session_state.get(state_key)
 
 
-def reconcile_tab(doc: dict) -> None:
+def reconcile_tab(doc: SessionDocument) -> None:
     sid = doc.id
     st.caption(RECONCILE_HELP)
     result = on_click_result(

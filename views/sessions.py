@@ -6,6 +6,7 @@ import streamlit as st
 from engine.control import actions as control
 from engine.errors import NotFound
 from engine.reads import queries
+from engine.reads.records import SessionDocument
 from ui import charts, confirm, context, sweeps
 from ui import format as fmt
 from ui.desk import styled
@@ -70,7 +71,7 @@ def table(include_archived: bool) -> None:
                      f"started ({WALL})", format=TIME_FORMAT)})
 
 
-def session_controls(doc: dict) -> None:
+def session_controls(doc: SessionDocument) -> None:
     cols = st.columns([1, 1, 1, 1, 1.6, 1.2])
     sid = doc.id
     for col, (action, (icon, tip)) in zip(cols, SESSION_ACTIONS.items(), strict=False):
@@ -99,7 +100,7 @@ def session_controls(doc: dict) -> None:
     context.show_last_error()
 
 
-def metrics_row(m: dict, doc: dict) -> None:
+def metrics_row(m: dict, doc: SessionDocument) -> None:
     a, b, c, d, e = st.columns(5)
     a.metric("Equity", fmt.money(doc.equity), fmt.signed_pct(m["return_pct"]))
     b.metric("Buy and hold", fmt.signed_pct(m["buy_hold_pct"]))
@@ -194,7 +195,7 @@ def performance(sid: int) -> None:
                                charts.equity_spec(fmt.CURRENCY_CODE), width="stretch")
 
 
-def candles(doc: dict, sid: int) -> None:
+def candles(doc: SessionDocument, sid: int) -> None:
     symbol = st.selectbox("Symbol", doc.symbols, key="chart_symbol")
     bars = context.read(queries.bars, symbol, doc.timeframe, end=doc.last_bar_at, limit=300)
     if bars.empty:
@@ -213,7 +214,7 @@ def candles(doc: dict, sid: int) -> None:
                   if lines else "") + ".")
 
 
-def positions(doc: dict) -> None:
+def positions(doc: SessionDocument) -> None:
     if doc.positions:
         st.dataframe(pd.DataFrame(doc.positions), hide_index=True, width="stretch")
     else:

@@ -63,10 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     session.add_argument("--name")
     session.add_argument("--symbols")
     session.add_argument("--strategy")
-    session.add_argument("--cash", default="10000")
-    session.add_argument("--timeframe", default="1h")
+    session.add_argument("--cash")
+    session.add_argument("--timeframe")
     session.add_argument("--param", action="append", default=[], metavar="K=V")
-    session.add_argument("--fill-model", default="realistic",
+    session.add_argument("--fill-model",
                          help="frictionless, realistic (default) or pessimistic; the options "
                               "below override its values")
     session.add_argument("--fee-bps")
@@ -79,10 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
                                               "open and close: open|worse")
     session.add_argument("--cancel-after-bars", help="cancel what is unfilled after N bars; 0 = "
                                                      "never")
-    session.add_argument("--position-size", default="0.25")
-    session.add_argument("--stop-loss-pct", default="0")
-    session.add_argument("--take-profit-pct", default="0")
-    session.add_argument("--restart-policy", default="resume")
+    session.add_argument("--position-size")
+    session.add_argument("--stop-loss-pct")
+    session.add_argument("--take-profit-pct")
+    session.add_argument("--restart-policy")
     session.add_argument("--source", default="replay", help="replay (default) or live")
     session.add_argument("--from", dest="window_from", metavar="DATE",
                          help="replay: first bar (default: the latest 1000 bars)")

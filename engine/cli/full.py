@@ -12,6 +12,7 @@ from engine.cli import sweep as cli_sweep
 from engine.cli.output import emit_json
 from engine.config import Settings, load_settings
 from engine.core.fill_models import FILL_FIELDS
+from engine.core.settings import FAST_FORWARD
 from engine.errors import BadInput
 from engine.params import parse_assignments
 from engine.store.db import get_engine, migrate
@@ -104,10 +105,11 @@ def _create(db, args) -> None:
         "source": args.source, "from": args.window_from, "to": args.window_to,
         "speed": args.speed,
     }
-    created = control.create_session(db, spec, start=args.start)
+    given = {k: v for k, v in spec.items() if v is not None}  # the rest takes its default
+    created = control.create_session(db, given, start=args.start)
     if created.queued and args.wait:
         control.wait_for(db, created, args.wait)
-        if args.speed.strip().lower() == "max":
+        if str(args.speed).strip().lower() == FAST_FORWARD:
             control.wait_for_session(db, created.id, args.wait, progress=_progress)
     if args.json:
         emit_json(queries.session_document(db, created.id))

@@ -28,9 +28,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     sweep.add_argument("--name")
     sweep.add_argument("--strategy")
     sweep.add_argument("--symbols")
-    sweep.add_argument("--timeframe", default="1h")
-    sweep.add_argument("--cash", default="10000")
-    sweep.add_argument("--position-size", default="0.25")
+    sweep.add_argument("--timeframe")
+    sweep.add_argument("--cash")
+    sweep.add_argument("--position-size")
     sweep.add_argument("--param", action="append", default=[], metavar="K=RANGE",
                        help="a dimension: fast=5:20:5 (start:stop:step), slow=30,50 or one "
                        "value; also fill_model=…, fee_bps=…, slippage_bps=…")

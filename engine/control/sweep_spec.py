@@ -21,6 +21,7 @@ from engine.control.session_spec import (
     parse_name,
     validate_session,
 )
+from engine.core.settings import FAST_FORWARD
 from engine.core.strategies import strategy_class
 from engine.errors import BadInput
 from engine.params import Param
@@ -145,7 +146,7 @@ def base_fields(db: Engine, name: str, session: dict[str, Any],
     (the window included); the other variants differ only in their grid values."""
     spec = {k: v for k, v in session.items() if k not in ("from", "to")}
     return validate_session(db, {**variant_spec(spec, session["strategy"], first),
-                                 "name": name, "source": "replay", "speed": "max",
+                                 "name": name, "source": "replay", "speed": FAST_FORWARD,
                                  "from": session.get("from"), "to": session.get("to")})
 
 

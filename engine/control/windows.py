@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from engine.core.settings import FAST_FORWARD
 from engine.errors import BadInput
 from engine.market import catalog
 
 SOURCES = ("replay", "live")
 DEFAULT_WINDOW_BARS = 1000  # a new replay session trades the latest this many bars by default
 MAX_SPEED = 100_000.0  # bars per second; faster than this is `max`
-SPEEDS = ("1", "10", "100", "1000", "max")  # offered in the form
+SPEEDS = ("1", "10", "100", "1000", FAST_FORWARD)  # offered in the form
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def parse_when(raw: Any, field: str) -> datetime | None:
 def parse_speed(raw: Any, field: str = "speed") -> float | None:
     """Bars per second (a number above 0), or None for `max`."""
     text = str(raw).strip().lower()
-    if text == "max":
+    if text == FAST_FORWARD:
         return None
     try:
         value = float(text)

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from engine.core.fill_models import FILL_FIELDS
 from engine.core.lifecycle import WORKING_ORDER, allowed_actions
+from engine.core.settings import FAST_FORWARD
 from engine.core.stats import session_stats
 from engine.errors import BadInput, NotFound
 from engine.logs import ENGINE_LOG
@@ -120,7 +121,7 @@ def session_document(db: Engine, session_id) -> SessionDocument:
         archived=row.archived, error=row.error, created_at=row.created_at,
         started_at=row.started_at, stopped_at=row.stopped_at, last_bar_at=row.last_bar_at,
         source=row.source, window_from=row.window_from, window_to=row.window_to,
-        speed="max" if row.speed is None else row.speed, ff_until=row.ff_until,
+        speed=FAST_FORWARD if row.speed is None else row.speed, ff_until=row.ff_until,
         ff_then=row.ff_then, bars_done=row.bars_done, bars_total=row.bars_total,
         progress_pct=(row.bars_done / row.bars_total * 100) if row.bars_total else None,
         wait_reason=row.wait_reason, config_history=row.config_history or [],
