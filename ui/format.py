@@ -3,7 +3,6 @@ sides, and ratios that say "—" until they mean something. Plain functions over
 DataFrames; no `st.` calls."""
 
 import math
-from collections.abc import Callable
 
 from ui.colours import GREEN, GREY, RED
 
@@ -66,16 +65,6 @@ def direction(value: float | None) -> str:
     if _missing(value) or round(value, 2) == 0:
         return "flat"
     return "up" if value > 0 else "down"
-
-
-def pnl_colour(value: float | None) -> str:
-    """The markdown colour name of a P&L figure (green gain, red loss, grey flat)."""
-    return {"up": "green", "down": "red", "flat": "gray"}[direction(value)]
-
-
-def pnl_markdown(value: float | None, fmt: Callable[[float | None], str] = signed_money) -> str:
-    """A signed, coloured P&L figure for st.markdown."""
-    return f":{pnl_colour(value)}[{fmt(value)}]"
 
 
 def ratio(value: float | None, trades: int, decimals: int = 2) -> str:

@@ -7,10 +7,6 @@ from typing import Any
 STARTING_CASH = 10_000.0  # quote currency, when a new session names none
 FAST_FORWARD = "max"  # the speed that plays bars as fast as the engine can (stored as None)
 
-# Settings a running session may change; each change is recorded with the bar it took effect on.
-CHANGEABLE = ("params", "fee_bps", "slippage_bps", "position_size", "stop_loss_pct",
-              "take_profit_pct")
-
 
 @dataclass(frozen=True)
 class TradeSettings:

@@ -16,7 +16,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
-from engine.config import Settings, load_settings
 from engine.store.plainsql import SQLITE_PRAGMAS, SQLITE_TIME
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -54,10 +53,6 @@ def get_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-
-
-def default_engine(settings: Settings | None = None) -> Engine:
-    return get_engine((settings or load_settings()).database_url)
 
 
 @contextmanager
