@@ -74,6 +74,16 @@ def create_pg_database(template: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
+def recreate_pg_database(url: str, template_url: str) -> None:
+    """Replace the database at `url` with a copy of the one at `template_url`."""
+    get_engine(url).dispose()
+    get_engine(template_url).dispose()
+    name, template = url.rsplit("/", 1)[1], template_url.rsplit("/", 1)[1]
+    with _pg_admin().connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+
+
 def drop_pg_database(url: str) -> None:
     get_engine(url).dispose()
     with _pg_admin().connect() as c:

@@ -288,14 +288,14 @@ def test_cli_creates_with_a_preset_and_overrides_lists_partial_fills_and_compare
         "(got 'cheap')"]
     made = cli(env, *create, "--fill-model", "pessimistic", "--latency-bars", "2", "--json")
     doc = json.loads(made.stdout)
-    assert (doc.fill_model, doc.latency_bars, doc.fee_bps, doc.volume_cap_pct) == (
+    assert (doc["fill_model"], doc["latency_bars"], doc["fee_bps"], doc["volume_cap_pct"]) == (
         "pessimistic", 2, 60.0, 2.0)
     with session_scope(db) as s:
-        s.get(PaperSession, doc.id).status = "running"
-    run_to_end(db, doc.id)
-    trades = json.loads(cli(env, "session", "trades", str(doc.id), "--json").stdout)
+        s.get(PaperSession, doc["id"]).status = "running"
+    run_to_end(db, doc["id"])
+    trades = json.loads(cli(env, "session", "trades", str(doc["id"]), "--json").stdout)
     parts = Counter(t["order_id"] for t in trades)
     assert max(parts.values()) > 1  # an order listed once per partial fill
     assert all(t["priced_by"].startswith("pessimistic: worse") for t in trades)
-    compared = cli(env, "session", "fill-models", str(doc.id)).stdout.splitlines()
+    compared = cli(env, "session", "fill-models", str(doc["id"])).stdout.splitlines()
     assert [line.split()[0] for line in compared[::2]] == list(PRESETS)

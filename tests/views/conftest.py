@@ -1,5 +1,8 @@
 """AppTest fixtures: the dashboard against a database filled by the engine's own code."""
 
+import os
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,11 +19,18 @@ from engine.core.lifecycle import AgentStatus
 from engine.core.trader import Outbox
 from engine.fleet.commands import apply_pending
 from engine.logs import get_logger
-from engine.store.db import session_scope
+from engine.store.db import get_engine, migrate, session_scope
 from engine.store.models import Agent, Command, PaperSession, SystemState
 from engine.trading.clock import SessionBook
 from engine.trading.store import Batch
-from tests.conftest import ROOT, replay_session, store_bars
+from tests.conftest import (
+    ROOT,
+    create_pg_database,
+    drop_pg_database,
+    recreate_pg_database,
+    replay_session,
+    store_bars,
+)
 
 APP = str(ROOT / "app.py")
 RUNNING_BARS = 300  # how far the running session's clock is advanced
@@ -95,8 +105,7 @@ def _agents(db, env, book: SessionBook) -> list:
     return agents
 
 
-@pytest.fixture
-def filled(db, env):
+def _fill(db, env: dict) -> dict[str, int]:
     """Shipped bars stored; a running session part-way through its window, a completed one,
     a created one and a stopped one; every agent registered, running and ticked once; the
     system running (no engine process: it reads as offline)."""
@@ -120,6 +129,47 @@ def filled(db, env):
     _agents(db, env, SessionBook(db))
     return {"running": running, "completed": completed, "created": created,
             "stopped": stopped}
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A filled database built once per test module, copied for each test."""
+
+    home: Path  # its PAPERDESK_HOME (the SQLite file and the agents' logs)
+    url: str  # its database URL
+    ids: dict[str, int]
+
+
+@pytest.fixture(scope="module")
+def filled_template(tmp_path_factory, pg_template) -> Iterator[Filled]:
+    home = tmp_path_factory.mktemp("filled") / "home"
+    env = {**os.environ, "PAPERDESK_HOME": str(home), "PAPERDESK_AUTOSTART": "0"}
+    if pg_template:
+        env["DATABASE_URL"] = create_pg_database(pg_template)
+    else:
+        env.pop("DATABASE_URL", None)
+    url = load_settings(env).database_url
+    db = get_engine(url)
+    migrate(db)
+    ids = _fill(db, env)
+    db.dispose()
+    yield Filled(home, url, ids)
+    if pg_template:
+        drop_pg_database(url)
+
+
+@pytest.fixture
+def filled(filled_template: Filled, db, env) -> dict[str, int]:
+    """This test's database and logs as a copy of the module's filled one."""
+    url = load_settings(env).database_url
+    db.dispose()
+    home = Path(env["PAPERDESK_HOME"])
+    if url.startswith("postgresql"):
+        recreate_pg_database(url, template_url=filled_template.url)
+    for path in home.glob("paperdesk.db*"):
+        path.unlink()
+    shutil.copytree(filled_template.home, home, dirs_exist_ok=True)  # the SQLite file, logs
+    return dict(filled_template.ids)
 
 
 def answer_dialog(at: AppTest, confirm: bool) -> AppTest:
