@@ -12,7 +12,7 @@ from engine.cli import sweep as cli_sweep
 from engine.cli.output import emit_json
 from engine.config import Settings, load_settings
 from engine.core.fill_models import FILL_FIELDS
-from engine.errors import BadInput
+from engine.errors import BadInput, single_line
 from engine.params import parse_assignments
 from engine.store.db import get_engine, migrate
 
@@ -101,12 +101,12 @@ def _create(db, args) -> None:
         "position_size": args.position_size, "stop_loss_pct": args.stop_loss_pct,
         "take_profit_pct": args.take_profit_pct, "restart_policy": args.restart_policy,
         "source": args.source, "from": args.window_from, "to": args.window_to,
-        "speed": args.speed,
+        "speed": args.speed, "until": args.until, "then": args.then,
     }
     created = control.create_session(db, spec, start=args.start)
     if created.start_command is not None and args.wait:
         control.wait_for(db, created.start_command, args.wait)
-        if args.speed.strip().lower() == "max":
+        if args.speed.strip().lower() == "max":  # … until its fast-forward ends
             control.wait_for_session(db, created.id, args.wait, progress=_progress)
     if args.json:
         emit_json(queries.session_document(db, created.id))
@@ -167,8 +167,9 @@ def cmd_events(db, args) -> None:
     if args.json:
         emit_json(frame)
     else:
-        for row in frame.itertuples():
-            print(f"{row.ts:%Y-%m-%d %H:%M:%S} {row.severity:<7} {row.source:<14} {row.message}")
+        for row in frame.itertuples():  # one line each, whatever a message holds
+            print(f"{row.ts:%Y-%m-%d %H:%M:%S} {row.severity:<7} {single_line(row.source):<14} "
+                  f"{single_line(row.message)}")
 
 
 def cmd_run(_db, _args) -> NoReturn:
