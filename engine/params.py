@@ -115,6 +115,8 @@ def client_key(client: Any) -> str:
 
 def actor(by: Any) -> str:
     """Who acts (a user, "cli", "dashboard"): 1 to 100 characters of one printable line."""
+    if not isinstance(by, str):
+        raise BadInput(f"by must name who acts (got {shown(by)})")
     name = text_value(by, "by", 100)
     if not name:
         raise BadInput("by must name who acts (1 to 100 characters)")
@@ -148,7 +150,8 @@ def parse_assignments(pairs: list[str], what: str = "KEY=VALUE") -> dict[str, st
     return out
 
 
-MAX_ID = 2**63 - 1  # the largest id a BIGINT holds
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds (the migrations' ids; PostgreSQL
+# refuses a larger one in a query instead of finding no row)
 
 
 def record_id(value: Any, kind: str) -> int:

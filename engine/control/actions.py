@@ -22,7 +22,7 @@ from engine.control.queueing import CommandResult
 from engine.control.session_spec import validate_session
 from engine.core.lifecycle import TERMINAL_SESSION
 from engine.errors import BadInput, NotAllowed, NotFound, WaitTimeout, shown
-from engine.params import actor, client_key, session_key, whole
+from engine.params import MAX_ID, actor, client_key, session_key, whole
 from engine.reads.status import AlertGroup
 from engine.store.db import session_scope
 from engine.store.events import record_event
@@ -182,7 +182,7 @@ def _node_positions(positions: Any) -> dict[str, tuple[float, float]]:
 
 def wait_for(db: Engine, command_id: int, timeout: float, poll: float = 0.05) -> CommandResult:
     """Wait until the engine has handled `command_id`; raise if rejected, failed or late."""
-    command_id = whole(command_id, "command id", 1, 2**63 - 1)
+    command_id = whole(command_id, "command id", 1, MAX_ID)
     timeout, poll = _seconds(timeout, "timeout"), _seconds(poll, "poll", 0.001)
 
     def read() -> CommandResult:
@@ -218,6 +218,9 @@ def wait_for_session(db: Engine, session_id: int, timeout: float, poll: float = 
     stopped or error) or, fast-forwarding to a date, plays on at its `then` speed; report its
     document to `progress` on the way; raise WaitTimeout when late."""
     timeout, poll = _seconds(timeout, "timeout"), _seconds(poll, "poll", 0.001)
+    if progress is not None and not callable(progress):
+        raise BadInput(f"progress must be a function of the session document (got "
+                       f"{shown(progress)})")
     deadline = time.monotonic() + timeout
     while True:
         doc = session_document(db, session_id)
@@ -229,6 +232,13 @@ def wait_for_session(db: Engine, session_id: int, timeout: float, poll: float = 
             raise WaitTimeout(f"session {session_id} still running after {timeout:g}s "
                               f"(bar {doc['bars_done']} of {doc['bars_total']})")
         time.sleep(poll)
+
+
+def _alert_group(group: Any) -> bool:
+    return (isinstance(group, AlertGroup) and isinstance(group.last_event_id, int)
+            and 0 <= group.last_event_id <= MAX_ID
+            and all(isinstance(t, str) and 0 < len(t) <= n and t.isprintable()
+                    for t, n in ((group.source, 64), (group.kind, 32))))
 
 
 def record_login_failure(db: Engine, client: str) -> None:
@@ -248,9 +258,9 @@ def acknowledge_alerts(db: Engine, groups: list[AlertGroup], by: str = "cli") ->
     """Hide each group's alerts up to its latest event, naming who acknowledged them; a later
     alert of the same source and kind shows the group again."""
     by = actor(by)
-    if not isinstance(groups, list | tuple) or not all(isinstance(g, AlertGroup)
-                                                       for g in groups):
-        raise BadInput(f"groups must be a list of alert groups (got {shown(groups)})")
+    if not isinstance(groups, list | tuple) or not all(_alert_group(g) for g in groups):
+        raise BadInput(f"groups must be a list of alert groups as engine.reads.status."
+                       f"alert_groups gives them (got {shown(groups)})")
     with session_scope(db) as s:
         s.add_all(AlertAck(source=g.source, kind=g.kind, upto_event_id=g.last_event_id,
                            acknowledged_by=by) for g in groups)

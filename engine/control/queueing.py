@@ -13,8 +13,8 @@ from typing import Any
 from engine.control import windows
 from engine.core.lifecycle import TERMINAL_SESSION, CommandStatus, SystemStatus, next_status
 from engine.core.strategies import strategy_class
-from engine.errors import BadInput, NotAllowed, NotFound, PaperDeskError, WaitTimeout
-from engine.params import actor, agent_key, parse_params, session_key
+from engine.errors import BadInput, NotAllowed, NotFound, PaperDeskError, WaitTimeout, shown
+from engine.params import actor, agent_key, mapping, parse_params, session_key
 from engine.registry.agents import agent_spec
 from engine.store.plainsql import Sql, loaded_json, loaded_time
 
@@ -98,7 +98,7 @@ def system_action(sql: Sql, action: str, by: str = "cli") -> int:
 def agent_action(sql: Sql, agent_id: str, action: str, by: str = "cli") -> int:
     """Queue start or stop of one agent."""
     if action not in ("start", "stop"):
-        raise BadInput(f"agent action must be start or stop (got {action!r})")
+        raise BadInput(f"agent action must be start or stop (got {shown(action)})")
     key, _, status = _agent(sql, agent_id)
     state = AGENT_SETTLED.get(status, status)
     next_status("agent", _projected(sql, "agent", key, state), action, key)
@@ -108,6 +108,7 @@ def agent_action(sql: Sql, agent_id: str, action: str, by: str = "cli") -> int:
 def update_agent_config(sql: Sql, agent_id: str, changes: dict[str, Any],
                         by: str = "cli") -> int:
     """Validate config changes against the agent type's schema and queue them."""
+    changes = mapping(changes, "config")
     if not changes:
         raise BadInput("config needs at least one KEY=VALUE")
     key, kind, _ = _agent(sql, agent_id)
@@ -134,7 +135,7 @@ def session_action(sql: Sql, session_id: Any, action: str, close_positions: bool
 
 def bulk_session_action(sql: Sql, action: str, by: str = "cli") -> int:
     """Queue pause_all / resume_all / stop_all: every session the action applies to."""
-    if action not in BULK_ACTIONS:
+    if not isinstance(action, str) or action not in BULK_ACTIONS:
         raise BadInput(f"bulk action must be one of {', '.join(BULK_ACTIONS)}")
     return queue_command(sql, "session", None, action, {}, by)
 
@@ -172,6 +173,7 @@ def update_session_config(sql: Sql, session_id: Any, changes: dict[str, Any],
     # On use: engine.control.session_spec imports SQLAlchemy, which the other commands do without.
     from engine.control.session_spec import RISK_FIELDS, SESSION_FIELDS
 
+    changes = mapping(changes, "config")
     if not changes:
         raise BadInput("config needs at least one KEY=VALUE")
     session = _changeable(sql, session_id, "settings")
