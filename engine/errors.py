@@ -42,6 +42,11 @@ class TransientError(PaperDeskError):
     """A passing fault (network, locked database): the agent retries on its next tick."""
 
 
+class DatabaseUnavailable(TransientError):
+    """The database cannot be reached (server down, file gone); reads and actions are tried
+    again once it is back."""
+
+
 class EngineLeaseHeld(PaperDeskError):
     """Another engine holds the lease; this one must not start."""
 

@@ -59,7 +59,8 @@ class Param:
         except (TypeError, ValueError, OverflowError):
             raise BadInput(f"{field} must be a {what} (got {shown(raw)})") from None
         if self.kind is float and not math.isfinite(value):  # NaN, inf, 1e999
-            raise BadInput(f"{field} must be a finite number (got {shown(raw)})")
+            finite = "" if math.isnan(value) else "finite "
+            raise BadInput(f"{field} must be a {finite}number (got {shown(raw)})")
         if self.kind is int and isinstance(raw, float) and raw != value:
             raise BadInput(f"{field} must be a whole number (got {shown(raw)})")
         return value

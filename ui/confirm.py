@@ -63,7 +63,8 @@ def _body(request: Request) -> None:
     if cancel.button("Cancel", key="confirm_cancel", width="stretch"):
         _drop()
         st.rerun()
-    if ok.button(request.label, key="confirm_ok", type="primary", width="stretch"):
+    if ok.button(request.label, key="confirm_ok", type="primary", width="stretch",
+                 disabled=not context.can_control()):
         _drop()
         context.act(request.title.rstrip("?"), request.fn, *request.args, **kwargs)
         st.rerun()

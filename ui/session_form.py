@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.control import actions as control
+from engine.control.database import unavailable_errors
 from engine.control.session_spec import FILL_FIELDS, FILL_MODEL, SESSION_FIELDS
 from engine.control.windows import DEFAULT_WINDOW_BARS, SOURCES, SPEEDS
 from engine.core.bars import TIMEFRAMES
@@ -151,6 +152,9 @@ def create(spec: dict | None, start: bool) -> None:
         created = control.create_session(context.db(), spec, start=start, by=context.user())
     except PaperDeskError as exc:
         st.session_state[ERROR_KEY] = str(exc)
+        return
+    except unavailable_errors():
+        st.session_state[ERROR_KEY] = f"The {context.UNAVAILABLE}."
         return
     st.cache_data.clear()
     st.session_state.pop(ERROR_KEY, None)

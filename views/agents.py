@@ -1,10 +1,12 @@
 """Agents: the pipeline as a flow diagram, and the selected agent's card."""
 
+import contextlib
 import time
 
 import streamlit as st
 
 from engine.control import actions as control
+from engine.control.database import unavailable_errors
 from engine.errors import NotFound
 from engine.reads import queries, status, summary
 from engine.registry.agents import SPECS
@@ -38,8 +40,9 @@ def diagram() -> None:
     st.session_state["flow_state"] = new_state
     moved = flow.positions(new_state)
     if moved != flow.positions(state) and context.can_control():
-        control.save_node_positions(context.db(), moved)
-        st.cache_data.clear()
+        with contextlib.suppress(*unavailable_errors()):  # a drag in an outage is not kept
+            control.save_node_positions(context.db(), moved)
+            st.cache_data.clear()
     clicked = new_state.selected_id
     if clicked in set(agents["id"]) and clicked != st.session_state.get("agent_selected"):
         st.session_state["agent_selected"] = clicked

@@ -22,8 +22,8 @@ from engine.reads.fill_compare import compare_fill_models
 from engine.store.db import session_scope
 from engine.store.models import Bar, EquitySnapshot, Fill, Order, PaperSession
 from engine.trading.clock import run_to_end
+from tests.broker.test_paper import working_orders
 from tests.conftest import cli, replay_session, store_bars
-from tests.engine.test_broker import working_orders
 
 QUIET = {"fast": 199, "slow": 500}  # the strategy never signals: only the test's orders trade
 T0 = datetime(2020, 1, 1, tzinfo=UTC)

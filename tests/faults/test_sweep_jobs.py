@@ -21,7 +21,7 @@ from engine.reads.fleet import workers
 from engine.store.db import session_scope
 from engine.store.models import Event, PaperSession, Sweep, SweepVariant
 from tests.conftest import spawn_workers, store_bars, wait_until
-from tests.engine.test_sweeps import _whole
+from tests.sweeps.test_runner import _whole
 
 pytestmark = pytest.mark.skipif(not os.environ.get("PAPERDESK_TEST_PG_URL"),
                                 reason="the job queue needs PostgreSQL")

@@ -18,7 +18,7 @@ from engine.registry.agents import SPECS
 from engine.store.db import session_scope
 from engine.store.models import Agent, LoginFailure, SystemState
 from tests.conftest import replay_session
-from tests.engine.test_bad_input import _state as rows
+from tests.control.test_bad_input import _state as rows
 from tests.views.conftest import APP, run_page
 from ui.access import hash_password
 from ui.session_form import RISK_INPUTS
