@@ -176,11 +176,11 @@ def spawn_workers(env: dict, db: sa.Engine, tmp_path: Path, n: int) -> list[subp
         return {w.holder.rsplit(":", 1)[1] for w in workers(db) if w.alive} == {
             str(p.pid) for p in procs}
 
-    wait_until(registered, 60, message="every worker to register")
+    wait_until(registered, 180, message="every worker to register")  # a ceiling, not a pace
     return procs
 
 
-def start_engine(env: dict, db: sa.Engine, log: Path, timeout: float = 30) -> EngineHandle:
+def start_engine(env: dict, db: sa.Engine, log: Path, timeout: float = 90) -> EngineHandle:
     """Start `python -m engine run` and wait until it holds the lease."""
     proc = spawn_engine(env, log)
     handle = EngineHandle(proc, env, log)
