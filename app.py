@@ -12,6 +12,7 @@ from engine.errors import ConfigError
 from engine.reads import queries
 from engine.reads.summary import system_summary
 from ui import access, confirm, context, flow, outage, styles
+from ui.format import literal
 from ui.launcher import ensure_engine
 from ui.theme import STATUS_COLOR, badge
 
@@ -101,7 +102,7 @@ def agent_conditions() -> None:
         why = flow.problem(agent)
         if why:
             st.caption(f":{STATUS_COLOR[agent['condition']]}[**{agent['name']}** "
-                       f"{agent['condition']}] — {why[:160]}")
+                       f"{agent['condition']}] — {literal(why[:160])}")
 
 
 styles.draw()
@@ -111,7 +112,7 @@ with st.sidebar:
     st.selectbox("Live refresh", [0, 1, 2, 5, 10], index=2, key="refresh_s",
                  format_func=lambda s: "off" if s == 0 else f"every {s} s",
                  help="How often status, tables and logs refresh themselves")
-    st.caption(f"Signed in as {who.user} · {who.note}")
+    st.caption(f"Signed in as {literal(who.user)} · {who.note}")
     if who.mode == "oidc":
         st.button("Sign out", on_click=st.logout, icon=":material/logout:")
 

@@ -13,7 +13,7 @@ import streamlit as st
 
 from engine.control import actions as control
 from ui import context
-from ui.format import price
+from ui.format import literal, price
 
 PENDING = "confirm_pending"
 
@@ -92,8 +92,8 @@ def stop_all() -> Request:
 def session_stop(doc: dict, close_positions: bool = False) -> Request:
     held = tuple((p["symbol"], p["qty"], p["last_price"]) for p in doc["positions"])
     return Request(f"Stop session #{doc['id']}?",
-                   f"**{doc['name']}** stops for good: its open orders are cancelled and it "
-                   "cannot be started again.", "Stop session", control.session_action,
+                   f"**{literal(doc['name'])}** stops for good: its open orders are cancelled "
+                   "and it cannot be started again.", "Stop session", control.session_action,
                    (doc["id"], "stop"), {"close_positions": close_positions and bool(held)},
                    positions=held)
 

@@ -15,6 +15,7 @@ from engine.core.lifecycle import CommandStatus
 from engine.errors import DatabaseUnavailable, PaperDeskError, WaitTimeout
 from engine.reads.reconcile import Reconciliation
 from engine.reads.reconcile import reconcile as _reconcile
+from ui.format import literal
 from ui.outage import OUTAGE
 
 READ_TTL_S = 1.0  # reads are shared by every open tab for this long
@@ -138,8 +139,8 @@ def act(label: str, fn: Callable, *args, **kwargs) -> None:
         st.toast(f"{label}: not sent — {UNAVAILABLE}", icon=":material/cloud_off:")
         return
     except PaperDeskError as exc:
-        st.toast(f"{label}: {exc}", icon=":material/error:")
-        st.session_state["last_error"] = f"{label}: {exc}"
+        st.toast(f"{label}: {literal(exc)}", icon=":material/error:")
+        st.session_state["last_error"] = f"{label}: {literal(exc)}"
         return
     st.cache_data.clear()
     if not isinstance(command, int):
@@ -151,10 +152,11 @@ def act(label: str, fn: Callable, *args, **kwargs) -> None:
         st.toast(f"{label}: queued — the engine applies it when it runs",
                  icon=":material/schedule:")
     except PaperDeskError as exc:
-        st.toast(f"{label}: refused — {exc}", icon=":material/error:")
+        st.toast(f"{label}: refused — {literal(exc)}", icon=":material/error:")
     else:
         if result.status == CommandStatus.APPLIED:
-            st.toast(f"{label}: {result.message or 'applied'}", icon=":material/check_circle:")
+            st.toast(f"{label}: {literal(result.message or 'applied')}",
+                     icon=":material/check_circle:")
 
 
 def show_last_error() -> None:

@@ -13,6 +13,7 @@ from engine.control.windows import SPEEDS
 from engine.core.settings import describe_change
 from engine.errors import PaperDeskError
 from ui import context
+from ui.format import literal
 from ui.outage import OUTAGE
 from ui.session_form import day_start, speed_label
 from ui.theme import MARKET
@@ -44,7 +45,8 @@ def speed_text(doc: dict) -> str:
 def clock_panel(doc: dict) -> None:
     """Where the session's clock is, how fast it runs, and why it waits (if it does)."""
     if doc["wait_reason"] and doc["status"] == "running":
-        st.warning(f"Clock waiting: {doc['wait_reason']}", icon=":material/hourglass_top:")
+        st.warning(f"Clock waiting: {literal(doc['wait_reason'])}",
+                   icon=":material/hourglass_top:")
     left, right = st.columns([3, 2], vertical_alignment="bottom")
     with left:
         if doc["source"] == "live":
@@ -84,7 +86,7 @@ def _apply_settings(sid: int) -> None:
     items = st.session_state.get(f"settings_{sid}", "").replace(",", " ").split()
     bad = [item for item in items if "=" not in item]
     if bad:
-        st.session_state["last_error"] = f"Settings: write KEY=VALUE (got {bad[0]!r})"
+        st.session_state["last_error"] = f"Settings: write KEY=VALUE (got {literal(repr(bad[0]))})"
         return
     context.act(f"Session {sid} settings", control.update_session_config, sid,
                 dict(item.split("=", 1) for item in items))

@@ -21,7 +21,7 @@ from engine.errors import BadInput, PaperDeskError
 from engine.reads import queries
 from ui import context
 from ui.form_check import PARAMS, field_errors
-from ui.format import CURRENCY_CODE
+from ui.format import CURRENCY_CODE, literal
 from ui.theme import BAR_FORMAT, MARKET
 
 PRESETS = {
@@ -169,9 +169,9 @@ def create(spec: dict | None, start: bool) -> None:
 def show_error() -> None:
     message = st.session_state.pop(ERROR_KEY, None)
     if message and st.session_state.get(FIELD_ERRORS):
-        st.warning(f"Not created. {message}", icon=":material/error:")
+        st.warning(f"Not created. {literal(message)}", icon=":material/error:")
     elif message:
-        st.error(f"Not created. {message}", icon=":material/error:")
+        st.error(f"Not created. {literal(message)}", icon=":material/error:")
 
 
 def _plain(message: str, name: str) -> str:
@@ -186,7 +186,7 @@ def field_error(where, field: str, label: str, name: str | None = None) -> None:
     """The last click's problem with `field`, under it, in the field's label."""
     message = st.session_state.get(FIELD_ERRORS, {}).get(field)
     if message:
-        where.error(f"**{label}** {_plain(message, name or field)}",
+        where.error(f"**{label}** {literal(_plain(message, name or field))}",
                     icon=":material/error:")
 
 

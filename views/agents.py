@@ -11,6 +11,7 @@ from engine.errors import NotFound
 from engine.reads import queries, status, summary
 from engine.registry.agents import SPECS
 from ui import confirm, context, flow
+from ui.format import literal
 from ui.theme import TIME_FORMAT, badge
 
 st.title("Agents")
@@ -87,9 +88,9 @@ def card_status(agent_id: str) -> None:
     if state == "error":
         retry = agent["retry_at"]
         when = f" — next retry at {retry:%H:%M:%S} UTC" if retry is not None else ""
-        st.error(f"{why}{when}", icon=":material/error:")
+        st.error(f"{literal(why)}{when}", icon=":material/error:")
     elif why:
-        st.warning(f"Degraded — running, but {why}", icon=":material/warning:")
+        st.warning(f"Degraded — running, but {literal(why)}", icon=":material/warning:")
     a, b, c, d, e = st.container(key="pair_agent").columns(5)
     a.metric("Ticks", agent["ticks"])
     b.metric("Items processed", agent["items_processed"])

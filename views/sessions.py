@@ -146,7 +146,7 @@ def detail(sid: int) -> None:
     except NotFound:
         st.warning(f"Session {sid} no longer exists.")
         return
-    st.markdown(f"### {doc['name']} {badge(doc['status'])}")
+    st.markdown(f"### {fmt.literal(doc['name'])} {badge(doc['status'])}")
     st.caption(f"#{doc['id']} · {doc['strategy']} {doc['params']} · "
                f"{', '.join(doc['symbols'])} {doc['timeframe']} · size "
                f"{doc['position_size']:g} of equity · after restart: {doc['restart_policy']}"
