@@ -98,11 +98,11 @@ def agent_conditions() -> None:
     counts = agents["condition"].value_counts()
     st.markdown("Agents " + " ".join(badge(state, f"{n} {state}")
                                      for state, n in counts.items()))
-    for agent in agents.to_dict("records"):
+    for agent in flow.cards(agents):
         why = flow.problem(agent)
         if why:
-            st.caption(f":{STATUS_COLOR[agent['condition']]}[**{agent['name']}** "
-                       f"{agent['condition']}] — {literal(why[:160])}")
+            st.caption(f":{STATUS_COLOR[agent.condition]}[**{agent.name}** "
+                       f"{agent.condition}] — {literal(why[:160])}")
 
 
 styles.draw()

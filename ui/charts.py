@@ -6,8 +6,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from engine.core.indicators import RSI
+from ui.colours import GREEN, RED
 
-BUY, SELL = "#16a34a", "#dc2626"
+BUY, SELL = GREEN, RED
 MARKET_TIME = "market time (UTC)"
 MA_STRATEGIES = ("ma_crossover", "blend")  # strategies whose signal compares fast/slow SMAs
 RSI_STRATEGIES = ("rsi_reversion",)  # strategies whose signal is an RSI crossing two levels

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from engine.control import actions as control
+from engine.reads.records import AgentCard, SessionDocument
 from ui import context
 from ui.format import literal, price
 
@@ -89,17 +90,17 @@ def stop_all() -> Request:
                    "Stop all sessions", control.bulk_session_action, ("stop_all",))
 
 
-def session_stop(doc: dict, close_positions: bool = False) -> Request:
-    held = tuple((p["symbol"], p["qty"], p["last_price"]) for p in doc["positions"])
-    return Request(f"Stop session #{doc['id']}?",
-                   f"**{literal(doc['name'])}** stops for good: its open orders are cancelled "
-                   "and it cannot be started again.", "Stop session", control.session_action,
-                   (doc["id"], "stop"), {"close_positions": close_positions and bool(held)},
+def session_stop(doc: SessionDocument, close_positions: bool = False) -> Request:
+    held = tuple((p.symbol, p.qty, p.last_price) for p in doc.positions)
+    return Request(f"Stop session #{doc.id}?",
+                   f"**{literal(doc.name)}** stops for good: its open orders are cancelled and "
+                   "it cannot be started again.", "Stop session", control.session_action,
+                   (doc.id, "stop"), {"close_positions": close_positions and bool(held)},
                    positions=held)
 
 
-def agent_stop(agent: dict) -> Request:
-    return Request(f"Stop the {agent['name']} agent?",
-                   f"**{agent['name']}** stops; the stages after it wait (orders stay pending, "
-                   "session clocks wait) until it is started again.", f"Stop {agent['name']}",
-                   control.agent_action, (agent["id"], "stop"))
+def agent_stop(agent: AgentCard) -> Request:
+    return Request(f"Stop the {agent.name} agent?",
+                   f"**{agent.name}** stops; the stages after it wait (orders stay pending, "
+                   "session clocks wait) until it is started again.", f"Stop {agent.name}",
+                   control.agent_action, (agent.id, "stop"))

@@ -133,7 +133,7 @@ def act(label: str, fn: Callable, *args, **kwargs) -> None:
         return
     try:
         database = db()
-        command = fn(database, *args, by=user(), **kwargs)
+        outcome = fn(database, *args, by=user(), **kwargs)
     except unavailable_errors():
         OUTAGE.begin()
         st.toast(f"{label}: not sent — {UNAVAILABLE}", icon=":material/cloud_off:")
@@ -143,11 +143,11 @@ def act(label: str, fn: Callable, *args, **kwargs) -> None:
         st.session_state["last_error"] = f"{label}: {literal(exc)}"
         return
     st.cache_data.clear()
-    if not isinstance(command, int):
+    if not outcome.queued:
         st.toast(f"{label}: done", icon=":material/check_circle:")
         return
     try:
-        result = control.wait_for(database, command, OUTCOME_WAIT_S)
+        result = control.wait_for(database, outcome, OUTCOME_WAIT_S)
     except (WaitTimeout, *unavailable_errors()):
         st.toast(f"{label}: queued — the engine applies it when it runs",
                  icon=":material/schedule:")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from engine.core.fill_models import overridden, summary
 from engine.reads.fill_compare import compare_fill_models
+from engine.reads.records import SessionDocument
 from ui import context
 from ui import format as fmt
 from ui.session_clock import on_click_result
@@ -30,15 +31,15 @@ CURVES_SPEC = {  # equity over market time, a line per fill model
 }
 
 
-def caption(doc: dict) -> str:
+def caption(doc: SessionDocument) -> str:
     """'Fill model realistic: fee 10 bps, … (fee_bps set by hand)' for the session header."""
-    changed = overridden(doc, doc["symbols"])
+    changed = overridden(doc.as_dict(), doc.symbols)
     return f"Fill model {summary(doc)}" + (f" ({', '.join(changed)} set by hand)"
                                           if changed else "")
 
 
-def fill_models_tab(doc: dict) -> None:
-    sid = doc["id"]
+def fill_models_tab(doc: SessionDocument) -> None:
+    sid = doc.id
     st.caption(HELP)
     runs = on_click_result(
         f"fill_models_{sid}", lambda: compare_fill_models(context.db(), sid),
@@ -48,7 +49,7 @@ def fill_models_tab(doc: dict) -> None:
     if runs is None:
         return
     st.container(key="fill_models_table").dataframe(pd.DataFrame({
-        "fill model": [r.model + (" (this session)" if r.model == doc["fill_model"] else "")
+        "fill model": [r.model + (" (this session)" if r.model == doc.fill_model else "")
                        for r in runs],
         "return": [fmt.signed_pct(r.return_pct) for r in runs],
         "max drawdown": [f"{r.max_drawdown_pct:.2f}%" for r in runs],

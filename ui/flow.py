@@ -20,8 +20,10 @@ from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.layouts import ManualLayout
 from streamlit_flow.state import StreamlitFlowState
 
+from engine.reads.records import AgentCard
 from engine.reads.status import FLOW_WINDOW_S, FlowCounts
-from engine.registry.agents import SPECS
+from engine.registry.agents import SPECS, pipeline_layout
+from ui.colours import GREY
 from ui.format import literal
 from ui.theme import STATUS_HEX, badge
 
@@ -29,10 +31,10 @@ MAX_SESSION_NODES = 8
 ACTIVE_WITHIN_S = 5.0
 TEXT_REFRESH_MS = 10_000
 STEP_X = 330  # px between pipeline stages: room for an edge's throughput label
-DEFAULT_POSITIONS = {"market_data": (0, 140), "sentiment": (STEP_X, 0),
-                     "strategy": (2 * STEP_X, 140), "execution": (3 * STEP_X, 140)}
+STEP_Y = 140  # px between the main lane and the one above it
+DEFAULT_POSITIONS = {kind: (stage * STEP_X, STEP_Y * (1 - lane))
+                     for kind, (stage, lane) in pipeline_layout().items()}
 MIN_SPAN_S = 3.0  # a bar rate needs samples at least this far apart
-GREY = "#6b7280"
 
 
 @dataclass(frozen=True)
@@ -93,53 +95,43 @@ def _active(ts) -> bool:
             and (datetime.now(UTC) - ts.to_pydatetime()).total_seconds() <= ACTIVE_WITHIN_S)
 
 
-def key_figure(agent: dict) -> str:
-    """The one figure that says what an agent is doing."""
-    s = agent.get("summary") or {}
-    kind = agent["kind"]
-    if kind == "market_data":
-        newest = (s.get("last_bar") or "none")[:10]
-        return f"{s.get('source', 'replay')} · {s.get('datasets', 0)} datasets · newest {newest}"
-    if kind == "sentiment":
-        scores = s.get("scores") or {}
-        if not scores:
-            return "no score yet"
-        symbol, score = next(iter(sorted(scores.items())))
-        return f"{symbol} {score['score']:+.2f} {score['label']} ({score['source']})"
-    if kind == "strategy":
-        return (f"{s.get('sessions_served', 0)} sessions · "
-                f"{s.get('orders_decided', 0)} orders decided")
-    if kind == "execution":
-        return (f"{s.get('orders_filled', 0)} filled · "
-                f"{s.get('fast_forwarding', 0)} fast-forwarding")
-    return ""
+def cards(agents: pd.DataFrame) -> list[AgentCard]:
+    """The agents of a queries.agents frame as cards (missing times as None)."""
+    rows = agents.astype(object).where(agents.notna(), None).to_dict("records")
+    return [AgentCard(**row) for row in rows]
 
 
-def condition(agent: dict) -> str:
+def key_figure(agent: AgentCard) -> str:
+    """The one figure that says what an agent is doing (its kind's, from the registry)."""
+    spec = SPECS.get(agent.kind)
+    return spec.figure(agent.summary or {}) if spec else ""
+
+
+def condition(agent: AgentCard) -> str:
     """What the agent really is: `degraded` when it runs but its recent ticks fail."""
-    return agent.get("condition") or agent["status"]
+    return agent.condition or agent.status
 
 
-def problem(agent: dict) -> str | None:
+def problem(agent: AgentCard) -> str | None:
     """One line on why a degraded or failed agent is not healthy, or None."""
     state = condition(agent)
     if state not in ("degraded", "error"):
         return None
-    streak = agent.get("consecutive_errors") or 0
+    streak = agent.consecutive_errors or 0
     failing = f"{streak} failing ticks in a row" if streak else "failed"
-    error = agent.get("last_error")
+    error = agent.last_error
     return f"{failing}: {error}" if error else failing
 
 
-def agent_node(agent: dict) -> NodeSpec:
+def agent_node(agent: AgentCard) -> NodeSpec:
     state = condition(agent)
     line = f"● {state}"
     if state == "running":
-        line += " · active" if _active(agent["last_active_at"]) else " · idle"
+        line += " · active" if _active(agent.last_active_at) else " · idle"
     why = problem(agent)
     detail = f"{why[:90]}…" if why and len(why) > 90 else (why or key_figure(agent))
-    content = f"**{agent['name']}** `{agent['kind']}`\n\n{line}\n\n{literal(detail)}"
-    return NodeSpec(agent["id"], content, STATUS_HEX.get(state, GREY), "agent")
+    content = f"**{agent.name}** `{agent.kind}`\n\n{line}\n\n{literal(detail)}"
+    return NodeSpec(agent.id, content, STATUS_HEX.get(state, GREY), "agent")
 
 
 def session_nodes(sessions: pd.DataFrame) -> list[NodeSpec]:
@@ -160,18 +152,18 @@ def session_nodes(sessions: pd.DataFrame) -> list[NodeSpec]:
 
 def edges_for(agents: pd.DataFrame, sessions: list[NodeSpec]) -> list[tuple[str, str, bool]]:
     """(source, target, animated) for each input of each agent and each session node."""
-    by_id = {a["id"]: a for a in agents.to_dict("records")}
+    by_id = {a.id: a for a in cards(agents)}
 
     def flowing(agent_id: str) -> bool:
         a = by_id.get(agent_id)
-        return bool(a and condition(a) == "running" and _active(a["last_active_at"]))
+        return bool(a and condition(a) == "running" and _active(a.last_active_at))
 
     out = []
     for agent in by_id.values():
-        spec = SPECS.get(agent["kind"])
+        spec = SPECS.get(agent.kind)
         for source in spec.inputs if spec else ():
             if source in by_id:
-                out.append((source, agent["id"], flowing(source) and flowing(agent["id"])))
+                out.append((source, agent.id, flowing(source) and flowing(agent.id)))
     out += [("execution", node.id, flowing("execution")) for node in sessions]
     return out
 
@@ -182,9 +174,10 @@ def edge_label(source: str, target: str, rates: Throughput) -> str:
         if target == "session-more":
             return ""
         return _per_min(rates.fills.get(int(target.removeprefix("session-")), 0), "fills")
-    return {("market_data", "strategy"): _per_min(rates.bars, "bars"),
-            ("sentiment", "strategy"): _per_min(rates.scores, "scores"),
-            ("strategy", "execution"): _per_min(rates.orders, "orders")}.get((source, target), "")
+    spec = SPECS.get(target)
+    unit = spec.counts.get(source) if spec else None
+    rate = {"bars": rates.bars, "scores": rates.scores, "orders": rates.orders}.get(unit)
+    return _per_min(rate, unit) if unit else ""
 
 
 def _node(spec: NodeSpec, pos: tuple[float, float], palette: Palette) -> StreamlitFlowNode:
@@ -220,7 +213,7 @@ def build_state(agents: pd.DataFrame, sessions: pd.DataFrame,
                 rates: Throughput | None = None, dark: bool = False) -> StreamlitFlowState:
     """The diagram's state for this run, reusing `previous` (and its positions) when possible."""
     palette, rates = DARK if dark else LIGHT, rates or Throughput()
-    specs = [agent_node(a) for a in agents.to_dict("records")] + session_nodes(sessions)
+    specs = [agent_node(a) for a in cards(agents)] + session_nodes(sessions)
     session_specs = [s for s in specs if s.kind == "session"]
     current = {n.id: n for n in previous.nodes} if previous else {}
     nodes = []
@@ -267,10 +260,10 @@ def compact(agents: pd.DataFrame, sessions: pd.DataFrame, rates: Throughput) -> 
         outgoing.setdefault("execution", []).append(
             f"{_per_min(sum(rates.fills.values()), 'fills')} → {live} sessions")
     lines = []
-    for agent in agents.to_dict("records"):
-        flows = " · ".join(outgoing.get(agent["id"], []))
+    for agent in cards(agents):
+        flows = " · ".join(outgoing.get(agent.id, []))
         detail = literal(problem(agent) or key_figure(agent))
-        lines.append(f"**{agent['name']}** {badge(condition(agent))} {detail}"
+        lines.append(f"**{agent.name}** {badge(condition(agent))} {detail}"
                      + (f"  \n↓ {flows}" if flows else ""))
     return lines
 

@@ -4,15 +4,15 @@ DataFrames; no `st.` calls."""
 
 import math
 import re
-from collections.abc import Callable
 
 from engine.errors import single_line
+from ui.colours import GREEN, GREY, RED
 
 CURRENCY = "$"  # every shipped dataset is quoted in US dollars
 CURRENCY_CODE = "USD"  # the same, for axis titles
 DASH = "—"
-GAIN_HEX, LOSS_HEX, FLAT_HEX = "#16a34a", "#dc2626", "#6b7280"
-SIDE_HEX = {"buy": "#16a34a", "sell": "#dc2626"}
+GAIN_HEX, LOSS_HEX, FLAT_HEX = GREEN, RED, GREY
+SIDE_HEX = {"buy": GREEN, "sell": RED}
 # Sharpe and profit factor of a handful of trades are noise (Sharpe 22 after one trade):
 # they are shown from this many fills on.
 MIN_TRADES_FOR_RATIOS = 10
@@ -67,16 +67,6 @@ def direction(value: float | None) -> str:
     if _missing(value) or round(value, 2) == 0:
         return "flat"
     return "up" if value > 0 else "down"
-
-
-def pnl_colour(value: float | None) -> str:
-    """The markdown colour name of a P&L figure (green gain, red loss, grey flat)."""
-    return {"up": "green", "down": "red", "flat": "gray"}[direction(value)]
-
-
-def pnl_markdown(value: float | None, fmt: Callable[[float | None], str] = signed_money) -> str:
-    """A signed, coloured P&L figure for st.markdown."""
-    return f":{pnl_colour(value)}[{fmt(value)}]"
 
 
 def ratio(value: float | None, trades: int, decimals: int = 2) -> str:

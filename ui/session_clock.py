@@ -10,8 +10,9 @@ import streamlit as st
 from engine.control import actions as control
 from engine.control.database import unavailable_errors
 from engine.control.windows import SPEEDS
-from engine.core.settings import describe_change
+from engine.core.settings import FAST_FORWARD, describe_change, speed_text
 from engine.errors import PaperDeskError
+from engine.reads.records import SessionDocument
 from ui import context
 from ui.format import literal
 from ui.outage import OUTAGE
@@ -33,35 +34,39 @@ def _when(ts) -> str:
     return "—" if ts is None or pd.isna(ts) else f"{ts:{TIME}}"
 
 
-def speed_text(doc: dict) -> str:
-    if doc["source"] == "live":
+def _shown(speed: float | str) -> str:
+    """A document's speed as the speed picker writes it."""
+    return speed_text(None if speed == FAST_FORWARD else speed)
+
+
+def clock_speed(doc: SessionDocument) -> str:
+    if doc.source == "live":
         return "follows the live feed"
-    if doc["speed"] == "max" and doc["ff_until"] is not None:
-        then = speed_label(format(doc["ff_then"], "g"))
-        return f"fast-forward to {_when(doc['ff_until'])}, then {then}"
-    return speed_label("max" if doc["speed"] == "max" else format(doc["speed"], "g"))
+    if doc.speed == FAST_FORWARD and doc.ff_until is not None:
+        then = speed_label(format(doc.ff_then, "g"))
+        return f"fast-forward to {_when(doc.ff_until)}, then {then}"
+    return speed_label(_shown(doc.speed))
 
 
-def clock_panel(doc: dict) -> None:
+def clock_panel(doc: SessionDocument) -> None:
     """Where the session's clock is, how fast it runs, and why it waits (if it does)."""
-    if doc["wait_reason"] and doc["status"] == "running":
-        st.warning(f"Clock waiting: {literal(doc['wait_reason'])}",
-                   icon=":material/hourglass_top:")
+    if doc.wait_reason and doc.status == "running":
+        st.warning(f"Clock waiting: {literal(doc.wait_reason)}", icon=":material/hourglass_top:")
     left, right = st.columns([3, 2], vertical_alignment="bottom")
     with left:
-        if doc["source"] == "live":
+        if doc.source == "live":
             st.markdown("**Source** live · bars are traded as the feed writes them")
         else:
-            st.markdown(f"**Source** replay · **window** {_when(doc['window_from'])} – "
-                        f"{_when(doc['window_to'])} ({MARKET}) · **speed** {speed_text(doc)}")
-        at = f"clock at {_when(doc['last_bar_at'])} ({MARKET})" if doc["last_bar_at"] \
+            st.markdown(f"**Source** replay · **window** {_when(doc.window_from)} – "
+                        f"{_when(doc.window_to)} ({MARKET}) · **speed** {clock_speed(doc)}")
+        at = f"clock at {_when(doc.last_bar_at)} ({MARKET})" if doc.last_bar_at \
             else "clock not started"
-        if doc["bars_total"]:
-            done, total = doc["bars_done"], doc["bars_total"]
+        if doc.bars_total:
+            done, total = doc.bars_done, doc.bars_total
             st.progress(min(1.0, done / total),
-                        text=f"Bar {done:,} of {total:,} ({doc['progress_pct']:.1f}%) · {at}")
+                        text=f"Bar {done:,} of {total:,} ({doc.progress_pct:.1f}%) · {at}")
         else:
-            st.caption(f"{doc['bars_done']:,} bars traded · {at}")
+            st.caption(f"{doc.bars_done:,} bars traded · {at}")
     with right:
         speed_control(doc)
 
@@ -79,7 +84,7 @@ def _apply_fast_forward(sid: int, window_from) -> None:
         st.session_state["last_error"] = "Fast-forward: choose the date to stop at"
         return
     context.act(f"Session {sid} fast-forward to {until:{TIME}}", control.set_session_speed, sid,
-                "max", until=until, then=then)
+                FAST_FORWARD, until=until, then=then)
 
 
 def _apply_settings(sid: int) -> None:
@@ -92,10 +97,10 @@ def _apply_settings(sid: int) -> None:
                 dict(item.split("=", 1) for item in items))
 
 
-def speed_control(doc: dict) -> None:
-    sid = doc["id"]
-    fixed = doc["status"] in TERMINAL or doc["source"] == "live" or not context.can_control()
-    current = "max" if doc["speed"] == "max" else f"{doc['speed']:g}"
+def speed_control(doc: SessionDocument) -> None:
+    sid = doc.id
+    fixed = doc.status in TERMINAL or doc.source == "live" or not context.can_control()
+    current = _shown(doc.speed)
     pick, apply = st.columns([2, 1], vertical_alignment="bottom")
     pick.selectbox("Speed", SPEEDS, index=SPEEDS.index(current) if current in SPEEDS else 0,
                    key=f"speed_pick_{sid}", format_func=speed_label, disabled=fixed,
@@ -105,12 +110,12 @@ def speed_control(doc: dict) -> None:
     with st.popover("Fast-forward to a date · settings", icon=":material/fast_forward:",
                     disabled=fixed, width="stretch"):
         st.markdown("**Fast-forward to a date, then play**")
-        first = doc["window_from"]
+        first = doc.window_from
         # Disabled inside too: a disabled popover's content is still on the page.
         st.date_input(f"Stop at ({MARKET})", key=f"ff_until_{sid}", value=None,
                       format="YYYY-MM-DD", disabled=fixed,
                       min_value=first.date() if first else None,
-                      max_value=doc["window_to"].date() if doc["window_to"] else None)
+                      max_value=doc.window_to.date() if doc.window_to else None)
         st.selectbox("Then play at", SPEEDS[:-1], key=f"ff_then_{sid}",
                      format_func=speed_label, disabled=fixed)
         st.button("Fast-forward", key="sess_ff", on_click=_apply_fast_forward,
@@ -144,8 +149,8 @@ def on_click_result(state_key: str, compute: Callable[[], Any], working: str, la
     return st.session_state.get(state_key)
 
 
-def reconcile_tab(doc: dict) -> None:
-    sid = doc["id"]
+def reconcile_tab(doc: SessionDocument) -> None:
+    sid = doc.id
     st.caption(RECONCILE_HELP)
     result = on_click_result(
         f"reconcile_{sid}", lambda: context.reconcile(sid), "Fast-forwarding the window and "
@@ -161,7 +166,7 @@ def reconcile_tab(doc: dict) -> None:
     e.metric("Differences", f"{len(result.differences):,}")
     st.caption(f"Fast-forward settings: {result.settings}. Run again to include bars traded "
                "since.")
-    for change in doc["config_history"] or []:
+    for change in doc.config_history or []:
         after = change.get("after_bar")
         when = f"after bar {after[:16].replace('T', ' ')} ({MARKET})" if after \
             else "before the first bar"

@@ -6,7 +6,7 @@ import streamlit as st
 
 from engine.control import sweeps
 from engine.core.bars import TIMEFRAMES
-from engine.core.fill_models import PRESETS
+from engine.core.fill_models import DEFAULT_PRESET, PRESETS
 from engine.core.strategies import STRATEGIES
 from engine.reads import queries
 from engine.reads import sweeps as sweep_reads
@@ -74,7 +74,8 @@ def form() -> None:
         symbols = context.read(queries.available_symbols, timeframe)
         mid.text_input("Symbols", key="sweep_symbols", value="BTC-USD",
                        help=f"comma-separated: {', '.join(symbols)}")
-        right.selectbox("Fill model", PRESETS, index=1, key="sweep_fill_model")
+        right.selectbox("Fill model", PRESETS, index=PRESETS.index(DEFAULT_PRESET),
+                        key="sweep_fill_model")
         left, mid, right = st.columns(3)
         left.text_input("From", key="sweep_from", placeholder="2019-01-01",
                         help="empty: the 1,000 bars before the latest 1,000")

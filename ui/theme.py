@@ -1,6 +1,7 @@
 """Status colours and words: every status is said in words as well as colour."""
 
 
+from ui.colours import AMBER, BLUE, DEGRADED, GREEN, GREY, ORANGE, RED, VIOLET
 from ui.format import GAIN_HEX, LOSS_HEX, direction
 
 STATUS_COLOR = {
@@ -10,18 +11,18 @@ STATUS_COLOR = {
     "offline": "red", "completed": "violet", "degraded": "orange",
 }
 STATUS_HEX = {
-    "running": "#16a34a", "paused": "#ca8a04", "error": "#dc2626", "stopped": "#6b7280",
-    "created": "#2563eb", "starting": "#ea580c", "stopping": "#ea580c",
-    "completed": "#7c3aed", "degraded": "#d97706",
+    "running": GREEN, "paused": AMBER, "error": RED, "stopped": GREY,
+    "created": BLUE, "starting": ORANGE, "stopping": ORANGE,
+    "completed": VIOLET, "degraded": DEGRADED,
 }
 SEVERITY_ICON = {"info": "● info", "warning": "▲ warning", "error": "✖ error"}
 TIME_FORMAT = "YYYY-MM-DD HH:mm:ss"  # for st.column_config.DatetimeColumn (times are UTC)
 BAR_FORMAT = "YYYY-MM-DD HH:mm"  # bar times (market time)
 MARKET = "market time"  # a bar's time: when it happened in the market (UTC)
 WALL = "wall time, UTC"  # when PaperDesk did or recorded something
-SEVERITY_HEX = {"info": "#2563eb", "warning": "#ca8a04", "error": "#dc2626"}
+SEVERITY_HEX = {"info": BLUE, "warning": AMBER, "error": RED}
 # Master-switch colours: start green, stop red, pause yellow, resume blue.
-ACTION_HEX = {"start": "#16a34a", "stop": "#dc2626", "pause": "#ca8a04", "resume": "#2563eb"}
+ACTION_HEX = {"start": GREEN, "stop": RED, "pause": AMBER, "resume": BLUE}
 
 
 def badge(status: str, text: str | None = None) -> str:
@@ -52,7 +53,7 @@ BUTTON_KEYS = {
 
 
 # The health figure's colour by band (a container keyed health_<band> holds the metric).
-HEALTH_BANDS = ((100.0, "good", "#16a34a"), (80.0, "fair", "#ca8a04"), (0.0, "poor", "#dc2626"))
+HEALTH_BANDS = ((100.0, "good", GREEN), (80.0, "fair", AMBER), (0.0, "poor", RED))
 
 
 def health_band(score: float) -> str:

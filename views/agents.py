@@ -9,6 +9,7 @@ from engine.control import actions as control
 from engine.control.database import unavailable_errors
 from engine.errors import NotFound
 from engine.reads import queries, status, summary
+from engine.reads.records import AgentCard
 from engine.registry.agents import SPECS
 from ui import confirm, context, flow
 from ui.format import literal
@@ -50,10 +51,10 @@ def diagram() -> None:
         st.rerun()  # a whole-page run: the card below belongs to the page, not this fragment
 
 
-def config_editor(agent: dict) -> None:
-    schema = SPECS[agent["kind"]].config
-    current = {name: agent["config"].get(name, p.default) for name, p in schema.items()}
-    with st.form(f"config_{agent['id']}"):
+def config_editor(agent: AgentCard) -> None:
+    schema = SPECS[agent.kind].config
+    current = {name: agent.config.get(name, p.default) for name, p in schema.items()}
+    with st.form(f"config_{agent.id}"):
         st.markdown("**Configuration**")
         values = {}
         for name, p in schema.items():
@@ -71,7 +72,7 @@ def config_editor(agent: dict) -> None:
         if not changes:
             st.info("Nothing changed.")
             return
-        context.act(f"Config {agent['id']}", control.update_agent_config, agent["id"], changes)
+        context.act(f"Config {agent.id}", control.update_agent_config, agent.id, changes)
         context.show_last_error()
 
 
@@ -83,34 +84,34 @@ def card_status(agent_id: str) -> None:
         st.warning(f"Agent {agent_id} is no longer registered.")
         return
     state = flow.condition(agent)
-    st.markdown(f"### {agent['name']} {badge(state)}")
+    st.markdown(f"### {agent.name} {badge(state)}")
     why = flow.problem(agent)
     if state == "error":
-        retry = agent["retry_at"]
+        retry = agent.retry_at
         when = f" — next retry at {retry:%H:%M:%S} UTC" if retry is not None else ""
         st.error(f"{literal(why)}{when}", icon=":material/error:")
     elif why:
         st.warning(f"Degraded — running, but {literal(why)}", icon=":material/warning:")
     a, b, c, d, e = st.container(key="pair_agent").columns(5)
-    a.metric("Ticks", agent["ticks"])
-    b.metric("Items processed", agent["items_processed"])
-    c.metric("Errors", agent["errors"])
-    d.metric("Last tick", f"{agent['last_tick_ms']:.1f} ms")
-    e.metric("Tick p95", "—" if agent["summary"].get("tick_p95_ms") is None
-             else f"{agent['summary']['tick_p95_ms']:.1f} ms")
-    active = agent["last_active_at"]
+    a.metric("Ticks", agent.ticks)
+    b.metric("Items processed", agent.items_processed)
+    c.metric("Errors", agent.errors)
+    d.metric("Last tick", f"{agent.last_tick_ms:.1f} ms")
+    e.metric("Tick p95", "—" if agent.summary.get("tick_p95_ms") is None
+             else f"{agent.summary['tick_p95_ms']:.1f} ms")
+    active = agent.last_active_at
     when = f" · last active {active:%Y-%m-%d %H:%M:%S} UTC" if active is not None else ""
-    st.caption(f"{SPECS[agent['kind']].description} · {flow.key_figure(agent)}{when}")
+    st.caption(f"{SPECS[agent.kind].description} · {flow.key_figure(agent)}{when}")
     left, mid, right, _ = st.container(key="pair_agent_buttons").columns([1, 1, 1.4, 3])
     left.button("Start", key="agent_start", icon=":material/play_arrow:",
-                help=f"Start the {agent['name']} agent",
-                disabled="start" not in agent["allowed"] or not context.can_control(),
+                help=f"Start the {agent.name} agent",
+                disabled="start" not in agent.allowed or not context.can_control(),
                 on_click=context.act, args=(f"Start {agent_id}", control.agent_action,
                                             agent_id, "start"))
     if mid.button("Stop", key="agent_stop", icon=":material/stop:",
-                  help=f"Stop the {agent['name']} agent (asks first; its work pauses and "
+                  help=f"Stop the {agent.name} agent (asks first; its work pauses and "
                   "orders wait as pending)",
-                  disabled="stop" not in agent["allowed"] or not context.can_control()):
+                  disabled="stop" not in agent.allowed or not context.can_control()):
         confirm.ask(confirm.agent_stop(agent))
     right.button("Reset metrics", key="agent_reset", icon=":material/restart_alt:",
                  help="Set ticks, items and errors back to zero",

@@ -6,6 +6,7 @@ import streamlit as st
 from engine.control import actions as control
 from engine.errors import NotFound
 from engine.reads import queries
+from engine.reads.records import SessionDocument
 from ui import charts, confirm, context, sweeps
 from ui import format as fmt
 from ui.desk import styled
@@ -70,11 +71,11 @@ def table(include_archived: bool) -> None:
                      f"started ({WALL})", format=TIME_FORMAT)})
 
 
-def session_controls(doc: dict) -> None:
+def session_controls(doc: SessionDocument) -> None:
     cols = st.columns([1, 1, 1, 1, 1.6, 1.2])
-    sid = doc["id"]
+    sid = doc.id
     for col, (action, (icon, tip)) in zip(cols, SESSION_ACTIONS.items(), strict=False):
-        disabled = action not in doc["allowed"] or not context.can_control()
+        disabled = action not in doc.allowed or not context.can_control()
         if action == "stop":
             if col.button("Stop", key="sess_stop", icon=icon, help=f"{tip} (asks first)",
                           disabled=disabled, width="stretch"):
@@ -89,19 +90,19 @@ def session_controls(doc: dict) -> None:
     cols[4].checkbox("Close positions on stop", key="close_on_stop",
                      help="Sell every holding at the session's last close when stopping "
                      "(the stop dialog asks again)")
-    if doc["status"] in ("stopped", "completed"):
-        cols[5].button("Unarchive" if doc["archived"] else "Archive", key="sess_archive",
+    if doc.status in ("stopped", "completed"):
+        cols[5].button("Unarchive" if doc.archived else "Archive", key="sess_archive",
                        icon=":material/archive:", help="Hide or show it in the default list",
                        disabled=not context.can_control(),
                        on_click=context.act, args=(f"Session {sid} archive",
                                                    control.archive_session, sid,
-                                                   not doc["archived"]))
+                                                   not doc.archived))
     context.show_last_error()
 
 
-def metrics_row(m: dict, doc: dict) -> None:
+def metrics_row(m: dict, doc: SessionDocument) -> None:
     a, b, c, d, e = st.columns(5)
-    a.metric("Equity", fmt.money(doc["equity"]), fmt.signed_pct(m["return_pct"]))
+    a.metric("Equity", fmt.money(doc.equity), fmt.signed_pct(m["return_pct"]))
     b.metric("Buy and hold", fmt.signed_pct(m["buy_hold_pct"]))
     with c.container(key=pnl_key("sess_realized", m["realized_pnl"])):
         st.metric("Realized P&L", fmt.signed_money(m["realized_pnl"]),
@@ -109,7 +110,7 @@ def metrics_row(m: dict, doc: dict) -> None:
     with d.container(key=pnl_key("sess_unrealized", m["unrealized_pnl"])):
         st.metric("Unrealized P&L", fmt.signed_money(m["unrealized_pnl"]),
                   help="Open positions marked at the session's last close")
-    e.metric("Cash", fmt.money(doc["cash"]))
+    e.metric("Cash", fmt.money(doc.cash))
     a, b, c, d, e = st.columns(5)
     a.metric("Trades", f"{m['trades']:,}")
     b.metric("Win rate", "—" if m["win_rate_pct"] is None else f"{m['win_rate_pct']:.0f}%")
@@ -146,17 +147,17 @@ def detail(sid: int) -> None:
     except NotFound:
         st.warning(f"Session {sid} no longer exists.")
         return
-    st.markdown(f"### {fmt.literal(doc['name'])} {badge(doc['status'])}")
-    st.caption(f"#{doc['id']} · {doc['strategy']} {doc['params']} · "
-               f"{', '.join(doc['symbols'])} {doc['timeframe']} · size "
-               f"{doc['position_size']:g} of equity · after restart: {doc['restart_policy']}"
-               f" · created {doc['created_at']:%Y-%m-%d %H:%M} ({WALL})")
+    st.markdown(f"### {fmt.literal(doc.name)} {badge(doc.status)}")
+    st.caption(f"#{doc.id} · {doc.strategy} {doc.params} · "
+               f"{', '.join(doc.symbols)} {doc.timeframe} · size "
+               f"{doc.position_size:g} of equity · after restart: {doc.restart_policy}"
+               f" · created {doc.created_at:%Y-%m-%d %H:%M} ({WALL})")
     st.caption(fill_caption(doc))
     session_controls(doc)
-    if doc["error"]:
-        st.error(doc["error"], icon=":material/error:")
+    if doc.error:
+        st.error(fmt.literal(doc.error), icon=":material/error:")
     clock_panel(doc)
-    metrics_row(doc["metrics"], doc)
+    metrics_row(doc.metrics, doc)
     # Stateful tabs: only the open one is drawn (each chart or table costs a page run).
     perf, chart, held, trades_tab, orders_tab, rec_tab, fills_tab = st.tabs(
         ["Performance", "Chart", "Positions", "Trades", "Orders", "Reconcile", "Fill models"],
@@ -194,18 +195,18 @@ def performance(sid: int) -> None:
                                charts.equity_spec(fmt.CURRENCY_CODE), width="stretch")
 
 
-def candles(doc: dict, sid: int) -> None:
-    symbol = st.selectbox("Symbol", doc["symbols"], key="chart_symbol")
-    bars = context.read(queries.bars, symbol, doc["timeframe"], end=doc["last_bar_at"], limit=300)
+def candles(doc: SessionDocument, sid: int) -> None:
+    symbol = st.selectbox("Symbol", doc.symbols, key="chart_symbol")
+    bars = context.read(queries.bars, symbol, doc.timeframe, end=doc.last_bar_at, limit=300)
     if bars.empty:
         st.info("No bars yet.")
         return
     trades = context.read(queries.trades, sid, limit=TRADES_SHOWN)
-    lines = charts.indicator_lines(bars, doc["strategy"], doc["params"])
-    rsi = charts.rsi_pane(bars, doc["strategy"], doc["params"])
+    lines = charts.indicator_lines(bars, doc.strategy, doc.params)
+    rsi = charts.rsi_pane(bars, doc.strategy, doc.params)
     with st.container(key="candles_chart"):  # the spec is the same each run: no blinking
         st.vega_lite_chart(charts.candles_data(bars, trades, symbol, lines, rsi),
-                           charts.candles_spec(symbol, doc["timeframe"], list(lines), rsi,
+                           charts.candles_spec(symbol, doc.timeframe, list(lines), rsi,
                                                fmt.CURRENCY_CODE), width="stretch")
     st.caption(f"The latest {len(bars):,} bars to the session's clock; fills on them marked "
                "▲ buy under the bar and ▼ sell over the bar that filled"
@@ -213,9 +214,9 @@ def candles(doc: dict, sid: int) -> None:
                   if lines else "") + ".")
 
 
-def positions(doc: dict) -> None:
-    if doc["positions"]:
-        st.dataframe(pd.DataFrame(doc["positions"]), hide_index=True, width="stretch")
+def positions(doc: SessionDocument) -> None:
+    if doc.positions:
+        st.dataframe(pd.DataFrame(doc.positions), hide_index=True, width="stretch")
     else:
         st.caption("No open positions.")
 

@@ -3,7 +3,8 @@
 import argparse
 
 from engine.cli import sweep as cli_sweep
-from engine.errors import shown, single_line
+from engine.cli.args import wait_seconds
+from engine.errors import single_line
 
 DESCRIPTION = ("`python -m engine`: the scriptable face of engine.control (acting) and "
                "engine.reads (reading).")
@@ -11,20 +12,6 @@ AGENT_ACTIONS = ("show", "start", "stop", "reset-metrics", "config")
 SESSION_ACTIONS = ("show", "trades", "create", "start", "pause", "resume", "stop",
                    "pause-all", "resume-all", "stop-all", "speed", "reconcile", "fill-models",
                    "config")
-SWEEP_WAIT_S = 86_400  # a sweep may take a while
-
-
-def wait_seconds(text: str, most: float = 3600) -> float:
-    """--wait: seconds to wait for the engine, 0 (do not wait) to `most`."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {shown(text)}") from None
-    if not 0 <= value <= most:
-        raise argparse.ArgumentTypeError(f"must be 0 (do not wait) to {most:g} seconds")
-    return value
-
-
 class _Parser(argparse.ArgumentParser):
     """Usage errors are one line, like every other error (exit 2); argparse quotes some of
     the user's words as they are, so the line is made single (engine.errors.single_line)."""
@@ -67,10 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     session.add_argument("--name")
     session.add_argument("--symbols")
     session.add_argument("--strategy")
-    session.add_argument("--cash", default="10000")
-    session.add_argument("--timeframe", default="1h")
+    session.add_argument("--cash")
+    session.add_argument("--timeframe")
     session.add_argument("--param", action="append", default=[], metavar="K=V")
-    session.add_argument("--fill-model", default="realistic",
+    session.add_argument("--fill-model",
                          help="frictionless, realistic (default) or pessimistic; the options "
                               "below override its values")
     session.add_argument("--fee-bps")
@@ -83,10 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
                                               "open and close: open|worse")
     session.add_argument("--cancel-after-bars", help="cancel what is unfilled after N bars; 0 = "
                                                      "never")
-    session.add_argument("--position-size", default="0.25")
-    session.add_argument("--stop-loss-pct", default="0")
-    session.add_argument("--take-profit-pct", default="0")
-    session.add_argument("--restart-policy", default="resume")
+    session.add_argument("--position-size")
+    session.add_argument("--stop-loss-pct")
+    session.add_argument("--take-profit-pct")
+    session.add_argument("--restart-policy")
     session.add_argument("--source", default="replay", help="replay (default) or live")
     session.add_argument("--from", dest="window_from", metavar="DATE",
                          help="replay: first bar (default: the latest 1000 bars)")
@@ -98,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     session.add_argument("--start", action="store_true", help="start it right away")
     session.add_argument("--close-positions", action="store_true", help="stop: sell holdings")
 
-    cli_sweep.add_parser(sub, lambda text: wait_seconds(text, SWEEP_WAIT_S))
+    cli_sweep.add_parser(sub)
 
     logs = sub.add_parser("logs", help="tail an agent's or session's log")
     logs.add_argument("id", metavar="AGENT_ID")

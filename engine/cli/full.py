@@ -12,6 +12,7 @@ from engine.cli import sweep as cli_sweep
 from engine.cli.output import emit_json
 from engine.config import Settings, load_settings
 from engine.core.fill_models import FILL_FIELDS
+from engine.core.settings import FAST_FORWARD
 from engine.errors import BadInput, single_line
 from engine.params import parse_assignments
 from engine.store.db import get_engine, migrate
@@ -68,11 +69,12 @@ def cmd_agents(db, args) -> None:
                        "last_active_at"])
 
 
-def _document(doc: dict, as_json: bool) -> None:
+def _document(record, as_json: bool) -> None:
+    """Print a typed record of engine.reads: a JSON document, or a line per field."""
     if as_json:
-        emit_json(doc)
+        emit_json(record)
         return
-    for key, value in doc.items():
+    for key, value in asdict(record).items():
         print(f"{key}: {value}")
 
 
@@ -103,10 +105,11 @@ def _create(db, args) -> None:
         "source": args.source, "from": args.window_from, "to": args.window_to,
         "speed": args.speed, "until": args.until, "then": args.then,
     }
-    created = control.create_session(db, spec, start=args.start)
-    if created.start_command is not None and args.wait:
-        control.wait_for(db, created.start_command, args.wait)
-        if args.speed.strip().lower() == "max":  # … until its fast-forward ends
+    given = {k: v for k, v in spec.items() if v is not None}  # the rest takes its default
+    created = control.create_session(db, given, start=args.start)
+    if created.queued and args.wait:
+        control.wait_for(db, created, args.wait)
+        if str(args.speed).strip().lower() == FAST_FORWARD:  # … until its fast-forward ends
             control.wait_for_session(db, created.id, args.wait, progress=_progress)
     if args.json:
         emit_json(queries.session_document(db, created.id))
@@ -140,8 +143,8 @@ def _fill_models(db, args) -> None:
 
 
 def _progress(doc: dict) -> None:
-    total = doc["bars_total"] or 0
-    print(f"session {doc['id']}: {doc['status']}, bar {doc['bars_done']:,}/{total:,}",
+    total = doc.bars_total or 0
+    print(f"session {doc.id}: {doc.status}, bar {doc.bars_done:,}/{total:,}",
           file=sys.stderr)
 
 

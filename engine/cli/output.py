@@ -3,11 +3,14 @@
 import json
 import math
 import sys
+from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from typing import Any
 
 
 def _clean(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _clean(asdict(value))
     if isinstance(value, dict):
         return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -8,8 +8,8 @@ import argparse
 import importlib
 import sys
 import time
-from collections.abc import Callable
 
+from engine.cli.args import sweep_wait_seconds
 from engine.cli.output import emit_json
 from engine.errors import BadInput, WaitTimeout
 from engine.params import parse_assignments
@@ -17,21 +17,21 @@ from engine.params import parse_assignments
 POLL_S = 0.5
 
 
-def add_parser(subparsers, seconds: Callable[[str], float]) -> argparse.ArgumentParser:
-    """Add `sweep` to the CLI's subparsers (`seconds`: the type of --wait)."""
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add `sweep` to the CLI's subparsers."""
     sweep = subparsers.add_parser("sweep", help="grids of a strategy's variants")
     sweep.add_argument("action", choices=tuple(COMMANDS))
     sweep.add_argument("id", nargs="?", help="show/cancel/archive: sweep ID; graduate: the "
                        "variant's session ID")
     sweep.add_argument("--json", action="store_true")
-    sweep.add_argument("--wait", type=seconds, metavar="SECONDS",
+    sweep.add_argument("--wait", type=sweep_wait_seconds, metavar="SECONDS",
                        help="create: wait until the sweep has finished (0: do not wait)")
     sweep.add_argument("--name")
     sweep.add_argument("--strategy")
     sweep.add_argument("--symbols")
-    sweep.add_argument("--timeframe", default="1h")
-    sweep.add_argument("--cash", default="10000")
-    sweep.add_argument("--position-size", default="0.25")
+    sweep.add_argument("--timeframe")
+    sweep.add_argument("--cash")
+    sweep.add_argument("--position-size")
     sweep.add_argument("--param", action="append", default=[], metavar="K=RANGE",
                        help="a dimension: fast=5:20:5 (start:stop:step), slow=30,50 or one "
                        "value; also fill_model=…, fee_bps=…, slippage_bps=…")
@@ -104,13 +104,11 @@ def _list(_sweeps, queries, db, args) -> None:
 
 
 def _cancel(sweeps, _queries, db, args) -> None:
-    sweeps.cancel_sweep(db, args.id)
-    print(f"sweep {args.id}: cancel requested")
+    print(sweeps.cancel_sweep(db, args.id).message)
 
 
 def _archive(sweeps, _queries, db, args) -> None:
-    sweeps.archive_sweep(db, args.id)
-    print(f"sweep {args.id} archived with its sessions")
+    print(sweeps.archive_sweep(db, args.id).message)
 
 
 def _graduate(sweeps, _queries, db, args) -> None:

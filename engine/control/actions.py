@@ -11,29 +11,25 @@ import math
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, delete
 from sqlmodel import Session
 
 from engine.control import queueing
+from engine.control.outcome import Outcome
 from engine.control.queueing import CommandResult
 from engine.control.session_spec import validate_session
 from engine.core.lifecycle import TERMINAL_SESSION
+from engine.core.settings import FAST_FORWARD
 from engine.errors import BadInput, NotAllowed, NotFound, WaitTimeout, shown
 from engine.params import MAX_ID, actor, client_key, session_key, whole
+from engine.reads.records import SessionDocument
 from engine.reads.status import AlertGroup
 from engine.store.db import session_scope
 from engine.store.events import record_event
 from engine.store.models import AlertAck, LoginFailure, NodePosition, PaperSession
 from engine.store.plainsql import AlchemySql
-
-
-@dataclass(frozen=True)
-class CreatedSession:
-    id: int
-    start_command: int | None
 
 
 @contextmanager
@@ -51,32 +47,37 @@ def _session(db: Session, session_id: Any) -> PaperSession:
     return session
 
 
-def system_action(db: Engine, action: str, by: str = "cli") -> int:
+def system_action(db: Engine, action: str, by: str = "cli") -> Outcome:
     """Queue start/stop/pause/resume of the whole system (the master switch)."""
     with _sql(db) as sql:
-        return queueing.system_action(sql, action, by)
+        command = queueing.system_action(sql, action, by)
+    return Outcome(f"system {action} queued", command=command)
 
 
-def agent_action(db: Engine, agent_id: str, action: str, by: str = "cli") -> int:
+def agent_action(db: Engine, agent_id: str, action: str, by: str = "cli") -> Outcome:
     """Queue start or stop of one agent."""
     with _sql(db) as sql:
-        return queueing.agent_action(sql, agent_id, action, by)
+        command = queueing.agent_action(sql, agent_id, action, by)
+    return Outcome(f"agent {agent_id}: {action} queued", command=command)
 
 
-def update_agent_config(db: Engine, agent_id: str, changes: dict[str, Any], by: str = "cli") -> int:
+def update_agent_config(db: Engine, agent_id: str, changes: dict[str, Any],
+                        by: str = "cli") -> Outcome:
     """Validate config changes against the agent type's schema and queue them."""
     with _sql(db) as sql:
-        return queueing.update_agent_config(sql, agent_id, changes, by)
+        command = queueing.update_agent_config(sql, agent_id, changes, by)
+    return Outcome(f"agent {agent_id}: settings change queued", command=command)
 
 
-def reset_agent_metrics(db: Engine, agent_id: str, by: str = "cli") -> int:
+def reset_agent_metrics(db: Engine, agent_id: str, by: str = "cli") -> Outcome:
     with _sql(db) as sql:
-        return queueing.reset_agent_metrics(sql, agent_id, by)
+        command = queueing.reset_agent_metrics(sql, agent_id, by)
+    return Outcome(f"agent {agent_id}: metrics reset queued", command=command)
 
 
 def create_session(
     db: Engine, spec: dict[str, Any], start: bool = False, by: str = "cli"
-) -> CreatedSession:
+) -> Outcome:
     """Create a session (status created) and, with `start`, queue its start."""
     by = actor(by)
     fields = validate_session(db, spec)
@@ -92,42 +93,47 @@ def create_session(
         command = (queueing.queue_command(AlchemySql(s.connection()), "session",
                                           str(session.id), "start", {}, by)
                    if start else None)
-        return CreatedSession(session.id, command)
+        return Outcome(f"session {session.id} created" + (", start queued" if start else ""),
+                       command=command, id=session.id)
 
 
 def session_action(
     db: Engine, session_id: Any, action: str, close_positions: bool = False, by: str = "cli"
-) -> int:
+) -> Outcome:
     """Queue start/pause/resume/stop of one session (stop may close positions)."""
     with _sql(db) as sql:
-        return queueing.session_action(sql, session_id, action, close_positions, by)
+        command = queueing.session_action(sql, session_id, action, close_positions, by)
+    return Outcome(f"session {session_id}: {action} queued", command=command)
 
 
-def bulk_session_action(db: Engine, action: str, by: str = "cli") -> int:
+def bulk_session_action(db: Engine, action: str, by: str = "cli") -> Outcome:
     """Queue pause_all / resume_all / stop_all: every session the action applies to."""
     with _sql(db) as sql:
-        return queueing.bulk_session_action(sql, action, by)
+        command = queueing.bulk_session_action(sql, action, by)
+    return Outcome(f"{action.replace('_', ' ')} queued", command=command)
 
 
 def set_session_speed(db: Engine, session_id: Any, speed: Any, until: Any = None,
-                      then: Any = None, by: str = "cli") -> int:
+                      then: Any = None, by: str = "cli") -> Outcome:
     """Queue a speed change: bars per second or `max`; `max` may stop at `until` (a bar
     time) and continue at `then` bars per second."""
     with _sql(db) as sql:
-        return queueing.set_session_speed(sql, session_id, speed, until, then, by)
+        command = queueing.set_session_speed(sql, session_id, speed, until, then, by)
+    return Outcome(f"session {session_id}: speed {speed} queued", command=command)
 
 
 def update_session_config(db: Engine, session_id: Any, changes: dict[str, Any],
-                          by: str = "cli") -> int:
+                          by: str = "cli") -> Outcome:
     """Queue a settings change from the next bar on: strategy parameters by name, or
     fee_bps, slippage_bps, position_size, stop_loss_pct, take_profit_pct."""
     with _sql(db) as sql:
-        return queueing.update_session_config(sql, session_id, changes, by)
+        command = queueing.update_session_config(sql, session_id, changes, by)
+    return Outcome(f"session {session_id}: settings change queued", command=command)
 
 
 def archive_session(
     db: Engine, session_id: Any, archived: bool = True, by: str = "cli"
-) -> None:
+) -> Outcome:
     """Hide a stopped session from the default list (it stays in the database)."""
     by, archived = actor(by), bool(archived)
     with session_scope(db) as s:
@@ -139,11 +145,12 @@ def archive_session(
         session.archived = archived
         s.add(session)
         verb = "archived" if archived else "unarchived"
-        record_event(s, f"session-{session.id}", verb,
-                     f"session {session.id} ({session.name}) {verb} by {by}")
+        message = f"session {session.id} ({session.name}) {verb} by {by}"
+        record_event(s, f"session-{session.id}", verb, message)
+        return Outcome(message)
 
 
-def save_node_positions(db: Engine, positions: dict[str, tuple[float, float]]) -> None:
+def save_node_positions(db: Engine, positions: dict[str, tuple[float, float]]) -> Outcome:
     """Remember where the user dragged the flow diagram's nodes (UI-owned layout)."""
     checked = _node_positions(positions)
     with session_scope(db) as s:
@@ -151,6 +158,7 @@ def save_node_positions(db: Engine, positions: dict[str, tuple[float, float]]) -
             row = s.get(NodePosition, node_id) or NodePosition(node_id=node_id, x=x, y=y)
             row.x, row.y = x, y
             s.add(row)
+    return Outcome(f"{len(positions)} node position(s) saved")
 
 
 MAX_COORDINATE = 1e6  # pixels from the diagram's origin
@@ -180,10 +188,16 @@ def _node_positions(positions: Any) -> dict[str, tuple[float, float]]:
 # ---------------------------------------------------------------- waiting
 
 
-def wait_for(db: Engine, command_id: int, timeout: float, poll: float = 0.05) -> CommandResult:
-    """Wait until the engine has handled `command_id`; raise if rejected, failed or late."""
-    command_id = whole(command_id, "command id", 1, MAX_ID)
+def wait_for(db: Engine, outcome: Outcome, timeout: float,
+             poll: float = 0.05) -> CommandResult | None:
+    """Wait until the engine has applied the command `outcome` queued (None: it queued none);
+    raise if rejected, failed or late."""
+    if not isinstance(outcome, Outcome):
+        raise BadInput(f"wait_for takes the Outcome of an action (got {shown(outcome)})")
     timeout, poll = _seconds(timeout, "timeout"), _seconds(poll, "poll", 0.001)
+    if outcome.command is None:
+        return None
+    command_id = whole(outcome.command, "command id", 1, MAX_ID)
 
     def read() -> CommandResult:
         with _sql(db) as sql:
@@ -204,7 +218,7 @@ def _seconds(value: Any, field: str, low: float = 0.0) -> float:
     return float(value)
 
 
-def session_document(db: Engine, session_id) -> dict:
+def session_document(db: Engine, session_id) -> SessionDocument:
     from engine.reads.queries import (
         session_document as read,  # on use: control starts without pandas
     )
@@ -213,7 +227,7 @@ def session_document(db: Engine, session_id) -> dict:
 
 
 def wait_for_session(db: Engine, session_id: int, timeout: float, poll: float = 0.25,
-                     progress=None) -> dict:
+                     progress=None) -> SessionDocument:
     """Wait until a session's fast-forward ends: its clock stops running (completed, paused,
     stopped or error) or, fast-forwarding to a date, plays on at its `then` speed; report its
     document to `progress` on the way; raise WaitTimeout when late."""
@@ -226,11 +240,11 @@ def wait_for_session(db: Engine, session_id: int, timeout: float, poll: float = 
         doc = session_document(db, session_id)
         if progress:
             progress(doc)
-        if doc["status"] != "running" or doc["speed"] != "max":
+        if doc.status != "running" or doc.speed != FAST_FORWARD:
             return doc
         if time.monotonic() >= deadline:
             raise WaitTimeout(f"session {session_id} still running after {timeout:g}s "
-                              f"(bar {doc['bars_done']} of {doc['bars_total']})")
+                              f"(bar {doc.bars_done} of {doc.bars_total})")
         time.sleep(poll)
 
 
@@ -254,7 +268,7 @@ def clear_login_failures(db: Engine, client: str) -> None:
         s.execute(delete(LoginFailure).where(LoginFailure.client == client))
 
 
-def acknowledge_alerts(db: Engine, groups: list[AlertGroup], by: str = "cli") -> None:
+def acknowledge_alerts(db: Engine, groups: list[AlertGroup], by: str = "cli") -> Outcome:
     """Hide each group's alerts up to its latest event, naming who acknowledged them; a later
     alert of the same source and kind shows the group again."""
     by = actor(by)
@@ -264,3 +278,4 @@ def acknowledge_alerts(db: Engine, groups: list[AlertGroup], by: str = "cli") ->
     with session_scope(db) as s:
         s.add_all(AlertAck(source=g.source, kind=g.kind, upto_event_id=g.last_event_id,
                            acknowledged_by=by) for g in groups)
+    return Outcome(f"{len(groups)} alert group(s) acknowledged by {by}")

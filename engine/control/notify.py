@@ -31,12 +31,6 @@ def _apprise(urls: tuple[str, ...]):
     return sender
 
 
-def check_urls(urls: tuple[str, ...]) -> None:
-    """Raise ConfigError naming the variable when a URL is not one apprise can send to."""
-    if urls:
-        _apprise(urls)
-
-
 @dataclass(frozen=True)
 class SendOutcome:
     targets: int  # notification URLs configured

@@ -3,8 +3,9 @@
 from typing import TYPE_CHECKING, Any
 
 from engine.control import windows
-from engine.core.fill_models import CUSTOM, PRESETS, preset_values
+from engine.core.fill_models import CUSTOM, DEFAULT_PRESET, PRESETS, preset_values
 from engine.core.fills import PRICE_RULES
+from engine.core.settings import STARTING_CASH, TradeSettings
 from engine.core.strategies import strategy_class
 from engine.errors import BadInput, shown
 from engine.market import catalog
@@ -17,13 +18,15 @@ RESTART_POLICIES = ("resume", "paused")
 RISK_FIELDS = ("fee_bps", "slippage_bps", "position_size", "stop_loss_pct", "take_profit_pct")
 
 # The fill model: a preset, and any of its values the user sets (engine/core/fill_models.py).
-FILL_MODEL = Param("fill_model", str, "realistic", "how fills are priced and sized",
+FILL_MODEL = Param("fill_model", str, DEFAULT_PRESET, "how fills are priced and sized",
                    choices=(*PRESETS, CUSTOM))
 FILL_FIELDS: dict[str, Param] = {
     p.name: p
     for p in (
-        Param("fee_bps", float, 10.0, "fee in basis points of notional", 0, 1000),
-        Param("slippage_bps", float, 5.0, "slippage in basis points of price", 0, 1000),
+        Param("fee_bps", float, TradeSettings.fee_bps, "fee in basis points of notional",
+              0, 1000),
+        Param("slippage_bps", float, TradeSettings.slippage_bps, "slippage in basis points of "
+              "price", 0, 1000),
         Param("impact_bps", float, 0.0, "extra slippage in bps at 100 % of a bar's volume",
               0, 10_000),
         Param("volume_cap_pct", float, 0.0, "at most this % of a bar's volume fills per bar; "
@@ -41,8 +44,9 @@ _BASE_FIELDS: dict[str, Param] = {
     p.name: p
     for p in (
         TIMEFRAME,
-        Param("cash", float, 10_000.0, "starting cash in quote currency", 1, 1e12),
-        Param("position_size", float, 0.25, "fraction of equity per entry", 0.001, 1),
+        Param("cash", float, STARTING_CASH, "starting cash in quote currency", 1, 1e12),
+        Param("position_size", float, TradeSettings.position_size, "fraction of equity per entry",
+              0.001, 1),
         Param("stop_loss_pct", float, 0.0, "exit when price falls this % below entry; 0 = off",
               0, 99),
         Param("take_profit_pct", float, 0.0, "exit when price rises this % above entry; 0 = off",

@@ -24,6 +24,7 @@ from engine.control.session_spec import (
     parse_symbols,
     validate_session,
 )
+from engine.core.settings import FAST_FORWARD
 from engine.core.strategies import strategy_class
 from engine.errors import BadInput, shown
 from engine.market import catalog
@@ -62,8 +63,10 @@ def _step(text: str, param: Param, field: str) -> float:
     except (ValueError, OverflowError):
         raise BadInput(f"{field}: step must be a {param.kind.__name__} (got {shown(text)})") \
             from None
-    if not (step > 0 and math.isfinite(step)):
-        raise BadInput(f"{field}: step must be a finite number above 0 (got {shown(text)})")
+    if not step > 0:
+        raise BadInput(f"{field}: step must be above 0 (got {shown(text)})")
+    if not math.isfinite(step):
+        raise BadInput(f"{field}: step must be a finite number (got {shown(text)})")
     return step
 
 
@@ -156,7 +159,7 @@ def base_fields(db: Engine, name: str, session: dict[str, Any],
     (the window included); the other variants differ only in their grid values."""
     spec = {k: v for k, v in session.items() if k not in ("from", "to")}
     return validate_session(db, {**variant_spec(spec, session["strategy"], first),
-                                 "name": name, "source": "replay", "speed": "max",
+                                 "name": name, "source": "replay", "speed": FAST_FORWARD,
                                  "from": session.get("from"), "to": session.get("to")})
 
 

@@ -17,53 +17,25 @@ the variant's settings and shares no bars with the (historical) variant; Reconci
 compares it with the same settings' fast-forward of its own bars.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session
 
 from engine.control import queueing
-from engine.control.actions import CreatedSession
+from engine.control.outcome import Outcome
 from engine.control.session_spec import validate_session
 from engine.control.sweep_spec import validate_sweep
+from engine.control.transitions import transition
 from engine.control.windows import SOURCES
 from engine.core.fill_models import FILL_FIELDS
-from engine.core.lifecycle import TERMINAL_SWEEP, SweepStatus, next_status
+from engine.core.lifecycle import TERMINAL_SWEEP, SweepStatus
 from engine.errors import BadInput, NotAllowed, NotFound, shown
 from engine.params import actor, session_key, sweep_key
 from engine.store.db import session_scope
 from engine.store.events import record_event
 from engine.store.models import PaperSession, Sweep
 from engine.store.plainsql import AlchemySql
-from engine.store.types import utcnow
-
-
-@dataclass(frozen=True)
-class CreatedSweep:
-    id: int
-    total: int  # variants to run
-    skipped: int  # combinations the strategy refused
-
-
-def move(s: Session, sweep: Sweep, action: str, note: str = "", logger=None) -> str:
-    """Change a sweep's status through lifecycle.SWEEP_TRANSITIONS, log "from → to" and record
-    an event (inside the caller's unit of work); raise NotAllowed when the table has no such
-    move."""
-    old = sweep.status
-    new = next_status("sweep", old, action, str(sweep.id))
-    sweep.status = new
-    if new in TERMINAL_SWEEP:
-        sweep.finished_at, sweep.runner = utcnow(), None
-    elif new == SweepStatus.RUNNING:
-        sweep.started_at = utcnow()
-    s.add(sweep)
-    message = f"sweep {sweep.id} ({sweep.name}): {old} → {new}" + (f" ({note})" if note else "")
-    record_event(s, f"sweep-{sweep.id}", "state", message,
-                 severity="error" if new == SweepStatus.ERROR else "info")
-    if logger is not None:
-        logger.info(message)
-    return new
 
 
 def locked_sweep(s: Session, sweep_id: int) -> Sweep | None:
@@ -82,7 +54,7 @@ def _sweep(s: Session, sweep_id: Any) -> Sweep:
     return sweep
 
 
-def create_sweep(db: Engine, spec: dict[str, Any], by: str = "cli") -> CreatedSweep:
+def create_sweep(db: Engine, spec: dict[str, Any], by: str = "cli") -> Outcome:
     """Check a sweep spec (engine.control.sweep_spec) and queue the sweep for the engine."""
     by = actor(by)
     checked = validate_sweep(db, spec)
@@ -97,10 +69,13 @@ def create_sweep(db: Engine, spec: dict[str, Any], by: str = "cli") -> CreatedSw
         record_event(s, f"sweep-{sweep.id}", "created",
                      f"sweep {sweep.id} ({sweep.name}) queued by {by}: {sweep.total} variants "
                      f"of {checked['session']['strategy']} ({grid})")
-        return CreatedSweep(sweep.id, checked["total"], checked["skipped"])
+        skipped = checked["skipped"]
+        return Outcome(f"sweep {sweep.id} queued: {checked['total']} variants"
+                       + (f" ({skipped} combinations the strategy refused)" if skipped else ""),
+                       id=sweep.id)
 
 
-def cancel_sweep(db: Engine, sweep_id: Any, by: str = "cli") -> None:
+def cancel_sweep(db: Engine, sweep_id: Any, by: str = "cli") -> Outcome:
     """Cancel a sweep: a queued one at once; a running one is asked to stop (its engine stops
     the remaining variants; the variants already written stay, each whole)."""
     by = actor(by)
@@ -111,14 +86,16 @@ def cancel_sweep(db: Engine, sweep_id: Any, by: str = "cli") -> None:
                 raise NotAllowed(f"sweep {sweep.id} is already being cancelled")
             sweep.cancel_requested = True
             s.add(sweep)
-            record_event(s, f"sweep-{sweep.id}", "cancel",
-                         f"sweep {sweep.id}: cancel requested by {by} after "
-                         f"{sweep.done}/{sweep.total} variants")
-            return
-        move(s, sweep, "cancel", note=f"by {by}")
+            message = (f"sweep {sweep.id}: cancel requested by {by} after "
+                       f"{sweep.done}/{sweep.total} variants")
+            record_event(s, f"sweep-{sweep.id}", "cancel", message)
+            return Outcome(message)
+        transition(s, sweep, "cancel", note=f"by {by}")
+        return Outcome(f"sweep {sweep.id} cancelled by {by}")
 
 
-def archive_sweep(db: Engine, sweep_id: Any, archived: bool = True, by: str = "cli") -> None:
+def archive_sweep(db: Engine, sweep_id: Any, archived: bool = True,
+                  by: str = "cli") -> Outcome:
     """Hide (or show again) a finished sweep and all its variant sessions as one unit."""
     by, archived = actor(by), bool(archived)
     with session_scope(db) as s:
@@ -131,9 +108,10 @@ def archive_sweep(db: Engine, sweep_id: Any, archived: bool = True, by: str = "c
         changed = s.execute(update(PaperSession).where(PaperSession.sweep_id == sweep.id)
                             .values(archived=archived)).rowcount or 0
         verb = "archived" if archived else "unarchived"
-        record_event(s, f"sweep-{sweep.id}", verb,
-                     f"sweep {sweep.id} ({sweep.name}) {verb} by {by} with its {changed} "
-                     "sessions")
+        message = (f"sweep {sweep.id} ({sweep.name}) {verb} by {by} with its {changed} "
+                   "sessions")
+        record_event(s, f"sweep-{sweep.id}", verb, message)
+        return Outcome(message)
 
 
 def _variant_spec(v: PaperSession) -> dict[str, Any]:
@@ -148,7 +126,7 @@ def _variant_spec(v: PaperSession) -> dict[str, Any]:
 
 
 def start_as_paper(db: Engine, variant_id: Any, source: str = "replay", speed: Any = "1",
-                   to: Any = None, start: bool = True, by: str = "cli") -> CreatedSession:
+                   to: Any = None, start: bool = True, by: str = "cli") -> Outcome:
     """Create (and with `start`, start) a paper session with a sweep variant's settings.
 
     replay: it re-plays the variant's window at max speed, then trades on from the window's
@@ -186,5 +164,6 @@ def start_as_paper(db: Engine, variant_id: Any, source: str = "replay", speed: A
         command = (queueing.queue_command(AlchemySql(s.connection()), "session",
                                           str(session.id), "start", {}, by)
                    if start else None)
-        return CreatedSession(session.id, command)
+        return Outcome(f"session {session.id} created from variant {variant.id}"
+                       + (", start queued" if start else ""), command=command, id=session.id)
 

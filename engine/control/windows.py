@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from engine.core.settings import FAST_FORWARD
 from engine.errors import BadInput, shown
 from engine.market import catalog
 
 SOURCES = ("replay", "live")
 DEFAULT_WINDOW_BARS = 1000  # a new replay session trades the latest this many bars by default
 MAX_SPEED = 100_000.0  # bars per second; faster than this is `max`
-SPEEDS = ("1", "10", "100", "1000", "max")  # offered in the form
+SPEEDS = ("1", "10", "100", "1000", FAST_FORWARD)  # offered in the form
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def parse_speed(raw: Any, field: str = "speed") -> float | None:
         raise BadInput(f"{field} must be bars per second (e.g. 1, 10, 100) or max "
                        f"(got {shown(raw)})")
     text = str(raw).strip().lower()
-    if text == "max":
+    if text == FAST_FORWARD:
         return None
     try:
         value = float(text)

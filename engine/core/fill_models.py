@@ -22,6 +22,7 @@ from engine.core.bars import STOCK_SYMBOLS
 FILL_FIELDS = ("fee_bps", "slippage_bps", "impact_bps", "volume_cap_pct", "latency_bars",
                "fill_price", "cancel_after_bars")
 PRESETS = ("frictionless", "realistic", "pessimistic")
+DEFAULT_PRESET = "realistic"  # what a new session or sweep trades with unless it says
 CUSTOM = "custom"  # flat fee and slippage only: what sessions before fill models traded with
 
 _VALUES: dict[str, dict[str, Any]] = {

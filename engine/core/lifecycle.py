@@ -1,4 +1,6 @@
-"""State machines for the system, agents, sessions and orders: one transition table each."""
+"""State machines for the system, agents, sessions and sweeps: one transition table each,
+applied by engine.control.transitions. Orders and commands have statuses too (set by the
+broker and the command applier), but no user acts on them, so they have no table."""
 
 from enum import StrEnum
 

@@ -4,9 +4,8 @@ window)."""
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-# Settings a running session may change; each change is recorded with the bar it took effect on.
-CHANGEABLE = ("params", "fee_bps", "slippage_bps", "position_size", "stop_loss_pct",
-              "take_profit_pct")
+STARTING_CASH = 10_000.0  # quote currency, when a new session names none
+FAST_FORWARD = "max"  # the speed that plays bars as fast as the engine can (stored as None)
 
 
 @dataclass(frozen=True)
@@ -51,3 +50,8 @@ def describe_change(before: dict[str, Any], after: dict[str, Any]) -> str:
 
     old, new = flat(before), flat(after)
     return ", ".join(f"{k} {old.get(k)} → {v}" for k, v in new.items() if old.get(k) != v)
+
+
+def speed_text(speed: float | None) -> str:
+    """A stored speed as users write it: bars per second, or max (stored as None)."""
+    return FAST_FORWARD if speed is None else f"{speed:g}"

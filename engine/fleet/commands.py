@@ -24,7 +24,7 @@ from engine.core.lifecycle import (
     SessionStatus,
     SystemStatus,
 )
-from engine.core.settings import describe_change
+from engine.core.settings import describe_change, speed_text
 from engine.errors import NotAllowed, NotFound, PaperDeskError
 from engine.logs import get_logger
 from engine.store.db import session_scope
@@ -107,7 +107,7 @@ def _speed(s: Session, session: PaperSession, payload: dict, by: str) -> str:
     session.speed = payload["speed"]
     session.ff_until = parse_time(payload.get("until"))
     session.ff_then = payload.get("then")
-    shown = "max" if session.speed is None else f"{session.speed:g} bars/s"
+    shown = speed_text(session.speed) + ("" if session.speed is None else " bars/s")
     if session.ff_until is not None:
         shown += f" until {session.ff_until:%Y-%m-%d %H:%M}, then {session.ff_then:g} bars/s"
     message = f"session {session.id}: speed {shown} (by {by})"

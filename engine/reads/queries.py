@@ -11,13 +11,15 @@ from sqlmodel import Session
 from engine.core.bars import TIMEFRAMES
 from engine.core.fill_models import FILL_FIELDS
 from engine.core.lifecycle import WORKING_ORDER, OrderStatus, allowed_actions
+from engine.core.settings import FAST_FORWARD
 from engine.core.stats import session_stats
 from engine.errors import BadInput, NotFound, shown
 from engine.logs import ENGINE_LOG, SEVERITIES
 from engine.market import catalog
 from engine.params import optional_text, session_key, whole
 from engine.reads.fleet import workers as fleet_workers
-from engine.reads.status import agent_dict
+from engine.reads.records import PositionLine, SessionDocument
+from engine.reads.status import agent_card
 from engine.registry.agents import SPECS
 from engine.store.models import (
     Agent,
@@ -61,7 +63,7 @@ def agents(db: Engine) -> pd.DataFrame:
         rows = list(s.execute(select(Agent)).scalars())
     order = {kind: i for i, kind in enumerate(SPECS)}
     rows.sort(key=lambda r: order.get(r.kind, len(order)))
-    return pd.DataFrame([agent_dict(r) for r in rows])
+    return pd.DataFrame([asdict(agent_card(r)) for r in rows])
 
 
 def node_positions(db: Engine) -> dict[str, tuple[float, float]]:
@@ -117,7 +119,7 @@ def positions(db: Engine, session_id: int) -> pd.DataFrame:
     return frame
 
 
-def session_document(db: Engine, session_id) -> dict:
+def session_document(db: Engine, session_id) -> SessionDocument:
     """The session document of the CLI and the detail view: state, money, positions, metrics."""
     with Session(db) as s:
         row = _session_row(s, session_id)
@@ -125,27 +127,24 @@ def session_document(db: Engine, session_id) -> dict:
             Order.session_id == row.id, Order.status.in_(WORKING_ORDER))).scalar_one()
     held = positions(db, row.id)
     stats = session_stats(row.model_dump(), float(held["unrealized_pnl"].sum()))
-    return {
-        "id": row.id, "name": row.name, "status": row.status, "strategy": row.strategy,
-        "symbols": row.symbols.split(","), "timeframe": row.timeframe, "params": row.params,
-        "starting_cash": row.starting_cash, "cash": row.cash, "equity": row.equity,
-        "return_pct": stats["return_pct"], "trades": row.trade_count,
-        "pending_orders": pending, **{f: getattr(row, f) for f in ("fill_model", *FILL_FIELDS)},
-        "position_size": row.position_size, "stop_loss_pct": row.stop_loss_pct,
-        "take_profit_pct": row.take_profit_pct, "restart_policy": row.restart_policy,
-        "archived": row.archived, "error": row.error,
-        "created_at": row.created_at, "started_at": row.started_at,
-        "stopped_at": row.stopped_at, "last_bar_at": row.last_bar_at,
-        "source": row.source, "window_from": row.window_from, "window_to": row.window_to,
-        "speed": "max" if row.speed is None else row.speed, "ff_until": row.ff_until,
-        "ff_then": row.ff_then, "bars_done": row.bars_done, "bars_total": row.bars_total,
-        "progress_pct": (row.bars_done / row.bars_total * 100) if row.bars_total else None,
-        "wait_reason": row.wait_reason, "config_history": row.config_history,
-        "allowed": allowed_actions("session", row.status),
-        "positions": held[["symbol", "qty", "avg_price", "last_price", "market_value"]]
-        .to_dict("records"),
-        "metrics": stats,
-    }
+    lines = [PositionLine(r.symbol, r.qty, r.avg_price, r.last_price, r.market_value)
+             for r in held.itertuples()]
+    return SessionDocument(
+        id=row.id, name=row.name, status=row.status, strategy=row.strategy,
+        symbols=row.symbols.split(","), timeframe=row.timeframe, params=row.params,
+        starting_cash=row.starting_cash, cash=row.cash, equity=row.equity,
+        return_pct=stats["return_pct"], trades=row.trade_count, pending_orders=pending,
+        **{f: getattr(row, f) for f in ("fill_model", *FILL_FIELDS)},
+        position_size=row.position_size, stop_loss_pct=row.stop_loss_pct,
+        take_profit_pct=row.take_profit_pct, restart_policy=row.restart_policy,
+        archived=row.archived, error=row.error, created_at=row.created_at,
+        started_at=row.started_at, stopped_at=row.stopped_at, last_bar_at=row.last_bar_at,
+        source=row.source, window_from=row.window_from, window_to=row.window_to,
+        speed=FAST_FORWARD if row.speed is None else row.speed, ff_until=row.ff_until,
+        ff_then=row.ff_then, bars_done=row.bars_done, bars_total=row.bars_total,
+        progress_pct=(row.bars_done / row.bars_total * 100) if row.bars_total else None,
+        wait_reason=row.wait_reason, config_history=row.config_history or [],
+        allowed=allowed_actions("session", row.status), positions=lines, metrics=stats)
 
 
 def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
@@ -241,18 +240,18 @@ def comparison(db: Engine, session_ids: list[int]) -> tuple[pd.DataFrame, pd.Dat
     curves, metrics = [], []
     for sid in session_ids:
         doc = session_document(db, sid)
-        label = f"#{sid} {doc['name']}"
+        label = f"#{sid} {doc.name}"
         curve = equity_curve(db, sid)
         if len(curve):
-            curve["bar"] = range(doc["bars_done"] - len(curve) + 1, doc["bars_done"] + 1)
-            curve["pct_from_start"] = (curve["equity"] / doc["starting_cash"] - 1) * 100
+            curve["bar"] = range(doc.bars_done - len(curve) + 1, doc.bars_done + 1)
+            curve["pct_from_start"] = (curve["equity"] / doc.starting_cash - 1) * 100
             curve["session"] = label
             curves.append(curve[["ts", "bar", "pct_from_start", "session"]])
-        window = (f"{doc['timeframe']} {doc['window_from']:%Y-%m-%d %H:%M} – "
-                  f"{doc['window_to']:%Y-%m-%d %H:%M}" if doc["window_to"] else "live")
-        metrics.append({"session": label, "strategy": doc["strategy"],
-                        "symbols": ", ".join(doc["symbols"]), "window": window,
-                        **doc["metrics"]})
+        window = (f"{doc.timeframe} {doc.window_from:%Y-%m-%d %H:%M} – "
+                  f"{doc.window_to:%Y-%m-%d %H:%M}" if doc.window_to else "live")
+        metrics.append({"session": label, "strategy": doc.strategy,
+                        "symbols": ", ".join(doc.symbols), "window": window,
+                        **doc.metrics})
     curve_frame = pd.concat(curves) if curves else pd.DataFrame(
         columns=["ts", "bar", "pct_from_start", "session"])
     return curve_frame, pd.DataFrame(metrics)

@@ -12,6 +12,7 @@ from engine.core.lifecycle import AgentStatus, allowed_actions
 from engine.errors import BadInput, NotFound, shown
 from engine.params import agent_key, client_key, whole
 from engine.reads.fleet import lease_info
+from engine.reads.records import AgentCard
 from engine.store.models import (
     Agent,
     AlertAck,
@@ -112,24 +113,23 @@ def condition(row: Agent) -> str:
     return row.status
 
 
-def agent_dict(row: Agent) -> dict:
-    return {
-        "id": row.id, "name": row.name, "kind": row.kind, "status": row.status,
-        "condition": condition(row), "consecutive_errors": row.consecutive_errors,
-        "status_changed_at": row.status_changed_at, "last_active_at": row.last_active_at,
-        "ticks": row.ticks, "items_processed": row.items_processed, "errors": row.errors,
-        "last_tick_ms": round(row.last_tick_ms, 2), "last_error": row.last_error,
-        "retry_at": row.retry_at, "config": row.config, "summary": row.summary,
-        "allowed": allowed_actions("agent", row.status),
-    }
+def agent_card(row: Agent) -> AgentCard:
+    return AgentCard(
+        id=row.id, name=row.name, kind=row.kind, status=row.status, condition=condition(row),
+        consecutive_errors=row.consecutive_errors, status_changed_at=row.status_changed_at,
+        last_active_at=row.last_active_at, ticks=row.ticks,
+        items_processed=row.items_processed, errors=row.errors,
+        last_tick_ms=round(row.last_tick_ms, 2), last_error=row.last_error,
+        retry_at=row.retry_at, config=row.config, summary=row.summary or {},
+        allowed=allowed_actions("agent", row.status))
 
 
-def agent(db: Engine, agent_id: str) -> dict:
+def agent(db: Engine, agent_id: str) -> AgentCard:
     with Session(db) as s:
         row = s.get(Agent, agent_key(agent_id))
     if row is None:
         raise NotFound(f"no agent {agent_id!r}")
-    return agent_dict(row)
+    return agent_card(row)
 
 
 def as_dict(obj) -> dict:

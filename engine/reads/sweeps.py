@@ -7,6 +7,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
+from engine.core.fill_models import DEFAULT_PRESET
 from engine.core.lifecycle import TERMINAL_SWEEP, allowed_actions
 from engine.errors import NotFound
 from engine.params import session_key, sweep_key, whole
@@ -44,7 +45,7 @@ def sweep_document(db: Engine, sweep_id) -> dict:
         "strategy": session["strategy"], "symbols": session["symbols"].split(","),
         "timeframe": session["timeframe"], "window_from": session["from"],
         "window_to": session["to"], "split_at": sweep.split_at, "grid": sweep.spec["grid"],
-        "fill_model": session.get("fill_model", "realistic"),
+        "fill_model": session.get("fill_model", DEFAULT_PRESET),
         "cancel_requested": sweep.cancel_requested, "archived": sweep.archived,
         "error": sweep.error, "wait_reason": sweep.wait_reason, "runner": sweep.runner,
         "created_at": sweep.created_at, "started_at": sweep.started_at,

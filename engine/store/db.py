@@ -16,11 +16,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel, create_engine
 
-from engine.config import Settings, load_settings
 from engine.store.plainsql import SQLITE_PRAGMAS, SQLITE_TIME
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0007"  # the newest migration (tests/engine/test_db.py checks it against Alembic's)
+HEAD = "0007"  # the newest migration (tests/store/test_db.py checks it against Alembic's)
 PG_MIGRATION_LOCK = 0x5044  # advisory lock key: one migrating process at a time
 
 
@@ -54,10 +53,6 @@ def get_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-
-
-def default_engine(settings: Settings | None = None) -> Engine:
-    return get_engine((settings or load_settings()).database_url)
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from engine.core.lifecycle import (
     SessionStatus,
     SystemStatus,
 )
+from engine.core.settings import TradeSettings
 from engine.store.types import UTCDateTime, utcnow
 
 
@@ -77,9 +78,10 @@ class PaperSessionBase(SQLModel):
     timeframe: str = Field(default="1h", sa_type=String(8))
     params: dict = Field(default_factory=dict, sa_type=JSON)
     starting_cash: float = Field(description="in quote currency")
-    fee_bps: float = 10.0
-    slippage_bps: float = 5.0
-    position_size: float = Field(default=0.25, description="fraction of equity per entry")
+    fee_bps: float = TradeSettings.fee_bps
+    slippage_bps: float = TradeSettings.slippage_bps
+    position_size: float = Field(default=TradeSettings.position_size,
+                                 description="fraction of equity per entry")
     stop_loss_pct: float | None = None
     take_profit_pct: float | None = None
     restart_policy: str = Field(default="resume", sa_type=String(16))

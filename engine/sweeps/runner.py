@@ -33,7 +33,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from engine.control.sweep_spec import base_fields, variant_fields, variants
-from engine.control.sweeps import locked_sweep, move
+from engine.control.sweeps import locked_sweep
+from engine.control.transitions import transition
 from engine.core.lifecycle import SessionStatus, SweepStatus
 from engine.core.settings import TradeSettings
 from engine.core.trader import Trader
@@ -115,7 +116,7 @@ class SweepRunner:
                 return None
             if sweep.status == SweepStatus.QUEUED:
                 s.refresh(sweep)
-                move(s, sweep, "start", note=f"on {self.holder}, {self.workers} processes",
+                transition(s, sweep, "start", note=f"on {self.holder}, {self.workers} processes",
                      logger=self.logger)
             return sweep.id
 
@@ -167,7 +168,7 @@ class SweepRunner:
             sweep = s.get(Sweep, sweep_id)
             if (sweep.runner == self.holder and sweep.status == SweepStatus.RUNNING
                     and sweep.cancel_requested):
-                move(s, sweep, "cancel", note=f"{sweep.done} of {sweep.total} variants kept",
+                transition(s, sweep, "cancel", note=f"{sweep.done} of {sweep.total} variants kept",
                      logger=self.logger)
 
     # ------------------------------------------------------------ PostgreSQL: the job queue
@@ -199,7 +200,7 @@ class SweepRunner:
             sweep.wait_reason = plan.missing
             if plan.missing:
                 return False
-            move(s, sweep, "start", note=f"{len(plan.values)} jobs queued by {self.holder}",
+            transition(s, sweep, "start", note=f"{len(plan.values)} jobs queued by {self.holder}",
                  logger=self.logger)
             sweep.runner, sweep.heartbeat_at = JOB_RUNNER, utcnow()
             jobs.defer(s, sweep.id, list(range(len(plan.values))))
@@ -214,7 +215,7 @@ class SweepRunner:
                     Sweep.runner == JOB_RUNNER)  # NO KEY UPDATE: writes share-lock it a while
                     .with_for_update(skip_locked=True, key_share=True)).scalars():
                 dropped = jobs.cancel(sweep.id)
-                move(s, sweep, "cancel", note=f"{sweep.done} of {sweep.total} variants kept, "
+                transition(s, sweep, "cancel", note=f"{sweep.done} of {sweep.total} variants kept, "
                      f"{dropped} waiting jobs dropped", logger=self.logger)
 
     def _retry_stalled(self, jobs: JobQueue) -> None:
@@ -292,7 +293,7 @@ class _Plan:
             sweep.heartbeat_at = now
             s.add(sweep)
             if sweep.done >= sweep.total:
-                move(s, sweep, "complete", note=f"{sweep.done} variants", logger=logger)
+                transition(s, sweep, "complete", note=f"{sweep.done} variants", logger=logger)
         return True
 
     def _refused(self, s: Session, sweep: Sweep, idx: int, holder: str | None) -> bool:
@@ -325,7 +326,7 @@ def fail_sweep(db: Engine, sweep_id: int, message: str, logger=None) -> None:
         sweep = locked_sweep(s, sweep_id)
         if sweep.status == SweepStatus.RUNNING:
             sweep.error = message
-            move(s, sweep, "fail", note=message, logger=logger)
+            transition(s, sweep, "fail", note=message, logger=logger)
 
 
 @lru_cache(maxsize=4)

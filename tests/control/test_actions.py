@@ -26,7 +26,7 @@ def test_create_session_stores_validated_fields_and_queues_start(db):
                                      start=True)
     with Session(db) as s:
         row = s.get(PaperSession, created.id)
-        command = s.get(Command, created.start_command)
+        command = s.get(Command, created.command)
     assert row.status == "created"
     assert row.params == {"fast": 5, "slow": 20}
     assert row.cash == row.equity == row.starting_cash == 10_000

@@ -249,7 +249,7 @@ def test_a_whole_file_under_each_preset_matches_an_independent_recomputation(db,
         assert have[:2] == want[:2]
         assert have[2:] == pytest.approx(want[2:], rel=1e-9)
     assert equity == pytest.approx(want_equity, rel=1e-9)
-    metrics = queries.session_document(db, sid)["metrics"]
+    metrics = queries.session_document(db, sid).metrics
     assert metrics["return_pct"] == pytest.approx((want_equity[-1] / cash - 1) * 100, rel=1e-9)
     if preset != "frictionless":  # a capped preset splits this account's orders into parts
         assert len(got) > len(orders)
@@ -263,7 +263,7 @@ def test_rerun_under_each_preset_matches_the_session_under_its_own(db):
     runs = {r.model: r for r in compare_fill_models(db, sid)}
     assert list(runs) == list(PRESETS)
     doc = queries.session_document(db, sid)
-    metrics = doc["metrics"]
+    metrics = doc.metrics
     own = runs["realistic"]
     assert own.return_pct == pytest.approx(metrics["return_pct"], rel=1e-9)
     assert own.fills == metrics["trades"]
@@ -274,7 +274,7 @@ def test_rerun_under_each_preset_matches_the_session_under_its_own(db):
     for run in runs.values():
         assert run.description.startswith(f"{run.model}: ")
         assert run.curve[-1][1] == pytest.approx(
-            doc["starting_cash"] * (1 + run.return_pct / 100), rel=1e-9)
+            doc.starting_cash * (1 + run.return_pct / 100), rel=1e-9)
 
 
 def test_cli_creates_with_a_preset_and_overrides_lists_partial_fills_and_compares(env, db):
@@ -288,14 +288,14 @@ def test_cli_creates_with_a_preset_and_overrides_lists_partial_fills_and_compare
         "(got 'cheap')"]
     made = cli(env, *create, "--fill-model", "pessimistic", "--latency-bars", "2", "--json")
     doc = json.loads(made.stdout)
-    assert (doc["fill_model"], doc["latency_bars"], doc["fee_bps"], doc["volume_cap_pct"]) == (
+    assert (doc.fill_model, doc.latency_bars, doc.fee_bps, doc.volume_cap_pct) == (
         "pessimistic", 2, 60.0, 2.0)
     with session_scope(db) as s:
-        s.get(PaperSession, doc["id"]).status = "running"
-    run_to_end(db, doc["id"])
-    trades = json.loads(cli(env, "session", "trades", str(doc["id"]), "--json").stdout)
+        s.get(PaperSession, doc.id).status = "running"
+    run_to_end(db, doc.id)
+    trades = json.loads(cli(env, "session", "trades", str(doc.id), "--json").stdout)
     parts = Counter(t["order_id"] for t in trades)
     assert max(parts.values()) > 1  # an order listed once per partial fill
     assert all(t["priced_by"].startswith("pessimistic: worse") for t in trades)
-    compared = cli(env, "session", "fill-models", str(doc["id"])).stdout.splitlines()
+    compared = cli(env, "session", "fill-models", str(doc.id)).stdout.splitlines()
     assert [line.split()[0] for line in compared[::2]] == list(PRESETS)

@@ -229,7 +229,7 @@ def test_compare_sessions_of_different_assets_by_bars_since_start(app, page):
             for symbol, timeframe in (("BTC-USD", "1h"), ("ETH-USD", "1d"), ("AAPL", "1d"))]
     ids = [m.id for m in made]
     for m in made:
-        control.wait_for(db, m.start_command, 30)
+        control.wait_for(db, m, 30)
         assert control.wait_for_session(db, m.id, 120)["status"] == "completed"
     page.reload()
     page.wait_for_selector("[data-testid='stMain'] h1")

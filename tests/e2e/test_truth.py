@@ -156,13 +156,13 @@ def test_each_stop_asks_and_cancel_does_nothing(app, page):
     page.frame_locator(NODE).locator(".react-flow__node[data-id='sentiment']").click()
     page.get_by_role("heading", name=re.compile("^Sentiment")).wait_for()
     _cancel_then_confirm(page, db, "agent_stop",
-                         lambda: status.agent(db, "sentiment")["status"])
-    assert status.agent(db, "sentiment")["status"] == "stopped"
+                         lambda: status.agent(db, "sentiment").status)
+    assert status.agent(db, "sentiment").status == "stopped"
 
     made = control.create_session(db, {"name": "to stop", "symbols": "BTC-USD",
                                        "timeframe": "1h", "strategy": "ma_crossover"},
                                   start=True)
-    control.wait_for(db, made.start_command, 30)
+    control.wait_for(db, made, 30)
     goto(page, url, f"sessions?session={made.id}")
     _heading(page, "to stop").wait_for()
     page.locator(".st-key-sess_stop button").first.click()
@@ -172,16 +172,16 @@ def test_each_stop_asks_and_cancel_does_nothing(app, page):
     _dialog(page).get_by_role("button", name="Cancel").click()
     _dialog(page).wait_for(state="detached")
     _cancel_then_confirm(page, db, "sess_stop",
-                         lambda: queries.session_document(db, made.id)["status"])
-    assert queries.session_document(db, made.id)["status"] == "stopped"
+                         lambda: queries.session_document(db, made.id).status)
+    assert queries.session_document(db, made.id).status == "stopped"
 
     other = control.create_session(db, {"name": "stop all", "symbols": "AAPL",
                                         "timeframe": "1d", "strategy": "blend"}, start=True)
-    control.wait_for(db, other.start_command, 30)
+    control.wait_for(db, other, 30)
     other = other.id
     goto(page, url, "sessions")
     _cancel_then_confirm(page, db, "bulk_stop_all",
-                         lambda: queries.session_document(db, other)["status"])
+                         lambda: queries.session_document(db, other).status)
 
     goto(page, url)
     _cancel_then_confirm(page, db, "overview_stop",

@@ -44,7 +44,7 @@ def feed_server():
 
 
 def _ticks(db, agent_id: str) -> int:
-    return status.agent(db, agent_id)["ticks"]
+    return status.agent(db, agent_id).ticks
 
 
 def test_a_hung_feed_delays_no_other_agent_nor_a_stop(engine_proc, db, feed_server):
@@ -72,22 +72,22 @@ def test_a_feed_failing_every_tick_puts_its_agent_in_error_with_backoff(engine_p
     wait_until(lambda: status.health(db).score == 100, 10, message="full health first")
     control.wait_for(db, control.update_agent_config(db, "sentiment", {
         "rss_feeds": f"http://{address}/fail", "interval_s": "0.5"}), 5)
-    degraded = wait_until(lambda: (a := status.agent(db, "sentiment"))["condition"]
+    degraded = wait_until(lambda: (a := status.agent(db, "sentiment")).condition
                           == "degraded" and a, 10, message="the agent shown degraded")
-    assert "500" in degraded["last_error"]
+    assert "500" in degraded.last_error
     report = wait_until(lambda: (h := status.health(db)).score < 100 and h, 10,
                         message="health to drop while a feed fails")
     assert report.errors_last_hour >= 1
     assert report.agents_running < report.agents_total
-    failed = wait_until(lambda: (a := status.agent(db, "sentiment"))["status"] == "error"
+    failed = wait_until(lambda: (a := status.agent(db, "sentiment")).status == "error"
                         and a, 15, message="the failing feed's agent in error")
-    assert "500" in failed["last_error"]
-    assert failed["retry_at"] is not None
+    assert "500" in failed.last_error
+    assert failed.retry_at is not None
     with Session(db) as s:
         events = s.exec(select(Event.message).where(Event.source == "sentiment",
                                                     Event.severity == "error")).all()
     assert any("running → error" in m for m in events)
-    assert status.agent(db, "market_data")["status"] == "running"
+    assert status.agent(db, "market_data").status == "running"
 
 
 def test_a_config_change_retries_an_agent_in_error_at_once(engine_proc, db, feed_server):
@@ -96,12 +96,12 @@ def test_a_config_change_retries_an_agent_in_error_at_once(engine_proc, db, feed
     address, _ = feed_server
     control.wait_for(db, control.update_agent_config(db, "sentiment", {
         "rss_feeds": f"http://{address}/fail", "interval_s": "0.5"}), 30)
-    failed = wait_until(lambda: (a := status.agent(db, "sentiment"))["status"] == "error"
+    failed = wait_until(lambda: (a := status.agent(db, "sentiment")).status == "error"
                         and a, 60, message="the failing feed's agent in error")
     changed = time.monotonic()
-    backoff_left = (failed["retry_at"] - utcnow()).total_seconds()
+    backoff_left = (failed.retry_at - utcnow()).total_seconds()
     control.wait_for(db, control.update_agent_config(db, "sentiment", {"rss_feeds": ""}), 30)
-    wait_until(lambda: status.agent(db, "sentiment")["status"] == "running", 60,
+    wait_until(lambda: status.agent(db, "sentiment").status == "running", 60,
                message="the agent running again with its new settings")
     assert backoff_left > 5  # the first backoff after TRANSIENT_LIMIT failures is 16 s
     assert time.monotonic() - changed < backoff_left

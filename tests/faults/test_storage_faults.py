@@ -54,7 +54,7 @@ def _session(env: dict, db) -> int:
 
 
 def _bars(db, sid: int) -> int:
-    return queries.session_document(db, sid)["bars_done"]
+    return queries.session_document(db, sid).bars_done
 
 
 def _all_trading_again(db, sid: int) -> None:
@@ -72,7 +72,7 @@ def _all_trading_again(db, sid: int) -> None:
 
 def _finish_and_reconcile(db, sid: int) -> None:
     control.wait_for(db, control.set_session_speed(db, sid, "max"), 10)
-    wait_until(lambda: queries.session_document(db, sid)["status"] == "completed", 60,
+    wait_until(lambda: queries.session_document(db, sid).status == "completed", 60,
                message="the session to complete")
     with Session(db) as s:
         fills = s.exec(select(func.count(Fill.id), func.count(Fill.order_id.distinct()))

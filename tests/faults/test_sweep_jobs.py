@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from engine.control import sweeps
-from engine.control.sweeps import move
+from engine.control.transitions import transition
 from engine.fleet.jobs import STALLED_S, STOP_TIMEOUT_S
 from engine.market import catalog
 from engine.reads import sweeps as sweep_queries
@@ -141,7 +141,7 @@ def test_a_cancel_does_not_wait_for_the_variant_writes_in_flight(db):
     store_bars(db, BTC)
     sweep_id = _sweep(db, 4)
     with session_scope(db) as s:
-        move(s, s.get(Sweep, sweep_id), "start")
+        transition(s, s.get(Sweep, sweep_id), "start")
     writing = db.connect()
     writing.begin()
     writing.execute(text("SELECT 1 FROM sweep WHERE id = :id FOR KEY SHARE"), {"id": sweep_id})

@@ -99,7 +99,7 @@ def test_kill_9_then_restart_restores_everything(engine_proc, engines, db):
                                          "timeframe": "1d"}, start=True)
     held = control.create_session(db, {"name": "h", "symbols": "BTC-USD", "strategy": "blend",
                                        "restart_policy": "paused"}, start=True)
-    control.wait_for(db, held.start_command, 5)
+    control.wait_for(db, held, 5)
     control.wait_for(db, control.session_action(db, paused.id, "pause"), 5)
     control.wait_for(db, control.agent_action(db, "sentiment", "stop"), 5)
     engine_proc.stop(signal.SIGKILL)
@@ -133,14 +133,14 @@ def test_failing_agent_goes_to_error_retries_and_others_keep_running(engine_proc
     def sentiment():
         return reads_status.agent(db, "sentiment")
 
-    failed = wait_until(lambda: sentiment()["status"] == "error" and sentiment(), 10,
+    failed = wait_until(lambda: sentiment().status == "error" and sentiment(), 10,
                         message="sentiment agent in error")
-    assert "headlines_csv" in failed["last_error"]
-    ticks = reads_status.agent(db, "market_data")["ticks"]
-    wait_until(lambda: reads_status.agent(db, "market_data")["ticks"] > ticks + 2, 10,
+    assert "headlines_csv" in failed.last_error
+    ticks = reads_status.agent(db, "market_data").ticks
+    wait_until(lambda: reads_status.agent(db, "market_data").ticks > ticks + 2, 10,
                message="market data still ticking")
     headlines.write_text("headline,symbol\nBitcoin surges to record high,BTC-USD\n")
-    wait_until(lambda: sentiment()["status"] == "running", 15, message="retry with backoff")
+    wait_until(lambda: sentiment().status == "running", 15, message="retry with backoff")
     with Session(db) as s:
         assert s.get(SystemState, 1).status == "running"
 

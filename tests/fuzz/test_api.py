@@ -25,6 +25,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from engine.control import actions, sweeps
+from engine.control.outcome import Outcome
 from engine.errors import PaperDeskError
 from engine.reads import fill_compare, queries, reconcile, status, summary
 from engine.reads import sweeps as sweep_reads
@@ -133,12 +134,13 @@ API = {
         "session_id": SESSION_ID, "archived": FLAGS, "by": BY}),
     "actions.save_node_positions": (actions.save_node_positions, {"positions": POSITIONS}),
     "actions.wait_for": (actions.wait_for, {
-        "command_id": Arg(st.sampled_from((1, 2)), v.ids(1, 2)), "timeout": TIMEOUT,
+        "outcome": Arg(st.builds(Outcome, v.TEXT, st.sampled_from((None, 1, 2))), st.one_of(
+            st.builds(Outcome, v.TEXT, v.ids(1, 2)), v.anything())), "timeout": TIMEOUT,
         "poll": TIMEOUT}),
     "actions.session_document": (actions.session_document, {"session_id": SESSION_ID}),
     "actions.wait_for_session": (actions.wait_for_session, {
         "session_id": SESSION_ID, "timeout": TIMEOUT, "poll": TIMEOUT,
-        "progress": Arg(st.sampled_from((None, len)))}),
+        "progress": Arg(st.sampled_from((None, repr)))}),
     "actions.record_login_failure": (actions.record_login_failure, {
         "client": one_of("local", "10.0.0.1")}),
     "actions.clear_login_failures": (actions.clear_login_failures, {"client": one_of("local")}),

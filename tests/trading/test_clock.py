@@ -279,7 +279,7 @@ def test_fast_forward_to_a_date_then_play_stops_there(stored, env):
 def test_a_live_session_waits_visibly_then_trades_bars_as_they_arrive(stored, env):
     sid = control.create_session(stored, {"name": "live", "symbols": "BTC-USD",
                                           "strategy": "ma_crossover", "source": "live"},
-                                 start=True).start_command
+                                 start=True).command
     harness = Harness(stored, env, 0)
     harness.command(sid)
     with Session(stored) as s:

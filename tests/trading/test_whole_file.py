@@ -115,7 +115,7 @@ def test_every_fill_follows_the_rule_and_every_metric_matches(replayed):
     assert {s.ts: s.equity for s in snaps} == pytest.approx(equity, rel=1e-9)
     curve = np.array(list(equity.values()))
     returns = curve[1:] / curve[:-1] - 1
-    metrics = queries.session_document(db, sid)["metrics"]
+    metrics = queries.session_document(db, sid).metrics
     assert metrics["return_pct"] == pytest.approx((curve[-1] / CASH - 1) * 100, rel=1e-9)
     assert metrics["max_drawdown_pct"] == pytest.approx(max_drawdown_pct(list(curve)), rel=1e-9)
     independent_dd = float(((np.maximum.accumulate(curve) - curve)

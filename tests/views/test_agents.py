@@ -95,13 +95,13 @@ def test_degraded_agent_is_amber_with_its_error(filled, db):
     failing.at[row, "condition"] = "degraded"
     failing.at[row, "consecutive_errors"] = 7
     failing.at[row, "last_error"] = "HTTP 500 from feed"
-    node = flow.agent_node(failing.loc[row].to_dict())
+    node = flow.agent_node(flow.cards(failing.loc[[row]])[0])
     assert node.colour == "#d97706"
     assert "degraded" in node.content
     assert "HTTP 500 from feed" in node.content
     assert "7 failing ticks" in node.content
     failing.at[row, "condition"] = "error"
-    assert flow.agent_node(failing.loc[row].to_dict()).colour == "#dc2626"
+    assert flow.agent_node(flow.cards(failing.loc[[row]])[0]).colour == "#dc2626"
 
 
 def _edges(state) -> dict:

@@ -1,8 +1,8 @@
 """Bad input through the dashboard's forms, driven with AppTest: the new-session form, the agent
 config forms, the session settings-change form, the log viewer's id and the sign-in form. Each
 case is refused with one message naming the field (or, for bounded widgets, the widget keeps
-its value), draws no exception, and changes no row. tests/engine/test_bad_input.py sends the
-same kinds of input through engine.control.actions; tests/engine/test_cli_fast.py through the
+its value), draws no exception, and changes no row. tests/control/test_bad_input.py sends the
+same kinds of input through engine.control.actions; tests/cli/test_fast.py through the
 CLI."""
 
 from collections.abc import Callable

@@ -16,8 +16,6 @@ def test_pnl_is_signed_and_coloured():
     assert fmt.signed_money(-12) == "-$12.00"
     assert fmt.signed_money(0.001) == "$0.00"  # rounds to zero: no sign
     assert fmt.signed_pct(5.2657) == "+5.27%"
-    assert fmt.pnl_markdown(3.0) == ":green[+$3.00]"
-    assert fmt.pnl_markdown(-3.0) == ":red[-$3.00]"
     assert fmt.pnl_hex(0) == fmt.FLAT_HEX
     assert fmt.pnl_hex(1e-12) == fmt.FLAT_HEX  # shown as $0.00: not green
     assert fmt.pnl_hex("+$3.00") == fmt.GAIN_HEX

@@ -58,7 +58,7 @@ def test_clock_shows_window_progress_and_speed(filled, db):
     at = run_page("sessions", session_selected=filled["running"])
     doc = queries.session_document(db, filled["running"])
     (bar,) = at.get("progress")
-    assert f"Bar {doc['bars_done']:,} of {doc['bars_total']:,}" in bar.proto.text
+    assert f"Bar {doc.bars_done:,} of {doc.bars_total:,}" in bar.proto.text
     assert "market time" in bar.proto.text
     assert any("window" in m.value and "1 bar/s" in m.value for m in at.markdown)
     at.selectbox(key=f"speed_pick_{filled['running']}").set_value("max").run()
@@ -69,7 +69,7 @@ def test_clock_shows_window_progress_and_speed(filled, db):
 def test_fast_forward_to_a_date_then_play(filled, db):
     sid = filled["running"]
     doc = queries.session_document(db, sid)
-    stop_at = doc["window_to"].date()
+    stop_at = doc.window_to.date()
     at = run_page("sessions", session_selected=sid)
     at.date_input(key=f"ff_until_{sid}").set_value(stop_at)
     at.selectbox(key=f"ff_then_{sid}").set_value("10").run()
@@ -234,7 +234,7 @@ def test_session_stop_asks_and_says_what_happens_to_positions(filled, db):
     _button(at, "sess_stop").click().run()
     assert dialog_titles(at) == [f"Stop session #{sid}?"]
     text = " ".join(m.value for m in at.markdown)
-    if doc["positions"]:
+    if doc.positions:
         assert "stay open" in text
         assert "last close" in text
         at.checkbox(key="confirm_close").check().run()
@@ -244,11 +244,11 @@ def test_session_stop_asks_and_says_what_happens_to_positions(filled, db):
     assert commands(db) == []
     assert dialog_titles(at) == []
     _button(at, "sess_stop").click().run()
-    if doc["positions"]:
+    if doc.positions:
         at.checkbox(key="confirm_close").check().run()
     answer_dialog(at, confirm=True)
     assert commands(db)[-1] == ("session", str(sid), "stop",
-                                {"close_positions": bool(doc["positions"])})
+                                {"close_positions": bool(doc.positions)})
 
 
 def test_stop_all_asks_first(filled, db):
@@ -274,7 +274,7 @@ def test_ratios_wait_for_enough_trades(filled, db):
     at = run_page("sessions", session_selected=filled["running"])
     doc = queries.session_document(db, filled["running"])
     metrics = {m.label: m.value for m in at.metric}
-    if doc["trades"] < fmt.MIN_TRADES_FOR_RATIOS:
+    if doc.trades < fmt.MIN_TRADES_FOR_RATIOS:
         assert metrics["Sharpe (annualized)"] == "—"
-    assert metrics["Equity"] == fmt.money(doc["equity"])
-    assert metrics["Realized P&L"] == fmt.signed_money(doc["metrics"]["realized_pnl"])
+    assert metrics["Equity"] == fmt.money(doc.equity)
+    assert metrics["Realized P&L"] == fmt.signed_money(doc.metrics["realized_pnl"])

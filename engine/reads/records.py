@@ -1,0 +1,99 @@
+"""The typed records the read API returns: what a page, the CLI and a test see of a session,
+named fields in one place (a typo is an AttributeError at once, not a KeyError at run time).
+`asdict` turns one into the JSON document the CLI prints."""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PositionLine:
+    """A holding of a session, marked at the last price (quote currency)."""
+
+    symbol: str
+    qty: float
+    avg_price: float
+    last_price: float
+    market_value: float
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDocument:
+    """A session as the detail view and `session show` present it: state, money, settings,
+    clock, positions and metrics."""
+
+    id: int
+    name: str
+    status: str
+    strategy: str
+    symbols: list[str]
+    timeframe: str
+    params: dict[str, Any]
+    starting_cash: float
+    cash: float
+    equity: float
+    return_pct: float
+    trades: int
+    pending_orders: int
+    fill_model: str
+    fee_bps: float
+    slippage_bps: float
+    impact_bps: float
+    volume_cap_pct: float | None
+    latency_bars: int
+    fill_price: str
+    cancel_after_bars: int | None
+    position_size: float
+    stop_loss_pct: float | None
+    take_profit_pct: float | None
+    restart_policy: str
+    archived: bool
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    stopped_at: datetime | None
+    last_bar_at: datetime | None
+    source: str
+    window_from: datetime | None
+    window_to: datetime | None
+    speed: float | str  # bars per second, or "max"
+    ff_until: datetime | None
+    ff_then: float | None
+    bars_done: int
+    bars_total: int | None
+    progress_pct: float | None
+    wait_reason: str | None
+    config_history: list[dict[str, Any]]
+    allowed: list[str]
+    positions: list[PositionLine]
+    metrics: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCard:
+    """An agent as its card, the diagram and `agent show` present it."""
+
+    id: str
+    name: str
+    kind: str
+    status: str
+    condition: str  # the status a user should see: running with failing ticks is "degraded"
+    consecutive_errors: int
+    status_changed_at: datetime | None
+    last_active_at: datetime | None
+    ticks: int
+    items_processed: int
+    errors: int
+    last_tick_ms: float
+    last_error: str | None
+    retry_at: datetime | None
+    config: dict[str, Any]
+    summary: dict[str, Any]
+    allowed: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
