@@ -8,8 +8,8 @@ type (tests/fuzz/values.py). Whatever it is given, a function
   message is one line: never a ValueError, TypeError, OverflowError or a driver's error;
 - writes no row when it raises.
 
-Not fuzzed: engine.control.sweeps.move / locked_sweep and engine.reads.status.condition /
-agent_dict, which take an ORM session or row from the engine's own code, not a user's value.
+Not fuzzed: engine.control.sweeps.locked_sweep and engine.reads.status.condition /
+agent_card, which take an ORM session or row from the engine's own code, not a user's value.
 
 Examples per function: 40 by default (about 1,900 in all); PAPERDESK_FUZZ_EXAMPLES=N runs N
 per function. The example database is .hypothesis/examples (gitignored), replayed first on the
@@ -178,6 +178,9 @@ API = {
     "queries.log_ids": (queries.log_ids, {"limit": LIMIT}),
     "queries.available_symbols": (queries.available_symbols, {"timeframe": TIMEFRAME}),
     "queries.workers": (queries.workers, {}),
+    "queries.datasets": (lambda _db: queries.datasets(), {}),
+    "status.as_dict": (lambda _db, obj: status.as_dict(obj), {
+        "obj": Arg(GROUPS.good.map(lambda groups: groups[0]), v.anything())}),
     "status.health": (status.health, {}),
     "status.agent": (status.agent, {"agent_id": AGENT_ID}),
     "status.login_failures": (status.login_failures, {
