@@ -11,8 +11,9 @@ type (tests/fuzz/values.py). Whatever it is given, a function
 Not fuzzed: engine.control.sweeps.locked_sweep and engine.reads.status.condition /
 agent_card, which take an ORM session or row from the engine's own code, not a user's value.
 
-Examples per function: 40 by default (about 1,900 in all); PAPERDESK_FUZZ_EXAMPLES=N runs N
-per function. The example database is .hypothesis/examples (gitignored), replayed first on the
+Examples per function: 40 by default (about 1,800 in all: functions without arguments stop
+sooner); PAPERDESK_FUZZ_EXAMPLES=N runs N per function. The example database is
+.hypothesis/examples (gitignored), replayed first on the
 next run. Run on SQLite, and on PostgreSQL with PAPERDESK_TEST_PG_URL set.
 """
 

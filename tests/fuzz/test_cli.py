@@ -8,9 +8,10 @@ subprocess. Whatever it is given, the CLI
   hold are the progress lines of a --wait: "session 3: running, bar 10/20");
 - writes no row when it refuses (exit 2, 3 or 4).
 
-Examples per command: 100 by default (about 1,700 in all); PAPERDESK_FUZZ_EXAMPLES=N runs N
-per command. Hypothesis keeps its example database in .hypothesis/examples (gitignored): a
-failure is replayed first on the next run, and its report prints the @reproduce_failure line.
+Examples per command: 100 by default (1,200 in all, 6 more through a subprocess);
+PAPERDESK_FUZZ_EXAMPLES=N runs N per command. Hypothesis keeps its example database in
+.hypothesis/examples (gitignored): a failure is replayed first on the next run, and its report
+prints the @reproduce_failure line.
 Run on SQLite, and on PostgreSQL with PAPERDESK_TEST_PG_URL set.
 """
 
