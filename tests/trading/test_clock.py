@@ -73,7 +73,7 @@ class Harness:
         self.book = SessionBook(db)
         self.book.sync(self.now)
 
-    def command(self, queued: int) -> None:
+    def command(self, queued) -> None:
         apply_pending(self.rt)
         control.wait_for(self.db, queued, 1)
         self.book.sync(self.now)
@@ -277,11 +277,11 @@ def test_fast_forward_to_a_date_then_play_stops_there(stored, env):
 
 
 def test_a_live_session_waits_visibly_then_trades_bars_as_they_arrive(stored, env):
-    sid = control.create_session(stored, {"name": "live", "symbols": "BTC-USD",
-                                          "strategy": "ma_crossover", "source": "live"},
-                                 start=True).command
+    created = control.create_session(stored, {"name": "live", "symbols": "BTC-USD",
+                                              "strategy": "ma_crossover", "source": "live"},
+                                     start=True)
     harness = Harness(stored, env, 0)
-    harness.command(sid)
+    harness.command(created)
     with Session(stored) as s:
         row = s.exec(select(PaperSession).where(PaperSession.source == "live")).one()
     harness.sid = row.id
