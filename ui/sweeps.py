@@ -10,7 +10,7 @@ from engine.core.fill_models import DEFAULT_PRESET, PRESETS
 from engine.core.strategies import STRATEGIES
 from engine.reads import queries
 from engine.reads import sweeps as sweep_reads
-from ui import charts, context, format
+from ui import charts, context, format, sweep_robustness
 
 TOP_N = 5
 METRICS = {"return_pct": "Return %", "in_sample_pct": "In-sample %",
@@ -137,6 +137,7 @@ def results(sweep_id: int, doc: dict) -> None:
         st.caption(f"Equity of the top {len(top)} (% of starting cash)")
         st.plotly_chart(charts.comparison_figure(curves, "ts"), width="stretch",
                         key="sweep_curves")
+    sweep_robustness.overfitting(sweep_id)
     graduate(ranked)
 
 

@@ -9,7 +9,7 @@ import importlib
 import sys
 import time
 
-from engine.cli.output import emit_json
+from engine.cli.output import emit_json, odds_text
 from engine.errors import BadInput, WaitTimeout
 from engine.params import parse_assignments
 
@@ -76,8 +76,9 @@ def _wait(queries, db, sweep_id: int, seconds: float) -> dict:
 def _show(queries, db, args) -> None:
     doc = queries.sweep_document(db, args.id)
     ranked = queries.variants(db, args.id)
+    odds = importlib.import_module("engine.reads.overfitting").overfitting_odds(db, args.id)
     if args.json:
-        emit_json({**doc, "variants": ranked.to_dict("records")})
+        emit_json({**doc, "variants": ranked.to_dict("records"), "overfitting": odds})
         return
     print(f"sweep {doc['id']} ({doc['name']}): {doc['status']}, {doc['done']}/{doc['total']} "
           f"variants of {doc['strategy']} on {', '.join(doc['symbols'])} {doc['timeframe']}, "
@@ -85,6 +86,7 @@ def _show(queries, db, args) -> None:
           + (f", split {doc['split_at']:%Y-%m-%d %H:%M}" if doc["split_at"] else ""))
     if not ranked.empty:
         print(ranked.head(args.top).to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    print(odds_text(odds))
 
 
 def _create(sweeps, queries, db, args) -> None:
