@@ -9,7 +9,7 @@ DESCRIPTION = ("`python -m engine`: the scriptable face of engine.control (actin
 AGENT_ACTIONS = ("show", "start", "stop", "reset-metrics", "config")
 SESSION_ACTIONS = ("show", "trades", "create", "start", "pause", "resume", "stop",
                    "pause-all", "resume-all", "stop-all", "speed", "reconcile", "fill-models",
-                   "config")
+                   "config", "robustness", "report", "export")
 
 
 def _positive(text: str) -> float:
@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     session.add_argument("--then", metavar="BARS_PER_S", help="… play at this speed")
     session.add_argument("--start", action="store_true", help="start it right away")
     session.add_argument("--close-positions", action="store_true", help="stop: sell holdings")
+    session.add_argument("--n", metavar="PATHS", help="robustness: Monte-Carlo paths (1000)")
+    session.add_argument("--seed", help="robustness: the bootstrap's seed (0)")
+    session.add_argument("--out", metavar="PATH", help="report: the HTML file; export: a folder")
+    session.add_argument("--format", dest="export_format", help="export: csv or parquet")
 
     cli_sweep.add_parser(sub)
 
