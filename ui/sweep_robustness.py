@@ -4,6 +4,7 @@ for a walk-forward sweep, its folds), the sweep report to download."""
 import streamlit as st
 
 from engine.reads.overfitting import overfitting_odds
+from engine.reads.report.sweep import sweep_report
 from ui import context
 from ui.format import DASH
 
@@ -25,3 +26,16 @@ def overfitting(sweep_id: int) -> None:
         if odds.reason:
             st.text(odds.reason)
         st.caption(odds.meaning)
+
+
+def report_download(sweep_id: int) -> None:
+    st.download_button("Download sweep report (HTML)", key="sweep_report_download",
+                       data=lambda: sweep_report(context.db(), sweep_id),
+                       file_name=f"paperdesk-sweep-{sweep_id}.html", mime="text/html",
+                       on_click="ignore", icon=":material/download:")
+
+
+def panel(sweep_id: int) -> None:
+    """Everything this module shows of a sweep, under its ranking."""
+    overfitting(sweep_id)
+    report_download(sweep_id)

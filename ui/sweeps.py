@@ -137,7 +137,7 @@ def results(sweep_id: int, doc: dict) -> None:
         st.caption(f"Equity of the top {len(top)} (% of starting cash)")
         st.plotly_chart(charts.comparison_figure(curves, "ts"), width="stretch",
                         key="sweep_curves")
-    sweep_robustness.overfitting(sweep_id)
+    sweep_robustness.panel(sweep_id)
     graduate(ranked)
 
 

@@ -43,6 +43,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     sweep.add_argument("--top", type=int, default=20, help="show: variants listed")
     sweep.add_argument("--source", default="replay", help="graduate: replay or live")
     sweep.add_argument("--speed", default="1", help="graduate: bars/s after the window")
+    sweep.add_argument("--out", metavar="FILE", help="report: the HTML file to write")
     return sweep
 
 
@@ -118,8 +119,16 @@ def _graduate(sweeps, _queries, db, args) -> None:
     print(sweeps.start_as_paper(db, args.id, source=args.source, speed=args.speed).id)
 
 
+def _report(_sweeps, _queries, db, args) -> None:
+    if not args.out:
+        raise BadInput("sweep report needs --out FILE")
+    report = importlib.import_module("engine.reads.report.sweep")
+    print(report.write_sweep_report(db, args.id, args.out))
+
+
 COMMANDS = {"create": _create, "show": lambda _s, q, db, args: _show(q, db, args),
-            "list": _list, "cancel": _cancel, "archive": _archive, "graduate": _graduate}
+            "list": _list, "cancel": _cancel, "archive": _archive, "graduate": _graduate,
+            "report": _report}
 
 
 def cmd_sweep(db, args) -> None:

@@ -4,8 +4,11 @@ plotly.js."""
 
 import pytest
 
+from engine.control import sweeps
+from engine.reads.overfitting import overfitting_odds
 from engine.reads.report.session import write_session_report
-from tests.conftest import replay_session, store_bars
+from engine.sweeps.runner import run_sweep
+from tests.conftest import cli, replay_session, store_bars
 
 pytestmark = pytest.mark.e2e
 SESSION_SECTIONS = {"metrics": "Metrics beside buy & hold", "equity": "Equity and drawdown",
@@ -54,5 +57,28 @@ def test_a_session_report_opens_offline_with_every_section(db, env, new_tab, tmp
     assert tab.locator("section#trades tbody tr").count() > 10
     assert "Probability of ending below the start" in tab.locator(
         "section#montecarlo").inner_text()
+    assert asked == []
+    assert errors == []
+
+
+SWEEP_SECTIONS = {"summary": "What was swept", "ranking": "Ranking", "heatmap": "Heatmap",
+                  "overfitting": "Overfitting odds"}
+
+
+def test_a_sweep_report_opens_offline_with_every_section(db, env, new_tab, tmp_path):
+    store_bars(db, ("BTC-USD", "1h"))
+    sid = sweeps.create_sweep(db, {"name": "grid <i>x</i>", "strategy": "ma_crossover",
+                                   "symbols": "BTC-USD", "from": "2019-01-01",
+                                   "to": "2019-02-01",
+                                   "grid": {"fast": "2:9:1", "slow": "30,40"}}).id
+    assert run_sweep(db, sid, workers=2) == "completed"
+    done = cli(env, "sweep", "report", str(sid), "--out", str(tmp_path / "sweep.html"))
+    assert done.returncode == 0, done.stderr
+    tab, asked, errors = open_offline(new_tab, tmp_path / "sweep.html")
+    shows_sections(tab, SWEEP_SECTIONS, charts=1)
+    assert tab.locator("h1").inner_text() == f"Sweep #{sid}: grid <i>x</i>"
+    assert tab.locator("section#ranking tbody tr").count() == 16
+    odds = overfitting_odds(db, sid)
+    assert f"{odds.pbo:,.6g}" in tab.locator("section#overfitting").inner_text()
     assert asked == []
     assert errors == []

@@ -38,3 +38,5 @@ def test_the_sweeps_tab_says_why_a_small_sweep_has_no_overfitting_odds(filled, d
     assert metrics["Probability of backtest overfitting"] == "—"
     assert any("PBO needs 16 or more finished variants" in t.value for t in at.text)
     assert any(c.value == MEANING for c in at.caption)
+    assert [b.proto.label for b in at.get("download_button")] == [
+        "Download sweep report (HTML)"]
