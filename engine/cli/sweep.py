@@ -10,6 +10,7 @@ import sys
 import time
 
 from engine.cli.output import emit_json, odds_text
+from engine.cli.walk_output import walk_document, walk_text
 from engine.errors import BadInput, WaitTimeout
 from engine.params import parse_assignments
 
@@ -39,6 +40,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     sweep.add_argument("--from", dest="window_from", metavar="DATE")
     sweep.add_argument("--to", dest="window_to", metavar="DATE")
     sweep.add_argument("--split", metavar="DATE", help="first bar of the out-of-sample window")
+    sweep.add_argument("--walk-forward", metavar="train=N,test=M[,step=S][,anchored]",
+                       help="per fold pick the best variant on N bars, trade it on the next M")
+    sweep.add_argument("--objective", help="walk-forward: sharpe (default), total_return or "
+                       "calmar")
     sweep.add_argument("--all", action="store_true", help="list: include archived sweeps")
     sweep.add_argument("--top", type=int, default=20, help="show: variants listed")
     sweep.add_argument("--source", default="replay", help="graduate: replay or live")
@@ -57,7 +62,8 @@ def _spec(args) -> dict:
     return {"name": args.name, "strategy": args.strategy, "symbols": args.symbols,
             "timeframe": args.timeframe, "cash": args.cash, "position_size": args.position_size,
             "fill_model": args.fill_model, "from": args.window_from, "to": args.window_to,
-            "split": args.split, "grid": parse_assignments(args.param, "--param K=RANGE")}
+            "split": args.split, "grid": parse_assignments(args.param, "--param K=RANGE"),
+            "walk_forward": args.walk_forward, "objective": args.objective}
 
 
 def _wait(queries, db, sweep_id: int, seconds: float) -> dict:
@@ -78,8 +84,10 @@ def _show(queries, db, args) -> None:
     doc = queries.sweep_document(db, args.id)
     ranked = queries.variants(db, args.id)
     odds = importlib.import_module("engine.reads.overfitting").overfitting_odds(db, args.id)
+    walk = importlib.import_module("engine.reads.walk_forward").walk_forward(db, args.id)
     if args.json:
-        emit_json({**doc, "variants": ranked.to_dict("records"), "overfitting": odds})
+        emit_json({**doc, "variants": ranked.to_dict("records"), "overfitting": odds,
+                   "walk_forward": walk_document(walk)})
         return
     print(f"sweep {doc['id']} ({doc['name']}): {doc['status']}, {doc['done']}/{doc['total']} "
           f"variants of {doc['strategy']} on {', '.join(doc['symbols'])} {doc['timeframe']}, "
@@ -88,6 +96,8 @@ def _show(queries, db, args) -> None:
     if not ranked.empty:
         print(ranked.head(args.top).to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     print(odds_text(odds))
+    if walk is not None:
+        print(walk_text(walk))
 
 
 def _create(sweeps, queries, db, args) -> None:

@@ -44,6 +44,20 @@ def _closes(s: Session, symbol: str, timeframe: str, start, end) -> pd.Series:
     return pd.Series([c for _, c in rows], index=[t for t, _ in rows], dtype=float)
 
 
+def buy_hold(s: Session, symbols: list[str], timeframe: str, times: pd.Series,
+             cash: float) -> np.ndarray:
+    """`cash` in equal parts in each symbol at its first close of `times`, marked at each of
+    `times` (a symbol without a bar keeps its last close); NaN without bars."""
+    if not len(times):
+        return np.empty(0)
+    growth = []
+    for symbol in symbols:
+        closes = _closes(s, symbol, timeframe, times.iloc[0], times.iloc[-1])
+        if len(closes):
+            growth.append((closes.reindex(times).ffill().bfill() / closes.iloc[0]).to_numpy())
+    return cash * sum(growth) / len(growth) if growth else np.full(len(times), np.nan)
+
+
 def curves(db: Engine, session_id) -> tuple[pd.DataFrame, float, float]:
     """(curve, starting cash, bars a year): per snapshot `ts`, `equity`, `drawdown_pct` and
     `buy_hold` — the starting cash in equal parts in each symbol at its first close in the
@@ -55,15 +69,9 @@ def curves(db: Engine, session_id) -> tuple[pd.DataFrame, float, float]:
             raise NotFound(f"no session {key}")
         curve = _snapshots(s, key)
         symbols = row.symbols.split(",")
-        closes = ({sym: _closes(s, sym, row.timeframe, curve["ts"].iloc[0], curve["ts"].iloc[-1])
-                   for sym in symbols} if len(curve) else {})
-    per_year = bars_per_year(symbols[0], row.timeframe)
+        curve["buy_hold"] = buy_hold(s, symbols, row.timeframe, curve["ts"], row.starting_cash)
     curve["drawdown_pct"] = (curve["equity"] / curve["equity"].cummax() - 1) * 100
-    growth = [series.reindex(curve["ts"]).ffill().bfill() / series.iloc[0]
-              for series in closes.values() if len(series)]
-    curve["buy_hold"] = (row.starting_cash * sum(g.to_numpy() for g in growth) / len(growth)
-                         if growth else np.nan)
-    return curve, row.starting_cash, per_year
+    return curve, row.starting_cash, bars_per_year(symbols[0], row.timeframe)
 
 
 def bar_returns(equity: pd.Series, starting_cash: float) -> pd.Series:
