@@ -54,7 +54,8 @@ def _create() -> None:
             "symbols": ss.get("sweep_symbols", ""), "timeframe": ss.get("sweep_timeframe"),
             "fill_model": ss.get("sweep_fill_model"), "from": ss.get("sweep_from"),
             "to": ss.get("sweep_to"), "split": ss.get("sweep_split"),
-            "grid": {k: v for k, v in grid.items() if str(v).strip()}}
+            "grid": {k: v for k, v in grid.items() if str(v).strip()},
+            **sweep_robustness.walk_forward_fields()}
     context.act("Create sweep", sweeps.create_sweep, spec)
 
 
@@ -82,6 +83,7 @@ def form() -> None:
         mid.text_input("To", key="sweep_to", placeholder="2019-03-01")
         right.text_input("Split (out-of-sample from)", key="sweep_split",
                          placeholder="optional date inside the window")
+        sweep_robustness.walk_forward_inputs()
         st.button("Create sweep", key="sweep_create", type="primary", on_click=_create,
                   disabled=not context.can_control())
 

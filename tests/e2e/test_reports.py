@@ -62,7 +62,7 @@ def test_a_session_report_opens_offline_with_every_section(db, env, new_tab, tmp
 
 
 SWEEP_SECTIONS = {"summary": "What was swept", "ranking": "Ranking", "heatmap": "Heatmap",
-                  "overfitting": "Overfitting odds"}
+                  "walkforward": "Walk-forward", "overfitting": "Overfitting odds"}
 
 
 def test_a_sweep_report_opens_offline_with_every_section(db, env, new_tab, tmp_path):
@@ -70,12 +70,14 @@ def test_a_sweep_report_opens_offline_with_every_section(db, env, new_tab, tmp_p
     sid = sweeps.create_sweep(db, {"name": "grid <i>x</i>", "strategy": "ma_crossover",
                                    "symbols": "BTC-USD", "from": "2019-01-01",
                                    "to": "2019-02-01",
-                                   "grid": {"fast": "2:9:1", "slow": "30,40"}}).id
+                                   "grid": {"fast": "2:9:1", "slow": "30,40"},
+                                   "walk_forward": "train=300,test=200"}).id
     assert run_sweep(db, sid, workers=2) == "completed"
     done = cli(env, "sweep", "report", str(sid), "--out", str(tmp_path / "sweep.html"))
     assert done.returncode == 0, done.stderr
     tab, asked, errors = open_offline(new_tab, tmp_path / "sweep.html")
-    shows_sections(tab, SWEEP_SECTIONS, charts=1)
+    shows_sections(tab, SWEEP_SECTIONS, charts=2)
+    assert tab.locator("section#walkforward tbody tr").count() == 5 + 3  # figures, folds
     assert tab.locator("h1").inner_text() == f"Sweep #{sid}: grid <i>x</i>"
     assert tab.locator("section#ranking tbody tr").count() == 16
     odds = overfitting_odds(db, sid)

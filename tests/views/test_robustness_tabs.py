@@ -2,8 +2,10 @@
 download) and the overfitting odds on the Sweeps tab."""
 
 from engine.control import sweeps
+from engine.reads import sweeps as sweep_reads
 from engine.reads.overfitting import MEANING
 from engine.reads.robustness import monte_carlo
+from engine.reads.walk_forward import walk_forward
 from engine.sweeps.runner import run_sweep
 from tests.views.conftest import run_page
 
@@ -40,3 +42,29 @@ def test_the_sweeps_tab_says_why_a_small_sweep_has_no_overfitting_odds(filled, d
     assert any(c.value == MEANING for c in at.caption)
     assert [b.proto.label for b in at.get("download_button")] == [
         "Download sweep report (HTML)"]
+
+
+def test_the_sweeps_form_creates_a_walk_forward_sweep_and_shows_its_folds(filled, db):
+    at = run_page("sessions", sessions_tab="Sweeps")
+    at.text_input(key="sweep_param_ma_crossover_fast").set_value("5,10")
+    at.text_input(key="sweep_param_ma_crossover_slow").set_value("30")
+    at.text_input(key="sweep_from").set_value("2019-01-01")
+    at.text_input(key="sweep_to").set_value("2019-02-01")
+    at.text_input(key="sweep_walk_forward").set_value("train=300,test=200")
+    at.selectbox(key="sweep_objective").set_value("total_return")
+    at.button(key="sweep_create").click().run()
+    assert not at.exception
+    listed = sweep_reads.sweeps(db)
+    sid = int(listed["id"].iloc[0])
+    assert sweep_reads.sweep_document(db, sid)["total"] == 2
+    assert run_sweep(db, sid, workers=1) == "completed"
+    at = run_page("sessions", sessions_tab="Sweeps", sweep_pick=sid)
+    assert not at.exception
+    result = walk_forward(db, sid)
+    assert result.objective == "total_return"
+    assert len(result.folds) == 3
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Out of sample (stitched)"] == f"{result.out_sample_pct:+.2f}%"
+    assert any(c.value == result.meaning for c in at.caption)
+    folds = next(d.value for d in at.dataframe if "variant_idx" in d.value.columns)
+    assert folds["session_id"].tolist() == result.folds["session_id"].tolist()

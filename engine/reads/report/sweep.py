@@ -11,6 +11,10 @@ from engine.reads.overfitting import overfitting_odds
 from engine.reads.report import figures
 from engine.reads.report.html import Section, page
 from engine.reads.report.session import writable
+from engine.reads.walk_forward import walk_forward
+
+CURVES = {"equity": "walk-forward (out of sample, stitched)", "buy_hold": "buy & hold",
+          "best_in_sample": "best in-sample variant"}
 
 MAX_RANKED = 500  # variants listed; `sweep show --json` lists every one
 
@@ -63,12 +67,33 @@ def _odds(db: Engine, sweep_id: int) -> Section:
     return section.text(odds.meaning)
 
 
+def _walk(db: Engine, sweep_id: int) -> list[Section]:
+    walk = walk_forward(db, sweep_id)
+    if walk is None:
+        return []
+    kind = "anchored" if walk.anchored else "rolling"
+    section = Section("walkforward", "Walk-forward").text(
+        f"{kind}: train {walk.train_bars:,} bars, test {walk.test_bars:,}, step "
+        f"{walk.step_bars:,}; each fold's variant chosen by {walk.objective} on its train bars "
+        "and traded on its test bars as a completed session.")
+    if walk.folds.empty:
+        return [section.text("No folds yet: they run once every variant has finished.")]
+    section.pairs({"out of sample, stitched %": walk.out_sample_pct,
+                   "buy & hold over the same bars %": walk.buy_hold_pct,
+                   f"best in-sample variant (idx {walk.best_variant}) over them %":
+                       walk.best_in_sample_pct,
+                   "in sample, chosen variants compounded %": walk.in_sample_pct,
+                   "walk-forward efficiency": walk.efficiency})
+    section.text(walk.meaning).figure(figures.curves_figure(walk.curve, CURVES))
+    return [section.table(walk.folds, scroll=True, floats="{:,.2f}")]
+
+
 def sweep_sections(db: Engine, sweep_id) -> tuple[dict, list[Section]]:
     """The sweep's document and its report's sections."""
     doc = sweep_reads.sweep_document(db, sweep_id)
     ranked = sweep_reads.variants(db, doc["id"])
     return doc, [_summary(doc), _ranking(ranked, doc), _heatmap(ranked, doc),
-                 _odds(db, doc["id"])]
+                 *_walk(db, doc["id"]), _odds(db, doc["id"])]
 
 
 def sweep_report(db: Engine, sweep_id) -> str:
