@@ -351,7 +351,8 @@ def run_variant_job(url: str, sweep_id: int, idx: int) -> bool:
         init(plan.series)
         run = run_variant(idx, plan.settings(idx), plan.start, plan.end, plan.split)
         written = plan.write(run)
-        if written and plan.walk and all_written(plan.db, sweep_id):  # the last variant
+        if plan.walk and all_written(plan.db, sweep_id):  # the last variant (or its job run
+            # again after its worker died walking forward): the folds' write is fenced
             run_walk_forward(plan, lambda tasks: [train(t, plan.series) for t in tasks])
         return written
     except SQLAlchemyError as exc:
