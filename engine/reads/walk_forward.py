@@ -14,13 +14,8 @@ from engine.analytics.walkforward import Candidate, annualised_return, efficienc
 from engine.core.bars import bars_per_year
 from engine.reads.performance import buy_hold
 from engine.reads.sweeps import sweep_document
-from engine.store.models import (
-    EquitySnapshot,
-    PaperSession,
-    Sweep,
-    SweepVariant,
-    WalkForwardFold,
-)
+from engine.store.models import EquitySnapshot, PaperSession, Sweep, SweepVariant
+from engine.store.walk_forward import WalkForwardFold
 
 FOLD_COLUMNS = ("fold", "train_from", "train_to", "test_from", "test_to", "train_bars",
                 "test_bars", "variant_idx", "params", "in_sample_score", "in_sample_pct",

@@ -16,8 +16,9 @@ from engine.control.transitions import transition
 from engine.core.bars import bars_per_year
 from engine.core.lifecycle import SessionStatus, SweepStatus
 from engine.store.db import session_scope
-from engine.store.models import PaperSession, Sweep, WalkForwardFold
+from engine.store.models import PaperSession, Sweep
 from engine.store.types import utcnow
+from engine.store.walk_forward import WalkForwardFold
 from engine.sweeps.walk import (
     FoldRun,
     TrainTask,
