@@ -172,13 +172,16 @@ def test_history_indexes_and_slices_like_a_list(index):
     assert len(view) == 30
 
 
-def test_history_is_read_only():
+def test_the_context_and_its_history_are_read_only():
     view = History(deque(hourly([1.0, 2.0])))
     with pytest.raises(TypeError):
         view[0] = None
     assert not hasattr(view, "append")
     with pytest.raises(AttributeError):
         view.extra = 1
+    ctx = BarContext("BTC-USD", view[-1], view, None, 0.0, 10.0)
+    with pytest.raises(AttributeError):
+        ctx.cash = 1.0
 
 
 # ------------------------------------------------------------------ what on_bar may return
@@ -393,11 +396,3 @@ def test_register_refuses_a_taken_name_unless_replacing(registered):
     assert registered(copy) is copy
     assert strategy_class("ma_crossover") is copy
 
-
-def test_a_context_is_a_cheap_immutable_record():
-    bar = hourly([1.0])[0]
-    ctx = BarContext("BTC-USD", bar, History(deque([bar])), None, 0.0, 10.0)
-    with pytest.raises(AttributeError):
-        ctx.cash = 1.0
-    assert (ctx.symbol, ctx.bar, ctx.sentiment, ctx.position_qty, ctx.cash) == (
-        "BTC-USD", bar, None, 0.0, 10.0)
