@@ -6,11 +6,13 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.control import actions as control
+from engine.control.database import unavailable_errors
 from engine.core.lifecycle import allowed_actions
 from engine.errors import ConfigError
 from engine.reads import queries
 from engine.reads.summary import system_summary
-from ui import access, confirm, context, flow, styles
+from ui import access, confirm, context, flow, outage, styles
+from ui.format import literal
 from ui.launcher import ensure_engine
 from ui.theme import STATUS_COLOR, badge
 
@@ -27,15 +29,19 @@ except FileNotFoundError:
 try:
     settings = context.settings()
     context.db()  # creates or upgrades the schema before anything reads it
+    who = access.resolve()
 except ConfigError as exc:
     st.error(f"Configuration error: {exc}")
+    st.stop()
+except unavailable_errors():  # the banner retries and reruns the app once it answers
+    outage.OUTAGE.begin()
+    outage.banner(settings.database_url, context.refresh_every())
     st.stop()
 except SQLAlchemyError as exc:
     st.error(f"Cannot open the database ({settings.database_url.split('://')[0]}): "
              f"{type(exc).__name__}. Check DATABASE_URL and that the server is reachable.")
     st.stop()
 
-who = access.resolve()
 pages = st.navigation([
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("views/agents.py", title="Agents", icon=":material/hub:"),
@@ -43,6 +49,7 @@ pages = st.navigation([
     st.Page("views/logs.py", title="Logs", icon=":material/article:"),
 ])
 context.follow_open_session()
+outage.banner(settings.database_url, context.refresh_every())
 
 ACTION_HELP = {
     "start": "Start every agent and resume the sessions the system had paused",
@@ -95,7 +102,7 @@ def agent_conditions() -> None:
         why = flow.problem(agent)
         if why:
             st.caption(f":{STATUS_COLOR[agent.condition]}[**{agent.name}** "
-                       f"{agent.condition}] — {why[:160]}")
+                       f"{agent.condition}] — {literal(why[:160])}")
 
 
 styles.draw()
@@ -105,7 +112,7 @@ with st.sidebar:
     st.selectbox("Live refresh", [0, 1, 2, 5, 10], index=2, key="refresh_s",
                  format_func=lambda s: "off" if s == 0 else f"every {s} s",
                  help="How often status, tables and logs refresh themselves")
-    st.caption(f"Signed in as {who.user} · {who.note}")
+    st.caption(f"Signed in as {literal(who.user)} · {who.note}")
     if who.mode == "oidc":
         st.button("Sign out", on_click=st.logout, icon=":material/logout:")
 

@@ -1,4 +1,7 @@
-"""Exceptions that say how to recover, each with the CLI exit code it maps to."""
+"""Exceptions that say how to recover, each with the CLI exit code it maps to, and the one way
+a text becomes a single literal line (for a log, an event, the activity feed, a CLI error)."""
+
+import unicodedata
 
 
 class PaperDeskError(Exception):
@@ -39,10 +42,40 @@ class TransientError(PaperDeskError):
     """A passing fault (network, locked database): the agent retries on its next tick."""
 
 
+class DatabaseUnavailable(TransientError):
+    """The database cannot be reached (server down, file gone); reads and actions are tried
+    again once it is back."""
+
+
 class EngineLeaseHeld(PaperDeskError):
     """Another engine holds the lease; this one must not start."""
 
     exit_code = 3
+
+
+LINE_BREAKING = ("Cc", "Cf", "Cs", "Zl", "Zp")  # control, format, surrogate, line/paragraph
+
+
+def _visible(char: str) -> str:
+    """A character that would break a line or act on a terminal, as its escape (`\\n`)."""
+    return repr(char)[1:-1] if unicodedata.category(char) in LINE_BREAKING else char
+
+
+def single_line(text: object) -> str:
+    """`text` as one literal line: line breaks, control and format characters (NUL, escape
+    sequences, U+2028, bidi overrides…) and lone surrogates shown as escapes (`\\n`, `\\x00`,
+    `\\u2028`), so nothing a user typed can start a forged line or recolour a terminal."""
+    text = str(text)
+    if text.isprintable():
+        return text
+    return "".join(_visible(c) for c in text)
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A user's value as a message quotes it: its repr (one line, escapes visible), cut to
+    about `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}…"
 
 
 def one_line(exc: BaseException) -> str:
@@ -51,4 +84,5 @@ def one_line(exc: BaseException) -> str:
     exception has none (procrastinate wraps psycopg's errors so)."""
     text = (str(getattr(exc, "orig", None) or exc).strip()
             or str(exc.__cause__ or "").strip()).splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return (f"{type(exc).__name__}: {single_line(text[0])}" if text
+            else type(exc).__name__)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from engine.errors import BadInput, NotFound
+from engine.errors import BadInput, NotFound, shown, single_line
 
 LOG_ID = re.compile(r"[a-z][a-z0-9_]{0,62}|session-[1-9][0-9]{0,11}")  # whole id: fullmatch
 ENGINE_LOG = "engine"  # the engine process's own log
@@ -30,14 +30,14 @@ _pinned: dict[tuple[str, str], logging.Logger] = {}
 
 
 class _UTCFormatter(logging.Formatter):
-    """UTC timestamps; every record stays on one line (line breaks in messages are escaped, so
-    text that reaches a log cannot forge another line)."""
+    """UTC timestamps; every record stays on one line (line breaks and control characters in
+    messages are escaped by engine.errors.single_line, so text that reaches a log cannot forge
+    another line)."""
 
     converter = time.gmtime
 
     def format(self, record):
-        text = super().format(record)
-        return text.replace("\r", "\\r").replace("\n", "\\n")
+        return single_line(super().format(record))
 
     def formatTime(self, record, datefmt=None):  # noqa: N802  (logging's API name)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", self.converter(record.created))
@@ -66,7 +66,7 @@ class _FileHandler(RotatingFileHandler):
 def check_log_id(log_id: str) -> None:
     """Reject anything that is not an agent id or `session-N` before it nears a path."""
     if not isinstance(log_id, str) or not LOG_ID.fullmatch(log_id):
-        raise BadInput(f"log id {log_id!r} is not an agent id or session-N")
+        raise BadInput(f"log id {shown(log_id)} is not an agent id or session-N")
 
 
 def log_path(logs_dir: Path, log_id: str) -> Path:
@@ -132,9 +132,9 @@ def _matches(line: str, min_level: int, needle: str | None) -> bool:
 def _level_number(level: str | None) -> int:
     if not level:
         return 0
-    name = level.strip().upper()
+    name = level.strip().upper() if isinstance(level, str) else ""
     if name not in LEVELS:
-        raise BadInput(f"level must be one of {', '.join(LEVELS)} (got {level!r})")
+        raise BadInput(f"level must be one of {', '.join(LEVELS)} (got {shown(level)})")
     return logging.getLevelName(name)
 
 
@@ -142,9 +142,11 @@ def tail(
     logs_dir: Path, log_id: str, lines: int = 100, level: str | None = None, grep: str | None = None
 ) -> Tail:
     """Read the last `lines` matching lines, seeking back from the end in 64 KiB chunks."""
-    if not 1 <= lines <= 10_000:
-        raise BadInput(f"lines must be between 1 and 10000 (got {lines})")
+    if isinstance(lines, bool) or not isinstance(lines, int) or not 1 <= lines <= 10_000:
+        raise BadInput(f"lines must be between 1 and 10000 (got {shown(lines)})")
     min_level = _level_number(level)
+    if grep is not None and not isinstance(grep, str):
+        raise BadInput(f"grep must be text (got {shown(grep)})")
     needle = grep.lower() if grep else None
     path = log_path(logs_dir, log_id)
     if not path.is_file():

@@ -1,6 +1,7 @@
 """Shared fixtures: a real database (SQLite file, or PostgreSQL when PAPERDESK_TEST_PG_URL is
 set), a real engine subprocess, the real CLI, and polling with a deadline."""
 
+import io
 import json
 import os
 import signal
@@ -10,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -136,6 +137,21 @@ def cli(env: dict, *args: str, timeout: float = 60) -> subprocess.CompletedProce
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
+def run_main(*args: str) -> subprocess.CompletedProcess:
+    """Run the real CLI in this process (engine.cli.main.main, on os.environ as the `env`
+    fixture set it), its output captured: what `cli` does without a new interpreter. An
+    exception escaping main() is raised here (the subprocess would print a traceback)."""
+    from engine.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:  # argparse: usage errors and --help
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
 @dataclass
 class EngineHandle:
     proc: subprocess.Popen
@@ -170,11 +186,11 @@ def spawn_workers(env: dict, db: sa.Engine, tmp_path: Path, n: int) -> list[subp
         return {w.holder.rsplit(":", 1)[1] for w in workers(db) if w.alive} == {
             str(p.pid) for p in procs}
 
-    wait_until(registered, 60, message="every worker to register")
+    wait_until(registered, 180, message="every worker to register")  # a ceiling, not a pace
     return procs
 
 
-def start_engine(env: dict, db: sa.Engine, log: Path, timeout: float = 30) -> EngineHandle:
+def start_engine(env: dict, db: sa.Engine, log: Path, timeout: float = 90) -> EngineHandle:
     """Start `python -m engine run` and wait until it holds the lease."""
     proc = spawn_engine(env, log)
     handle = EngineHandle(proc, env, log)

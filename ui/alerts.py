@@ -4,6 +4,7 @@ notification."""
 import streamlit as st
 
 from engine.control import actions as control
+from engine.control.database import unavailable_errors
 from engine.control.notify import SendOutcome, send_test_and_record
 from engine.reads.status import AlertGroup
 from ui import context
@@ -14,7 +15,11 @@ def acknowledge(groups: list[AlertGroup]) -> None:
     alert of the same source and kind shows the group again."""
     if not context.can_control():
         return
-    control.acknowledge_alerts(context.db(), groups, by=context.user())
+    try:
+        control.acknowledge_alerts(context.db(), groups, by=context.user())
+    except unavailable_errors():
+        st.toast(f"Not acknowledged: {context.UNAVAILABLE}", icon=":material/cloud_off:")
+        return
     st.cache_data.clear()
 
 

@@ -14,7 +14,7 @@ import streamlit as st
 from engine.control import actions as control
 from engine.reads.records import AgentCard, SessionDocument
 from ui import context
-from ui.format import price
+from ui.format import literal, price
 
 PENDING = "confirm_pending"
 
@@ -64,7 +64,8 @@ def _body(request: Request) -> None:
     if cancel.button("Cancel", key="confirm_cancel", width="stretch"):
         _drop()
         st.rerun()
-    if ok.button(request.label, key="confirm_ok", type="primary", width="stretch"):
+    if ok.button(request.label, key="confirm_ok", type="primary", width="stretch",
+                 disabled=not context.can_control()):
         _drop()
         context.act(request.title.rstrip("?"), request.fn, *request.args, **kwargs)
         st.rerun()
@@ -92,8 +93,8 @@ def stop_all() -> Request:
 def session_stop(doc: SessionDocument, close_positions: bool = False) -> Request:
     held = tuple((p.symbol, p.qty, p.last_price) for p in doc.positions)
     return Request(f"Stop session #{doc.id}?",
-                   f"**{doc.name}** stops for good: its open orders are cancelled and it "
-                   "cannot be started again.", "Stop session", control.session_action,
+                   f"**{literal(doc.name)}** stops for good: its open orders are cancelled and "
+                   "it cannot be started again.", "Stop session", control.session_action,
                    (doc.id, "stop"), {"close_positions": close_positions and bool(held)},
                    positions=held)
 

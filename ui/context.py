@@ -10,11 +10,13 @@ import streamlit as st
 from engine.config import Settings, load_settings
 from engine.control import actions as control
 from engine.control import windows
-from engine.control.database import database
+from engine.control.database import check_file, database, unavailable_errors
 from engine.core.lifecycle import CommandStatus
-from engine.errors import PaperDeskError, WaitTimeout
+from engine.errors import DatabaseUnavailable, PaperDeskError, WaitTimeout
 from engine.reads.reconcile import Reconciliation
 from engine.reads.reconcile import reconcile as _reconcile
+from ui.format import literal
+from ui.outage import OUTAGE
 
 READ_TTL_S = 1.0  # reads are shared by every open tab for this long
 OUTCOME_WAIT_S = 1.0  # how long a click waits for the engine's verdict before saying "queued"
@@ -22,6 +24,7 @@ DEFAULT_REFRESH_S = 2.0
 T = TypeVar("T")
 OPENING = "open_session"  # the session a click asked to open on the Sessions page
 SWITCH_SETTLE_S = 0.3  # see follow_open_session
+UNAVAILABLE = "the database is unavailable; try again once it is back"
 
 
 def settings() -> Settings:
@@ -35,14 +38,29 @@ def db():
 
 @st.cache_data(ttl=READ_TTL_S, show_spinner=False, max_entries=256)
 def _read(url: str, key: str, _fn: Callable, args: tuple, kwargs: tuple) -> Any:
-    return _fn(database(url), *args, **dict(kwargs))
+    try:
+        check_file(url)
+        value = _fn(database(url), *args, **dict(kwargs))
+    except unavailable_errors() as exc:  # not cached: the next read tries again
+        OUTAGE.begin()
+        raise DatabaseUnavailable("the database cannot be reached") from exc
+    OUTAGE.end()
+    return value
 
 
 def read(fn: Callable[..., T], *args, **kwargs) -> T:
     """Call `fn`, a read of engine.reads taking the database first, cached for READ_TTL_S
-    and shared across sessions (keyed by the function's name and the arguments)."""
+    and shared across sessions (keyed by the function's name and the arguments). While the
+    database is unavailable: the value this read returned last (ui.outage)."""
     key = f"{fn.__module__}.{fn.__qualname__}"
-    return _read(settings().database_url, key, fn, args, tuple(sorted(kwargs.items())))
+    kwargs_key = tuple(sorted(kwargs.items()))
+    last_key = repr((key, args, kwargs_key))
+    try:
+        value = _read(settings().database_url, key, fn, args, kwargs_key)
+    except DatabaseUnavailable:
+        return OUTAGE.last_value(last_key)
+    OUTAGE.remember(last_key, value)
+    return value
 
 
 @st.cache_data(show_spinner=False)
@@ -113,12 +131,16 @@ def act(label: str, fn: Callable, *args, **kwargs) -> None:
     if not can_control():
         st.toast("Read-only: your account may not control the system.", icon="🔒")
         return
-    database = db()
     try:
+        database = db()
         outcome = fn(database, *args, by=user(), **kwargs)
+    except unavailable_errors():
+        OUTAGE.begin()
+        st.toast(f"{label}: not sent — {UNAVAILABLE}", icon=":material/cloud_off:")
+        return
     except PaperDeskError as exc:
-        st.toast(f"{label}: {exc}", icon=":material/error:")
-        st.session_state["last_error"] = f"{label}: {exc}"
+        st.toast(f"{label}: {literal(exc)}", icon=":material/error:")
+        st.session_state["last_error"] = f"{label}: {literal(exc)}"
         return
     st.cache_data.clear()
     if not outcome.queued:
@@ -126,14 +148,15 @@ def act(label: str, fn: Callable, *args, **kwargs) -> None:
         return
     try:
         result = control.wait_for(database, outcome, OUTCOME_WAIT_S)
-    except WaitTimeout:
+    except (WaitTimeout, *unavailable_errors()):
         st.toast(f"{label}: queued — the engine applies it when it runs",
                  icon=":material/schedule:")
     except PaperDeskError as exc:
-        st.toast(f"{label}: refused — {exc}", icon=":material/error:")
+        st.toast(f"{label}: refused — {literal(exc)}", icon=":material/error:")
     else:
         if result.status == CommandStatus.APPLIED:
-            st.toast(f"{label}: {result.message or 'applied'}", icon=":material/check_circle:")
+            st.toast(f"{label}: {literal(result.message or 'applied')}",
+                     icon=":material/check_circle:")
 
 
 def show_last_error() -> None:

@@ -24,6 +24,7 @@ from engine.reads.records import AgentCard
 from engine.reads.status import FLOW_WINDOW_S, FlowCounts
 from engine.registry.agents import SPECS, pipeline_layout
 from ui.colours import GREY
+from ui.format import literal
 from ui.theme import STATUS_HEX, badge
 
 MAX_SESSION_NODES = 8
@@ -129,7 +130,7 @@ def agent_node(agent: AgentCard) -> NodeSpec:
         line += " · active" if _active(agent.last_active_at) else " · idle"
     why = problem(agent)
     detail = f"{why[:90]}…" if why and len(why) > 90 else (why or key_figure(agent))
-    content = f"**{agent.name}** `{agent.kind}`\n\n{line}\n\n{detail}"
+    content = f"**{agent.name}** `{agent.kind}`\n\n{line}\n\n{literal(detail)}"
     return NodeSpec(agent.id, content, STATUS_HEX.get(state, GREY), "agent")
 
 
@@ -137,7 +138,7 @@ def session_nodes(sessions: pd.DataFrame) -> list[NodeSpec]:
     running = sessions[sessions["status"].isin(["running", "paused"])]
     nodes = [
         NodeSpec(f"session-{row.id}",
-                 f"**{row.name}** `{row.strategy}`\n\n● {row.status} · {row.symbols}\n\n"
+                 f"**{literal(row.name)}** `{row.strategy}`\n\n● {row.status} · {row.symbols}\n\n"
                  f"P&L {row.return_pct:+.2f}% · {row.trade_count} trades",
                  STATUS_HEX.get(row.status, GREY), "session")
         for row in running.head(MAX_SESSION_NODES).itertuples()
@@ -261,7 +262,7 @@ def compact(agents: pd.DataFrame, sessions: pd.DataFrame, rates: Throughput) -> 
     lines = []
     for agent in cards(agents):
         flows = " · ".join(outgoing.get(agent.id, []))
-        detail = problem(agent) or key_figure(agent)
+        detail = literal(problem(agent) or key_figure(agent))
         lines.append(f"**{agent.name}** {badge(condition(agent))} {detail}"
                      + (f"  \n↓ {flows}" if flows else ""))
     return lines

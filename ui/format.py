@@ -3,7 +3,9 @@ sides, and ratios that say "—" until they mean something. Plain functions over
 DataFrames; no `st.` calls."""
 
 import math
+import re
 
+from engine.errors import single_line
 from ui.colours import GREEN, GREY, RED
 
 CURRENCY = "$"  # every shipped dataset is quoted in US dollars
@@ -104,3 +106,14 @@ def colour_status(styler, column: str, hex_by_status: dict[str, str]):
         return f"color: {hex_by_status.get(status, FLAT_HEX)}; font-weight: 600"
 
     return styler.map(css, subset=[column])
+
+
+_ACTIVE = str.maketrans({c: f"\\{c}" for c in "\\*`[]$<~"})  # links, :color[…], math, bold…
+_BLOCK = re.compile(r"^(\s*\d*)([#>+=.)-])")  # a heading, quote or list at the line's start
+
+
+def literal(text: object) -> str:
+    """`text` (a name, a message, an error the engine or a user wrote) as Markdown that shows
+    it as written: one line (engine.errors.single_line), and nothing in it that Streamlit's
+    Markdown would turn into a link, a colour, a formula, bold, a heading or a list."""
+    return _BLOCK.sub(r"\1\\\2", single_line(text).translate(_ACTIVE), count=1)

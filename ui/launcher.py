@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from engine.config import Settings
-from engine.control.database import database
+from engine.control.database import database, unavailable_errors
 from engine.reads.fleet import lease_info
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,4 +71,7 @@ def ensure_engine(settings: Settings) -> EngineStatus:
     if not settings.autostart:
         return EngineStatus("external", "autostart off: run `python -m engine run` yourself")
     launcher = _launcher(settings.database_url, str(settings.home))
-    return EngineStatus("autostart", launcher.ensure())
+    try:
+        return EngineStatus("autostart", launcher.ensure())
+    except unavailable_errors():  # no engine is started while the database is away
+        return EngineStatus("autostart", "waiting for the database")

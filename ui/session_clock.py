@@ -8,11 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from engine.control import actions as control
+from engine.control.database import unavailable_errors
 from engine.control.windows import SPEEDS
 from engine.core.settings import FAST_FORWARD, describe_change, speed_text
 from engine.errors import PaperDeskError
 from engine.reads.records import SessionDocument
 from ui import context
+from ui.format import literal
+from ui.outage import OUTAGE
 from ui.session_form import day_start, speed_label
 from ui.theme import MARKET
 
@@ -48,7 +51,7 @@ def clock_speed(doc: SessionDocument) -> str:
 def clock_panel(doc: SessionDocument) -> None:
     """Where the session's clock is, how fast it runs, and why it waits (if it does)."""
     if doc.wait_reason and doc.status == "running":
-        st.warning(f"Clock waiting: {doc.wait_reason}", icon=":material/hourglass_top:")
+        st.warning(f"Clock waiting: {literal(doc.wait_reason)}", icon=":material/hourglass_top:")
     left, right = st.columns([3, 2], vertical_alignment="bottom")
     with left:
         if doc.source == "live":
@@ -88,7 +91,7 @@ def _apply_settings(sid: int) -> None:
     items = st.session_state.get(f"settings_{sid}", "").replace(",", " ").split()
     bad = [item for item in items if "=" not in item]
     if bad:
-        st.session_state["last_error"] = f"Settings: write KEY=VALUE (got {bad[0]!r})"
+        st.session_state["last_error"] = f"Settings: write KEY=VALUE (got {literal(repr(bad[0]))})"
         return
     context.act(f"Session {sid} settings", control.update_session_config, sid,
                 dict(item.split("=", 1) for item in items))
@@ -108,21 +111,24 @@ def speed_control(doc: SessionDocument) -> None:
                     disabled=fixed, width="stretch"):
         st.markdown("**Fast-forward to a date, then play**")
         first = doc.window_from
+        # Disabled inside too: a disabled popover's content is still on the page.
         st.date_input(f"Stop at ({MARKET})", key=f"ff_until_{sid}", value=None,
-                      format="YYYY-MM-DD",
+                      format="YYYY-MM-DD", disabled=fixed,
                       min_value=first.date() if first else None,
                       max_value=doc.window_to.date() if doc.window_to else None)
         st.selectbox("Then play at", SPEEDS[:-1], key=f"ff_then_{sid}",
-                     format_func=speed_label)
+                     format_func=speed_label, disabled=fixed)
         st.button("Fast-forward", key="sess_ff", on_click=_apply_fast_forward,
-                  args=(sid, first))
+                  args=(sid, first), disabled=fixed)
         st.divider()
         st.markdown("**Change settings from the next bar on**")
         st.text_input("KEY=VALUE …", key=f"settings_{sid}", placeholder="fast=12 fee_bps=20",
+                      disabled=fixed,
                       help="Strategy parameters by name, or fee_bps, slippage_bps, "
                            "position_size, stop_loss_pct, take_profit_pct. Reconcile names "
                            "the change as the cause of the fills it alters.")
-        st.button("Apply settings", key="sess_settings", on_click=_apply_settings, args=(sid,))
+        st.button("Apply settings", key="sess_settings", on_click=_apply_settings, args=(sid,),
+                  disabled=fixed)
 
 
 def on_click_result(state_key: str, compute: Callable[[], Any], working: str, label: str,
@@ -137,6 +143,9 @@ def on_click_result(state_key: str, compute: Callable[[], Any], working: str, la
             except PaperDeskError as exc:
                 st.session_state.pop(state_key, None)
                 st.error(str(exc), icon=":material/error:")
+            except unavailable_errors():
+                OUTAGE.begin()
+                st.error(f"Not run: {context.UNAVAILABLE}.", icon=":material/cloud_off:")
     return st.session_state.get(state_key)
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.control import actions as control
+from engine.control.database import unavailable_errors
 from engine.control.session_spec import FILL_FIELDS, FILL_MODEL, SESSION_FIELDS
 from engine.control.windows import DEFAULT_WINDOW_BARS, SOURCES, SPEEDS
 from engine.core.bars import TIMEFRAMES
@@ -20,7 +21,7 @@ from engine.errors import BadInput, PaperDeskError
 from engine.reads import queries
 from ui import context
 from ui.form_check import PARAMS, field_errors
-from ui.format import CURRENCY_CODE
+from ui.format import CURRENCY_CODE, literal
 from ui.theme import BAR_FORMAT, MARKET
 
 PRESETS = {
@@ -152,6 +153,9 @@ def create(spec: dict | None, start: bool) -> None:
     except PaperDeskError as exc:
         st.session_state[ERROR_KEY] = str(exc)
         return
+    except unavailable_errors():
+        st.session_state[ERROR_KEY] = f"The {context.UNAVAILABLE}."
+        return
     st.cache_data.clear()
     st.session_state.pop(ERROR_KEY, None)
     st.session_state.pop(FIELD_ERRORS, None)
@@ -165,9 +169,9 @@ def create(spec: dict | None, start: bool) -> None:
 def show_error() -> None:
     message = st.session_state.pop(ERROR_KEY, None)
     if message and st.session_state.get(FIELD_ERRORS):
-        st.warning(f"Not created. {message}", icon=":material/error:")
+        st.warning(f"Not created. {literal(message)}", icon=":material/error:")
     elif message:
-        st.error(f"Not created. {message}", icon=":material/error:")
+        st.error(f"Not created. {literal(message)}", icon=":material/error:")
 
 
 def _plain(message: str, name: str) -> str:
@@ -182,7 +186,7 @@ def field_error(where, field: str, label: str, name: str | None = None) -> None:
     """The last click's problem with `field`, under it, in the field's label."""
     message = st.session_state.get(FIELD_ERRORS, {}).get(field)
     if message:
-        where.error(f"**{label}** {_plain(message, name or field)}",
+        where.error(f"**{label}** {literal(_plain(message, name or field))}",
                     icon=":material/error:")
 
 

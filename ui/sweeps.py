@@ -92,7 +92,7 @@ def progress(sweep_id: int) -> None:
     done, total = doc["done"], doc["total"]
     st.progress(done / total if total else 0.0,
                 text=f"{doc['status']}: {done:,} of {total:,} variants"
-                + (f" — {doc['wait_reason']}" if doc["wait_reason"] else "")
+                + (f" — {format.literal(doc['wait_reason'])}" if doc["wait_reason"] else "")
                 + (" — cancelling" if doc["cancel_requested"] else ""))
     if doc["error"]:
         st.error(doc["error"])

@@ -1,15 +1,18 @@
 """Agents: the pipeline as a flow diagram, and the selected agent's card."""
 
+import contextlib
 import time
 
 import streamlit as st
 
 from engine.control import actions as control
+from engine.control.database import unavailable_errors
 from engine.errors import NotFound
 from engine.reads import queries, status, summary
 from engine.reads.records import AgentCard
 from engine.registry.agents import SPECS
 from ui import confirm, context, flow
+from ui.format import literal
 from ui.theme import TIME_FORMAT, badge
 
 st.title("Agents")
@@ -39,8 +42,9 @@ def diagram() -> None:
     st.session_state["flow_state"] = new_state
     moved = flow.positions(new_state)
     if moved != flow.positions(state) and context.can_control():
-        control.save_node_positions(context.db(), moved)
-        st.cache_data.clear()
+        with contextlib.suppress(*unavailable_errors()):  # a drag in an outage is not kept
+            control.save_node_positions(context.db(), moved)
+            st.cache_data.clear()
     clicked = new_state.selected_id
     if clicked in set(agents["id"]) and clicked != st.session_state.get("agent_selected"):
         st.session_state["agent_selected"] = clicked
@@ -85,9 +89,9 @@ def card_status(agent_id: str) -> None:
     if state == "error":
         retry = agent.retry_at
         when = f" — next retry at {retry:%H:%M:%S} UTC" if retry is not None else ""
-        st.error(f"{why}{when}", icon=":material/error:")
+        st.error(f"{literal(why)}{when}", icon=":material/error:")
     elif why:
-        st.warning(f"Degraded — running, but {why}", icon=":material/warning:")
+        st.warning(f"Degraded — running, but {literal(why)}", icon=":material/warning:")
     a, b, c, d, e = st.container(key="pair_agent").columns(5)
     a.metric("Ticks", agent.ticks)
     b.metric("Items processed", agent.items_processed)

@@ -15,7 +15,7 @@ from ui import confirm, context
 from ui.alerts import acknowledge, send_test
 from ui.desk import styled, totals
 from ui.desk import table as desk_table
-from ui.format import money, signed_money, signed_pct
+from ui.format import literal, money, signed_money, signed_pct
 from ui.theme import (
     BAR_FORMAT,
     MARKET,
@@ -194,7 +194,7 @@ def alerts() -> None:
             text.markdown(f":{'red' if group.severity == 'error' else 'orange'}-badge["
                           f"{SEVERITY_ICON[group.severity]}] **{group.source}** · "
                           f"`{group.kind}` · **{group.count}×**")
-            text.markdown(group.message)
+            text.markdown(literal(group.message))
             text.caption(f"first {group.first_ts:%Y-%m-%d %H:%M:%S} · last "
                          f"{group.last_ts:%Y-%m-%d %H:%M:%S} ({WALL})")
             button.button("Acknowledge", key=_group_key(group), disabled=not allowed,

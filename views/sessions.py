@@ -147,7 +147,7 @@ def detail(sid: int) -> None:
     except NotFound:
         st.warning(f"Session {sid} no longer exists.")
         return
-    st.markdown(f"### {doc.name} {badge(doc.status)}")
+    st.markdown(f"### {fmt.literal(doc.name)} {badge(doc.status)}")
     st.caption(f"#{doc.id} · {doc.strategy} {doc.params} · "
                f"{', '.join(doc.symbols)} {doc.timeframe} · size "
                f"{doc.position_size:g} of equity · after restart: {doc.restart_policy}"
@@ -155,7 +155,7 @@ def detail(sid: int) -> None:
     st.caption(fill_caption(doc))
     session_controls(doc)
     if doc.error:
-        st.error(doc.error, icon=":material/error:")
+        st.error(fmt.literal(doc.error), icon=":material/error:")
     clock_panel(doc)
     metrics_row(doc.metrics, doc)
     # Stateful tabs: only the open one is drawn (each chart or table costs a page run).

@@ -243,7 +243,7 @@ class BaseAgent:
             self.metrics["errors"] += 1
             self.consecutive_errors += 1
             self.failed_ticks.append(time.time())
-            self.tick_error = (str(exc).strip().splitlines() or [""])[0][:500]
+            self.tick_error = one_line(exc).removeprefix(f"{type(exc).__name__}: ")[:500]
             if self.consecutive_errors >= TRANSIENT_LIMIT:
                 self._fail(exc)
                 return
@@ -276,10 +276,8 @@ class BaseAgent:
         backoff = min(MAX_BACKOFF_S, 2.0 ** (self.consecutive_errors - 1))
         self.retry_at = utcnow() + timedelta(seconds=backoff)
         self.log.exception("agent failed; retry in %.0fs", backoff)
-        reason = (str(exc).strip().splitlines() or [""])[0]
-        self._set_status(
-            "fail", note=f"{type(exc).__name__}: {reason}; retry in {backoff:.0f}s",
-            severity="error")
+        self._set_status("fail", note=f"{one_line(exc)}; retry in {backoff:.0f}s",
+                         severity="error")
 
     def errors_last_hour(self) -> int:
         """Failed ticks in the last hour (a transient failure records no event per tick)."""

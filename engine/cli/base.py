@@ -3,6 +3,8 @@
 import argparse
 
 from engine.cli import sweep as cli_sweep
+from engine.cli.args import wait_seconds
+from engine.errors import single_line
 
 DESCRIPTION = ("`python -m engine`: the scriptable face of engine.control (acting) and "
                "engine.reads (reading).")
@@ -10,24 +12,13 @@ AGENT_ACTIONS = ("show", "start", "stop", "reset-metrics", "config")
 SESSION_ACTIONS = ("show", "trades", "create", "start", "pause", "resume", "stop",
                    "pause-all", "resume-all", "stop-all", "speed", "reconcile", "fill-models",
                    "config")
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError("must be between 0 and 3600 seconds")
-    return value
-
-
 class _Parser(argparse.ArgumentParser):
-    """Usage errors are one line, like every other error (exit 2)."""
+    """Usage errors are one line, like every other error (exit 2); argparse quotes some of
+    the user's words as they are, so the line is made single (engine.errors.single_line)."""
 
     def error(self, message: str):
-        self.exit(2, f"error: {self.prog.removeprefix('python -m engine').strip() or 'usage'}: "
-                     f"{message} (see --help)\n")
+        where = self.prog.removeprefix("python -m engine").strip() or "usage"
+        self.exit(2, f"error: {where}: {single_line(message)} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,14 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(name).add_argument("--json", action="store_true")
     system = sub.add_parser("system", help="the master switch")
     system.add_argument("action", choices=("start", "stop", "pause", "resume"))
-    system.add_argument("--wait", type=_positive, metavar="SECONDS")
+    system.add_argument("--wait", type=wait_seconds, metavar="SECONDS")
 
     agent = sub.add_parser("agent", help="show or control one agent")
     agent.add_argument("action", choices=AGENT_ACTIONS)
     agent.add_argument("id")
     agent.add_argument("assignments", nargs="*", metavar="KEY=VALUE")
     agent.add_argument("--json", action="store_true")
-    agent.add_argument("--wait", type=_positive, metavar="SECONDS")
+    agent.add_argument("--wait", type=wait_seconds, metavar="SECONDS")
 
     sessions = sub.add_parser("sessions")
     sessions.add_argument("--json", action="store_true")
@@ -59,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     session.add_argument("values", nargs="*", metavar="VALUE",
                          help="speed: BARS_PER_S or max; config: KEY=VALUE ...")
     session.add_argument("--json", action="store_true")
-    session.add_argument("--wait", type=_positive, metavar="SECONDS")
+    session.add_argument("--wait", type=wait_seconds, metavar="SECONDS")
     session.add_argument("--name")
     session.add_argument("--symbols")
     session.add_argument("--strategy")

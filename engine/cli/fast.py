@@ -107,7 +107,7 @@ def _queued(sql: DriverSql, args) -> tuple[int, str]:
 def cmd_control(sql: DriverSql, _settings: Settings, args) -> None:
     with sql.unit():
         command_id, done = _queued(sql, args)
-    if args.wait is None:
+    if not args.wait:  # none, or 0: do not wait
         print(f"queued as command {command_id}")
         return
 

@@ -13,7 +13,7 @@ from engine.cli.output import emit_json
 from engine.config import Settings, load_settings
 from engine.core.fill_models import FILL_FIELDS
 from engine.core.settings import FAST_FORWARD
-from engine.errors import BadInput
+from engine.errors import BadInput, single_line
 from engine.params import parse_assignments
 from engine.store.db import get_engine, migrate
 
@@ -103,13 +103,13 @@ def _create(db, args) -> None:
         "position_size": args.position_size, "stop_loss_pct": args.stop_loss_pct,
         "take_profit_pct": args.take_profit_pct, "restart_policy": args.restart_policy,
         "source": args.source, "from": args.window_from, "to": args.window_to,
-        "speed": args.speed,
+        "speed": args.speed, "until": args.until, "then": args.then,
     }
     given = {k: v for k, v in spec.items() if v is not None}  # the rest takes its default
     created = control.create_session(db, given, start=args.start)
     if created.queued and args.wait:
         control.wait_for(db, created, args.wait)
-        if str(args.speed).strip().lower() == FAST_FORWARD:
+        if str(args.speed).strip().lower() == FAST_FORWARD:  # … until its fast-forward ends
             control.wait_for_session(db, created.id, args.wait, progress=_progress)
     if args.json:
         emit_json(queries.session_document(db, created.id))
@@ -170,8 +170,9 @@ def cmd_events(db, args) -> None:
     if args.json:
         emit_json(frame)
     else:
-        for row in frame.itertuples():
-            print(f"{row.ts:%Y-%m-%d %H:%M:%S} {row.severity:<7} {row.source:<14} {row.message}")
+        for row in frame.itertuples():  # one line each, whatever a message holds
+            print(f"{row.ts:%Y-%m-%d %H:%M:%S} {row.severity:<7} {single_line(row.source):<14} "
+                  f"{single_line(row.message)}")
 
 
 def cmd_run(_db, _args) -> NoReturn:

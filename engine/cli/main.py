@@ -12,7 +12,7 @@ import sys
 from engine.cli import fast as cli_fast
 from engine.cli.base import build_parser
 from engine.config import load_settings
-from engine.errors import BadInput, NotFound, PaperDeskError, one_line
+from engine.errors import BadInput, NotFound, PaperDeskError, one_line, single_line
 from engine.store.plainsql import driver_errors, sqlite_file
 
 READ_ONLY = {"status", "health", "agents", "sessions", "logs", "events"}
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = _dispatch(args)
     except PaperDeskError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {single_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except driver_errors() as exc:
         print(f"error: database unavailable ({one_line(exc)}); check "

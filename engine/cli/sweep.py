@@ -9,6 +9,7 @@ import importlib
 import sys
 import time
 
+from engine.cli.args import sweep_wait_seconds
 from engine.cli.output import emit_json
 from engine.errors import BadInput, WaitTimeout
 from engine.params import parse_assignments
@@ -23,8 +24,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     sweep.add_argument("id", nargs="?", help="show/cancel/archive: sweep ID; graduate: the "
                        "variant's session ID")
     sweep.add_argument("--json", action="store_true")
-    sweep.add_argument("--wait", type=float, metavar="SECONDS",
-                       help="create: wait until the sweep has finished")
+    sweep.add_argument("--wait", type=sweep_wait_seconds, metavar="SECONDS",
+                       help="create: wait until the sweep has finished (0: do not wait)")
     sweep.add_argument("--name")
     sweep.add_argument("--strategy")
     sweep.add_argument("--symbols")
@@ -51,8 +52,6 @@ def _spec(args) -> dict:
         raise BadInput("sweep create needs --strategy and --symbols")
     if not args.param:
         raise BadInput("sweep create needs at least one --param K=RANGE")
-    if args.wait is not None and not 0 < args.wait <= 86_400:
-        raise BadInput("--wait must be between 0 and 86400 seconds")
     return {"name": args.name, "strategy": args.strategy, "symbols": args.symbols,
             "timeframe": args.timeframe, "cash": args.cash, "position_size": args.position_size,
             "fill_model": args.fill_model, "from": args.window_from, "to": args.window_to,

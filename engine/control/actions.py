@@ -7,8 +7,9 @@ The checks and the command rows are engine.control.queueing's SQL, which the CLI
 too.
 """
 
+import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,8 +21,9 @@ from engine.control.outcome import Outcome
 from engine.control.queueing import CommandResult
 from engine.control.session_spec import validate_session
 from engine.core.lifecycle import TERMINAL_SESSION
-from engine.errors import BadInput, NotAllowed, NotFound, WaitTimeout
-from engine.params import session_key
+from engine.core.settings import FAST_FORWARD
+from engine.errors import BadInput, NotAllowed, NotFound, WaitTimeout, shown
+from engine.params import MAX_ID, actor, client_key, session_key, whole
 from engine.reads.records import SessionDocument
 from engine.reads.status import AlertGroup
 from engine.store.db import session_scope
@@ -77,6 +79,7 @@ def create_session(
     db: Engine, spec: dict[str, Any], start: bool = False, by: str = "cli"
 ) -> Outcome:
     """Create a session (status created) and, with `start`, queue its start."""
+    by = actor(by)
     fields = validate_session(db, spec)
     with session_scope(db) as s:
         session = PaperSession(**fields)
@@ -132,6 +135,7 @@ def archive_session(
     db: Engine, session_id: Any, archived: bool = True, by: str = "cli"
 ) -> Outcome:
     """Hide a stopped session from the default list (it stays in the database)."""
+    by, archived = actor(by), bool(archived)
     with session_scope(db) as s:
         session = _session(s, session_id)
         if session.status not in TERMINAL_SESSION:
@@ -148,14 +152,37 @@ def archive_session(
 
 def save_node_positions(db: Engine, positions: dict[str, tuple[float, float]]) -> Outcome:
     """Remember where the user dragged the flow diagram's nodes (UI-owned layout)."""
+    checked = _node_positions(positions)
     with session_scope(db) as s:
-        for node_id, (x, y) in positions.items():
-            if not isinstance(node_id, str) or len(node_id) > 64:
-                raise BadInput(f"node id {node_id!r} is not valid")
+        for node_id, (x, y) in checked.items():
             row = s.get(NodePosition, node_id) or NodePosition(node_id=node_id, x=x, y=y)
-            row.x, row.y = float(x), float(y)
+            row.x, row.y = x, y
             s.add(row)
     return Outcome(f"{len(positions)} node position(s) saved")
+
+
+MAX_COORDINATE = 1e6  # pixels from the diagram's origin
+
+
+def _node_positions(positions: Any) -> dict[str, tuple[float, float]]:
+    """{node id: (x, y)} with finite coordinates (NaN or inf is refused on every database)."""
+    if not isinstance(positions, Mapping):
+        raise BadInput(f"positions must map node ids to (x, y) (got {shown(positions)})")
+    checked = {}
+    for node_id, xy in positions.items():
+        if not isinstance(node_id, str) or not 1 <= len(node_id) <= 64 \
+                or not node_id.isprintable():
+            raise BadInput(f"node id {shown(node_id)} is not valid")
+        try:
+            x, y = (float(v) for v in xy)
+        except (TypeError, ValueError, OverflowError):
+            raise BadInput(f"position of node {node_id!r} must be two numbers x, y (got "
+                           f"{shown(xy)})") from None
+        if not all(math.isfinite(v) and abs(v) <= MAX_COORDINATE for v in (x, y)):
+            raise BadInput(f"position of node {node_id!r} must be finite numbers within "
+                           f"±{MAX_COORDINATE:g} (got {shown(xy)})")
+        checked[node_id] = (x, y)
+    return checked
 
 
 # ---------------------------------------------------------------- waiting
@@ -165,15 +192,30 @@ def wait_for(db: Engine, outcome: Outcome, timeout: float,
              poll: float = 0.05) -> CommandResult | None:
     """Wait until the engine has applied the command `outcome` queued (None: it queued none);
     raise if rejected, failed or late."""
-    command_id = outcome.command
-    if command_id is None:
+    if not isinstance(outcome, Outcome):
+        raise BadInput(f"wait_for takes the Outcome of an action (got {shown(outcome)})")
+    timeout, poll = _seconds(timeout, "timeout"), _seconds(poll, "poll", 0.001)
+    if outcome.command is None:
         return None
+    command_id = whole(outcome.command, "command id", 1, MAX_ID)
 
     def read() -> CommandResult:
         with _sql(db) as sql:
             return queueing.command_result(sql, command_id)
 
     return queueing.wait_for(read, command_id, timeout, poll)
+
+
+MAX_WAIT_S = 86_400.0
+
+
+def _seconds(value: Any, field: str, low: float = 0.0) -> float:
+    """Seconds to wait or between polls: a number from `low` to a day."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadInput(f"{field} must be a number of seconds (got {shown(value)})")
+    if not low <= value <= MAX_WAIT_S:
+        raise BadInput(f"{field} must be {low:g} to {MAX_WAIT_S:g} seconds (got {shown(value)})")
+    return float(value)
 
 
 def session_document(db: Engine, session_id) -> SessionDocument:
@@ -186,14 +228,19 @@ def session_document(db: Engine, session_id) -> SessionDocument:
 
 def wait_for_session(db: Engine, session_id: int, timeout: float, poll: float = 0.25,
                      progress=None) -> SessionDocument:
-    """Wait until a session's clock stops running (completed, paused, stopped or error),
-    reporting its document to `progress` on the way; raise WaitTimeout when late."""
+    """Wait until a session's fast-forward ends: its clock stops running (completed, paused,
+    stopped or error) or, fast-forwarding to a date, plays on at its `then` speed; report its
+    document to `progress` on the way; raise WaitTimeout when late."""
+    timeout, poll = _seconds(timeout, "timeout"), _seconds(poll, "poll", 0.001)
+    if progress is not None and not callable(progress):
+        raise BadInput(f"progress must be a function of the session document (got "
+                       f"{shown(progress)})")
     deadline = time.monotonic() + timeout
     while True:
         doc = session_document(db, session_id)
         if progress:
             progress(doc)
-        if doc.status != "running":
+        if doc.status != "running" or doc.speed != FAST_FORWARD:
             return doc
         if time.monotonic() >= deadline:
             raise WaitTimeout(f"session {session_id} still running after {timeout:g}s "
@@ -201,20 +248,33 @@ def wait_for_session(db: Engine, session_id: int, timeout: float, poll: float = 
         time.sleep(poll)
 
 
+def _alert_group(group: Any) -> bool:
+    return (isinstance(group, AlertGroup) and isinstance(group.last_event_id, int)
+            and 0 <= group.last_event_id <= MAX_ID
+            and all(isinstance(t, str) and 0 < len(t) <= n and t.isprintable()
+                    for t, n in ((group.source, 64), (group.kind, 32))))
+
+
 def record_login_failure(db: Engine, client: str) -> None:
     """Remember a wrong shared password from `client` (the lockout counts these)."""
+    client = client_key(client)
     with session_scope(db) as s:
-        s.add(LoginFailure(client=client[:200]))
+        s.add(LoginFailure(client=client))
 
 
 def clear_login_failures(db: Engine, client: str) -> None:
+    client = client_key(client)
     with session_scope(db) as s:
-        s.execute(delete(LoginFailure).where(LoginFailure.client == client[:200]))
+        s.execute(delete(LoginFailure).where(LoginFailure.client == client))
 
 
 def acknowledge_alerts(db: Engine, groups: list[AlertGroup], by: str = "cli") -> Outcome:
     """Hide each group's alerts up to its latest event, naming who acknowledged them; a later
     alert of the same source and kind shows the group again."""
+    by = actor(by)
+    if not isinstance(groups, list | tuple) or not all(_alert_group(g) for g in groups):
+        raise BadInput(f"groups must be a list of alert groups as engine.reads.status."
+                       f"alert_groups gives them (got {shown(groups)})")
     with session_scope(db) as s:
         s.add_all(AlertAck(source=g.source, kind=g.kind, upto_event_id=g.last_event_id,
                            acknowledged_by=by) for g in groups)

@@ -13,8 +13,8 @@ from typing import Any
 from engine.control import windows
 from engine.core.lifecycle import TERMINAL_SESSION, CommandStatus, SystemStatus, next_status
 from engine.core.strategies import strategy_class
-from engine.errors import BadInput, NotAllowed, NotFound, PaperDeskError, WaitTimeout
-from engine.params import parse_params, session_key
+from engine.errors import BadInput, NotAllowed, NotFound, PaperDeskError, WaitTimeout, shown
+from engine.params import actor, agent_key, mapping, parse_params, session_key
 from engine.registry.agents import agent_spec
 from engine.store.plainsql import Sql, loaded_json, loaded_time
 
@@ -45,8 +45,7 @@ class SessionRow:
 
 def _agent(sql: Sql, agent_id: Any) -> tuple[str, str, str]:
     """The agent's (id, kind, status)."""
-    found = sql.rows("SELECT id, kind, status FROM agent WHERE id = ?",
-                     agent_id) if isinstance(agent_id, str) else []
+    found = sql.rows("SELECT id, kind, status FROM agent WHERE id = ?", agent_key(agent_id))
     if not found:
         raise NotFound(f"no agent {agent_id!r}")
     return tuple(found[0])
@@ -81,6 +80,7 @@ def _projected(sql: Sql, kind: str, target_id: str | None, status: str) -> str:
 def queue_command(sql: Sql, target: str, target_id: str | None, action: str, payload: dict,
                   by: str) -> int:
     """Record a command for the engine to apply (after the caller's checks)."""
+    by = actor(by)
     return sql.value(
         "INSERT INTO command (created_at, target, target_id, action, payload, status, "
         "requested_by) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -98,7 +98,7 @@ def system_action(sql: Sql, action: str, by: str = "cli") -> int:
 def agent_action(sql: Sql, agent_id: str, action: str, by: str = "cli") -> int:
     """Queue start or stop of one agent."""
     if action not in ("start", "stop"):
-        raise BadInput(f"agent action must be start or stop (got {action!r})")
+        raise BadInput(f"agent action must be start or stop (got {shown(action)})")
     key, _, status = _agent(sql, agent_id)
     state = AGENT_SETTLED.get(status, status)
     next_status("agent", _projected(sql, "agent", key, state), action, key)
@@ -108,6 +108,7 @@ def agent_action(sql: Sql, agent_id: str, action: str, by: str = "cli") -> int:
 def update_agent_config(sql: Sql, agent_id: str, changes: dict[str, Any],
                         by: str = "cli") -> int:
     """Validate config changes against the agent type's schema and queue them."""
+    changes = mapping(changes, "config")
     if not changes:
         raise BadInput("config needs at least one KEY=VALUE")
     key, kind, _ = _agent(sql, agent_id)
@@ -134,7 +135,7 @@ def session_action(sql: Sql, session_id: Any, action: str, close_positions: bool
 
 def bulk_session_action(sql: Sql, action: str, by: str = "cli") -> int:
     """Queue pause_all / resume_all / stop_all: every session the action applies to."""
-    if action not in BULK_ACTIONS:
+    if not isinstance(action, str) or action not in BULK_ACTIONS:
         raise BadInput(f"bulk action must be one of {', '.join(BULK_ACTIONS)}")
     return queue_command(sql, "session", None, action, {}, by)
 
@@ -151,26 +152,17 @@ def set_session_speed(sql: Sql, session_id: Any, speed: Any, until: Any = None,
                       then: Any = None, by: str = "cli") -> int:
     """Queue a speed change: bars per second or `max`; `max` may stop at `until` (a bar
     time) and continue at `then` bars per second."""
+    from engine.control.session_spec import fast_forward  # on use, as below
+
     parsed = windows.parse_speed(speed)
     session = _changeable(sql, session_id, "speed")
     if session.source == "live":
         raise NotAllowed(f"cannot change the speed of session {session.id}: a live session "
                          "follows its feed")
     payload: dict[str, Any] = {"speed": parsed}
-    stop_at = windows.parse_when(until, "until")
-    if stop_at is not None:
-        if parsed is not None:
-            raise BadInput("until: only a max-speed fast-forward stops at a date")
-        if not session.window_from <= stop_at <= session.window_to:
-            raise BadInput(f"until must lie in the session's window "
-                           f"{session.window_from:%Y-%m-%d %H:%M} – "
-                           f"{session.window_to:%Y-%m-%d %H:%M}")
-        after = windows.parse_speed(then if then not in (None, "") else "1", "then")
-        if after is None:
-            raise BadInput("then must be bars per second, not max")
-        payload |= {"until": stop_at.isoformat(), "then": after}
-    elif then not in (None, ""):
-        raise BadInput("then goes with until")
+    ff = fast_forward(parsed, until, then, session.window_from, session.window_to)
+    if ff:
+        payload |= {"until": ff["ff_until"].isoformat(), "then": ff["ff_then"]}
     return queue_command(sql, "session", str(session.id), "speed", payload, by)
 
 
@@ -181,6 +173,7 @@ def update_session_config(sql: Sql, session_id: Any, changes: dict[str, Any],
     # On use: engine.control.session_spec imports SQLAlchemy, which the other commands do without.
     from engine.control.session_spec import RISK_FIELDS, SESSION_FIELDS
 
+    changes = mapping(changes, "config")
     if not changes:
         raise BadInput("config needs at least one KEY=VALUE")
     session = _changeable(sql, session_id, "settings")

@@ -7,9 +7,9 @@ from engine.core.fill_models import CUSTOM, DEFAULT_PRESET, PRESETS, preset_valu
 from engine.core.fills import PRICE_RULES
 from engine.core.settings import STARTING_CASH, TradeSettings
 from engine.core.strategies import strategy_class
-from engine.errors import BadInput
+from engine.errors import BadInput, shown
 from engine.market import catalog
-from engine.params import Param, parse_params
+from engine.params import Param, mapping, parse_params
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -39,10 +39,11 @@ FILL_FIELDS: dict[str, Param] = {
               "0 = never", 0, 100_000),
     )
 }
+TIMEFRAME = Param("timeframe", str, "1h", "bar size", choices=tuple(catalog.TIMEFRAMES))
 _BASE_FIELDS: dict[str, Param] = {
     p.name: p
     for p in (
-        Param("timeframe", str, "1h", "bar size", choices=tuple(catalog.TIMEFRAMES)),
+        TIMEFRAME,
         Param("cash", float, STARTING_CASH, "starting cash in quote currency", 1, 1e12),
         Param("position_size", float, TradeSettings.position_size, "fraction of equity per entry",
               0.001, 1),
@@ -76,7 +77,13 @@ def fill_fields(model: str, given: dict[str, Any], symbols: list[str]) -> dict[s
 
 def parse_symbols(raw: Any, available: list[str]) -> list[str]:
     """Symbols from a comma-separated string or a list: upper-case, distinct, available."""
-    items = raw.split(",") if isinstance(raw, str) else list(raw or [])
+    if isinstance(raw, str):
+        items = raw.split(",")
+    elif isinstance(raw, list | tuple):
+        items = list(raw)
+    else:
+        raise BadInput(f"symbols must be a comma-separated list like BTC-USD,ETH-USD (got "
+                       f"{shown(raw)})")
     chosen = [str(s).strip().upper() for s in items if str(s).strip()]
     if not chosen:
         raise BadInput("symbols must name at least one symbol")
@@ -84,21 +91,24 @@ def parse_symbols(raw: Any, available: list[str]) -> list[str]:
         raise BadInput("symbols must not repeat a symbol")
     unknown = [s for s in chosen if s not in available]
     if unknown:
-        raise BadInput(
-            f"symbols: no data for {', '.join(unknown)}; available: {', '.join(available)}"
-        )
+        raise BadInput(f"symbols: no data for {', '.join(shown(s) for s in unknown[:5])}; "
+                       f"available: {', '.join(available)}")
     return chosen
 
 
 def _clock_fields(symbols: list[str], timeframe: str, clock: dict[str, Any]) -> dict[str, Any]:
     source = str(clock["source"] or "replay").strip().lower()
     if source not in windows.SOURCES:
-        raise BadInput(f"source must be one of {', '.join(windows.SOURCES)} (got {source!r})")
+        raise BadInput(f"source must be one of {', '.join(windows.SOURCES)} (got "
+                       f"{shown(source)})")
     speed = windows.parse_speed(clock["speed"] if clock["speed"] not in (None, "") else "1")
     if source == "live":
         if clock["from"] or clock["to"]:
             raise BadInput("from/to: a live session trades bars as they arrive; leave them "
                            "empty or choose source replay")
+        if clock["until"] or clock["then"]:
+            raise BadInput("until/then: a live session follows its feed; only a replay "
+                           "session fast-forwards")
         return {"source": "live", "speed": speed or 1.0}
     shipped = catalog.symbols(timeframe)
     missing = [s for s in symbols if s not in shipped]
@@ -107,12 +117,36 @@ def _clock_fields(symbols: list[str], timeframe: str, clock: dict[str, Any]) -> 
                        f"replay; available: {', '.join(shipped)}")
     window = windows.replay_window(symbols, timeframe, clock["from"], clock["to"])
     return {"source": "replay", "speed": speed, "window_from": window.start,
-            "window_to": window.end, "bars_total": window.bars}
+            "window_to": window.end, "bars_total": window.bars,
+            **fast_forward(speed, clock["until"], clock["then"], window.start, window.end)}
+
+
+def fast_forward(speed: float | None, until: Any, then: Any, window_from, window_to) -> dict:
+    """The clock fields of "fast-forward to `until`, then play at `then` bars/s" (ff_until,
+    ff_then): only at speed max, `until` inside the window, `then` a speed above 0; none when
+    `until` and `then` are empty. The same rule for a new session and a speed change."""
+    stop_at = windows.parse_when(until, "until")
+    if stop_at is None:
+        if then not in (None, ""):
+            raise BadInput("then goes with until")
+        return {}
+    if speed is not None:
+        raise BadInput("until: only a max-speed fast-forward stops at a date")
+    if window_from is None or not window_from <= stop_at <= window_to:
+        raise BadInput("until must lie in the session's window" + (
+            f" {window_from:%Y-%m-%d %H:%M} – {window_to:%Y-%m-%d %H:%M}"
+            if window_from is not None else " (it has none)"))
+    after = windows.parse_speed(then if then not in (None, "") else "1", "then")
+    if after is None:
+        raise BadInput("then must be bars per second, not max")
+    return {"ff_until": stop_at, "ff_then": after}
 
 
 def parse_name(raw: Any) -> str:
     """A session name: 1 to 100 characters of one printable line."""
-    name = str(raw or "").strip()
+    if raw is not None and not isinstance(raw, str):
+        raise BadInput(f"name must be text (got {type(raw).__name__})")
+    name = (raw or "").strip()
     if not 1 <= len(name) <= 100:
         raise BadInput("name must be 1 to 100 characters")
     if not name.isprintable():
@@ -123,12 +157,12 @@ def parse_name(raw: Any) -> str:
 
 def validate_session(db: "Engine", spec: dict[str, Any]) -> dict[str, Any]:
     """Turn a user's session spec into PaperSession fields, naming the first bad field."""
-    spec = dict(spec)
+    spec = mapping(spec, "session")
     name = parse_name(spec.pop("name", ""))
     strategy = strategy_class(str(spec.pop("strategy", "")))
     raw_symbols = spec.pop("symbols", "")
-    params = strategy.validate(dict(spec.pop("params", None) or {}))
-    clock = {k: spec.pop(k, None) for k in ("source", "from", "to", "speed")}
+    params = strategy.validate(mapping(spec.pop("params", None), "params"))
+    clock = {k: spec.pop(k, None) for k in ("source", "from", "to", "speed", "until", "then")}
     model, fill_values = parse_fill_spec(spec)
     fields = parse_params(_BASE_FIELDS, spec, where="")
     cash = fields.pop("cash")

@@ -7,6 +7,7 @@ counted, not refused: a grid over fast and slow would otherwise rarely be valid 
 """
 
 import itertools
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -16,15 +17,18 @@ from engine.control import windows
 from engine.control.session_spec import (
     FILL_FIELDS,
     FILL_MODEL,
+    TIMEFRAME,
     fill_fields,
     parse_fill_spec,
     parse_name,
+    parse_symbols,
     validate_session,
 )
 from engine.core.settings import FAST_FORWARD
 from engine.core.strategies import strategy_class
-from engine.errors import BadInput
-from engine.params import Param
+from engine.errors import BadInput, shown
+from engine.market import catalog
+from engine.params import Param, mapping
 
 MAX_VARIANTS = 2000  # variants in one sweep
 MAX_VALUES = 500  # values one dimension may take
@@ -38,15 +42,17 @@ def _range(text: str, param: Param, field: str) -> list[Any]:
     parts = text.split(":")
     if len(parts) != 3 or param.kind not in (int, float):
         raise BadInput(f"{field} must be start:stop:step, a list a,b,c or one value "
-                       f"(got {text!r})")
+                       f"(got {shown(text)})")
     start = param.parse(parts[0].strip(), f"{field}: ")
     stop = param.parse(parts[1].strip(), f"{field}: ")
     step = _step(parts[2].strip(), param, field)
     if stop < start:
-        raise BadInput(f"{field}: stop must not be below start (got {text!r})")
-    count = int((stop - start) / step + 1e-9) + 1
-    if count > MAX_VALUES:
-        raise BadInput(f"{field}: {count} values; at most {MAX_VALUES} per dimension")
+        raise BadInput(f"{field}: stop must not be below start (got {shown(text)})")
+    steps = (stop - start) / step  # 1e-320 as a step: inf steps, refused below
+    if not steps + 1 <= MAX_VALUES:
+        raise BadInput(f"{field}: more than {MAX_VALUES} values; at most {MAX_VALUES} per "
+                       "dimension (use a larger step)")
+    count = int(steps + 1e-9) + 1
     values = [start + i * step for i in range(count)]
     return values if param.kind is int else [round(v, 10) for v in values]
 
@@ -54,10 +60,13 @@ def _range(text: str, param: Param, field: str) -> list[Any]:
 def _step(text: str, param: Param, field: str) -> float:
     try:
         step = param.kind(text)
-    except ValueError:
-        raise BadInput(f"{field}: step must be a {param.kind.__name__} (got {text!r})") from None
+    except (ValueError, OverflowError):
+        raise BadInput(f"{field}: step must be a {param.kind.__name__} (got {shown(text)})") \
+            from None
     if not step > 0:
-        raise BadInput(f"{field}: step must be above 0 (got {text!r})")
+        raise BadInput(f"{field}: step must be above 0 (got {shown(text)})")
+    if not math.isfinite(step):
+        raise BadInput(f"{field}: step must be a finite number (got {shown(text)})")
     return step
 
 
@@ -66,6 +75,9 @@ def parse_values(field: str, raw: Any, param: Param) -> list[Any]:
     if isinstance(raw, list | tuple):
         items = list(raw)
     else:
+        if not isinstance(raw, str | int | float | type(None)):
+            raise BadInput(f"{field} must be start:stop:step, a list a,b,c or one value "
+                           f"(got {shown(raw)})")
         text = str(raw if raw is not None else "").strip()
         if not text:
             raise BadInput(f"{field} needs at least one value")
@@ -88,13 +100,14 @@ def parse_grid(strategy: str, raw: dict[str, Any]) -> dict[str, list[Any]]:
     slippage_bps, by name."""
     cls = strategy_class(strategy)
     known = {**cls.params, **FILL_DIMENSIONS}
+    raw = mapping(raw, "grid")
     if not raw:
         raise BadInput(f"params: give at least one dimension to sweep, e.g. "
                        f"{next(iter(cls.params))}=5:20:5")
     grid = {}
     for name, values in raw.items():
         if name not in known:
-            raise BadInput(f"param {name!r} is not a parameter of {cls.name} nor a fill "
+            raise BadInput(f"param {shown(name)} is not a parameter of {cls.name} nor a fill "
                            f"setting; known: {', '.join(known)}")
         grid[name] = parse_values(f"param {name}", values, known[name])
     total = 1
@@ -167,24 +180,24 @@ def validate_sweep(db: Engine, raw: dict[str, Any]) -> dict[str, Any]:
 
     `raw`: name, strategy, symbols, grid {dimension: values}, from, to, split, and the session
     fields every variant shares (timeframe, cash, position_size, fill_model, fee_bps …)."""
-    raw = dict(raw)
+    raw = mapping(raw, "sweep")
     strategy = strategy_class(str(raw.get("strategy") or "")).name
-    grid = parse_grid(strategy, dict(raw.pop("grid", None) or {}))
+    grid = parse_grid(strategy, raw.pop("grid", None))
     kept, skipped = variants(strategy, grid)
     if not kept:
         raise BadInput(f"params: all {skipped} combinations are refused by {strategy} "
                        "(e.g. fast must be below slow)")
     unknown = sorted(set(raw) - {*SESSION_KEYS, "name", "from", "to", "split", "params"})
     if unknown:
-        raise BadInput(f"unknown sweep field {unknown[0]!r}")
+        raise BadInput(f"unknown sweep field {shown(unknown[0])}")
     session = {k: raw[k] for k in SESSION_KEYS if raw.get(k) not in (None, "")}
-    session["params"] = dict(raw.get("params") or {})
-    symbols = str(session.get("symbols") or "")
-    timeframe = str(session.get("timeframe") or "1h")
-    name = parse_name(raw.get("name") or f"{strategy} sweep on {symbols}")
-    if not (raw.get("from") or raw.get("to")) and symbols:
-        raw["from"], raw["to"] = _default_window(
-            [s.strip().upper() for s in symbols.split(",") if s.strip()], timeframe)
+    session["params"] = mapping(raw.get("params"), "params")
+    # Symbols and timeframe first: the default window below reads their shipped files.
+    timeframe = TIMEFRAME.parse(session.get("timeframe") or "1h")
+    symbols = parse_symbols(session.get("symbols") or "", catalog.symbols(timeframe))
+    name = parse_name(raw.get("name") or f"{strategy} sweep on {','.join(symbols)}"[:100])
+    if not (raw.get("from") or raw.get("to")):
+        raw["from"], raw["to"] = _default_window(symbols, timeframe)
     session.update(strategy=strategy, timeframe=timeframe, **{"from": raw.get("from"),
                                                                 "to": raw.get("to")})
     base = base_fields(db, name, session, kept[0])

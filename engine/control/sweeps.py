@@ -30,8 +30,8 @@ from engine.control.transitions import transition
 from engine.control.windows import SOURCES
 from engine.core.fill_models import FILL_FIELDS
 from engine.core.lifecycle import TERMINAL_SWEEP, SweepStatus
-from engine.errors import BadInput, NotAllowed, NotFound
-from engine.params import session_key, sweep_key
+from engine.errors import BadInput, NotAllowed, NotFound, shown
+from engine.params import actor, session_key, sweep_key
 from engine.store.db import session_scope
 from engine.store.events import record_event
 from engine.store.models import PaperSession, Sweep
@@ -56,6 +56,7 @@ def _sweep(s: Session, sweep_id: Any) -> Sweep:
 
 def create_sweep(db: Engine, spec: dict[str, Any], by: str = "cli") -> Outcome:
     """Check a sweep spec (engine.control.sweep_spec) and queue the sweep for the engine."""
+    by = actor(by)
     checked = validate_sweep(db, spec)
     with session_scope(db) as s:
         sweep = Sweep(name=checked["name"], total=checked["total"],
@@ -77,6 +78,7 @@ def create_sweep(db: Engine, spec: dict[str, Any], by: str = "cli") -> Outcome:
 def cancel_sweep(db: Engine, sweep_id: Any, by: str = "cli") -> Outcome:
     """Cancel a sweep: a queued one at once; a running one is asked to stop (its engine stops
     the remaining variants; the variants already written stay, each whole)."""
+    by = actor(by)
     with session_scope(db) as s:
         sweep = _sweep(s, sweep_id)
         if sweep.status == SweepStatus.RUNNING:
@@ -95,6 +97,7 @@ def cancel_sweep(db: Engine, sweep_id: Any, by: str = "cli") -> Outcome:
 def archive_sweep(db: Engine, sweep_id: Any, archived: bool = True,
                   by: str = "cli") -> Outcome:
     """Hide (or show again) a finished sweep and all its variant sessions as one unit."""
+    by, archived = actor(by), bool(archived)
     with session_scope(db) as s:
         sweep = _sweep(s, sweep_id)
         if sweep.status not in TERMINAL_SWEEP:
@@ -129,13 +132,15 @@ def start_as_paper(db: Engine, variant_id: Any, source: str = "replay", speed: A
     replay: it re-plays the variant's window at max speed, then trades on from the window's
     end through `to` (default: the end of the data) at `speed` bars/s; live: it trades bars as
     they arrive. Either way it is linked to the variant (origin_session_id)."""
+    by = actor(by)
     source = str(source or "replay").strip().lower()
     if source not in SOURCES:
-        raise BadInput(f"source must be one of {', '.join(SOURCES)} (got {source!r})")
+        raise BadInput(f"source must be one of {', '.join(SOURCES)} (got {shown(source)})")
+    key = session_key(variant_id)
     with Session(db) as s:
-        variant = s.get(PaperSession, session_key(variant_id))
+        variant = s.get(PaperSession, key)
         if variant is None:
-            raise NotFound(f"no session {variant_id}")
+            raise NotFound(f"no session {key}")
         if variant.sweep_id is None:
             raise BadInput(f"session {variant.id} is not a sweep variant")
     spec = {**_variant_spec(variant), "source": source, "speed": speed}
@@ -146,7 +151,9 @@ def start_as_paper(db: Engine, variant_id: Any, source: str = "replay", speed: A
         if fields["window_to"] <= variant.window_to:
             raise BadInput(f"to: the variant's window ends {variant.window_to:%Y-%m-%d %H:%M};"
                            " a paper session continues after it (choose a later to, or live)")
-        fields |= {"speed": None, "ff_until": variant.window_to, "ff_then": fields["speed"]}
+        after = fields["speed"]  # None (max): fast-forward through the rest as well
+        fields |= {"speed": None, "ff_until": variant.window_to if after else None,
+                   "ff_then": after}
     with session_scope(db) as s:
         session = PaperSession(**fields, origin_session_id=variant.id)
         s.add(session)

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from engine.core.settings import FAST_FORWARD
-from engine.errors import BadInput
+from engine.errors import BadInput, shown
 from engine.market import catalog
 
 SOURCES = ("replay", "live")
@@ -26,34 +26,45 @@ class Window:
 
 
 def parse_when(raw: Any, field: str) -> datetime | None:
-    """An ISO date or time (or a date/datetime) as aware UTC; empty → None."""
+    """An ISO date or time (or a date/datetime) as aware UTC; empty → None. Every command's
+    dates go through here: --from, --to, --until, --split."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if isinstance(raw, datetime):
         value = raw
     elif isinstance(raw, date):
         value = datetime(raw.year, raw.month, raw.day, tzinfo=UTC)
-    else:
+    elif isinstance(raw, str):
         try:
-            value = datetime.fromisoformat(str(raw).strip())
+            value = datetime.fromisoformat(raw.strip())
         except ValueError:
-            raise BadInput(f"{field} must be an ISO date like 2018-06-01 (got {raw!r})") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            raise BadInput(f"{field} must be an ISO date like 2018-06-01 (got {shown(raw)})") \
+                from None
+    else:
+        raise BadInput(f"{field} must be an ISO date like 2018-06-01 (got {shown(raw)})")
+    try:  # 9999-12-31T23:59:59-23:59 is a valid time whose UTC is past year 9999
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise BadInput(f"{field} must be a date between years 1 and 9999 in UTC "
+                       f"(got {shown(raw)})") from None
 
 
 def parse_speed(raw: Any, field: str = "speed") -> float | None:
     """Bars per second (a number above 0), or None for `max`."""
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        raise BadInput(f"{field} must be bars per second (e.g. 1, 10, 100) or max "
+                       f"(got {shown(raw)})")
     text = str(raw).strip().lower()
     if text == FAST_FORWARD:
         return None
     try:
         value = float(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise BadInput(f"{field} must be bars per second (e.g. 1, 10, 100) or max "
-                       f"(got {raw!r})") from None
+                       f"(got {shown(raw)})") from None
     if not (math.isfinite(value) and 0 < value <= MAX_SPEED):
         raise BadInput(f"{field} must be above 0 and at most {MAX_SPEED:,.0f} bars per second, "
-                       f"or max (got {raw!r})")
+                       f"or max (got {shown(raw)})")
     return value
 
 

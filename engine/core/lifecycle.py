@@ -4,7 +4,7 @@ broker and the command applier), but no user acts on them, so they have no table
 
 from enum import StrEnum
 
-from engine.errors import NotAllowed
+from engine.errors import BadInput, NotAllowed, shown
 
 
 class SystemStatus(StrEnum):
@@ -105,15 +105,21 @@ TABLES = {"system": SYSTEM_TRANSITIONS, "agent": AGENT_TRANSITIONS, "session": S
           "sweep": SWEEP_TRANSITIONS}
 
 
+INTERNAL_ACTIONS = {"started", "stopped", "fail", "complete"}  # the engine's, not a user's
+
+
 def allowed_actions(kind: str, status: str) -> list[str]:
     """List the user actions a `kind` ("system", "agent", "session", "sweep") allows from
     `status`."""
-    internal = {"started", "stopped", "fail", "complete"}
-    return [a for (s, a) in TABLES[kind] if s == status and a not in internal]
+    return [a for (s, a) in TABLES[kind] if s == status and a not in INTERNAL_ACTIONS]
 
 
 def next_status(kind: str, status: str, action: str, label: str = "") -> str:
-    """Return the state `action` leads to from `status`, or raise NotAllowed naming all three."""
+    """Return the state `action` leads to from `status`, or raise NotAllowed naming all three
+    (BadInput for an action that is not a line of text: it would be quoted in the message)."""
+    if not isinstance(action, str) or not action.isprintable():
+        known = sorted({a for (_, a) in TABLES[kind]} - INTERNAL_ACTIONS)
+        raise BadInput(f"{kind} action must be one of {', '.join(known)} (got {shown(action)})")
     target = TABLES[kind].get((status, action))
     if target is None:
         allowed = allowed_actions(kind, status) or ["nothing"]

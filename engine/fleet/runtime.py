@@ -319,9 +319,13 @@ class EngineProcess:
         agent = self.agents[agent_id]
         with agent.lock:
             agent.on_config(changes)
+            if agent.status == AgentStatus.ERROR:  # the new settings may be the fix: try now
+                agent.retry_at = utcnow()
             with session_scope(self.db) as s:
                 row = s.get(Agent, agent_id)
                 row.config = {**row.config, **changes}
+                if agent.status == AgentStatus.ERROR:
+                    row.retry_at = agent.retry_at
                 summary = ", ".join(f"{k}={v}" for k, v in changes.items())
                 record_event(s, agent_id, "config",
                              f"agent {agent_id} config: {summary} {by}".strip())

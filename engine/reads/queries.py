@@ -1,19 +1,22 @@
 """Reads for the dashboard and CLI: DataFrames and dataclasses, aggregated in SQL, bounded."""
 
 from dataclasses import asdict
+from datetime import datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
+from engine.core.bars import TIMEFRAMES
 from engine.core.fill_models import FILL_FIELDS
-from engine.core.lifecycle import WORKING_ORDER, allowed_actions
+from engine.core.lifecycle import WORKING_ORDER, OrderStatus, allowed_actions
 from engine.core.settings import FAST_FORWARD
 from engine.core.stats import session_stats
-from engine.errors import BadInput, NotFound
-from engine.logs import ENGINE_LOG
+from engine.errors import BadInput, NotFound, shown
+from engine.logs import ENGINE_LOG, SEVERITIES
 from engine.market import catalog
-from engine.params import session_key
+from engine.params import optional_text, session_key, whole
 from engine.reads.fleet import workers as fleet_workers
 from engine.reads.records import PositionLine, SessionDocument
 from engine.reads.status import agent_card
@@ -34,6 +37,21 @@ from engine.store.models import (
 SESSION_COLUMNS = ("id", "name", "symbols", "strategy", "timeframe", "status", "started_at",
                    "created_at", "starting_cash", "cash", "equity", "trade_count", "archived",
                    "realized_pnl", "max_drawdown_pct", "error", "bars_done", "bars_total")
+MAX_ROWS = 100_000  # the most rows one read returns
+MAX_COMPARED = 50  # sessions in one comparison
+
+
+def _timeframe(timeframe: Any) -> str:
+    if not isinstance(timeframe, str) or timeframe not in TIMEFRAMES:
+        raise BadInput(f"timeframe must be one of {', '.join(TIMEFRAMES)} (got "
+                       f"{shown(timeframe)})")
+    return timeframe
+
+
+def _time(value: Any, field: str) -> datetime | None:
+    if value is not None and not (isinstance(value, datetime) and value.tzinfo is not None):
+        raise BadInput(f"{field} must be a time with its time zone (got {shown(value)})")
+    return value
 
 
 # ---------------------------------------------------------------- agents
@@ -60,6 +78,7 @@ def sessions(db: Engine, include_archived: bool = False, include_sweeps: bool = 
              limit: int = 2000) -> pd.DataFrame:
     """Latest sessions first, with P&L; counts come from stored counters, not from fills.
     A sweep's variants (backtests, not the desk's money) only with `include_sweeps`."""
+    limit = whole(limit, "limit", 1, MAX_ROWS)
     cols = [getattr(PaperSession, c) for c in SESSION_COLUMNS]
     query = select(*cols).order_by(PaperSession.id.desc()).limit(limit)
     if not include_archived:
@@ -131,6 +150,7 @@ def session_document(db: Engine, session_id) -> SessionDocument:
 def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
     """Fills of a session, newest first, with the order's lineage (why it happened)."""
     session_id = session_key(session_id)
+    limit = None if limit is None else whole(limit, "limit", 1, MAX_ROWS)
     query = (
         select(Fill.ts, Fill.bar_ts, Fill.symbol, Fill.side, Fill.qty, Fill.price, Fill.fee,
                Fill.realized_pnl, Fill.order_id, Order.reason, Order.lineage, Fill.priced_by)
@@ -149,6 +169,10 @@ def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
 
 
 def orders(db: Engine, session_id, status: str | None = None, limit: int = 200) -> pd.DataFrame:
+    limit = whole(limit, "limit", 1, MAX_ROWS)
+    if status is not None and status not in [s.value for s in OrderStatus]:
+        raise BadInput(f"status must be one of {', '.join(s.value for s in OrderStatus)} "
+                       f"(got {shown(status)})")
     parts = select(func.count()).where(Fill.order_id == Order.id).scalar_subquery()
     query = select(Order.id, Order.created_at, Order.symbol, Order.side, Order.order_type,
                    Order.qty, Order.filled_qty, Order.qty - Order.filled_qty, parts,
@@ -165,6 +189,7 @@ def orders(db: Engine, session_id, status: str | None = None, limit: int = 200) 
 
 def equity_curve(db: Engine, session_id, limit: int = 5000) -> pd.DataFrame:
     """The latest `limit` equity snapshots, oldest first, with drawdown in percent."""
+    limit = whole(limit, "limit", 1, MAX_ROWS)
     with Session(db) as s:
         rows = s.execute(select(EquitySnapshot.ts, EquitySnapshot.cash, EquitySnapshot.equity)
                          .where(EquitySnapshot.session_id == session_key(session_id))
@@ -177,6 +202,10 @@ def equity_curve(db: Engine, session_id, limit: int = 5000) -> pd.DataFrame:
 
 def bars(db: Engine, symbol: str, timeframe: str, start=None, end=None,
          limit: int = 1000) -> pd.DataFrame:
+    if not isinstance(symbol, str) or not 1 <= len(symbol) <= 32 or not symbol.isprintable():
+        raise BadInput(f"symbol must be a symbol such as BTC-USD (got {shown(symbol)})")
+    timeframe, limit = _timeframe(timeframe), whole(limit, "limit", 1, MAX_ROWS)
+    start, end = _time(start, "start"), _time(end, "end")
     query = select(Bar.ts, Bar.open, Bar.high, Bar.low, Bar.close, Bar.volume).where(
         Bar.symbol == symbol, Bar.timeframe == timeframe)
     if start is not None:
@@ -205,6 +234,9 @@ def comparison(db: Engine, session_ids: list[int]) -> tuple[pd.DataFrame, pd.Dat
     Curves: market time `ts`, `bar` (bars since the session's start, 1 = its first bar) and
     `pct_from_start` (equity against starting cash, in %). Metrics carry each session's
     `window`: when they are all equal the curves share dates, otherwise compare by bar."""
+    if not isinstance(session_ids, list | tuple) or len(session_ids) > MAX_COMPARED:
+        raise BadInput(f"session_ids must be a list of at most {MAX_COMPARED} session ids "
+                       f"(got {shown(session_ids)})")
     curves, metrics = [], []
     for sid in session_ids:
         doc = session_document(db, sid)
@@ -231,8 +263,12 @@ def comparison(db: Engine, session_ids: list[int]) -> tuple[pd.DataFrame, pd.Dat
 def events(db: Engine, limit: int = 100, severity: list[str] | None = None,
            source: str | None = None, text: str | None = None) -> pd.DataFrame:
     """The activity feed, newest first; filters run in SQL on indexed columns."""
-    if not 1 <= limit <= 5000:
-        raise BadInput(f"limit must be between 1 and 5000 (got {limit})")
+    limit = whole(limit, "limit", 1, 5000)
+    if severity is not None and (not isinstance(severity, list | tuple)
+                                 or not all(v in SEVERITIES for v in severity)):
+        raise BadInput(f"severity must be a list of {', '.join(SEVERITIES)} (got "
+                       f"{shown(severity)})")
+    source, text = optional_text(source, "source", 64), optional_text(text, "text", 200)
     query = select(Event.id, Event.ts, Event.severity, Event.source, Event.kind, Event.message)
     if severity:
         query = query.where(Event.severity.in_(severity))
@@ -253,6 +289,7 @@ def event_sources(db: Engine) -> list[str]:
 
 def log_ids(db: Engine, limit: int = 200) -> list[str]:
     """Log ids the viewer offers: the engine, every agent, the latest sessions."""
+    limit = whole(limit, "limit", 1, MAX_ROWS)
     with Session(db) as s:
         agent_ids = list(s.execute(select(Agent.id)).scalars())
         session_ids = list(s.execute(select(PaperSession.id).order_by(PaperSession.id.desc())
@@ -262,6 +299,7 @@ def log_ids(db: Engine, limit: int = 200) -> list[str]:
 
 def available_symbols(db: Engine, timeframe: str) -> list[str]:
     """Symbols with shipped data for `timeframe`, plus any the live feed has written."""
+    timeframe = _timeframe(timeframe)
     with Session(db) as s:
         live = s.execute(select(Bar.symbol).where(Bar.timeframe == timeframe).distinct())
         return sorted(set(catalog.symbols(timeframe)) | set(live.scalars()))

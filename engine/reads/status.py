@@ -2,14 +2,15 @@
 `status`, `health`, `agent show` and `logs` start fast because they import only this;
 `engine.reads.queries` offers them to the dashboard too."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, func, select
 from sqlmodel import Session
 
 from engine.core.lifecycle import AgentStatus, allowed_actions
-from engine.errors import NotFound
+from engine.errors import BadInput, NotFound, shown
+from engine.params import agent_key, client_key, whole
 from engine.reads.fleet import lease_info
 from engine.reads.records import AgentCard
 from engine.store.models import (
@@ -34,6 +35,7 @@ HEALTH_FORMULA = (
 ALERT_SEVERITIES = ("warning", "error")
 FLOW_WINDOW_S = 60  # the diagram's throughput: what moved in the last minute (wall time)
 RECENT_ROWS = 5000  # orders and scores are counted among the newest rows only (bounded cost)
+MAX_WITHIN_S = 366 * 86400  # how far back login failures are looked up
 
 @dataclass(frozen=True)
 class AlertGroup:
@@ -124,29 +126,36 @@ def agent_card(row: Agent) -> AgentCard:
 
 def agent(db: Engine, agent_id: str) -> AgentCard:
     with Session(db) as s:
-        row = s.get(Agent, agent_id) if isinstance(agent_id, str) else None
+        row = s.get(Agent, agent_key(agent_id))
     if row is None:
         raise NotFound(f"no agent {agent_id!r}")
     return agent_card(row)
 
 
 def as_dict(obj) -> dict:
+    if not is_dataclass(obj) or isinstance(obj, type):
+        raise BadInput(f"as_dict takes a record such as Health (got {type(obj).__name__})")
     return asdict(obj)
 
 
 def login_failures(db: Engine, client: str, within_s: float) -> list[datetime]:
     """When `client` gave a wrong shared password in the last `within_s` seconds, oldest
     first."""
+    client = client_key(client)
+    if isinstance(within_s, bool) or not isinstance(within_s, int | float) \
+            or not 0 <= within_s <= MAX_WITHIN_S:
+        raise BadInput(f"within_s must be 0 to {MAX_WITHIN_S} seconds (got {shown(within_s)})")
     since = utcnow() - timedelta(seconds=within_s)
     with Session(db) as s:
         return list(s.execute(select(LoginFailure.ts).where(
-            LoginFailure.client == client[:200], LoginFailure.ts >= since)
+            LoginFailure.client == client, LoginFailure.ts >= since)
             .order_by(LoginFailure.ts)).scalars())
 
 
 def alert_groups(db: Engine, limit: int = 20) -> list[AlertGroup]:
     """Warning and error events not yet acknowledged, grouped by (source, kind), the group with
     the newest event first; a group's events up to its latest acknowledgement are left out."""
+    limit = whole(limit, "limit", 1, 1000)
     acked = (select(AlertAck.source, AlertAck.kind,
                     func.max(AlertAck.upto_event_id).label("upto"))
              .group_by(AlertAck.source, AlertAck.kind).subquery())

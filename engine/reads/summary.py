@@ -10,6 +10,7 @@ from typing import Any
 from engine.core.lifecycle import CommandStatus, OrderStatus, SystemStatus, allowed_actions
 from engine.errors import NotFound
 from engine.logs import ENGINE_LOG, Tail, check_log_id, tail
+from engine.params import MAX_ID
 from engine.reads.fleet import LeaseInfo, lease_info
 from engine.store.plainsql import Sql, reading
 
@@ -57,8 +58,9 @@ def log_tail(source: Sql | Any, logs_dir: Path, log_id: str, lines: int = 100,
     check_log_id(log_id)
     with reading(source) as sql:
         if log_id.startswith("session-"):
-            known = sql.value("SELECT 1 FROM paper_session WHERE id = ?",
-                              int(log_id.removeprefix("session-")))
+            number = int(log_id.removeprefix("session-"))
+            known = number <= MAX_ID and sql.value("SELECT 1 FROM paper_session WHERE id = ?",
+                                                   number)
         else:
             known = log_id == ENGINE_LOG or sql.value("SELECT 1 FROM agent WHERE id = ?", log_id)
     if not known:

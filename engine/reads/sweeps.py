@@ -10,7 +10,7 @@ from sqlmodel import Session
 from engine.core.fill_models import DEFAULT_PRESET
 from engine.core.lifecycle import TERMINAL_SWEEP, allowed_actions
 from engine.errors import NotFound
-from engine.params import session_key, sweep_key
+from engine.params import session_key, sweep_key, whole
 from engine.store.models import EquitySnapshot, Fill, PaperSession, Sweep, SweepVariant
 
 SWEEP_COLUMNS = ("id", "name", "status", "done", "total", "created_at", "finished_at",
@@ -21,6 +21,7 @@ FIGURES = ("return_pct", "buy_hold_pct", "sharpe", "max_drawdown_pct", "trades",
 
 def sweeps(db: Engine, include_archived: bool = False, limit: int = 200) -> pd.DataFrame:
     """Latest sweeps first, with their progress."""
+    limit = whole(limit, "limit", 1, 100_000)
     query = select(*(getattr(Sweep, c) for c in SWEEP_COLUMNS)).order_by(Sweep.id.desc())
     if not include_archived:
         query = query.where(Sweep.archived.is_(False))

@@ -9,15 +9,27 @@ from sqlalchemy import update
 from sqlmodel import Session, func, select
 
 from engine.control import actions as control
+from engine.control import sweeps
 from engine.errors import BadInput, NotAllowed, NotFound
 from engine.reads import queries, summary
 from engine.reads.reconcile import reconcile
 from engine.registry.agents import SPECS
-from engine.store.models import Agent, Command, Event, Order, PaperSession, SystemState
+from engine.store.models import (
+    Agent,
+    Command,
+    Event,
+    NodePosition,
+    Order,
+    PaperSession,
+    Sweep,
+    SystemState,
+)
 from tests.conftest import replay_session
 
 BASE = {"name": "ok", "symbols": "BTC-USD", "strategy": "ma_crossover", "timeframe": "1h"}
 HUGE = "1180591620717411303424"
+OVERFLOW = "9999-12-31T23:59:59-23:59"
+SWEEP = {"strategy": "ma_crossover", "symbols": "BTC-USD", "grid": {"fast": "3:5:1"}}
 
 
 def _create(**change):
@@ -68,6 +80,37 @@ CREATE_CASES = [
      "from/to: a live session"),
     *[(f"speed={v!r}", _create(speed=v), BadInput, "speed must be")
       for v in ("0", "-1", "fast", "1e9", "nan", "inf", "max!", "1/s")],
+    # issue 20, D8 and D2 through the API: a typed error naming the field, never ValueError
+    *[(f"params={v!r}", _create(params=v), BadInput, "params must be a mapping")
+      for v in ("fast=3", ["fast", 3], 5)],
+    ("params={1: 2}", _create(params={1: 2}), BadInput, "params: every name must be text"),
+    ("spec 'x'", lambda db, ids: control.create_session(db, "x"), BadInput,
+     "session must be a mapping"),
+    *[(f"{field}={OVERFLOW}", _create(**{field: OVERFLOW}), BadInput,
+       f"{field} must be a date between") for field in ("from", "to")],
+    *[(f"by={v!r}", lambda db, ids, v=v: control.create_session(db, BASE, by=v), BadInput,
+       "by must") for v in ("", "x" * 101, "a\nb", None, 5)],
+    *[(f"sweep grid={v!r}", lambda db, ids, v=v: sweeps.create_sweep(db, {**SWEEP, "grid": v}),
+       BadInput, "grid must be a mapping") for v in ("fast=3:5:1", ["fast"], 3)],
+    ("sweep params 'x'", lambda db, ids: sweeps.create_sweep(db, {**SWEEP, "params": "x"}),
+     BadInput, "params must be a mapping"),
+    ("sweep spec 'x'", lambda db, ids: sweeps.create_sweep(db, "x"), BadInput,
+     "sweep must be a mapping"),
+    ("sweep step 1e-320", lambda db, ids: sweeps.create_sweep(
+        db, {**SWEEP, "grid": {"fee_bps": "0:1000:1e-320"}}), BadInput,
+     "param fee_bps: more than 500 values"),
+    ("sweep split overflow", lambda db, ids: sweeps.create_sweep(db, {**SWEEP, "split": OVERFLOW}),
+     BadInput, "split must be a date between"),
+    *[(f"nodes {v!r}", lambda db, ids, v=v: control.save_node_positions(db, v), BadInput,
+       match) for v, match in (
+          ({"market_data": (float("nan"), 1.0)}, "position of node 'market_data' must be finite"),
+          ({"market_data": (1.0, float("inf"))}, "position of node 'market_data' must be finite"),
+          ({"market_data": (1e300, 0)}, "position of node 'market_data' must be finite"),
+          ({"market_data": ("x", 1)}, "position of node 'market_data' must be two numbers"),
+          ({"market_data": (1, 2, 3)}, "position of node 'market_data' must be two numbers"),
+          ({"market_data": None}, "position of node 'market_data' must be two numbers"),
+          ({"a\nb": (1, 2)}, "node id"), ({"": (1, 2)}, "node id"), ([1, 2], "positions must"),
+      )],
 ]
 
 
@@ -107,6 +150,11 @@ SESSION_CASES = [
      "until must lie in"),
     ("speed until garbage", _act(control.set_session_speed, "running", "max", until="later"),
      BadInput, "until must be an ISO date"),
+    ("speed until overflow", _act(control.set_session_speed, "running", "max",
+                                  until=OVERFLOW), BadInput, "until must be a date between"),
+    ("speed until of an unwindowed one", _act(control.set_session_speed, "unwindowed", "max",
+                                              until="2019-09-10"), BadInput,
+     "until must lie in the session's window \\(it has none\\)"),
     ("speed then max", _act(control.set_session_speed, "running", "max", until="2019-10-01",
                             then="max"), BadInput, "then must be bars per second"),
     ("speed then without until", _act(control.set_session_speed, "running", "5", then="2"),
@@ -221,7 +269,7 @@ def world(db):
 def _state(db) -> tuple:
     with Session(db) as s:
         counts = tuple(s.exec(select(func.count()).select_from(m)).one()
-                       for m in (PaperSession, Command, Event, Order))
+                       for m in (PaperSession, Command, Event, Order, Sweep, NodePosition))
         agents = tuple((a.id, str(a.config), a.status) for a in s.exec(select(Agent)
                                                                      .order_by(Agent.id)))
         sessions = tuple((p.id, p.status, p.speed, str(p.params)) for p in s.exec(

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from engine.control import actions as control
 from engine.reads import status
 from engine.store.models import Event
+from engine.store.types import utcnow
 from tests.conftest import wait_until
 
 HANG_S = 30  # the test server answers a hanging request after this at the latest
@@ -87,3 +88,20 @@ def test_a_feed_failing_every_tick_puts_its_agent_in_error_with_backoff(engine_p
                                                     Event.severity == "error")).all()
     assert any("running → error" in m for m in events)
     assert status.agent(db, "market_data").status == "running"
+
+
+def test_a_config_change_retries_an_agent_in_error_at_once(engine_proc, db, feed_server):
+    """Switching a failing feed off (back to replay, or to a working feed) is tried at the
+    agent's next tick, not when its backoff ends (issue 20: it stayed in error 60 s)."""
+    address, _ = feed_server
+    control.wait_for(db, control.update_agent_config(db, "sentiment", {
+        "rss_feeds": f"http://{address}/fail", "interval_s": "0.5"}), 30)
+    failed = wait_until(lambda: (a := status.agent(db, "sentiment")).status == "error"
+                        and a, 60, message="the failing feed's agent in error")
+    changed = time.monotonic()
+    backoff_left = (failed.retry_at - utcnow()).total_seconds()
+    control.wait_for(db, control.update_agent_config(db, "sentiment", {"rss_feeds": ""}), 30)
+    wait_until(lambda: status.agent(db, "sentiment").status == "running", 60,
+               message="the agent running again with its new settings")
+    assert backoff_left > 5  # the first backoff after TRANSIENT_LIMIT failures is 16 s
+    assert time.monotonic() - changed < backoff_left

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from engine.control import sweeps
 from engine.control.transitions import transition
-from engine.fleet.jobs import STALLED_S
+from engine.fleet.jobs import STALLED_S, STOP_TIMEOUT_S
 from engine.market import catalog
 from engine.reads import sweeps as sweep_queries
 from engine.reads.fleet import workers
@@ -23,10 +23,12 @@ from engine.store.models import Event, PaperSession, Sweep, SweepVariant
 from tests.conftest import spawn_workers, store_bars, wait_until
 from tests.sweeps.test_runner import _whole
 
-pytestmark = pytest.mark.skipif(not os.environ.get("PAPERDESK_TEST_PG_URL"),
-                                reason="the job queue needs PostgreSQL")
+pytestmark = [pytest.mark.skipif(not os.environ.get("PAPERDESK_TEST_PG_URL"),
+                               reason="the job queue needs PostgreSQL"),
+              pytest.mark.timeout(900)]  # the ceilings below, on a saturated machine
 
 BTC = ("BTC-USD", "1h")
+CEILING_S = 180  # polls for a state end when it is reached; this only stops a hung test
 
 
 def _kill(procs: list[subprocess.Popen]) -> None:
@@ -77,18 +79,20 @@ def test_two_workers_share_a_sweeps_variant_jobs(env, db, tmp_path):
     procs = spawn_workers(env, db, tmp_path, 2)
     try:
         sweep_id = _sweep(db, 16)
-        wait_until(lambda: _doc(db, sweep_id)["status"] == "completed", 120, poll=0.2,
+        wait_until(lambda: _doc(db, sweep_id)["status"] == "completed", CEILING_S, poll=0.2,
                    message="the sweep to complete")
 
         def reported():  # at their next heartbeat
             done = [w.jobs_done for w in workers(db) if w.alive]
             return len(done) == 2 and min(done) > 0 and sum(done) >= 16
 
-        wait_until(reported, 10, message="both workers to report the jobs they ran")
+        wait_until(reported, CEILING_S, message="both workers to report the jobs they ran")
         for p in procs:
             p.send_signal(signal.SIGTERM)
-        assert [p.wait(30) for p in procs] == [0, 0]  # each stops cleanly, job worker too
-        wait_until(lambda: _jobs(db, sweep_id) == {}, 10, message="the succeeded jobs deleted")
+        # each stops cleanly, job worker too (a running job finishes first: STOP_TIMEOUT_S)
+        assert [p.wait(STOP_TIMEOUT_S + 60) for p in procs] == [0, 0]
+        wait_until(lambda: _jobs(db, sweep_id) == {}, CEILING_S,
+                   message="the succeeded jobs deleted")
     finally:
         _kill(procs)
     assert _assert_each_variant_once_and_alone(db, sweep_id) == 16
@@ -108,10 +112,10 @@ def test_a_worker_killed_mid_variant_loses_nothing(env, db, tmp_path):
                        if w.alive and w.holder.endswith(f":{victim.pid}"))
             return busy and _doc(db, sweep_id)["done"] <= 24
 
-        wait_until(victim_busy, 60, poll=0.1, message="the victim running variant jobs")
+        wait_until(victim_busy, CEILING_S, poll=0.1, message="the victim running variant jobs")
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
-        wait_until(lambda: _doc(db, sweep_id)["status"] == "completed", STALLED_S + 90,
+        wait_until(lambda: _doc(db, sweep_id)["status"] == "completed", STALLED_S + CEILING_S,
                    poll=0.2, message="the sweep to complete on the other worker")
 
         def retried():
@@ -120,9 +124,9 @@ def test_a_worker_killed_mid_variant_loses_nothing(env, db, tmp_path):
                                                      Event.source == f"sweep-{sweep_id}"))\
                     .scalars().all()
 
-        events = wait_until(retried, STALLED_S + 10, message="the dead worker's jobs queued "
-                            "again")
-        wait_until(lambda: _jobs(db, sweep_id) == {}, 20,
+        events = wait_until(retried, STALLED_S + CEILING_S, message="the dead worker's jobs "
+                            "queued again")
+        wait_until(lambda: _jobs(db, sweep_id) == {}, CEILING_S,
                    message="every job of the sweep to end")
     finally:
         _kill(procs)
@@ -144,7 +148,8 @@ def test_a_cancel_does_not_wait_for_the_variant_writes_in_flight(db):
     cancel = threading.Thread(target=sweeps.cancel_sweep, args=(db, sweep_id))
     try:
         cancel.start()
-        wait_until(lambda: not cancel.is_alive(), 10, message="the cancel to be taken")
+        # Held behind the write, it would wait until the write ended: never, in this test.
+        wait_until(lambda: not cancel.is_alive(), 60, message="the cancel to be taken")
     finally:
         writing.close()
         cancel.join(10)
@@ -157,14 +162,14 @@ def test_cancel_on_the_job_queue_leaves_whole_variants_and_no_waiting_job(env, d
     procs = spawn_workers(env, db, tmp_path, 1)
     try:
         sweep_id = _sweep(db, 40, 10)  # seconds of work: the cancel lands mid-sweep
-        wait_until(lambda: _doc(db, sweep_id)["done"] >= 2, 60, poll=0.1,
+        wait_until(lambda: _doc(db, sweep_id)["done"] >= 2, CEILING_S, poll=0.1,
                    message="two variants written")
         sweeps.cancel_sweep(db, sweep_id)
-        wait_until(lambda: _doc(db, sweep_id)["status"] == "cancelled", 10, poll=0.1,
+        wait_until(lambda: _doc(db, sweep_id)["status"] == "cancelled", CEILING_S, poll=0.1,
                    message="the sweep to be cancelled")
         kept = _doc(db, sweep_id)["done"]
         assert "todo" not in _jobs(db, sweep_id)
-        wait_until(lambda: _jobs(db, sweep_id) == {}, 30,
+        wait_until(lambda: _jobs(db, sweep_id) == {}, CEILING_S,
                    message="the variants running at the cancel to end")
     finally:
         _kill(procs)
