@@ -15,6 +15,7 @@ from ui.fill_models import caption as fill_caption
 from ui.fill_models import fill_models_tab
 from ui.session_clock import clock_panel, reconcile_tab
 from ui.session_form import new_session, presets
+from ui.session_robustness import robustness_tab
 from ui.theme import BAR_FORMAT, MARKET, STATUS_HEX, TIME_FORMAT, WALL, badge, pnl_key
 
 TRADES_SHOWN = 200  # the latest fills; `python -m engine session trades ID` lists every one
@@ -159,9 +160,9 @@ def detail(sid: int) -> None:
     clock_panel(doc)
     metrics_row(doc.metrics, doc)
     # Stateful tabs: only the open one is drawn (each chart or table costs a page run).
-    perf, chart, held, trades_tab, orders_tab, rec_tab, fills_tab = st.tabs(
-        ["Performance", "Chart", "Positions", "Trades", "Orders", "Reconcile", "Fill models"],
-        key="detail_tab", on_change="rerun")
+    perf, chart, held, trades_tab, orders_tab, rec_tab, fills_tab, robust_tab = st.tabs(
+        ["Performance", "Chart", "Positions", "Trades", "Orders", "Reconcile", "Fill models",
+         "Robustness"], key="detail_tab", on_change="rerun")
     if perf.open:
         with perf:
             performance(sid)
@@ -183,6 +184,9 @@ def detail(sid: int) -> None:
     if fills_tab.open:
         with fills_tab:
             fill_models_tab(doc)
+    if robust_tab.open:
+        with robust_tab:
+            robustness_tab(doc)
 
 
 def performance(sid: int) -> None:

@@ -41,10 +41,11 @@ class Fold:
 
 
 def _shown(raw: str | None) -> str:
-    """A user's value for a one-line message: quoted, escaped, cut to 30 characters."""
+    """A user's value for a one-line message: quoted, escaped, cut to 40 characters."""
     if raw is None:
         return "no value"
-    return repr(raw if len(raw) <= 30 else raw[:30] + "…")
+    shown = repr(raw)  # cut after escaping: one control character escapes to up to 10
+    return shown if len(shown) <= 40 else shown[:39] + "…"
 
 
 def _whole_bars(key: str, raw: str | None) -> int:

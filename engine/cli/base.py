@@ -11,7 +11,9 @@ DESCRIPTION = ("`python -m engine`: the scriptable face of engine.control (actin
 AGENT_ACTIONS = ("show", "start", "stop", "reset-metrics", "config")
 SESSION_ACTIONS = ("show", "trades", "create", "start", "pause", "resume", "stop",
                    "pause-all", "resume-all", "stop-all", "speed", "reconcile", "fill-models",
-                   "config")
+                   "config", "robustness", "report", "export")
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors are one line, like every other error (exit 2); argparse quotes some of
     the user's words as they are, so the line is made single (engine.errors.single_line)."""
@@ -84,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     session.add_argument("--then", metavar="BARS_PER_S", help="… play at this speed")
     session.add_argument("--start", action="store_true", help="start it right away")
     session.add_argument("--close-positions", action="store_true", help="stop: sell holdings")
+    session.add_argument("--n", metavar="PATHS", help="robustness: Monte-Carlo paths (1000)")
+    session.add_argument("--seed", help="robustness: the bootstrap's seed (0)")
+    session.add_argument("--out", metavar="PATH", help="report: the HTML file; export: a folder")
+    session.add_argument("--format", dest="export_format", help="export: csv or parquet")
 
     cli_sweep.add_parser(sub)
 

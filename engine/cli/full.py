@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 from typing import Any, NoReturn
 
+from engine.cli import robust as cli_robust
 from engine.cli import sweep as cli_sweep
 from engine.cli.output import emit_json
 from engine.config import Settings, load_settings
@@ -192,7 +193,8 @@ def cmd_run(_db, _args) -> NoReturn:
 
 # The session actions that read or create; the others are engine.cli.fast's.
 SESSION_COMMANDS = {"create": _create, "show": _show_session, "trades": _trades,
-                    "reconcile": _reconcile, "fill-models": _fill_models}
+                    "reconcile": _reconcile, "fill-models": _fill_models,
+                    **cli_robust.SESSION_COMMANDS}
 
 
 def cmd_session(db, args) -> None:

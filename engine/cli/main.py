@@ -16,7 +16,8 @@ from engine.errors import BadInput, NotFound, PaperDeskError, one_line, single_l
 from engine.store.plainsql import driver_errors, sqlite_file
 
 READ_ONLY = {"status", "health", "agents", "sessions", "logs", "events"}
-READ_ONLY_SESSION = {"show", "trades", "reconcile", "fill-models"}
+READ_ONLY_SESSION = {"show", "trades", "reconcile", "fill-models", "robustness", "report",
+                     "export"}
 
 
 def _reads_only(args) -> bool:

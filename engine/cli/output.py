@@ -47,3 +47,23 @@ def show_status(report: dict, as_json: bool) -> None:
     print(f"sessions: {', '.join(f'{k} {v}' for k, v in report['sessions'].items()) or 'none'}")
     print(f"fills in the last hour: {report['fills_last_hour']}; pending orders: "
           f"{report['pending_orders']}; queued commands: {report['pending_commands']}")
+
+
+def _figure(value: float | None, spec: str = ".2f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def odds_text(odds) -> str:
+    """A sweep's overfitting odds (engine.reads.overfitting.OverfittingOdds) as lines."""
+    lines = [f"overfitting odds over {odds.variants} variants × {odds.bars:,} bar returns: "
+             f"PBO {_figure(odds.pbo)}"
+             + (f" ({odds.n_combinations:,} combinations of {odds.n_splits} blocks)"
+                if odds.pbo is not None else "")
+             + f"; deflated Sharpe of the winner {_figure(odds.deflated_sharpe)}"
+             + (f" (session {odds.winner_session_id}: Sharpe {odds.winner_sharpe:.4f} a bar "
+                f"vs {odds.expected_max_sharpe:.4f} expected from luck)"
+                if odds.deflated_sharpe is not None else "")]
+    if odds.reason:
+        lines.append(f"  {odds.reason}")
+    lines.append(f"  {odds.meaning}")
+    return "\n".join(lines)

@@ -10,7 +10,8 @@ import sys
 import time
 
 from engine.cli.args import sweep_wait_seconds
-from engine.cli.output import emit_json
+from engine.cli.output import emit_json, odds_text
+from engine.cli.walk_output import walk_document, walk_text
 from engine.errors import BadInput, WaitTimeout
 from engine.params import parse_assignments
 
@@ -40,10 +41,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     sweep.add_argument("--from", dest="window_from", metavar="DATE")
     sweep.add_argument("--to", dest="window_to", metavar="DATE")
     sweep.add_argument("--split", metavar="DATE", help="first bar of the out-of-sample window")
+    sweep.add_argument("--walk-forward", metavar="train=N,test=M[,step=S][,anchored]",
+                       help="per fold pick the best variant on N bars, trade it on the next M")
+    sweep.add_argument("--objective", help="walk-forward: sharpe (default), total_return or "
+                       "calmar")
     sweep.add_argument("--all", action="store_true", help="list: include archived sweeps")
     sweep.add_argument("--top", type=int, default=20, help="show: variants listed")
     sweep.add_argument("--source", default="replay", help="graduate: replay or live")
     sweep.add_argument("--speed", default="1", help="graduate: bars/s after the window")
+    sweep.add_argument("--out", metavar="FILE", help="report: the HTML file to write")
     return sweep
 
 
@@ -55,7 +61,8 @@ def _spec(args) -> dict:
     return {"name": args.name, "strategy": args.strategy, "symbols": args.symbols,
             "timeframe": args.timeframe, "cash": args.cash, "position_size": args.position_size,
             "fill_model": args.fill_model, "from": args.window_from, "to": args.window_to,
-            "split": args.split, "grid": parse_assignments(args.param, "--param K=RANGE")}
+            "split": args.split, "grid": parse_assignments(args.param, "--param K=RANGE"),
+            "walk_forward": args.walk_forward, "objective": args.objective}
 
 
 def _wait(queries, db, sweep_id: int, seconds: float) -> dict:
@@ -75,8 +82,11 @@ def _wait(queries, db, sweep_id: int, seconds: float) -> dict:
 def _show(queries, db, args) -> None:
     doc = queries.sweep_document(db, args.id)
     ranked = queries.variants(db, args.id)
+    odds = importlib.import_module("engine.reads.overfitting").overfitting_odds(db, args.id)
+    walk = importlib.import_module("engine.reads.walk_forward").walk_forward(db, args.id)
     if args.json:
-        emit_json({**doc, "variants": ranked.to_dict("records")})
+        emit_json({**doc, "variants": ranked.to_dict("records"), "overfitting": odds,
+                   "walk_forward": walk_document(walk)})
         return
     print(f"sweep {doc['id']} ({doc['name']}): {doc['status']}, {doc['done']}/{doc['total']} "
           f"variants of {doc['strategy']} on {', '.join(doc['symbols'])} {doc['timeframe']}, "
@@ -84,6 +94,9 @@ def _show(queries, db, args) -> None:
           + (f", split {doc['split_at']:%Y-%m-%d %H:%M}" if doc["split_at"] else ""))
     if not ranked.empty:
         print(ranked.head(args.top).to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    print(odds_text(odds))
+    if walk is not None:
+        print(walk_text(walk))
 
 
 def _create(sweeps, queries, db, args) -> None:
@@ -115,8 +128,16 @@ def _graduate(sweeps, _queries, db, args) -> None:
     print(sweeps.start_as_paper(db, args.id, source=args.source, speed=args.speed).id)
 
 
+def _report(_sweeps, _queries, db, args) -> None:
+    if not args.out:
+        raise BadInput("sweep report needs --out FILE")
+    report = importlib.import_module("engine.reads.report.sweep")
+    print(report.write_sweep_report(db, args.id, args.out))
+
+
 COMMANDS = {"create": _create, "show": lambda _s, q, db, args: _show(q, db, args),
-            "list": _list, "cancel": _cancel, "archive": _archive, "graduate": _graduate}
+            "list": _list, "cancel": _cancel, "archive": _archive, "graduate": _graduate,
+            "report": _report}
 
 
 def cmd_sweep(db, args) -> None:

@@ -24,6 +24,7 @@ from engine.control.session_spec import (
     parse_symbols,
     validate_session,
 )
+from engine.control.walk_forward_spec import check_walk_forward
 from engine.core.settings import FAST_FORWARD
 from engine.core.strategies import strategy_class
 from engine.errors import BadInput, shown
@@ -187,7 +188,8 @@ def validate_sweep(db: Engine, raw: dict[str, Any]) -> dict[str, Any]:
     if not kept:
         raise BadInput(f"params: all {skipped} combinations are refused by {strategy} "
                        "(e.g. fast must be below slow)")
-    unknown = sorted(set(raw) - {*SESSION_KEYS, "name", "from", "to", "split", "params"})
+    unknown = sorted(set(raw) - {*SESSION_KEYS, "name", "from", "to", "split", "params",
+                                 "walk_forward", "objective"})
     if unknown:
         raise BadInput(f"unknown sweep field {shown(unknown[0])}")
     session = {k: raw[k] for k in SESSION_KEYS if raw.get(k) not in (None, "")}
@@ -206,7 +208,8 @@ def validate_sweep(db: Engine, raw: dict[str, Any]) -> dict[str, Any]:
         raise BadInput(f"split must fall inside the window, after "
                        f"{base['window_from']:%Y-%m-%d %H:%M} and on or before "
                        f"{base['window_to']:%Y-%m-%d %H:%M}")
+    walk_forward = check_walk_forward(raw, base["bars_total"], split)
     session.update(symbols=base["symbols"], **{"from": base["window_from"].isoformat(),
                                                  "to": base["window_to"].isoformat()})
     return {"name": name, "session": session, "grid": grid, "total": len(kept),
-            "skipped": skipped, "split_at": split, "base": base}
+            "skipped": skipped, "split_at": split, "base": base, "walk_forward": walk_forward}

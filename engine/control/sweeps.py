@@ -62,7 +62,8 @@ def create_sweep(db: Engine, spec: dict[str, Any], by: str = "cli") -> Outcome:
         sweep = Sweep(name=checked["name"], total=checked["total"],
                       split_at=checked["split_at"], requested_by=by[:100],
                       spec={"session": checked["session"], "grid": checked["grid"],
-                            "skipped": checked["skipped"]})
+                            "skipped": checked["skipped"],
+                            "walk_forward": checked["walk_forward"]})
         s.add(sweep)
         s.flush()
         grid = ", ".join(f"{k} ×{len(v)}" for k, v in checked["grid"].items())

@@ -393,3 +393,4 @@ class SweepVariant(SQLModel, table=True):
     profit_factor: float | None = Field(default=None, description="None: no losing trade")
     in_sample_pct: float | None = Field(default=None, description="return before the split")
     out_sample_pct: float | None = Field(default=None, description="return from the split on")
+

@@ -45,6 +45,8 @@ from engine.store.events import record_event
 from engine.store.models import PaperSession, Sweep, SweepVariant
 from engine.store.types import utcnow
 from engine.sweeps.variant import VariantRun, init, run_variant
+from engine.sweeps.walk import train
+from engine.sweeps.walk_runner import all_written, pool_trainer, run_walk_forward
 from engine.trading.store import Batch, write_batches
 
 STALE_S = 30.0  # a running sweep whose runner has been silent this long is taken over
@@ -136,7 +138,8 @@ class SweepRunner:
 
     def _run(self, plan: "_Plan") -> None:
         remaining = plan.remaining()
-        with ProcessPoolExecutor(min(self.workers, max(1, len(remaining))),
+        with ProcessPoolExecutor(self.workers if plan.walk else
+                                 min(self.workers, max(1, len(remaining))),
                                  mp_context=get_context("spawn"), initializer=init,
                                  initargs=(plan.series,)) as pool:
             pending: set[Future] = {
@@ -148,6 +151,10 @@ class SweepRunner:
                     if not plan.write(future.result(), self.holder, self.logger):
                         break
                 self._beat(plan.id)
+            if plan.walk and not self._halted(plan.id) and all_written(self.db, plan.id):
+                run_walk_forward(plan, pool_trainer(pool.submit, lambda: self._beat(plan.id)
+                                                    or self._halted(plan.id)),
+                                 self.holder, self.logger)
             pool.shutdown(cancel_futures=True)  # the variants still computing are dropped
         self._finish(plan.id)
 
@@ -245,6 +252,7 @@ class _Plan:
                                       .where(SweepVariant.sweep_id == sweep_id)).scalars())
         self.session = session = sweep.spec["session"]
         self.name, self.split = sweep.name, sweep.split_at
+        self.walk = sweep.spec.get("walk_forward")  # None, or its layout and objective
         self.values, _ = variants(session["strategy"], sweep.spec["grid"])
         self.base = base_fields(db, sweep.name, session, self.values[0])
         self.start, self.end = self.base["window_from"], self.base["window_to"]
@@ -292,7 +300,7 @@ class _Plan:
             sweep.done += 1
             sweep.heartbeat_at = now
             s.add(sweep)
-            if sweep.done >= sweep.total:
+            if sweep.done >= sweep.total and not self.walk:  # else its folds complete it
                 transition(s, sweep, "complete", note=f"{sweep.done} variants", logger=logger)
         return True
 
@@ -342,7 +350,11 @@ def run_variant_job(url: str, sweep_id: int, idx: int) -> bool:
         plan = _job_plan(url, sweep_id)
         init(plan.series)
         run = run_variant(idx, plan.settings(idx), plan.start, plan.end, plan.split)
-        return plan.write(run)
+        written = plan.write(run)
+        if plan.walk and all_written(plan.db, sweep_id):  # the last variant (or its job run
+            # again after its worker died walking forward): the folds' write is fenced
+            run_walk_forward(plan, lambda tasks: [train(t, plan.series) for t in tasks])
+        return written
     except SQLAlchemyError as exc:
         raise TransientError(f"database unavailable ({one_line(exc)})") from None
 

@@ -23,6 +23,11 @@ def init(series: dict) -> None:
     _series.update(series)
 
 
+def loaded(symbols: tuple[str, ...]) -> dict:
+    """The bars of `symbols` this process was handed by `init`."""
+    return {s: _series[s] for s in symbols}
+
+
 @dataclass
 class VariantRun:
     idx: int
