@@ -1,6 +1,8 @@
 """Exceptions that say how to recover, each with the CLI exit code it maps to, and the one way
 a text becomes a single literal line (for a log, an event, the activity feed, a CLI error)."""
 
+import os
+import traceback
 import unicodedata
 
 
@@ -45,6 +47,31 @@ class TransientError(PaperDeskError):
 class DatabaseUnavailable(TransientError):
     """The database cannot be reached (server down, file gone); reads and actions are tried
     again once it is back."""
+
+
+class StrategyError(PaperDeskError):
+    """A strategy raised, or returned something outside the strategy API: fatal for the
+    sessions running it (and only them); the one-line message names the file and line. Fix the
+    strategy."""
+
+    file: str | None = None  # the frame the message names, when the error came from a raise
+    line: int | None = None
+
+    @classmethod
+    def from_exception(cls, exc: BaseException, source_file: str | None,
+                       where: str = "") -> "StrategyError":
+        """`exc`, raised inside a strategy, on one line: `where`, the exception, and the file
+        and line of the innermost frame in `source_file` (the strategy's own file), else of the
+        innermost frame."""
+        frames = traceback.extract_tb(exc.__traceback__)
+        own = os.path.realpath(source_file) if source_file else None
+        mine = [f for f in frames if own and os.path.realpath(f.filename) == own]
+        frame = (mine or frames or [None])[-1]
+        at = f" at {os.path.basename(frame.filename)}:{frame.lineno}" if frame else ""
+        error = cls(f"{where}{one_line(exc)}{at}")
+        if frame:
+            error.file, error.line = frame.filename, frame.lineno
+        return error
 
 
 class EngineLeaseHeld(PaperDeskError):

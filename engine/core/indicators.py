@@ -13,15 +13,15 @@ class SMA:
         self.total = 0.0
 
     def update(self, value: float) -> float | None:
-        window = self.window
-        full = len(window) == self.period
-        if full:
-            self.total -= window[0]
+        window, period = self.window, self.period
+        if len(window) == period:  # full: the oldest value drops out (same sums, in order)
+            total = self.total - window[0] + value
+            window.append(value)
+            self.total = total
+            return total / period
         window.append(value)
         self.total += value
-        if full or len(window) == self.period:
-            return self.total / self.period
-        return None
+        return self.total / period if len(window) == period else None
 
     @property
     def value(self) -> float | None:

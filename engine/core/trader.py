@@ -4,13 +4,15 @@
    rules; at most the volume cap's share of the bar, the rest working on; slippage with impact,
    fee);
 2. mark equity at this bar's close with the holdings after those fills (one snapshot a bar);
-3. update indicators, sentiment input and strategy with the bar;
+3. update indicators, sentiment input and strategy with the bar (the strategy API's
+   `on_bar(BarContext)`, its answer checked against that API);
 4. apply risk, and queue orders for the next bar.
 
 A `Trader` holds one session's state in memory and writes what happens into an `Outbox`. It is
 pure: given the same settings, bars and starting state it returns the same orders, fills and
 equity, however the bars are split into calls — which is what makes a session's results
-independent of its speed, pauses and restarts.
+independent of its speed, pauses and restarts. A strategy that raises or answers outside the
+API makes `step` and `prime` raise StrategyError, naming its file and line.
 """
 
 from bisect import bisect_left, bisect_right
@@ -21,13 +23,13 @@ from datetime import datetime
 from engine.core.bars import BarData, max_gap
 from engine.core.fill_models import priced_by
 from engine.core.fills import OrderTerms, base_price, slippage_bps, slipped
-from engine.core.indicators import RollingMood
 from engine.core.portfolio import DUST, Account, apply_fill, executable_qty
-from engine.core.risk import decide
+from engine.core.risk import Exits, decide
+from engine.core.runner import MOOD_WINDOW as MOOD_WINDOW  # where it was (tests read it)
+from engine.core.runner import Given, StrategyRunner, record
 from engine.core.settings import TradeSettings
-from engine.core.strategies import strategy_class
+from engine.core.strategy_api import BarContext, decision_extras
 
-MOOD_WINDOW = 24  # bars behind the price-mood sentiment a replay session's strategy sees
 Frame = tuple[datetime, list[tuple[str, BarData]]]  # a bar time and every symbol's bar at it
 
 
@@ -91,12 +93,10 @@ class Trader:
 
     def __init__(self, settings: TradeSettings, account: Account | None = None,
                  ledger: Ledger | None = None, working: Iterable[WorkingOrder] = (),
-                 next_seq: int = 1):
+                 next_seq: int = 1, exits: dict[str, Exits] | None = None):
         self.settings = settings
-        cls = strategy_class(settings.strategy)
-        self.strategies = {s: cls(settings.params) for s in settings.symbols}
-        self.moods = ({s: RollingMood(MOOD_WINDOW) for s in settings.symbols}
-                      if cls.uses_sentiment else None)
+        self.runner = StrategyRunner(settings)
+        self.warmup_bars = self.runner.warmup_bars  # bars seen before the first traded bar
         self.seen: dict[str, datetime | None] = dict.fromkeys(settings.symbols)
         self.max_gaps = {s: max_gap(s, settings.timeframe) for s in settings.symbols}
         cash = settings.starting_cash
@@ -104,11 +104,9 @@ class Trader:
         self.ledger = ledger or Ledger(marked_equity=cash, peak_equity=cash)
         self.working = sorted(working, key=lambda o: o.seq)
         self.next_seq = next_seq
-
-    @property
-    def warmup_bars(self) -> int:
-        """Bars of history the strategy sees before the first traded bar."""
-        return strategy_class(self.settings.strategy).warmup(self.settings.params)
+        # each held position's own stop-loss / take-profit, from the decision that opened it
+        # (a restored session passes those of its positions' entry orders)
+        self.exits: dict[str, Exits] = dict(exits or {})
 
     def prime(self, series: dict[str, tuple[list[datetime], list[BarData]]],
               start: datetime, upto: datetime | None = None) -> None:
@@ -123,22 +121,14 @@ class Trader:
             times = series[order.symbol][0]  # a restored order's age: its bars since decided
             order.age = bisect_right(times, upto) - bisect_right(times, order.decision_ts)
 
-    def _sentiment(self, symbol: str, bar: BarData,
-                   given: dict[str, tuple[float, str]] | None) -> tuple[float | None, str | None]:
-        if given is not None:
-            return given.get(symbol, (None, None))
-        if self.moods is None:
-            return None, None
-        return self.moods[symbol].update(bar.close), "price-mood"
-
     def warm(self, symbol: str, bar: BarData) -> None:
-        """Show the strategy one bar of history (before the window: no orders, no marking)."""
-        score, _ = self._sentiment(symbol, bar, None)
-        self.strategies[symbol].on_bar(bar, score)
+        """Show the strategy one bar of history (no orders, no marking; the context as before
+        the first bar: nothing held, the starting cash)."""
+        self.runner.warm(symbol, bar, self.settings.starting_cash)
         self.seen[symbol] = bar.ts
 
     def step(self, ts: datetime, bars: list[tuple[str, BarData]], out: Outbox,
-             sentiment: dict[str, tuple[float, str]] | None = None) -> None:
+             sentiment: Given | None = None) -> None:
         """Trade one bar time: `bars` holds each symbol's bar at `ts` (symbols without a bar
         then keep their last price). `sentiment`, when given, is what was known at `ts`;
         otherwise the strategy sees the price mood of its own bars."""
@@ -151,40 +141,49 @@ class Trader:
             if symbol not in first:
                 first[symbol] = bar.close
         self._mark(ts, out)
-        moods, seen, account = self.moods, self.seen, self.account
+        runner, seen, account, settings = self.runner, self.seen, self.account, self.settings
+        hot, moods = runner.hot, runner.moods
         for symbol, bar in bars:
-            if sentiment is not None:
-                score, source = sentiment.get(symbol, (None, None))
-            elif moods is not None:
-                score, source = moods[symbol].update(bar.close), "price-mood"
+            if sentiment is not None or moods is not None:
+                score, source, mood = runner.sentiment(symbol, bar, sentiment)
             else:
-                score = source = None
-            strategy = self.strategies[symbol]
-            signal = strategy.on_bar(bar, score)
+                score = source = mood = None
+            on_bar, push, history = hot[symbol]
+            push(bar)
+            holding = account.holdings.get(symbol)
+            qty = holding.qty if holding is not None else 0.0
+            try:
+                decision = on_bar(record(BarContext, (symbol, bar, history, mood, qty,
+                                                      account.cash)))
+            except Exception as exc:
+                raise runner.raised(symbol, bar, exc) from exc
+            if decision is not None:
+                runner.checked(symbol, bar, decision)
             previous, seen[symbol] = seen[symbol], bar.ts
             if previous is not None and bar.ts - previous > self.max_gaps[symbol]:
                 continue  # never trade on the bar after a gap
             if self.working and any(o.symbol == symbol for o in self.working):
                 continue  # one working order per symbol
-            holding = account.holdings.get(symbol)
-            if signal is None and (holding is None or holding.qty <= 0):
-                continue
-            decision = decide(self.settings, bar, signal, holding,
-                              equity=ledger.marked_equity, cash=account.cash)
-            if decision is not None:
-                self._order(symbol, bar, decision, strategy.indicators, score, source, out)
+            if decision is None and (qty <= 0 or not (
+                    settings.stop_loss_pct or settings.take_profit_pct or symbol in self.exits)):
+                continue  # no decision, and no stop-loss or take-profit to watch
+            order = decide(settings, bar, decision, holding, equity=ledger.marked_equity,
+                           cash=account.cash, exits=self.exits.get(symbol))
+            if order is not None:
+                self._order(symbol, bar, order, decision, score, source, out)
 
-    def _order(self, symbol, bar, decision, indicators, score, source, out: Outbox) -> None:
-        side, qty, rule = decision
-        order = WorkingOrder(
-            seq=self.next_seq, symbol=symbol, side=side, qty=qty, decision_ts=bar.ts,
-            reason=rule,
-            lineage={"bar_ts": bar.ts.isoformat(), "close": bar.close,
-                     "indicators": dict(indicators), "sentiment": score,
-                     "sentiment_source": source, "rule": rule})
+    def _order(self, symbol, bar, order, decision, score, source, out: Outbox) -> None:
+        side, qty, rule = order
+        indicators = self.runner.readings(symbol, bar)
+        lineage = {"bar_ts": bar.ts.isoformat(), "close": bar.close, "indicators": indicators,
+                   "sentiment": score, "sentiment_source": source, "rule": rule}
+        if side == "buy" and decision is not None:
+            lineage |= decision_extras(decision)  # the decision's own size, stop, take-profit
+        working = WorkingOrder(seq=self.next_seq, symbol=symbol, side=side, qty=qty,
+                               decision_ts=bar.ts, reason=rule, lineage=lineage)
         self.next_seq += 1
-        self.working.append(order)
-        out.orders.append(order)
+        self.working.append(working)
+        out.orders.append(working)
 
     def _fill(self, bars: list[tuple[str, BarData]], out: Outbox) -> None:
         by_symbol = dict(bars)
@@ -234,6 +233,8 @@ class Trader:
                                      else "nothing left to sell")
             return "rejected", "no cash to buy" if order.side == "buy" else "nothing to sell"
         fee, realized = apply_fill(account, order.symbol, order.side, qty, price, s.fee_bps)
+        if order.side == "buy":
+            self._entered(order)
         order.filled += qty
         taken[order.symbol] = taken.get(order.symbol, 0.0) + qty
         out.filled[order.seq] = order.filled
@@ -245,6 +246,15 @@ class Trader:
         if qty < want - max(DUST, want * 1e-9):
             return "filled", None  # cut to the cash or holding there is: nothing more to do
         return None if order.remaining else ("filled", None)
+
+    def _entered(self, order: WorkingOrder) -> None:
+        """Give the position the stop-loss and take-profit of the decision that opened it."""
+        lineage = order.lineage or {}
+        stop, take = lineage.get("stop_loss_pct"), lineage.get("take_profit_pct")
+        if stop is None and take is None:
+            self.exits.pop(order.symbol, None)
+        else:
+            self.exits[order.symbol] = Exits(stop, take)
 
     def _priced(self, order: WorkingOrder, bar: BarData, base: float, slips: bool,
                 want: float) -> tuple[float, float, float]:

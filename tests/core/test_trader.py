@@ -2,6 +2,7 @@
 rules (stop-loss, take-profit) through Trader.step on hand-made bars."""
 
 import math
+from collections import deque
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from engine.core.bars import BarData
 from engine.core.settings import TradeSettings
 from engine.core.strategies import Blend, RSIReversion
+from engine.core.strategy_api import BarContext, History, Sentiment
 from engine.core.trader import Outbox, Trader, WorkingOrder
 from engine.market import catalog
 
@@ -35,13 +37,18 @@ def _bars(frame: pd.DataFrame) -> list[BarData]:
             for r in frame.itertuples()]
 
 
+def _ctx(bar: BarData, score: float | None = None) -> BarContext:
+    mood = None if score is None else Sentiment(score, "news")
+    return BarContext("X", bar, History(deque([bar])), mood, 0.0, 0.0)
+
+
 def test_rsi_reversion_signals_follow_wilders_rsi():
     frame = catalog.load("ETH-USD", "1d").iloc[:400].reset_index(drop=True)
     params = RSIReversion.validate({"period": "9", "oversold": "35", "overbought": "65"})
     strategy, rsi = RSIReversion(params), wilder_rsi(frame["close"], 9)
     seen = {"buy": 0, "sell": 0}
     for i, bar in enumerate(_bars(frame)):
-        signal = strategy.on_bar(bar, None)
+        signal = strategy.on_bar(_ctx(bar))
         if pd.isna(rsi[i]):
             assert signal is None
             continue
@@ -63,7 +70,7 @@ def test_blend_scores_trend_sentiment_and_volume_as_documented():
     sentiment = 0.4
     signals = 0
     for i, bar in enumerate(_bars(frame)):
-        signal = strategy.on_bar(bar, sentiment)
+        signal = strategy.on_bar(_ctx(bar, sentiment))
         if i < 19:
             assert signal is None
             continue
