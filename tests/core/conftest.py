@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from engine import catalog
+from engine.market import catalog
 from engine.core.bars import BarData
 from engine.core.strategies import STRATEGIES, register
 from engine.core.strategy_api import Strategy
