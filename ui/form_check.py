@@ -13,10 +13,19 @@ from engine.control.session_spec import (
     parse_symbols,
 )
 from engine.control.windows import SOURCES, parse_speed, replay_window
-from engine.core.strategies import strategy_class
+from engine.core.strategies import STRATEGIES
+from engine.core.strategy_api import Strategy
 from engine.errors import BadInput
+from engine.registry import strategies
 
 PARAMS = "params"  # the key of an error about the strategy's parameters together
+
+
+def offered_strategies() -> dict[str, type[Strategy]]:
+    """Every strategy the forms offer: the built-ins and the operator's files as they are now
+    (PAPERDESK_HOME/strategies, scanned again when a file changes)."""
+    strategies.current()
+    return dict(STRATEGIES)
 
 
 def _check(errors: dict[str, str], field: str, check: Callable[[], Any]) -> Any:
@@ -29,7 +38,7 @@ def _check(errors: dict[str, str], field: str, check: Callable[[], Any]) -> Any:
 
 
 def _params(errors: dict[str, str], strategy: str, given: dict[str, Any]) -> None:
-    cls = _check(errors, "strategy", lambda: strategy_class(strategy))
+    cls = _check(errors, "strategy", lambda: strategies.lookup(strategy))
     if cls is None:
         return
     bad = False

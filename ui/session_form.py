@@ -16,11 +16,10 @@ from engine.control.windows import DEFAULT_WINDOW_BARS, SOURCES, SPEEDS
 from engine.core.bars import TIMEFRAMES
 from engine.core.fill_models import PRESETS as FILL_PRESETS
 from engine.core.fill_models import preset_values, summary
-from engine.core.strategies import STRATEGIES
 from engine.errors import BadInput, PaperDeskError
 from engine.reads import queries
 from ui import context
-from ui.form_check import PARAMS, field_errors
+from ui.form_check import PARAMS, field_errors, offered_strategies
 from ui.format import CURRENCY_CODE, literal
 from ui.theme import BAR_FORMAT, MARKET
 
@@ -107,13 +106,14 @@ def _reset_window() -> None:
 def _spec() -> dict:
     """The session spec from the form's widgets (as they are on screen now)."""
     ss = st.session_state
-    strategy = ss.get("new_strategy") or next(iter(STRATEGIES))
+    offered = offered_strategies()
+    strategy = ss.get("new_strategy") if ss.get("new_strategy") in offered else next(iter(offered))
     timeframe = ss.get("new_timeframe") or next(iter(TIMEFRAMES))
     symbols = list(ss.get("new_symbols") or [])
     chosen = _chosen_ranges(symbols, timeframe)
     first = chosen["first"].max().to_pydatetime() if symbols and len(chosen) else None
     last = chosen["last"].min().to_pydatetime() if symbols and len(chosen) else None
-    params = {name: ss[f"new_param_{strategy}_{name}"] for name in STRATEGIES[strategy].params
+    params = {name: ss[f"new_param_{strategy}_{name}"] for name in offered[strategy].params
               if f"new_param_{strategy}_{name}" in ss}
     spec = {"name": ss.get("new_name", ""), "symbols": symbols, "strategy": strategy,
             "timeframe": timeframe, "params": params,
@@ -246,13 +246,13 @@ def _clock_fields(symbols: list[str], timeframe: str) -> None:
 
 
 def _strategy_params(strategy: str) -> None:
-    params = STRATEGIES[strategy].params
+    params = offered_strategies()[strategy].params
     errors = st.session_state.get(FIELD_ERRORS, {})
     bad = PARAMS in errors or any(f"param_{p}" in errors for p in params)
     with st.expander("Strategy parameters", expanded=bad):
         cols = st.columns(3)
         for i, (pname, p) in enumerate(params.items()):
-            cols[i % 3].text_input(pname, value=str(p.default), help=p.help,
+            cols[i % 3].text_input(pname, value=str(p.default), help=literal(p.help),
                                    key=f"new_param_{strategy}_{pname}")
             field_error(cols[i % 3], f"param_{pname}", pname, f"param {pname}")
         field_error(st, PARAMS, "Parameters:", "param")
@@ -318,8 +318,10 @@ def new_session() -> None:
                             key="new_symbols", on_change=_reset_window,
                             help="Symbols with data for this timeframe")
     field_error(a, "symbols", "Symbols")
-    strategy = b.selectbox("Strategy", list(STRATEGIES), key="new_strategy",
-                           format_func=lambda k: STRATEGIES[k].title)
+    offered = offered_strategies()
+    strategy = b.selectbox("Strategy", list(offered), key="new_strategy",
+                           format_func=lambda k: offered[k].title,
+                           help="Built-in, or a file in PAPERDESK_HOME/strategies")
     field_error(b, "strategy", "Strategy")
     _strategy_params(strategy)
     _clock_fields(symbols, timeframe)

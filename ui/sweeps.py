@@ -7,10 +7,10 @@ import streamlit as st
 from engine.control import sweeps
 from engine.core.bars import TIMEFRAMES
 from engine.core.fill_models import DEFAULT_PRESET, PRESETS
-from engine.core.strategies import STRATEGIES
 from engine.reads import queries
 from engine.reads import sweeps as sweep_reads
 from ui import charts, context, format, sweep_robustness
+from ui.form_check import offered_strategies
 
 TOP_N = 5
 METRICS = {"return_pct": "Return %", "in_sample_pct": "In-sample %",
@@ -47,9 +47,11 @@ def heatmap_spec(frame: pd.DataFrame, x: str, y: str, metric: str) -> dict:
 
 def _create() -> None:
     ss = st.session_state
-    strategy = ss.get("sweep_strategy") or next(iter(STRATEGIES))
+    offered = offered_strategies()
+    strategy = (ss.get("sweep_strategy") if ss.get("sweep_strategy") in offered
+                else next(iter(offered)))
     grid = {name: ss.get(f"sweep_param_{strategy}_{name}", "")
-            for name in STRATEGIES[strategy].params}
+            for name in offered[strategy].params}
     spec = {"name": ss.get("sweep_name") or None, "strategy": strategy,
             "symbols": ss.get("sweep_symbols", ""), "timeframe": ss.get("sweep_timeframe"),
             "fill_model": ss.get("sweep_fill_model"), "from": ss.get("sweep_from"),
@@ -63,11 +65,13 @@ def form() -> None:
     """The new-sweep form: a strategy, a range or list per parameter, symbols, window, split."""
     with st.expander("New sweep", expanded=False, key="sweep_form"):
         left, right = st.columns(2)
-        strategy = left.selectbox("Strategy", list(STRATEGIES), key="sweep_strategy",
-                                  format_func=lambda n: STRATEGIES[n].title)
+        offered = offered_strategies()
+        strategy = left.selectbox("Strategy", list(offered), key="sweep_strategy",
+                                  format_func=lambda n: offered[n].title)
         right.text_input("Name", key="sweep_name", placeholder="optional")
-        for name, param in STRATEGIES[strategy].params.items():
-            st.text_input(f"{name} — {param.help}", key=f"sweep_param_{strategy}_{name}",
+        for name, param in offered[strategy].params.items():
+            st.text_input(format.literal(f"{name} — {param.help}"),
+                          key=f"sweep_param_{strategy}_{name}",
                           placeholder=f"5:20:5, 30,50,100 or one value (empty: "
                                       f"{param.default})")
         left, mid, right = st.columns(3)

@@ -2,6 +2,7 @@
 
 import argparse
 
+from engine.cli import strategies as cli_strategies
 from engine.cli import sweep as cli_sweep
 from engine.cli.args import wait_seconds
 from engine.errors import single_line
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     session.add_argument("--format", dest="export_format", help="export: csv or parquet")
 
     cli_sweep.add_parser(sub)
+    cli_strategies.add_parser(sub)
 
     logs = sub.add_parser("logs", help="tail an agent's or session's log")
     logs.add_argument("id", metavar="AGENT_ID")

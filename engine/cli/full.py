@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Any, NoReturn
 
 from engine.cli import robust as cli_robust
+from engine.cli import strategies as cli_strategies
 from engine.cli import sweep as cli_sweep
 from engine.cli.output import emit_json
 from engine.config import Settings, load_settings
@@ -201,10 +202,20 @@ def cmd_session(db, args) -> None:
     SESSION_COMMANDS[args.action](db, args)
 
 
+def cmd_strategies(db, args) -> None:
+    """`strategies reload`: the engine loads PAPERDESK_HOME/strategies again."""
+    if args.json:
+        raise BadInput("--json is for the list, not reload")
+    outcome = control.reload_strategies(db)
+    wait = args.wait if args.wait is not None else cli_strategies.RELOAD_WAIT_S
+    result = control.wait_for(db, outcome, wait) if wait else None
+    print(result.message if result is not None and result.message else outcome.message)
+
+
 COMMANDS = {
     "run": cmd_run, "status": cmd_status, "health": cmd_health, "agents": cmd_agents,
     "agent": cmd_agent_show, "sessions": cmd_sessions, "session": cmd_session, "events": cmd_events,
-    "sweep": cli_sweep.cmd_sweep,
+    "sweep": cli_sweep.cmd_sweep, "strategies": cmd_strategies,
 }
 
 

@@ -50,6 +50,10 @@ def _dispatch(args) -> int | None:
     if args.command == "notify-test":  # needs no database
         notify_test()
         return None
+    if args.command == "strategies" and args.action == "list":  # the files, no database
+        from engine.cli.strategies import list_strategies
+
+        return list_strategies(args)
     settings = load_settings()
     _check(args, settings.database_url)
     if cli_fast.handles(args, settings.database_url):

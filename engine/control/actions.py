@@ -75,6 +75,13 @@ def reset_agent_metrics(db: Engine, agent_id: str, by: str = "cli") -> Outcome:
     return Outcome(f"agent {agent_id}: metrics reset queued", command=command)
 
 
+def reload_strategies(db: Engine, by: str = "cli") -> Outcome:
+    """Queue loading PAPERDESK_HOME/strategies again in the running engine."""
+    with _sql(db) as sql:
+        command = queueing.reload_strategies(sql, by)
+    return Outcome("strategies reload queued", command=command)
+
+
 def create_session(
     db: Engine, spec: dict[str, Any], start: bool = False, by: str = "cli"
 ) -> Outcome:

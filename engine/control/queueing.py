@@ -12,9 +12,9 @@ from typing import Any
 
 from engine.control import windows
 from engine.core.lifecycle import TERMINAL_SESSION, CommandStatus, SystemStatus, next_status
-from engine.core.strategies import strategy_class
 from engine.errors import BadInput, NotAllowed, NotFound, PaperDeskError, WaitTimeout, shown
 from engine.params import actor, agent_key, mapping, parse_params, session_key
+from engine.registry import strategies
 from engine.registry.agents import agent_spec
 from engine.store.plainsql import Sql, loaded_json, loaded_time
 
@@ -120,6 +120,11 @@ def reset_agent_metrics(sql: Sql, agent_id: str, by: str = "cli") -> int:
     return queue_command(sql, "agent", _agent(sql, agent_id)[0], "reset_metrics", {}, by)
 
 
+def reload_strategies(sql: Sql, by: str = "cli") -> int:
+    """Queue loading the operator's strategy files again (the strategy agent does it)."""
+    return queue_command(sql, "agent", _agent(sql, "strategy")[0], "reload", {}, by)
+
+
 def session_action(sql: Sql, session_id: Any, action: str, close_positions: bool = False,
                    by: str = "cli") -> int:
     """Queue start/pause/resume/stop of one session (stop may close positions)."""
@@ -177,7 +182,7 @@ def update_session_config(sql: Sql, session_id: Any, changes: dict[str, Any],
     if not changes:
         raise BadInput("config needs at least one KEY=VALUE")
     session = _changeable(sql, session_id, "settings")
-    strategy = strategy_class(session.strategy)
+    strategy = strategies.lookup(session.strategy)
     risk = {k: v for k, v in changes.items() if k in RISK_FIELDS}
     given = {k: v for k, v in changes.items() if k not in RISK_FIELDS}
     unknown = sorted(set(given) - set(strategy.params))

@@ -6,10 +6,10 @@ from engine.control import windows
 from engine.core.fill_models import CUSTOM, DEFAULT_PRESET, PRESETS, preset_values
 from engine.core.fills import PRICE_RULES
 from engine.core.settings import STARTING_CASH, TradeSettings
-from engine.core.strategies import strategy_class
 from engine.errors import BadInput, shown
 from engine.market import catalog
 from engine.params import Param, mapping, parse_params
+from engine.registry import strategies
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -159,7 +159,8 @@ def validate_session(db: "Engine", spec: dict[str, Any]) -> dict[str, Any]:
     """Turn a user's session spec into PaperSession fields, naming the first bad field."""
     spec = mapping(spec, "session")
     name = parse_name(spec.pop("name", ""))
-    strategy = strategy_class(str(spec.pop("strategy", "")))
+    loaded = strategies.current()
+    strategy = strategies.resolve(str(spec.pop("strategy", "")), loaded)
     raw_symbols = spec.pop("symbols", "")
     params = strategy.validate(mapping(spec.pop("params", None), "params"))
     clock = {k: spec.pop(k, None) for k in ("source", "from", "to", "speed", "until", "then")}
@@ -175,6 +176,7 @@ def validate_session(db: "Engine", spec: dict[str, Any]) -> dict[str, Any]:
         **_clock_fields(symbols, fields["timeframe"], clock),
         "name": name,
         "strategy": strategy.name,
+        "strategy_source": strategies.source_hash(strategy.name, loaded),
         "symbols": ",".join(symbols),
         "params": params,
         "starting_cash": cash,

@@ -26,10 +26,10 @@ from engine.control.session_spec import (
 )
 from engine.control.walk_forward_spec import check_walk_forward
 from engine.core.settings import FAST_FORWARD
-from engine.core.strategies import strategy_class
 from engine.errors import BadInput, shown
 from engine.market import catalog
 from engine.params import Param, mapping
+from engine.registry import strategies
 
 MAX_VARIANTS = 2000  # variants in one sweep
 MAX_VALUES = 500  # values one dimension may take
@@ -99,7 +99,7 @@ def parse_values(field: str, raw: Any, param: Param) -> list[Any]:
 def parse_grid(strategy: str, raw: dict[str, Any]) -> dict[str, list[Any]]:
     """Each dimension's values: the strategy's parameters and fill_model / fee_bps /
     slippage_bps, by name."""
-    cls = strategy_class(strategy)
+    cls = strategies.lookup(strategy)
     known = {**cls.params, **FILL_DIMENSIONS}
     raw = mapping(raw, "grid")
     if not raw:
@@ -122,7 +122,7 @@ def parse_grid(strategy: str, raw: dict[str, Any]) -> dict[str, list[Any]]:
 def variants(strategy: str, grid: dict[str, list[Any]]) -> tuple[list[dict[str, Any]], int]:
     """Every combination of the grid the strategy accepts, in grid order, and how many it
     refused (a rule between parameters)."""
-    cls = strategy_class(strategy)
+    cls = strategies.lookup(strategy)
     names = list(grid)
     kept, skipped = [], 0
     for combination in itertools.product(*(grid[n] for n in names)):
@@ -138,7 +138,7 @@ def variants(strategy: str, grid: dict[str, list[Any]]) -> tuple[list[dict[str, 
 
 def variant_spec(session: dict[str, Any], strategy: str, values: dict[str, Any]) -> dict:
     """The session spec of one variant: the sweep's spec with the variant's values."""
-    params_of = strategy_class(strategy).params
+    params_of = strategies.lookup(strategy).params
     return {**session, **{k: v for k, v in values.items() if k not in params_of},
             "params": {**session.get("params", {}),
                        **{k: v for k, v in values.items() if k in params_of}}}
@@ -150,7 +150,7 @@ def variant_fields(base: dict[str, Any], session: dict[str, Any],
     full by validate_session) with this variant's parameters and fill settings."""
     spec = variant_spec(session, base["strategy"], values)
     model, given = parse_fill_spec({k: spec.get(k) for k in ("fill_model", *FILL_FIELDS)})
-    params = strategy_class(base["strategy"]).validate(dict(spec["params"]))
+    params = strategies.lookup(base["strategy"]).validate(dict(spec["params"]))
     return {**base, **fill_fields(model, given, base["symbols"].split(",")), "params": params}
 
 
@@ -182,7 +182,7 @@ def validate_sweep(db: Engine, raw: dict[str, Any]) -> dict[str, Any]:
     `raw`: name, strategy, symbols, grid {dimension: values}, from, to, split, and the session
     fields every variant shares (timeframe, cash, position_size, fill_model, fee_bps …)."""
     raw = mapping(raw, "sweep")
-    strategy = strategy_class(str(raw.get("strategy") or "")).name
+    strategy = strategies.lookup(str(raw.get("strategy") or "")).name
     grid = parse_grid(strategy, raw.pop("grid", None))
     kept, skipped = variants(strategy, grid)
     if not kept:

@@ -57,6 +57,8 @@ class EngineControl(Protocol):
 
     def configure_agent(self, agent_id: str, changes: dict, by: str = "") -> None: ...
 
+    def reload_strategies(self, by: str) -> str: ...
+
 
 log = logging.getLogger("paperdesk.engine")
 BULK_FROM = {
@@ -205,6 +207,8 @@ def _agent(rt: EngineControl, command: Command) -> str:
         rt.stop_agent(agent.id, by=by)
     elif command.action == "configure":
         rt.configure_agent(agent.id, command.payload, by=by)
+    elif command.action == "reload":
+        return rt.reload_strategies(by)
     else:
         agent.reset_metrics()
         agent.event("metrics_reset", f"agent {agent.id}: metrics reset")

@@ -27,6 +27,7 @@ from engine.fleet.commands import apply_pending
 from engine.fleet.lease import HEARTBEAT_S, Lease, downtime
 from engine.fleet.workers import Worker, command_turn
 from engine.logs import ENGINE_LOG, get_logger
+from engine.registry import strategies
 from engine.store.db import get_engine, migrate, session_scope, sqlite_path
 from engine.store.events import record_event
 from engine.store.models import Agent, PaperSession, SystemState
@@ -163,9 +164,18 @@ class EngineProcess:
             ctx = AgentContext(self.db, self.settings, logger, book=self.book, stages=self,
                                worker=self.book.worker)
             self.agents[row.id] = AGENT_TYPES[row.kind](row, ctx)
+        self.reload_strategies("at engine start")
         for row in rows:
             if row.id in self.agents and system_status != SystemStatus.STOPPED:
                 self.agents[row.id].restore(row.status)
+
+    def reload_strategies(self, by: str) -> str:
+        """Load the operator's strategy files (through the strategy agent, which reports)."""
+        agent = self.agents.get("strategy")
+        if agent is None:
+            found = strategies.scan(pin=True)
+            return f"strategies loaded {by}: {len(found.sources)}"
+        return agent.reload(by)
 
     def _restore_sessions(self, s: Session) -> dict[str, int]:
         counts = {"running": 0, "paused": 0}

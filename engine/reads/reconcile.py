@@ -1,6 +1,7 @@
 """Reconcile: fast-forward a session's window again, with the settings it started with, and
 compare trade by trade with what it did. Every difference names its cause from the session's
-history (settings changed mid-run, closed on stop, live bars that passed while paused)."""
+history (settings changed mid-run, closed on stop, live bars that passed while paused, the
+strategy's file edited since the session was created)."""
 
 import math
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from engine.core.trader import Outbox, Trader, replay
 from engine.errors import BadInput, NotFound
 from engine.market.series import BarCache
 from engine.params import session_key
+from engine.registry import strategies
 from engine.store.models import Event, Fill, Order, PaperSession
 from engine.store.types import parse_time
 
@@ -76,6 +78,8 @@ class _Causes:
         self.live_gaps = list(s.execute(select(Event.message).where(
             Event.source == f"session-{row.id}", Event.kind == "live_gap")).scalars())
         self.source = row.source
+        now = strategies.source_hash(row.strategy, strategies.current())
+        self.code_changed = row.strategy_source is not None and now != row.strategy_source
 
     def of(self, bar_ts: datetime, reason: str | None) -> str:
         if reason == "close on stop":
@@ -85,6 +89,9 @@ class _Causes:
                 summary = describe_change(change["before"], change["after"])
                 when = f"after bar {after:{TIME}}" if after else "before the first bar"
                 return f"settings changed {when}: {summary}"
+        if self.code_changed:
+            return ("strategy code changed since the session started (its file's sha256 is no "
+                    "longer the one it was created with)")
         if self.source == "live":
             if self.live_gaps:
                 return f"live: {self.live_gaps[0]}"

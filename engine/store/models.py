@@ -77,6 +77,8 @@ class PaperSessionBase(SQLModel):
     symbols: str = Field(sa_type=String(200), description="comma-separated symbols")
     timeframe: str = Field(default="1h", sa_type=String(8))
     params: dict = Field(default_factory=dict, sa_type=JSON)
+    strategy_source: str | None = Field(default=None, sa_type=String(64),
+                                        description="sha256 of a user strategy's file")
     starting_cash: float = Field(description="in quote currency")
     fee_bps: float = TradeSettings.fee_bps
     slippage_bps: float = TradeSettings.slippage_bps

@@ -20,6 +20,14 @@ from engine.market.series import BarCache, Series
 from engine.store.db import session_scope
 from engine.store.events import record_event
 from engine.store.models import PaperSession, SessionLease
+from engine.trading.isolation import (
+    FAULTS,
+    fail_sessions,
+    in_budget_chunks,
+    reason,
+    run_limited,
+    user_code,
+)
 from engine.trading.store import Batch, load_traders, write_batches
 
 FF_CHUNK = 20_000  # bars per commit when fast-forwarding (progress is visible between chunks)
@@ -48,6 +56,7 @@ class SessionClock:
     anchor_bars: int = 0
     reason: str | None = None  # the wait reason last written for it
     epoch: int = 0  # the lease epoch it was loaded under (PostgreSQL workers; else 0)
+    guarded: bool = False  # a user's strategy: its bars run within their time budget
 
     def retime(self, speed: float | None, ff_until: datetime | None, ff_then: float | None,
                now: float) -> None:
@@ -69,7 +78,13 @@ class SessionClock:
         return self.end
 
     def advance(self, max_bars: int, out: Outbox) -> int:
-        """Trade up to `max_bars` bar times; return how many there were."""
+        """Trade up to `max_bars` bar times; return how many there were. A fault of the
+        session's own strategy (engine.trading.isolation.FAULTS) comes out of here."""
+        if not self.guarded:
+            return self._advance(max_bars, out)
+        return in_budget_chunks(self._advance, max_bars, out)
+
+    def _advance(self, max_bars: int, out: Outbox) -> int:
         n = 0
         step = self.trader.step
         for ts, bars in frames(self.series, self.trader.ledger.last_ts, self.until, self.start):
@@ -124,6 +139,7 @@ class SessionBook:
         self.clocks: dict[int, SessionClock] = {}
         self.logger = logger
         self.counts = {"orders": 0, "fills": 0, "bars": 0}
+        self.failed: dict[int, str] = {}  # sessions whose own strategy failed, and why
 
     # ------------------------------------------------------------ loading (strategy stage)
 
@@ -164,16 +180,19 @@ class SessionBook:
             timing = (r.speed, r.ff_until, r.ff_then)
             if clock is not None and (clock.speed, clock.ff_until, clock.ff_then) != timing:
                 clock.retime(*timing, now)
+        self.fail_faulted()
         return loaded
 
     def _load_many(self, s, session_ids: list[int], now: float,
                    epochs: dict[int, int] | None = None) -> int:
         rows = list(s.execute(select(PaperSession).where(
             PaperSession.id.in_(session_ids))).scalars())
-        traders = load_traders(s, rows)
+        traders, failures = load_traders(s, rows)
         unstored = set()
         for row in rows:
-            trader = traders[row.id]
+            trader = traders.get(row.id)
+            if trader is None:
+                continue
             series = self.cache.session_series(trader.settings.symbols, row.timeframe)
             empty = [symbol for symbol, (times, _) in series.items() if not times]
             if empty:  # primed now, it would miss its warm-up bars: load it once they exist
@@ -183,20 +202,28 @@ class SessionBook:
                     row.wait_reason = why
                 unstored.add(row.id)
                 continue
-            trader.prime(series, row.window_from, upto=row.last_bar_at)
+            guarded = user_code(row.strategy)
+            try:
+                run_limited(guarded, row.bars_done + trader.warmup_bars, trader.prime, series,
+                            row.window_from, upto=row.last_bar_at)
+            except FAULTS as exc:
+                failures[row.id] = reason(exc, row.strategy, trader.runner.source)
+                continue
             clock = SessionClock(row.id, row.source, trader, series, row.window_from,
                                  row.window_to, row.settings_rev, row.speed, row.ff_until,
                                  row.ff_then, reason=row.wait_reason,
-                                 epoch=(epochs or {}).get(row.id, 0))
+                                 epoch=(epochs or {}).get(row.id, 0), guarded=guarded)
             clock.retime(row.speed, row.ff_until, row.ff_then, now)
             self.clocks[row.id] = clock
-        return len(rows) - len(unstored)
+        self.failed.update(failures)
+        return len(rows) - len(unstored) - len(failures)
 
     def load(self, session_id: int) -> SessionClock | None:
         """Load one session whatever its status (fast-forward outside the engine loop); None
         while its bars are not stored."""
         with session_scope(self.db) as s:
             self._load_many(s, [session_id], time.monotonic())
+        self.fail_faulted()
         return self.clocks.get(session_id)
 
     def release_holds(self, now: float) -> None:
@@ -221,13 +248,19 @@ class SessionBook:
             if owed <= 0:
                 continue
             batch = clock.batch()
-            moved = clock.advance(owed, batch.out)
+            try:
+                moved = clock.advance(owed, batch.out)
+            except FAULTS as exc:
+                self.failed[clock.id] = reason(exc, clock.trader.settings.strategy,
+                                               clock.trader.runner.source)
+                continue
             batch.complete = clock.finished
             if batch.out or batch.complete:
                 batches.append(batch)
             elif not moved:
                 waiting[clock.id] = clock.waiting_for()
         self.set_reasons(waiting)
+        self.fail_faulted()
         return self.commit(batches)
 
     def fast_forward(self, deadline: float, only: int | None = None) -> list[Committed]:
@@ -240,7 +273,12 @@ class SessionBook:
             while time.monotonic() < deadline and clock.id in self.clocks:
                 batch = clock.batch()
                 with no_cycle_collection():
-                    moved = clock.advance(FF_CHUNK, batch.out)
+                    try:
+                        moved = clock.advance(FF_CHUNK, batch.out)
+                    except FAULTS as exc:
+                        self.failed[clock.id] = reason(exc, clock.trader.settings.strategy,
+                                                       clock.trader.runner.source)
+                        break
                     batch.complete, reached = clock.finished, clock.ff_reached
                     if moved or batch.complete or reached:
                         done.append(self.commit([batch]))  # at `reached` it retimes the clock
@@ -249,7 +287,16 @@ class SessionBook:
                     break
                 if batch.complete or reached:
                     break
+        self.fail_faulted()
         return done
+
+    def fail_faulted(self) -> None:
+        """Sessions whose own strategy failed go to `error` with the reason (their clocks
+        are dropped; the bars they had not committed are not written)."""
+        failures, self.failed = self.failed, {}
+        for sid in failures:
+            self.clocks.pop(sid, None)
+        fail_sessions(self.db, failures, self.logger)
 
     def commit(self, batches: list[Batch]) -> Committed:
         """Write the batches of sessions still running with the settings they were computed

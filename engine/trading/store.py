@@ -20,6 +20,7 @@ from engine.core.trader import Ledger, Outbox, Trader, WorkingOrder
 from engine.store.db import bulk_update, insert_raw, stored_time
 from engine.store.models import Order, PaperSession
 from engine.store.types import utcnow
+from engine.trading.isolation import FAULTS, reason, run_limited, user_code
 
 CLOCK_FIELDS = ("marked_equity", "peak_equity", "max_drawdown_pct", "ret_n", "ret_sum",
                 "ret_sumsq", "bars_done", "last_price")
@@ -37,9 +38,11 @@ class Batch:
     dd_before: float = 0.0  # max drawdown % before these bars (for the drawdown alert)
 
 
-def load_traders(s: Session, rows: list[PaperSession]) -> dict[int, Trader]:
+def load_traders(s: Session, rows: list[PaperSession]
+                 ) -> tuple[dict[int, Trader], dict[int, str]]:
     """Each session's Trader with its account, equity path and working orders as stored, in
-    four queries for all of them (the caller primes their strategies on the bars)."""
+    four queries for all of them (the caller primes their strategies on the bars); and why a
+    session's strategy could not be built, by session."""
     ids = {row.id for row in rows}
     accounts = load_accounts(s, ids)
     working: dict[int, list[WorkingOrder]] = {sid: [] for sid in ids}
@@ -51,13 +54,17 @@ def load_traders(s: Session, rows: list[PaperSession]) -> dict[int, Trader]:
             reason=o.reason or "", lineage=o.lineage, filled=o.filled_qty))
     last_seq = dict(s.execute(select(Order.session_id, func.max(Order.seq))
                               .where(Order.session_id.in_(ids)).group_by(Order.session_id)).all())
-    traders = {}
+    traders, failures = {}, {}
     for row in rows:
         ledger = Ledger(**{f: getattr(row, f) for f in LEDGER_FIELDS}, last_ts=row.last_bar_at)
         ledger.first_price, ledger.last_price = dict(ledger.first_price), dict(ledger.last_price)
-        traders[row.id] = Trader(TradeSettings.of(row), accounts[row.id], ledger,
-                                 working[row.id], (last_seq.get(row.id) or 0) + 1)
-    return traders
+        try:  # the strategy's constructor and warm-up rule run here: its faults are its own
+            traders[row.id] = run_limited(
+                user_code(row.strategy), 1, Trader, TradeSettings.of(row), accounts[row.id],
+                ledger, working[row.id], (last_seq.get(row.id) or 0) + 1)
+        except FAULTS as exc:
+            failures[row.id] = reason(exc, row.strategy, None)
+    return traders, failures
 
 
 ORDER_COLUMNS = ("session_id", "seq", "symbol", "side", "order_type", "qty", "filled_qty",

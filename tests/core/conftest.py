@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from engine.market import catalog
 from engine.core.bars import BarData
 from engine.core.strategies import STRATEGIES, register
 from engine.core.strategy_api import Strategy
+from engine.market import catalog
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
 Series = dict[str, tuple[list[datetime], list[BarData]]]
