@@ -8,11 +8,16 @@ settings."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from engine.core.portfolio import Account
 from engine.core.settings import TradeSettings
 from engine.core.stats import session_stats
-from engine.core.trader import Ledger, Outbox, Trader, replay
+from engine.core.strategies import STRATEGIES
+from engine.core.trader import Ledger, Outbox, Trader, frames, replay
+from engine.errors import StrategyError
+from engine.registry import strategies
+from engine.trading.budget import OverBudget, in_budget_chunks, reason, run_limited, user_code
 
 _series: dict = {}  # the sweep's bars, handed to each worker process once
 
@@ -62,10 +67,40 @@ def _figures(settings: TradeSettings, trader: Trader, out: Outbox,
     return figures
 
 
+def _guarded_replay(settings: TradeSettings, series: dict, start: datetime,
+                    end: datetime) -> tuple[Outbox, Trader]:
+    """`replay` for a user's strategy: its time budget holds (engine.trading.budget), and
+    what it raises or overruns becomes a StrategyError naming its file and line (the sweep is
+    then failed with it, not retried)."""
+    try:
+        trader = run_limited(True, 1, Trader, settings)
+        out = Outbox()
+        run_limited(True, trader.warmup_bars, trader.prime, series, start)
+        bars = iter(frames(series, None, end, start))
+
+        def advance(want: int, into: Outbox) -> int:
+            moved = 0
+            for ts, frame in islice(bars, want):
+                trader.step(ts, frame, into)
+                moved += 1
+            return moved
+
+        in_budget_chunks(advance, sum(len(times) for times, _ in series.values()), out)
+    except OverBudget as exc:
+        raise StrategyError(reason(exc, settings.strategy, None)) from None
+    return out, trader
+
+
 def run_variant(idx: int, settings: TradeSettings, start: datetime, end: datetime,
                 split: datetime | None) -> VariantRun:
     """Fast-forward the window [start, end] with `settings`; the split only divides the
     figures (one continuous run: what is held at the split is carried into the test bars)."""
-    out, trader = replay(settings, {s: _series[s] for s in settings.symbols}, start, end)
+    series = {s: _series[s] for s in settings.symbols}
+    if settings.strategy not in STRATEGIES:  # a spawned worker: the operator's files too
+        strategies.scan(pin=True)
+    if user_code(settings.strategy):
+        out, trader = _guarded_replay(settings, series, start, end)
+    else:
+        out, trader = replay(settings, series, start, end)
     return VariantRun(idx, settings, out, trader.account, trader.ledger,
                       _figures(settings, trader, out, split))

@@ -11,8 +11,13 @@ it — goes to `error` naming the file and line where its code was. Code stuck i
 import ctypes
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
+
+from engine.core.strategies import STRATEGIES
+from engine.errors import StrategyError, single_line
+from engine.registry.strategies import MODULE_PREFIX
 
 BAR_BUDGET_S = 0.05  # a bar's share: 50 ms of strategy code per bar
 FLOOR_S = 1.0  # every guarded call may take this long, however few its bars
@@ -94,3 +99,45 @@ def limited(seconds: float) -> Iterator[None]:
         raise
     if _watchdog.release(thread_id):  # the deadline passed as the block was ending
         raise OverBudget
+
+
+def user_code(strategy: str) -> bool:
+    """True when strategy `strategy` comes from the operator's folder."""
+    cls = STRATEGIES.get(strategy)
+    return cls is not None and cls.__module__.startswith(MODULE_PREFIX)
+
+
+GUARD_CHUNK = 20  # bars a user's strategy trades per deadline (its floor covers them)
+
+
+def in_budget_chunks(advance: Callable[[int, Any], int], max_bars: int, out: Any) -> int:
+    """`advance(bars, out)` up to `max_bars` bars, GUARD_CHUNK at a time, each within its
+    time budget; return the bars traded."""
+    done = 0
+    while done < max_bars:
+        want = min(GUARD_CHUNK, max_bars - done)
+        with limited(allowance(want)):
+            moved = advance(want, out)
+        done += moved
+        if moved < want:
+            break
+    return done
+
+
+def run_limited(guarded: bool, bars: int, call: Callable[..., Any], *args: Any,
+                **kwargs: Any) -> Any:
+    """`call(*args, **kwargs)`, within the time budget of `bars` bars when `guarded`."""
+    if not guarded:
+        return call(*args, **kwargs)
+    with limited(allowance(bars)):
+        return call(*args, **kwargs)
+
+
+def reason(exc: BaseException, strategy: str, source: str | None) -> str:
+    """The one line a failed session shows."""
+    if isinstance(exc, OverBudget):
+        over = StrategyError.from_exception(
+            exc, source, f"strategy {strategy!r}: ran past its time budget "
+                         f"({BAR_BUDGET_S * 1000:.0f} ms a bar, at least {FLOOR_S:g} s a call): ")
+        return single_line(over).replace(": OverBudget", "", 1)
+    return single_line(exc)

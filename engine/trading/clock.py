@@ -20,14 +20,8 @@ from engine.market.series import BarCache, Series
 from engine.store.db import session_scope
 from engine.store.events import record_event
 from engine.store.models import PaperSession, SessionLease
-from engine.trading.isolation import (
-    FAULTS,
-    fail_sessions,
-    in_budget_chunks,
-    reason,
-    run_limited,
-    user_code,
-)
+from engine.trading.budget import in_budget_chunks, reason, run_limited, user_code
+from engine.trading.isolation import FAULTS, fail_sessions
 from engine.trading.store import Batch, load_traders, write_batches
 
 FF_CHUNK = 20_000  # bars per commit when fast-forwarding (progress is visible between chunks)

@@ -20,7 +20,8 @@ from engine.core.trader import Ledger, Outbox, Trader, WorkingOrder
 from engine.store.db import bulk_update, insert_raw, stored_time
 from engine.store.models import Order, PaperSession
 from engine.store.types import utcnow
-from engine.trading.isolation import FAULTS, reason, run_limited, user_code
+from engine.trading.budget import reason, run_limited, user_code
+from engine.trading.isolation import FAULTS
 
 CLOCK_FIELDS = ("marked_equity", "peak_equity", "max_drawdown_pct", "ret_n", "ret_sum",
                 "ret_sumsq", "bars_done", "last_price")

@@ -3,17 +3,20 @@ file and line while the others load, recorded on the sessions that use them."""
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from engine.control import actions as control
-from engine.errors import BadInput
+from engine.control import sweeps
+from engine.errors import BadInput, StrategyError
 from engine.reads.reconcile import reconcile
 from engine.registry import strategies
 from engine.store.db import session_scope
-from engine.store.models import PaperSession
+from engine.store.models import PaperSession, Sweep
+from engine.sweeps.runner import run_sweep
 from tests.conftest import ROOT, cli, replay_session, store_bars
 
 EXAMPLES = ROOT / "examples" / "strategies"
@@ -126,3 +129,35 @@ def test_a_scan_replaces_what_the_last_one_registered(env, folder):
     assert "every_n" not in strategies.current().sources
     with pytest.raises(BadInput, match="strategy must be one of"):
         strategies.lookup("every_n")
+
+
+FAULTY = {  # what the variant's strategy does on its 300th bar, and what the sweep says
+    "raise": ("raise KeyError('missing')", r"KeyError: 'missing' at sweepy\.py:(\d+)$"),
+    "loop": ("while True:\n                pass",
+             r"ran past its time budget .* at sweepy\.py:(\d+)$"),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTY)
+def test_a_sweep_variant_whose_strategy_fails_fails_the_sweep_once(env, db, folder, fault):
+    store_bars(db, ("BTC-USD", "1h"))
+    body, message = FAULTY[fault]
+    text = EVERY_TENTH.format(n=10).replace(
+        "        self.seen += 1\n",
+        f"        self.seen += 1\n        if self.seen == 300 and self.p['n'] == 4:\n"
+        f"            {body}\n").replace('"every_n"', '"sweepy"')
+    (folder / "sweepy.py").write_text(text)
+    faulty = {part.strip() for part in body.splitlines()}
+    fault_lines = {i for i, line in enumerate(text.splitlines(), 1) if line.strip() in faulty}
+    sweep = sweeps.create_sweep(db, {"strategy": "sweepy", "symbols": "BTC-USD",
+                                     "from": "2019-01-01", "to": "2019-03-01",
+                                     "grid": {"n": "3,4,5"}}).id
+    with pytest.raises(StrategyError):
+        run_sweep(db, sweep, workers=1)
+    with session_scope(db) as s:
+        row = s.get(Sweep, sweep)
+        assert row.status == "error"
+        found = re.search(message, row.error)
+        assert found, row.error
+        assert int(found.group(1)) in fault_lines
+        assert "\n" not in row.error

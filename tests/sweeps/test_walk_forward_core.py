@@ -10,7 +10,7 @@ from engine.analytics.walkforward import parse_walk_forward
 from engine.core import strategies
 from engine.core.bars import BarData
 from engine.core.settings import TradeSettings
-from engine.core.strategies import Signal, Strategy
+from engine.core.strategy_api import BUY, SELL, Decision, Strategy, declare
 from engine.core.trader import replay
 from engine.params import Param
 from engine.sweeps.walk import bar_times, fold_windows, walk_forward
@@ -25,18 +25,15 @@ class Slot(Strategy):
 
     name = "slot_test"
     title = "Slot (test)"
-    params = {"slot": Param("slot", int, 0, "hour slot to hold", 0, SLOTS - 1)}
+    params = declare(Param("slot", int, 0, "hour slot to hold", 0, SLOTS - 1))
+    warmup_bars = 0
 
-    @classmethod
-    def warmup(cls, params):
-        return 0
-
-    def on_bar(self, bar, sentiment):
-        slot = bar.ts.hour % SLOTS
+    def on_bar(self, ctx):
+        slot = ctx.bar.ts.hour % SLOTS
         if (slot + 1) % SLOTS == self.p["slot"]:
-            return Signal("buy", "next bar is the slot")
+            return Decision(BUY, "next bar is the slot")
         if slot == self.p["slot"]:
-            return Signal("sell", "slot over")
+            return Decision(SELL, "slot over")
         return None
 
 
