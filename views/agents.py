@@ -10,6 +10,7 @@ from engine.control.database import unavailable_errors
 from engine.errors import NotFound
 from engine.reads import queries, status, summary
 from engine.reads.records import AgentCard
+from engine.reads.strategies import param_text, strategy_list
 from engine.registry.agents import SPECS
 from ui import confirm, context, flow
 from ui.format import literal
@@ -137,6 +138,23 @@ def sentiment_scores() -> None:
                      "time (UTC)", format=TIME_FORMAT)})
 
 
+def strategy_files() -> None:
+    """The strategies sessions may name, and the operator's files that did not load."""
+    found = strategy_list()
+    st.markdown("**Strategies**")
+    for problem in found.problems:
+        st.error(f"Not loaded: {literal(problem)}", icon=":material/error:")
+    st.dataframe(
+        {"strategy": [s.name for s in found.strategies],
+         "title": [s.title for s in found.strategies],
+         "file": [s.file for s in found.strategies],
+         "sha256": [(s.sha256 or "")[:12] for s in found.strategies],
+         "parameters": [", ".join(param_text(p) for p in s.params) for s in found.strategies]},
+        hide_index=True, width="stretch")
+    st.caption(f"Your own: Python files in {literal(found.folder)}; the engine loads them when "
+               "it starts and on `python -m engine strategies reload`.")
+
+
 @st.fragment(run_every=context.refresh_every())
 def latest_logs(agent_id: str) -> None:
     st.markdown("**Latest log lines**")
@@ -178,3 +196,5 @@ if selected:
             latest_logs(selected)
         if selected == "sentiment":
             sentiment_scores()
+        if selected == "strategy":
+            strategy_files()

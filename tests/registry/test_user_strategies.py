@@ -161,3 +161,16 @@ def test_a_sweep_variant_whose_strategy_fails_fails_the_sweep_once(env, db, fold
         assert found, row.error
         assert int(found.group(1)) in fault_lines
         assert "\n" not in row.error
+
+
+def test_the_readme_strategy_loads_and_trades(env, db, folder):
+    readme = (ROOT / "README.md").read_text()
+    code = readme.split("# var/strategies/breakout.py\n", 1)[1].split("```", 1)[0]
+    (folder / "breakout.py").write_text(code)
+    assert not strategies.current().problems
+    store_bars(db, ("BTC-USD", "1h"))
+    sid = replay_session(db, {"strategy": "breakout", "symbols": "BTC-USD",
+                              "params": {"window": 30}})
+    result = reconcile(db, sid)
+    assert result.actual > 10
+    assert result.match_pct == 100.0

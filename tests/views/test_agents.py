@@ -2,6 +2,7 @@ import pytest
 
 from engine.reads import queries
 from engine.reads.status import FlowCounts
+from tests.conftest import ROOT
 from tests.views.conftest import answer_dialog, commands, dialog_titles, run_page
 from ui import flow
 
@@ -137,3 +138,18 @@ def test_dark_mode_nodes_are_dark_and_a_theme_switch_shows_at_once(filled, db):
         assert node.style["backgroundColor"] == flow.DARK.card
         assert node.style["color"] == flow.DARK.text
     assert {n.style["backgroundColor"] for n in light.nodes} == {flow.LIGHT.card}
+
+
+def test_strategy_card_lists_the_operators_files_and_names_a_broken_one(filled, env):
+    from pathlib import Path
+
+    folder = Path(env["PAPERDESK_HOME"]) / "strategies"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "macd.py").write_text((ROOT / "examples" / "strategies" / "macd.py").read_text())
+    (folder / "oops.py").write_text("x = [1, 2\n")
+    at = run_page("agents", agent_selected="strategy")
+    assert not at.exception
+    table = next(df.value for df in at.dataframe if "sha256" in df.value.columns)
+    assert list(table["strategy"]) == ["ma_crossover", "rsi_reversion", "blend", "macd_crossover"]
+    assert list(table["file"])[-1] == "macd.py"
+    assert any(e.value.startswith("Not loaded: oops.py:1: SyntaxError") for e in at.error)
