@@ -187,9 +187,10 @@ def orders(db: Engine, session_id, status: str | None = None, limit: int = 200) 
                                        "decision_bar"])
 
 
-def equity_curve(db: Engine, session_id, limit: int = 5000) -> pd.DataFrame:
-    """The latest `limit` equity snapshots, oldest first, with drawdown in percent."""
-    limit = whole(limit, "limit", 1, MAX_ROWS)
+def equity_curve(db: Engine, session_id, limit: int | None = 5000) -> pd.DataFrame:
+    """The latest `limit` equity snapshots (None: all), oldest first, with drawdown in
+    percent."""
+    limit = None if limit is None else whole(limit, "limit", 1, MAX_ROWS)
     with Session(db) as s:
         rows = s.execute(select(EquitySnapshot.ts, EquitySnapshot.cash, EquitySnapshot.equity)
                          .where(EquitySnapshot.session_id == session_key(session_id))

@@ -59,12 +59,12 @@ class Loaded:
     sources: dict[str, Source]  # every registered strategy by name, built-ins first
     problems: tuple[Problem, ...]
     signature: tuple  # the folder's files, sizes and modification times when scanned
+    pinned: bool = False  # the engine's scan: kept until the next one, whatever the files do
 
 
 _BUILTINS = {name: Source(name, BUILTIN, None) for name in STRATEGIES}
 _lock = threading.Lock()
 _state: Loaded | None = None
-_pinned = False  # the engine's: its strategies change on reload only
 
 
 def folder() -> Path:
@@ -132,8 +132,7 @@ def scan(where: Path | None = None, *, pin: bool = False) -> Loaded:
     """Load every strategy file of the folder afresh (replacing what an earlier scan
     registered); the built-ins stay. `pin` (the engine) keeps this scan until the next one,
     whatever happens to the files."""
-    global _state, _pinned
-    _pinned = _pinned or pin
+    global _state
     where = where if where is not None else folder()
     with _lock:
         for name in [n for n in STRATEGIES if n not in _BUILTINS]:
@@ -151,14 +150,14 @@ def scan(where: Path | None = None, *, pin: bool = False) -> Loaded:
             for cls in classes:
                 STRATEGIES[cls.name] = cls
                 sources[cls.name] = Source(cls.name, path.name, digest)
-        _state = Loaded(where, sources, tuple(problems), signature)
+        _state = Loaded(where, sources, tuple(problems), signature, pin)
         return _state
 
 
 def current() -> Loaded:
     """The strategies as the folder holds them now: scanned again if its files changed."""
     state, where = _state, folder()
-    if _pinned and state is not None and state.folder == where:
+    if state is not None and state.pinned and state.folder == where:
         return state
     if state is None or state.folder != where or state.signature != _signature(where):
         return scan(where)
