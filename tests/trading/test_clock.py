@@ -3,7 +3,9 @@ tests that interrupt its clock every way a user or a crash can, then compare bar
 an uninterrupted fast-forward of the same window."""
 
 import random
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +26,7 @@ from engine.reads.reconcile import reconcile
 from engine.store.models import EquitySnapshot, Event, Fill, Order, PaperSession
 from engine.trading.clock import SessionBook
 from engine.trading.store import Batch
-from tests.conftest import replay_session, store_bars
+from tests.conftest import ROOT, replay_session, store_bars
 
 STRATEGIES = {
     "ma_crossover": st.fixed_dictionaries({"fast": st.integers(2, 8),
@@ -33,19 +35,27 @@ STRATEGIES = {
     "blend": st.fixed_dictionaries({"fast": st.integers(2, 8), "slow": st.integers(9, 30),
                                     "entry": st.sampled_from([0.05, 0.2]),
                                     "exit": st.sampled_from([-0.2, -0.05])}),
+    # user strategies: examples/strategies/, loaded from PAPERDESK_HOME/strategies (guarded)
+    "macd_crossover": st.fixed_dictionaries({"fast": st.integers(3, 8),
+                                             "slow": st.integers(9, 20)}),
+    "donchian_breakout": st.fixed_dictionaries({"entry": st.integers(3, 20),
+                                                "exit": st.integers(3, 10)}),
 }
 DATASETS = [("BTC-USD", "1h"), ("ETH-USD", "1d"), ("AAPL", "1d")]
 OPS = ["tick", "tick", "tick", "pause_resume", "speed", "fast_forward_until", "kill",
        "crash_mid_batch", "stage_hold"]
 
 
+USER_STRATEGIES = ("donchian_breakout", "macd_crossover")
+
+
 @st.composite
-def scenarios(draw):
+def scenarios(draw, among: tuple[str, ...] = tuple(sorted(STRATEGIES))):
     symbol, timeframe = draw(st.sampled_from(DATASETS))
     frame = catalog.load(symbol, timeframe)
     length = draw(st.integers(40, 300))
     start = draw(st.integers(0, len(frame) - length - 1))
-    strategy = draw(st.sampled_from(sorted(STRATEGIES)))
+    strategy = draw(st.sampled_from(among))
     spec = {
         "symbols": symbol, "timeframe": timeframe, "strategy": strategy,
         "params": draw(STRATEGIES[strategy]),
@@ -159,8 +169,12 @@ def assert_equity_is_cash_plus_holdings(db, sid: int, symbol: str, timeframe: st
 
 
 @pytest.fixture
-def stored(db):
+def stored(db, env):
     store_bars(db, *DATASETS)
+    folder = Path(env["PAPERDESK_HOME"]) / "strategies"
+    folder.mkdir(parents=True, exist_ok=True)
+    for example in (ROOT / "examples" / "strategies").glob("*.py"):
+        shutil.copy(example, folder)
     return db
 
 
@@ -168,6 +182,18 @@ def stored(db):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(scenario=scenarios())
 def test_interrupted_replay_equals_fast_forward_bar_for_bar(stored, env, scenario):
+    check_interrupted_replay(stored, env, scenario)
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(scenario=scenarios(USER_STRATEGIES))
+def test_a_user_strategy_session_interrupted_equals_its_fast_forward(stored, env, scenario):
+    check_interrupted_replay(stored, env, scenario)
+
+
+def check_interrupted_replay(stored, env, scenario) -> None:
+    """Run the scenario's interruptions, then compare bar for bar with a fast-forward."""
     spec, ops, seed = scenario
     db, rng = stored, random.Random(seed)
     reference = replay_session(db, {**spec, "speed": "max"})
