@@ -14,6 +14,7 @@ from engine.cli.output import emit_json, odds_text
 from engine.cli.walk_output import walk_document, walk_text
 from engine.errors import BadInput, WaitTimeout
 from engine.params import parse_assignments
+from engine.reads.records import SweepDocument
 
 POLL_S = 0.5
 
@@ -65,17 +66,17 @@ def _spec(args) -> dict:
             "walk_forward": args.walk_forward, "objective": args.objective}
 
 
-def _wait(queries, db, sweep_id: int, seconds: float) -> dict:
+def _wait(queries, db, sweep_id: int, seconds: float) -> SweepDocument:
     deadline = time.monotonic() + seconds
     while True:
         doc = queries.sweep_document(db, sweep_id)
-        print(f"sweep {sweep_id}: {doc['status']}, {doc['done']}/{doc['total']} variants",
+        print(f"sweep {sweep_id}: {doc.status}, {doc.done}/{doc.total} variants",
               file=sys.stderr)
-        if doc["status"] not in ("queued", "running"):
+        if doc.status not in ("queued", "running"):
             return doc
         if time.monotonic() >= deadline:
-            raise WaitTimeout(f"sweep {sweep_id} still {doc['status']} after {seconds:g}s "
-                              f"({doc['done']}/{doc['total']} variants); it goes on")
+            raise WaitTimeout(f"sweep {sweep_id} still {doc.status} after {seconds:g}s "
+                              f"({doc.done}/{doc.total} variants); it goes on")
         time.sleep(POLL_S)
 
 
@@ -85,13 +86,13 @@ def _show(queries, db, args) -> None:
     odds = importlib.import_module("engine.reads.overfitting").overfitting_odds(db, args.id)
     walk = importlib.import_module("engine.reads.walk_forward").walk_forward(db, args.id)
     if args.json:
-        emit_json({**doc, "variants": ranked.to_dict("records"), "overfitting": odds,
+        emit_json({**doc.as_dict(), "variants": ranked.to_dict("records"), "overfitting": odds,
                    "walk_forward": walk_document(walk)})
         return
-    print(f"sweep {doc['id']} ({doc['name']}): {doc['status']}, {doc['done']}/{doc['total']} "
-          f"variants of {doc['strategy']} on {', '.join(doc['symbols'])} {doc['timeframe']}, "
-          f"{doc['window_from']} – {doc['window_to']}"
-          + (f", split {doc['split_at']:%Y-%m-%d %H:%M}" if doc["split_at"] else ""))
+    print(f"sweep {doc.id} ({doc.name}): {doc.status}, {doc.done}/{doc.total} "
+          f"variants of {doc.strategy} on {', '.join(doc.symbols)} {doc.timeframe}, "
+          f"{doc.window_from} – {doc.window_to}"
+          + (f", split {doc.split_at:%Y-%m-%d %H:%M}" if doc.split_at else ""))
     if not ranked.empty:
         print(ranked.head(args.top).to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     print(odds_text(odds))
@@ -103,7 +104,7 @@ def _create(sweeps, queries, db, args) -> None:
     created = sweeps.create_sweep(db, _spec(args))
     doc = _wait(queries, db, created.id, args.wait) if args.wait else None
     if args.json:
-        emit_json(doc or queries.sweep_document(db, created.id))
+        emit_json((doc or queries.sweep_document(db, created.id)).as_dict())
     else:
         print(created.id)
 

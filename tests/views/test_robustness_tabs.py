@@ -56,7 +56,7 @@ def test_the_sweeps_form_creates_a_walk_forward_sweep_and_shows_its_folds(filled
     assert not at.exception
     listed = sweep_reads.sweeps(db)
     sid = int(listed["id"].iloc[0])
-    assert sweep_reads.sweep_document(db, sid)["total"] == 2
+    assert sweep_reads.sweep_document(db, sid).total == 2
     assert run_sweep(db, sid, workers=1) == "completed"
     at = run_page("sessions", sessions_tab="Sweeps", sweep_pick=sid)
     assert not at.exception
