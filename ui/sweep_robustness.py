@@ -3,7 +3,8 @@ for a walk-forward sweep, its folds), the sweep report to download."""
 
 import streamlit as st
 
-from engine.analytics.walkforward import DEFAULT_OBJECTIVE, EXAMPLE, OBJECTIVES
+from engine.analytics.walkforward import EXAMPLE
+from engine.core.selection import DEFAULT_OBJECTIVE, OBJECTIVES
 from engine.reads.overfitting import overfitting_odds
 from engine.reads.report.figures import curves_figure
 from engine.reads.report.sweep import CURVES, sweep_report

@@ -10,8 +10,9 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from engine.analytics.walkforward import Candidate, annualised_return, efficiency, select_best
+from engine.analytics.walkforward import efficiency
 from engine.core.bars import bars_per_year
+from engine.core.selection import Candidate, annualised_return, select_best
 from engine.reads.performance import buy_hold
 from engine.reads.sweeps import sweep_document
 from engine.store.models import EquitySnapshot, PaperSession, Sweep, SweepVariant
