@@ -30,6 +30,7 @@ class SessionDocument:
     symbols: list[str]
     timeframe: str
     params: dict[str, Any]
+    walk_rule: dict[str, Any] | None  # a graduated walk-forward's rule (params re-selected)
     starting_cash: float
     cash: float
     equity: float
