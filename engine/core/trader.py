@@ -146,6 +146,18 @@ class Trader:
                 self.warm(symbol, bar)
                 walk.remember(symbol, bar)
 
+    def work(self, bars: int) -> int:
+        """Bars of strategy code the next `bars` bar times run (a walk-forward's choices
+        included): what a user strategy's time budget allows for."""
+        if self.walk is None:
+            return bars
+        return bars + self.walk.choices_within(self.ledger.bars_done, bars) * self.walk.choice_work
+
+    def priming_work(self) -> int:
+        """Bars of strategy code `prime` runs for this trader's state."""
+        done = self.ledger.bars_done
+        return done + self.warmup_bars + (self.walk.choice_work if self.walk and done else 0)
+
     def warm(self, symbol: str, bar: BarData) -> None:
         """Show the strategy one bar of history (no orders, no marking; the context as before
         the first bar: nothing held, the starting cash)."""

@@ -51,6 +51,16 @@ class Reselector:
             s: deque(maxlen=self.lookback) for s in settings.symbols}
         self.chosen = 0  # the candidate traded with
 
+    @property
+    def choice_work(self) -> int:
+        """Bars of strategy code one choice runs (every candidate on its train bars)."""
+        return len(self.choices) * self.lookback
+
+    def choices_within(self, bars_done: int, bars: int) -> int:
+        """How many choices the next `bars` bar times after `bars_done` make."""
+        step = self.rule.step_bars
+        return len(range(-(-bars_done // step) * step, bars_done + bars, step))
+
     def due(self, bars_done: int) -> bool:
         """Whether a choice is made before the bar after `bars_done` traded bars."""
         return bars_done % self.rule.step_bars == 0

@@ -83,3 +83,13 @@ def test_a_rule_session_trades_alike_however_it_is_split_and_restored(cuts):
         trader.step(ts, frame, out)
     assert out.fills == whole.fills
     assert out.snapshots == whole.snapshots
+
+
+def test_the_work_a_user_strategys_budget_allows_counts_each_choice():
+    trader = Trader(_rule_settings())
+    per_choice = len(_settings()) * trader.walk.lookback
+    assert trader.walk.choice_work == per_choice
+    assert [trader.walk.choices_within(done, bars) for done, bars in
+            [(0, 1), (1, 199), (1, 200), (200, 1), (199, 402)]] == [1, 0, 1, 1, 3]
+    assert trader.work(20) == 20 + per_choice  # bar 0 chooses first
+    assert Trader(_settings()[0]).work(20) == 20
