@@ -56,3 +56,12 @@ def test_a_users_strategy_is_offered_trades_and_is_listed(app, page):
     wait_until(lambda: table.count() > 0 or page.get_by_text("breakout.py").count() > 0, 30,
                message="the strategy list with the user's file")
     no_exception(page)
+
+    page.set_viewport_size({"width": 1440, "height": 1000})  # a deep link opens the card
+    goto(page, url, "agents?agent=strategy")
+    page.get_by_text("Your own: Python files in").first.wait_for()
+    wait_until(lambda: page.get_by_text("breakout.py").count() > 0
+               or page.locator("[data-testid='stDataFrame']").filter(
+                   has_text="breakout.py").count() > 0, 30,
+               message="the strategy card from ?agent=strategy")
+    no_exception(page)
