@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     session.add_argument("--stop-loss-pct")
     session.add_argument("--take-profit-pct")
     session.add_argument("--restart-policy")
+    session.add_argument("--sentiment", help="the strategy's sentiment input: news (stored "
+                                             "headline scores), price-mood (default) or none")
     session.add_argument("--source", default="replay", help="replay (default) or live")
     session.add_argument("--from", dest="window_from", metavar="DATE",
                          help="replay: first bar (default: the latest 1000 bars)")

@@ -104,6 +104,7 @@ def _create(db, args) -> None:
         **{f: getattr(args, f) for f in ("fill_model", *FILL_FIELDS)},
         "position_size": args.position_size, "stop_loss_pct": args.stop_loss_pct,
         "take_profit_pct": args.take_profit_pct, "restart_policy": args.restart_policy,
+        "sentiment": args.sentiment,
         "source": args.source, "from": args.window_from, "to": args.window_to,
         "speed": args.speed, "until": args.until, "then": args.then,
     }

@@ -16,7 +16,8 @@ from engine.config import load_settings
 from engine.control import actions as control
 from engine.core.bars import BarData
 from engine.core.fill_models import PRESETS
-from engine.core.trader import MOOD_WINDOW, Outbox
+from engine.core.news import MOOD_WINDOW
+from engine.core.trader import Outbox
 from engine.fleet.commands import apply_pending
 from engine.fleet.runtime import EngineProcess
 from engine.market import catalog
