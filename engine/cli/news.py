@@ -1,6 +1,10 @@
 """`python -m engine news import PATH` and `news list [--json]`: headline files scored and stored
-for `news` sessions (engine.news.importer), and what is stored (engine.reads.news)."""
+for `news` sessions (engine.news.importer), and what is stored (engine.reads.news).
 
+`add_parser` imports nothing but the standard library (the CLI's fast path stays light);
+`cmd_news` runs on the ORM path, importing what it needs when called."""
+
+import importlib
 from pathlib import Path
 
 from engine.cli.output import emit_json
@@ -28,11 +32,9 @@ def cmd_news(db, args) -> None:
 
 
 def _import(db, args) -> None:
-    from engine.news.importer import import_news
-
     if not args.path:
         raise BadInput("news import needs PATH (a CSV file: headline,symbol,time)")
-    result = import_news(db, Path(args.path))
+    result = importlib.import_module("engine.news.importer").import_news(db, Path(args.path))
     if args.json:
         emit_json(result)
     elif result.already:
@@ -44,11 +46,9 @@ def _import(db, args) -> None:
 
 
 def _list(db, args) -> None:
-    from engine.reads.news import news_store
-
     if args.path:
         raise BadInput("news list takes no PATH")
-    found = news_store(db)
+    found = importlib.import_module("engine.reads.news").news_store(db)
     if args.json:
         emit_json(found)
         return
