@@ -1,11 +1,14 @@
 """The Robustness tab of a session (Monte-Carlo histogram, its percentiles, the report to
 download) and the overfitting odds on the Sweeps tab."""
 
+from sqlmodel import Session, select
+
 from engine.control import sweeps
 from engine.reads import sweeps as sweep_reads
 from engine.reads.overfitting import MEANING
 from engine.reads.robustness import monte_carlo
 from engine.reads.walk_forward import walk_forward
+from engine.store.models import PaperSession
 from engine.sweeps.runner import run_sweep
 from tests.views.conftest import run_page
 
@@ -34,6 +37,9 @@ def test_the_sweeps_tab_says_why_a_small_sweep_has_no_overfitting_odds(filled, d
                                    "from": "2019-01-01", "to": "2019-02-01",
                                    "grid": {"fast": "5,10", "slow": "30"}}).id
     assert run_sweep(db, sid, workers=1) == "completed"
+    with Session(db) as s:  # every variant (and fold) trades with the form's sentiment input
+        assert set(s.exec(select(PaperSession.sentiment)
+                          .where(PaperSession.sweep_id == sid)).all()) == {"none"}
     at = run_page("sessions", sessions_tab="Sweeps", sweep_pick=sid)
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
@@ -52,10 +58,12 @@ def test_the_sweeps_form_creates_a_walk_forward_sweep_and_shows_its_folds(filled
     at.text_input(key="sweep_to").set_value("2019-02-01")
     at.text_input(key="sweep_walk_forward").set_value("train=300,test=200")
     at.selectbox(key="sweep_objective").set_value("total_return")
+    at.selectbox(key="sweep_sentiment").set_value("none")
     at.button(key="sweep_create").click().run()
     assert not at.exception
     listed = sweep_reads.sweeps(db)
     sid = int(listed["id"].iloc[0])
+
     assert sweep_reads.sweep_document(db, sid)["total"] == 2
     assert run_sweep(db, sid, workers=1) == "completed"
     at = run_page("sessions", sessions_tab="Sweeps", sweep_pick=sid)
