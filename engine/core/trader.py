@@ -122,6 +122,11 @@ class Trader:
             times = series[order.symbol][0]  # a restored order's age: its bars since decided
             order.age = bisect_right(times, upto) - bisect_right(times, order.decision_ts)
 
+    def use_news(self, news: News) -> None:
+        """Read `news` from the next bar on (a live `news` session's newly stored scores)."""
+        if self.runner.news is not None:
+            self.runner.news = news
+
     def warm(self, symbol: str, bar: BarData) -> None:
         """Show the strategy one bar of history (no orders, no marking; the context as before
         the first bar: nothing held, the starting cash)."""

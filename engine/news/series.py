@@ -1,11 +1,14 @@
 """A `news` session's stored headline scores, read once per session load (the clock, reconcile,
 sweeps and fast-forward all read the same series: engine.core.news looks a bar's score up)."""
 
-from sqlalchemy import Engine, select
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from engine.core.news import NEWS, News, NewsSeries
 from engine.core.settings import TradeSettings
+from engine.core.trader import Trader
 from engine.store.news import NewsScore
 
 
@@ -33,3 +36,18 @@ def load_news(db: Engine, settings: TradeSettings) -> News | None:
         return None
     with Session(db) as s:
         return session_news(s, settings)
+
+
+def refresh_live_news(db: Engine, traders: Iterable[Trader], seen: int | None) -> int | None:
+    """Give live `news` sessions' traders the scores stored since `seen` (the newest score id
+    they were given); return the newest id now. Replay sessions keep the series they were
+    loaded with (their bars' news is history)."""
+    reading = [t for t in traders if t.settings.sentiment == NEWS]
+    if not reading:
+        return seen
+    with Session(db) as s:
+        newest = s.execute(select(func.max(NewsScore.id))).scalar()
+        if newest != seen:
+            for trader in reading:
+                trader.use_news(read_news(s, trader.settings.symbols))
+    return newest

@@ -378,6 +378,24 @@ def test_a_live_session_waits_visibly_then_trades_bars_as_they_arrive(stored, en
     assert traded.last_price == {"BTC-USD": 102.5}
 
 
+def test_a_live_news_session_reads_headlines_stored_while_it_runs(stored, env):
+    created = control.create_session(stored, {"name": "live news", "symbols": "BTC-USD",
+                                              "strategy": "blend", "source": "live",
+                                              "sentiment": "news"}, start=True)
+    harness = Harness(stored, env, 0)
+    harness.command(created)
+    (clock,) = harness.book.clocks.values()
+    first = clock.start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    with session_scope(stored) as s:
+        store_scores(s, [ScoredHeadline("BTC-USD", first + timedelta(minutes=5), True, 0.5,
+                                        "Bitcoin rallies", "rss")])
+    write_bars(stored, "BTC-USD", "1h", [BarData(first, 100.0, 101.0, 99.0, 100.5, 5.0)])
+    harness.tick()  # the new score reaches the running session, not only a reloaded one
+    bar = clock.series["BTC-USD"][1][-1]
+    assert bar.ts == first
+    assert clock.trader.runner.sentiment("BTC-USD", bar)[:2] == (0.5, "news")
+
+
 def test_a_session_started_before_its_bars_are_stored_waits_then_trades_them_warmed_up(db):
     """On PostgreSQL the market data agent stores the shipped bars in the background: a session
     started first must wait for them, then trade exactly as a fast-forward of its window."""
