@@ -170,6 +170,8 @@ def test_the_form_creates_a_session_that_trades_on_stored_news(filled, db):
     with Session(db) as s:
         made = s.exec(select(PaperSession).where(PaperSession.name == "on news")).one()
     assert (made.strategy, made.sentiment) == ("blend", "news")
+    at = run_page("sessions", session_selected=made.id)
+    assert any("sentiment: news" in c.value for c in at.caption)
 
 
 def test_form_names_a_cross_parameter_problem(filled, db):
