@@ -19,7 +19,7 @@ from engine.core.fill_models import preset_values, summary
 from engine.errors import BadInput, PaperDeskError
 from engine.reads import queries
 from ui import context
-from ui.form_check import PARAMS, field_errors, offered_strategies
+from ui.form_check import PARAMS, field_errors, offered_strategies, sentiment_select
 from ui.format import CURRENCY_CODE, literal
 from ui.theme import BAR_FORMAT, MARKET
 
@@ -118,6 +118,7 @@ def _spec() -> dict:
     spec = {"name": ss.get("new_name", ""), "symbols": symbols, "strategy": strategy,
             "timeframe": timeframe, "params": params,
             "restart_policy": ss.get("new_policy", "resume"),
+            "sentiment": ss.get("new_sentiment", SESSION_FIELDS["sentiment"].default),
             "source": ss.get("new_source", "replay"), "speed": ss.get("new_speed", "1"),
             **{field: ss.get(key, SESSION_FIELDS[field].default)
                for field, (key, *_) in RISK_INPUTS.items()},
@@ -270,6 +271,8 @@ def _money_and_risk() -> None:
     cols[0].selectbox("After an engine restart", ["resume", "paused"], key="new_policy",
                       format_func=lambda v: {"resume": "resume trading",
                                              "paused": "stay paused"}[v])
+    sentiment_select(cols[1], "new_sentiment")
+    field_error(cols[1], "sentiment", "Sentiment input")
 
 
 def _fill_model(symbols: list[str]) -> None:

@@ -11,7 +11,7 @@ from engine.reads import queries
 from engine.reads import sweeps as sweep_reads
 from engine.reads.records import SweepDocument
 from ui import charts, context, format, sweep_robustness
-from ui.form_check import offered_strategies
+from ui.form_check import offered_strategies, sentiment_select
 
 TOP_N = 5
 METRICS = {"return_pct": "Return %", "in_sample_pct": "In-sample %",
@@ -55,7 +55,8 @@ def _create() -> None:
             for name in offered[strategy].params}
     spec = {"name": ss.get("sweep_name") or None, "strategy": strategy,
             "symbols": ss.get("sweep_symbols", ""), "timeframe": ss.get("sweep_timeframe"),
-            "fill_model": ss.get("sweep_fill_model"), "from": ss.get("sweep_from"),
+            "fill_model": ss.get("sweep_fill_model"), "sentiment": ss.get("sweep_sentiment"),
+            "from": ss.get("sweep_from"),
             "to": ss.get("sweep_to"), "split": ss.get("sweep_split"),
             "grid": {k: v for k, v in grid.items() if str(v).strip()},
             **sweep_robustness.walk_forward_fields()}
@@ -88,6 +89,7 @@ def form() -> None:
         mid.text_input("To", key="sweep_to", placeholder="2019-03-01")
         right.text_input("Split (out-of-sample from)", key="sweep_split",
                          placeholder="optional date inside the window")
+        sentiment_select(left, "sweep_sentiment")
         sweep_robustness.walk_forward_inputs()
         st.button("Create sweep", key="sweep_create", type="primary", on_click=_create,
                   disabled=not context.can_control())

@@ -151,7 +151,8 @@ def detail(sid: int) -> None:
     st.markdown(f"### {fmt.literal(doc.name)} {badge(doc.status)}")
     st.caption(f"#{doc.id} · {doc.strategy} {doc.params} · "
                f"{', '.join(doc.symbols)} {doc.timeframe} · size "
-               f"{doc.position_size:g} of equity · after restart: {doc.restart_policy}"
+               f"{doc.position_size:g} of equity · sentiment: {doc.sentiment}"
+               f" · after restart: {doc.restart_policy}"
                f" · created {doc.created_at:%Y-%m-%d %H:%M} ({WALL})")
     st.caption(fill_caption(doc))
     if doc.walk_rule:

@@ -34,6 +34,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     sweep.add_argument("--timeframe")
     sweep.add_argument("--cash")
     sweep.add_argument("--position-size")
+    sweep.add_argument("--sentiment", help="every variant's sentiment input: news, price-mood "
+                                           "(default) or none")
     sweep.add_argument("--param", action="append", default=[], metavar="K=RANGE",
                        help="a dimension: fast=5:20:5 (start:stop:step), slow=30,50 or one "
                        "value; also fill_model=…, fee_bps=…, slippage_bps=…")
@@ -64,7 +66,8 @@ def _spec(args) -> dict:
         raise BadInput("sweep create needs at least one --param K=RANGE")
     return {"name": args.name, "strategy": args.strategy, "symbols": args.symbols,
             "timeframe": args.timeframe, "cash": args.cash, "position_size": args.position_size,
-            "fill_model": args.fill_model, "from": args.window_from, "to": args.window_to,
+            "sentiment": args.sentiment, "fill_model": args.fill_model,
+            "from": args.window_from, "to": args.window_to,
             "split": args.split, "grid": parse_assignments(args.param, "--param K=RANGE"),
             "walk_forward": args.walk_forward, "objective": args.objective}
 

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 from engine.control import windows
 from engine.core.fill_models import CUSTOM, DEFAULT_PRESET, PRESETS, preset_values
 from engine.core.fills import PRICE_RULES
+from engine.core.news import SENTIMENT_INPUTS
 from engine.core.settings import STARTING_CASH, TradeSettings
 from engine.errors import BadInput, shown
 from engine.market import catalog
@@ -53,6 +54,9 @@ _BASE_FIELDS: dict[str, Param] = {
               0, 10_000),
         Param("restart_policy", str, "resume", "after an engine restart",
               choices=RESTART_POLICIES),
+        Param("sentiment", str, TradeSettings.sentiment, "the strategy's sentiment input: "
+              "stored headline scores (news), the mood of its own closes (price-mood) or none",
+              choices=SENTIMENT_INPUTS),
     )
 }
 SESSION_FIELDS = {**_BASE_FIELDS, **FILL_FIELDS}  # every field of a spec, with its bounds

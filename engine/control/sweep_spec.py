@@ -36,7 +36,7 @@ MAX_VALUES = 500  # values one dimension may take
 FILL_DIMENSIONS = {"fill_model": FILL_MODEL, "fee_bps": FILL_FIELDS["fee_bps"],
                    "slippage_bps": FILL_FIELDS["slippage_bps"]}
 SESSION_KEYS = ("strategy", "symbols", "timeframe", "cash", "position_size", "stop_loss_pct",
-                "take_profit_pct", "fill_model", *FILL_FIELDS)
+                "take_profit_pct", "sentiment", "fill_model", *FILL_FIELDS)
 
 
 def _range(text: str, param: Param, field: str) -> list[Any]:

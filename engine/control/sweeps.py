@@ -123,7 +123,8 @@ def variant_spec(v: PaperSession) -> dict[str, Any]:
     return {"name": f"paper: {v.name}"[:100], "strategy": v.strategy, "symbols": v.symbols,
             "timeframe": v.timeframe, "params": dict(v.params), "cash": v.starting_cash,
             "position_size": v.position_size, "stop_loss_pct": v.stop_loss_pct or 0,
-            "take_profit_pct": v.take_profit_pct or 0, "fill_model": v.fill_model, **fills}
+            "take_profit_pct": v.take_profit_pct or 0, "sentiment": v.sentiment,
+            "fill_model": v.fill_model, **fills}
 
 
 def start_as_paper(db: Engine, variant_id: Any, source: str = "replay", speed: Any = "1",

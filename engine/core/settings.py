@@ -4,6 +4,8 @@ window)."""
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from engine.core.news import PRICE_MOOD
+
 STARTING_CASH = 10_000.0  # quote currency, when a new session names none
 FAST_FORWARD = "max"  # the speed that plays bars as fast as the engine can (stored as None)
 
@@ -54,6 +56,7 @@ class TradeSettings:
     latency_bars: int = 0  # an order decided on bar t is eligible from bar t + 1 + latency
     fill_price: str = "open"  # market orders: "open", or "worse" of open and close
     cancel_after_bars: int | None = None  # cancel what is still unfilled after N eligible bars
+    sentiment: str = PRICE_MOOD  # the strategy's sentiment input (engine/core/news.py)
     walk_rule: WalkRule | None = None  # re-select params as a walk-forward did (else fixed)
 
     @classmethod

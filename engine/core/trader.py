@@ -23,10 +23,10 @@ from datetime import datetime
 from engine.core.bars import BarData, max_gap
 from engine.core.fill_models import priced_by
 from engine.core.fills import OrderTerms, base_price, slippage_bps, slipped
+from engine.core.news import News
 from engine.core.portfolio import DUST, Account, apply_fill, executable_qty
 from engine.core.risk import Exits, decide
-from engine.core.runner import MOOD_WINDOW as MOOD_WINDOW  # where it was (tests read it)
-from engine.core.runner import Given, StrategyRunner, record
+from engine.core.runner import StrategyRunner, record
 from engine.core.settings import TradeSettings
 from engine.core.strategy_api import BarContext, decision_extras
 from engine.core.walk_rule import Reselector
@@ -94,10 +94,12 @@ class Trader:
 
     def __init__(self, settings: TradeSettings, account: Account | None = None,
                  ledger: Ledger | None = None, working: Iterable[WorkingOrder] = (),
-                 next_seq: int = 1, exits: dict[str, Exits] | None = None):
+                 next_seq: int = 1, exits: dict[str, Exits] | None = None,
+                 news: News | None = None):
         self.settings = settings
-        self.runner = StrategyRunner(settings)
-        self.walk = Reselector(settings, replay) if settings.walk_rule is not None else None
+        self.runner = StrategyRunner(settings, news)  # `news`: a `news` session's scores
+        self.walk = (Reselector(settings, replay, news) if settings.walk_rule is not None
+                     else None)
         # bars seen before the first traded bar
         self.warmup_bars = self.walk.lookback if self.walk else self.runner.warmup_bars
         self.seen: dict[str, datetime | None] = dict.fromkeys(settings.symbols)
@@ -158,17 +160,22 @@ class Trader:
         done = self.ledger.bars_done
         return done + self.warmup_bars + (self.walk.choice_work if self.walk and done else 0)
 
+    def use_news(self, news: News) -> None:
+        """Read `news` from the next bar on (a live `news` session's newly stored scores)."""
+        if self.runner.news is not None:
+            self.runner.news = news
+        if self.walk is not None:
+            self.walk.news = news
+
     def warm(self, symbol: str, bar: BarData) -> None:
         """Show the strategy one bar of history (no orders, no marking; the context as before
         the first bar: nothing held, the starting cash)."""
         self.runner.warm(symbol, bar, self.settings.starting_cash)
         self.seen[symbol] = bar.ts
 
-    def step(self, ts: datetime, bars: list[tuple[str, BarData]], out: Outbox,
-             sentiment: Given | None = None) -> None:
+    def step(self, ts: datetime, bars: list[tuple[str, BarData]], out: Outbox) -> None:
         """Trade one bar time: `bars` holds each symbol's bar at `ts` (symbols without a bar
-        then keep their last price). `sentiment`, when given, is what was known at `ts`;
-        otherwise the strategy sees the price mood of its own bars."""
+        then keep their last price); the strategy sees the session's sentiment input."""
         if self.walk is not None:
             self._walk_step(bars)
         if self.working:
@@ -176,10 +183,10 @@ class Trader:
         self._mark(ts, bars, out)
         ledger = self.ledger
         runner, seen, account, settings = self.runner, self.seen, self.account, self.settings
-        hot, moods = runner.hot, runner.moods
+        hot, reads_sentiment = runner.hot, runner.reads_sentiment
         for symbol, bar in bars:
-            if sentiment is not None or moods is not None:
-                score, source, mood = runner.sentiment(symbol, bar, sentiment)
+            if reads_sentiment:
+                score, source, mood = runner.sentiment(symbol, bar)
             else:
                 score = source = mood = None
             on_bar, push, history = hot[symbol]
@@ -345,11 +352,12 @@ class Trader:
 
 
 def replay(settings: TradeSettings, series: dict[str, tuple[list[datetime], list[BarData]]],
-           start: datetime, until: datetime | None) -> tuple[Outbox, "Trader"]:
+           start: datetime, until: datetime | None, news: News | None = None
+           ) -> tuple[Outbox, "Trader"]:
     """Fast-forward a fresh Trader through every bar time from `start` through `until`
     (primed on the warm-up bars before `start`), in memory; return what it produced and the
-    trader (its account and ledger at the end)."""
-    trader = Trader(settings)
+    trader (its account and ledger at the end). `news`: a `news` session's scores."""
+    trader = Trader(settings, news=news)
     out = Outbox()
     trader.prime(series, start)
     for ts, frame in frames(series, None, until, start):

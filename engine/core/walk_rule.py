@@ -17,13 +17,15 @@ from dataclasses import replace
 from datetime import datetime
 
 from engine.core.bars import BarData
+from engine.core.news import News
 from engine.core.runner import StrategyRunner
 from engine.core.selection import Candidate, annualised_return, select_best
 from engine.core.settings import TradeSettings
 from engine.core.stats import sharpe
 
 Series = dict[str, tuple[list[datetime], list[BarData]]]  # symbol → (bar times, bars)
-Replay = Callable[[TradeSettings, Series, datetime, datetime], tuple[object, object]]
+Replay = Callable[[TradeSettings, Series, datetime, datetime, News | None],
+                  tuple[object, object]]
 
 
 def score(idx: int, settings: TradeSettings, trader, per_year: float) -> Candidate:
@@ -40,9 +42,9 @@ def score(idx: int, settings: TradeSettings, trader, per_year: float) -> Candida
 class Reselector:
     """A session's walk-forward rule at run time: the bars it remembers and its choices."""
 
-    def __init__(self, settings: TradeSettings, replay: Replay):
+    def __init__(self, settings: TradeSettings, replay: Replay, news: News | None = None):
         rule = settings.walk_rule
-        self.rule, self.replay = rule, replay
+        self.rule, self.replay, self.news = rule, replay, news  # news: a `news` session's
         self.choices = [replace(settings, params=dict(p), walk_rule=None)
                         for p in rule.candidates]
         warmup = max(StrategyRunner(c).warmup_bars for c in self.choices)
@@ -76,7 +78,7 @@ class Reselector:
         if train:
             candidates = []
             for idx, settings in enumerate(self.choices):
-                _, trader = self.replay(settings, series, train[0], train[-1])
+                _, trader = self.replay(settings, series, train[0], train[-1], self.news)
                 candidates.append(score(idx, settings, trader, self.rule.bars_per_year))
             self.chosen = select_best(self.rule.objective, candidates).params[0]
         return self.choices[self.chosen]
@@ -84,7 +86,7 @@ class Reselector:
     def runner(self, cash: float) -> StrategyRunner:
         """The chosen candidate's strategy, warmed on the bars remembered before (as a new
         session is primed; the context as before the first bar: nothing held, `cash`)."""
-        runner = StrategyRunner(self.choose())
+        runner = StrategyRunner(self.choose(), self.news)
         for symbol, bars in self.memory.items():
             for bar in list(bars)[max(0, len(bars) - runner.warmup_bars):]:
                 runner.warm(symbol, bar, cash)

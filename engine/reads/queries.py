@@ -138,7 +138,7 @@ def session_document(db: Engine, session_id) -> SessionDocument:
         **{f: getattr(row, f) for f in ("fill_model", *FILL_FIELDS)},
         position_size=row.position_size, stop_loss_pct=row.stop_loss_pct,
         take_profit_pct=row.take_profit_pct, restart_policy=row.restart_policy,
-        archived=row.archived, error=row.error, created_at=row.created_at,
+        sentiment=row.sentiment, archived=row.archived, error=row.error, created_at=row.created_at,
         started_at=row.started_at, stopped_at=row.stopped_at, last_bar_at=row.last_bar_at,
         source=row.source, window_from=row.window_from, window_to=row.window_to,
         speed=FAST_FORWARD if row.speed is None else row.speed, ff_until=row.ff_until,

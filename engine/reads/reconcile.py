@@ -14,6 +14,7 @@ from engine.core.settings import TradeSettings, describe_change
 from engine.core.trader import Outbox, Trader, replay
 from engine.errors import BadInput, NotFound
 from engine.market.series import BarCache
+from engine.news.series import load_news
 from engine.params import session_key
 from engine.registry import strategies
 from engine.store.models import Event, Fill, Order, PaperSession
@@ -50,7 +51,7 @@ def rerun(db: Engine, row: PaperSession, settings: TradeSettings,
     if until is None:
         return Outbox(), Trader(settings)
     series = BarCache(db).session_series(settings.symbols, row.timeframe)
-    return replay(settings, series, row.window_from, until)
+    return replay(settings, series, row.window_from, until, load_news(db, settings))
 
 
 def _expected(db: Engine, row: PaperSession) -> tuple[list[dict], int]:

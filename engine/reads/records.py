@@ -49,6 +49,7 @@ class SessionDocument:
     stop_loss_pct: float | None
     take_profit_pct: float | None
     restart_policy: str
+    sentiment: str  # the strategy's sentiment input: news, price-mood or none
     archived: bool
     error: str | None
     created_at: datetime

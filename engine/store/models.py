@@ -106,6 +106,8 @@ class PaperSessionBase(SQLModel):
                                         "open and close")
     cancel_after_bars: int | None = Field(default=None,
                                           description="cancel what is unfilled after N bars")
+    sentiment: str = Field(default=TradeSettings.sentiment, sa_type=String(16),
+                           description="the strategy's sentiment input: news, price-mood, none")
 
 
 class PaperSession(PaperSessionBase, table=True):

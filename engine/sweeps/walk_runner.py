@@ -70,7 +70,7 @@ def run_walk_forward(plan, trainer: Trainer, holder: str | None = None, logger=N
     if results is None:
         return False
     runs = trade_folds(windows, choose(results, len(windows), wf["objective"]), settings,
-                       plan.series)
+                       plan.series, plan.news)
     return write_folds(plan, runs, holder, logger)
 
 
