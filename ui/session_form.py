@@ -272,7 +272,7 @@ def _money_and_risk() -> None:
                                              "paused": "stay paused"}[v])
 
 
-def _fill_model(symbols: list[str]) -> None:
+def _fill_model(symbols: list[str], timeframe: str) -> None:
     st.markdown("**Fill model**")
     a, b = st.columns([1, 3])
     model = a.selectbox("Preset", FILL_PRESETS, key="new_fill_model",
@@ -282,7 +282,7 @@ def _fill_model(symbols: list[str]) -> None:
                              "realistic (taker fee, small impact, at most 10 % of a bar's "
                              "volume), pessimistic (higher fee, 2 % cap, a bar of latency, the "
                              "worse of open and close). Values you set below override it.")
-    preset = preset_values(model, symbols or ["BTC-USD"])
+    preset = preset_values(model, queries.asset_classes(symbols, timeframe))
     b.caption(f"{summary({**preset, 'fill_model': model})}. Price = base × (1 ± (slippage + "
               "impact × filled ÷ bar volume) ÷ 10,000); what the cap leaves keeps working on "
               "the next bars as partial fills.")
@@ -326,7 +326,7 @@ def new_session() -> None:
     _strategy_params(strategy)
     _clock_fields(symbols, timeframe)
     _money_and_risk()
-    _fill_model(symbols)
+    _fill_model(symbols, timeframe)
     left, right, _ = st.columns([1, 1, 3])
     left.button("Create", key="new_create", help="Create the session without starting it",
                 disabled=not context.can_control(), on_click=create, args=(None, False))

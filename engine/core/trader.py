@@ -98,7 +98,8 @@ class Trader:
         self.runner = StrategyRunner(settings)
         self.warmup_bars = self.runner.warmup_bars  # bars seen before the first traded bar
         self.seen: dict[str, datetime | None] = dict.fromkeys(settings.symbols)
-        self.max_gaps = {s: max_gap(s, settings.timeframe) for s in settings.symbols}
+        self.max_gaps = {s: max_gap(settings.asset_class(s), settings.timeframe)
+                         for s in settings.symbols}
         cash = settings.starting_cash
         self.account = account or Account(cash=cash)
         self.ledger = ledger or Ledger(marked_equity=cash, peak_equity=cash)

@@ -15,8 +15,8 @@ from sqlmodel import Session
 
 from engine.broker.paper import ACCOUNT_FIELDS, load_accounts, save_positions
 from engine.core.lifecycle import WORKING_ORDER, OrderStatus
-from engine.core.settings import TradeSettings
 from engine.core.trader import Ledger, Outbox, Trader, WorkingOrder
+from engine.market import catalog
 from engine.store.db import bulk_update, insert_raw, stored_time
 from engine.store.models import Order, PaperSession
 from engine.store.types import utcnow
@@ -61,7 +61,7 @@ def load_traders(s: Session, rows: list[PaperSession]
         ledger.first_price, ledger.last_price = dict(ledger.first_price), dict(ledger.last_price)
         try:  # the strategy's constructor and warm-up rule run here: its faults are its own
             traders[row.id] = run_limited(
-                user_code(row.strategy), 1, Trader, TradeSettings.of(row), accounts[row.id],
+                user_code(row.strategy), 1, Trader, catalog.trade_settings(row), accounts[row.id],
                 ledger, working[row.id], (last_seq.get(row.id) or 0) + 1)
         except FAULTS as exc:
             failures[row.id] = reason(exc, row.strategy, None)

@@ -1,0 +1,161 @@
+"""The user's own datasets: `data import` / the dashboard's upload store a checked file's bars
+in the bar table (all or nothing, one transaction) with its provenance in imported_dataset;
+`data list` and `data remove` read and drop them.
+
+A symbol is text, checked against SYMBOL_PATTERN, and never becomes a file path; a file's name
+is kept as provenance only."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, func, select
+
+from engine.core.bars import ASSET_CLASSES, TIMEFRAMES
+from engine.core.lifecycle import SessionStatus
+from engine.errors import BadInput, NotAllowed, NotFound, shown
+from engine.market import catalog
+from engine.market.dataset_file import Gap, read_bar_file
+from engine.store.datasets import ImportedDataset
+from engine.store.db import insert_raw, session_scope
+from engine.store.models import Bar, PaperSession
+
+SYMBOL_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+IN_USE = (SessionStatus.CREATED, SessionStatus.RUNNING, SessionStatus.PAUSED)
+BAR_COLUMNS = ("symbol", "timeframe", "ts", "open", "high", "low", "close", "volume")
+WRITE_CHUNK = 100_000  # rows handed to the driver at a time (bounds the Python tuples alive)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One imported dataset and its provenance."""
+
+    symbol: str
+    timeframe: str
+    asset_class: str
+    file_name: str
+    sha256: str
+    rows: int
+    first_ts: datetime
+    last_ts: datetime
+    gaps: int
+    imported_by: str
+    imported_at: datetime
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    dataset: DatasetInfo
+    unchanged: bool  # the same file was imported before: nothing written
+    replaced: bool
+    naive_times: bool
+    descending: bool
+    kind: str
+    gaps: list[Gap]
+
+
+def _checked(symbol: str, timeframe: str, asset_class: str) -> None:
+    if not isinstance(symbol, str) or not SYMBOL_PATTERN.fullmatch(symbol):
+        raise BadInput(f"symbol must be 1-32 letters, digits, '.', '_' or '-' starting with a "
+                       f"letter or digit (got {shown(symbol)})")
+    if timeframe not in TIMEFRAMES:
+        raise BadInput(f"timeframe must be one of {', '.join(TIMEFRAMES)} (got "
+                       f"{shown(timeframe)})")
+    if asset_class not in ASSET_CLASSES:
+        raise BadInput(f"asset class must be one of {', '.join(ASSET_CLASSES)} (got "
+                       f"{shown(asset_class)})")
+    shipped = {s.lower() for s, tf in catalog.shipped_datasets() if tf == timeframe}
+    if symbol.lower() in shipped:
+        raise BadInput(f"symbol: {symbol} {timeframe} is shipped data; import under another "
+                       "symbol")
+
+
+def _refuse_in_use(s, symbol: str, timeframe: str, doing: str) -> None:
+    users = s.execute(select(PaperSession.id, PaperSession.status, PaperSession.symbols).where(
+        PaperSession.timeframe == timeframe, PaperSession.status.in_(IN_USE))).all()
+    for sid, status, symbols in users:
+        if symbol in symbols.split(","):
+            raise NotAllowed(f"session {sid} ({status}) trades {symbol} {timeframe}; stop it "
+                             f"before you {doing} its data")
+
+
+def _info(row: ImportedDataset) -> DatasetInfo:
+    return DatasetInfo(row.symbol, row.timeframe, row.asset_class, row.file_name, row.sha256,
+                       row.rows, row.first_ts, row.last_ts, row.gaps, row.imported_by,
+                       row.imported_at)
+
+
+def _bar_rows(db: Engine, symbol: str, timeframe: str, frame):
+    """The bar table's rows of `frame`, times in the form the database stores them."""
+    import numpy as np
+
+    if db.dialect.name == "sqlite":  # SQLAlchemy's naive-UTC text, made in one numpy call
+        text = np.datetime_as_string(frame["ts"].dt.tz_convert(None).to_numpy(), unit="us")
+        times = np.char.replace(text, "T", " ").tolist()
+    else:
+        times = frame["ts"].dt.to_pydatetime().tolist()
+    columns = [frame[c].to_numpy().tolist() for c in ("open", "high", "low", "close", "volume")]
+    rows = zip(times, *columns, strict=True)
+    return [(symbol, timeframe, *row) for row in rows]
+
+
+def import_dataset(db: Engine, data: bytes, file_name: str, symbol: str, timeframe: str,
+                   asset_class: str = "crypto", replace: bool = False,
+                   who: str = "") -> ImportResult:
+    """Check `data` (a file's bytes) and store its bars as (symbol, timeframe), or refuse with
+    one line and store nothing."""
+    _checked(symbol, timeframe, asset_class)
+    sha = hashlib.sha256(data).hexdigest()
+    with session_scope(db) as s:
+        old = s.get(ImportedDataset, (symbol, timeframe))
+        if old is not None and old.sha256 == sha and old.asset_class == asset_class:
+            return ImportResult(_info(old), True, False, False, False, "", [])
+        stored = s.execute(select(func.count()).select_from(Bar).where(
+            Bar.symbol == symbol, Bar.timeframe == timeframe)).scalar_one()
+    if old is None and stored:
+        raise NotAllowed(f"symbol: {symbol} {timeframe} already has {stored} bars from a live "
+                         "feed; import under another symbol")
+    if old is not None and not replace:
+        raise NotAllowed(f"{symbol} {timeframe} was imported from {old.file_name} (sha256 "
+                         f"{old.sha256[:12]}); a different file replaces it only with --replace")
+    bars = read_bar_file(data, timeframe, asset_class)
+    frame = bars.frame
+    row = ImportedDataset(
+        symbol=symbol, timeframe=timeframe, asset_class=asset_class,
+        file_name=file_name[:255], sha256=sha, rows=len(frame),
+        first_ts=frame["ts"].iloc[0].to_pydatetime(), last_ts=frame["ts"].iloc[-1].to_pydatetime(),
+        gaps=len(bars.gaps), imported_by=(who or "unknown")[:64])
+    with session_scope(db) as s:
+        if old is not None:
+            _refuse_in_use(s, symbol, timeframe, "replace")
+            s.execute(delete(Bar).where(Bar.symbol == symbol, Bar.timeframe == timeframe))
+            s.execute(delete(ImportedDataset).where(ImportedDataset.symbol == symbol,
+                                                    ImportedDataset.timeframe == timeframe))
+        rows = _bar_rows(db, symbol, timeframe, frame)
+        for start in range(0, len(rows), WRITE_CHUNK):
+            insert_raw(s, "bar", BAR_COLUMNS, rows[start:start + WRITE_CHUNK])
+        s.add(row)
+    return ImportResult(_info(row), False, old is not None, bars.naive_times, bars.descending,
+                        bars.kind, bars.gaps)
+
+
+def imported_datasets(db: Engine) -> list[DatasetInfo]:
+    with session_scope(db) as s:
+        rows = s.execute(select(ImportedDataset).order_by(ImportedDataset.symbol,
+                                                          ImportedDataset.timeframe)).scalars()
+        return [_info(r) for r in rows]
+
+
+def remove_dataset(db: Engine, symbol: str, timeframe: str) -> int:
+    """Drop an imported dataset and its bars (refused while a session uses it); bars removed."""
+    with session_scope(db) as s:
+        if s.get(ImportedDataset, (symbol, timeframe)) is None:
+            raise NotFound(f"no imported {shown(timeframe)} dataset {shown(symbol)} (see data "
+                           "list)")
+        _refuse_in_use(s, symbol, timeframe, "remove")
+        removed = s.execute(delete(Bar).where(Bar.symbol == symbol,
+                                              Bar.timeframe == timeframe)).rowcount
+        s.execute(delete(ImportedDataset).where(ImportedDataset.symbol == symbol,
+                                                ImportedDataset.timeframe == timeframe))
+    return removed
