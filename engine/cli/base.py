@@ -2,6 +2,7 @@
 
 import argparse
 
+from engine.cli import data as cli_data
 from engine.cli import strategies as cli_strategies
 from engine.cli import sweep as cli_sweep
 from engine.cli.args import wait_seconds
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_sweep.add_parser(sub)
     cli_strategies.add_parser(sub)
+    cli_data.add_parser(sub)
 
     logs = sub.add_parser("logs", help="tail an agent's or session's log")
     logs.add_argument("id", metavar="AGENT_ID")

@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 from typing import Any, NoReturn
 
+from engine.cli import data as cli_data
 from engine.cli import robust as cli_robust
 from engine.cli import strategies as cli_strategies
 from engine.cli import sweep as cli_sweep
@@ -215,7 +216,7 @@ def cmd_strategies(db, args) -> None:
 COMMANDS = {
     "run": cmd_run, "status": cmd_status, "health": cmd_health, "agents": cmd_agents,
     "agent": cmd_agent_show, "sessions": cmd_sessions, "session": cmd_session, "events": cmd_events,
-    "sweep": cli_sweep.cmd_sweep, "strategies": cmd_strategies,
+    "sweep": cli_sweep.cmd_sweep, "strategies": cmd_strategies, "data": cli_data.cmd_data,
 }
 
 

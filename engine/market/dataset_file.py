@@ -96,7 +96,7 @@ def _times(raw):
         return _times(pd.to_numeric(text))
     times = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
     if times.isna().any() and text.notna().all():  # not ISO: let pandas infer one layout
-        times = pd.to_datetime(text, utc=True, errors="coerce")
+        times = pd.to_datetime(text, utc=True, errors="coerce", format="mixed")
     first = text.dropna()
     sample = pd.to_datetime(first.iloc[0], errors="coerce") if len(first) else None
     return times, sample is None or pd.isna(sample) or sample.tzinfo is None

@@ -19,6 +19,7 @@ from engine.market import catalog
 from engine.market.dataset_file import Gap, read_bar_file
 from engine.store.datasets import ImportedDataset
 from engine.store.db import insert_raw, session_scope
+from engine.store.events import record_event
 from engine.store.models import Bar, PaperSession
 
 SYMBOL_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
@@ -80,7 +81,7 @@ def _refuse_in_use(s, symbol: str, timeframe: str, doing: str) -> None:
                              f"before you {doing} its data")
 
 
-def _info(row: ImportedDataset) -> DatasetInfo:
+def dataset_info(row: ImportedDataset) -> DatasetInfo:
     return DatasetInfo(row.symbol, row.timeframe, row.asset_class, row.file_name, row.sha256,
                        row.rows, row.first_ts, row.last_ts, row.gaps, row.imported_by,
                        row.imported_at)
@@ -110,7 +111,7 @@ def import_dataset(db: Engine, data: bytes, file_name: str, symbol: str, timefra
     with session_scope(db) as s:
         old = s.get(ImportedDataset, (symbol, timeframe))
         if old is not None and old.sha256 == sha and old.asset_class == asset_class:
-            return ImportResult(_info(old), True, False, False, False, "", [])
+            return ImportResult(dataset_info(old), True, False, False, False, "", [])
         stored = s.execute(select(func.count()).select_from(Bar).where(
             Bar.symbol == symbol, Bar.timeframe == timeframe)).scalar_one()
     if old is None and stored:
@@ -136,26 +137,23 @@ def import_dataset(db: Engine, data: bytes, file_name: str, symbol: str, timefra
         for start in range(0, len(rows), WRITE_CHUNK):
             insert_raw(s, "bar", BAR_COLUMNS, rows[start:start + WRITE_CHUNK])
         s.add(row)
-    return ImportResult(_info(row), False, old is not None, bars.naive_times, bars.descending,
-                        bars.kind, bars.gaps)
-
-
-def imported_datasets(db: Engine) -> list[DatasetInfo]:
-    with session_scope(db) as s:
-        rows = s.execute(select(ImportedDataset).order_by(ImportedDataset.symbol,
-                                                          ImportedDataset.timeframe)).scalars()
-        return [_info(r) for r in rows]
+        record_event(s, "data", "imported", f"{symbol} {timeframe} ({asset_class}): "
+                     f"{row.rows} bars from {row.file_name} (sha256 {sha[:12]}) by "
+                     f"{row.imported_by}" + (", replacing the previous file" if old else ""))
+    return ImportResult(dataset_info(row), False, old is not None, bars.naive_times,
+                        bars.descending, bars.kind, bars.gaps)
 
 
 def remove_dataset(db: Engine, symbol: str, timeframe: str) -> int:
     """Drop an imported dataset and its bars (refused while a session uses it); bars removed."""
     with session_scope(db) as s:
         if s.get(ImportedDataset, (symbol, timeframe)) is None:
-            raise NotFound(f"no imported {shown(timeframe)} dataset {shown(symbol)} (see data "
+            raise NotFound(f"no imported dataset {shown(symbol)} {shown(timeframe)} (see data "
                            "list)")
         _refuse_in_use(s, symbol, timeframe, "remove")
         removed = s.execute(delete(Bar).where(Bar.symbol == symbol,
                                               Bar.timeframe == timeframe)).rowcount
         s.execute(delete(ImportedDataset).where(ImportedDataset.symbol == symbol,
                                                 ImportedDataset.timeframe == timeframe))
+        record_event(s, "data", "removed", f"{symbol} {timeframe}: {removed} bars removed")
     return removed
