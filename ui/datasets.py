@@ -59,20 +59,23 @@ def _remove(key: str) -> None:
 
 
 def _upload_form() -> None:
-    st.markdown("**Import a bar file**")
-    st.file_uploader(f"CSV (plain or gzip) or Parquet, at most {UPLOAD_MAX_MB} MB", key="data_file",
-                     type=["csv", "gz", "parquet"], max_upload_size=UPLOAD_MAX_MB,
-                     help="Columns time (ts, time, date, datetime or timestamp, or an unnamed "
-                          "first column), open, high, low, close, volume in any case; times "
-                          "without a zone are read as UTC; ascending or descending")
-    a, b, c = st.columns(3)
-    a.text_input("Symbol", key="data_symbol", placeholder="e.g. SOL-USD",
-                 help="Letters, digits, '.', '_' or '-'; not a shipped symbol")
-    b.selectbox("Timeframe", list(TIMEFRAMES), key="data_timeframe")
-    c.selectbox("Asset class", ASSET_CLASSES, key="data_class", help=ASSET_HELP)
-    st.checkbox("Replace an earlier import of this symbol and timeframe", key="data_replace")
-    st.button("Import", key="data_import", type="primary", on_click=_import,
-              help="Checks every row first: a refused file stores nothing")
+    with st.form("data_upload", border=True):
+        st.markdown("**Import a bar file**")
+        st.file_uploader(f"CSV (plain or gzip) or Parquet, at most {UPLOAD_MAX_MB} MB",
+                         key="data_file", type=["csv", "gz", "parquet"],
+                         max_upload_size=UPLOAD_MAX_MB,
+                         help="Columns time (ts, time, date, datetime or timestamp, or an "
+                              "unnamed first column), open, high, low, close, volume in any "
+                              "case; times without a zone are read as UTC; ascending or "
+                              "descending")
+        a, b, c = st.columns(3)
+        a.text_input("Symbol", key="data_symbol", placeholder="e.g. SOL-USD",
+                     help="Letters, digits, '.', '_' or '-'; not a shipped symbol")
+        b.selectbox("Timeframe", list(TIMEFRAMES), key="data_timeframe")
+        c.selectbox("Asset class", ASSET_CLASSES, key="data_class", help=ASSET_HELP)
+        st.checkbox("Replace an earlier import of this symbol and timeframe", key="data_replace")
+        st.form_submit_button("Import", key="data_import", type="primary", on_click=_import,
+                              help="Checks every row first: a refused file stores nothing")
 
 
 def _remove_form() -> None:
