@@ -51,7 +51,7 @@ def _read(data: bytes):
     kind = "gzip CSV" if data.startswith(GZIP_MAGIC) else "CSV"
     try:
         frame = pd.read_csv(io.BytesIO(data), compression="gzip" if kind != "CSV" else None,
-                            dtype=str, keep_default_na=False, na_values=[""])
+                            keep_default_na=False, na_values=[""])
     except (ValueError, OSError, EOFError, UnicodeDecodeError) as exc:
         raise BadInput(f"file: not a readable {kind} file ({str(exc).splitlines()[0][:80]})") \
             from None
@@ -125,7 +125,8 @@ def read_bar_file(data: bytes, timeframe: str, asset_class: str):
                  lambda i: f"unparseable time {shown(frame[names['ts']].iloc[i])}")]
     for column in COLUMNS:
         raw = frame[names[column]]
-        values = pd.to_numeric(raw, errors="coerce").astype("float64")
+        values = (raw.astype("float64") if pd.api.types.is_numeric_dtype(raw)
+                  else pd.to_numeric(raw, errors="coerce").astype("float64"))
         out[column] = values
         problems.append((~np.isfinite(values.to_numpy()),
                          lambda i, c=column, r=raw: f"{c} is missing, NaN or not a number "

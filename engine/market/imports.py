@@ -9,6 +9,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 
 from sqlalchemy import Engine, delete, func, select
 
@@ -87,18 +88,21 @@ def dataset_info(row: ImportedDataset) -> DatasetInfo:
                        row.imported_at)
 
 
-def _bar_rows(db: Engine, symbol: str, timeframe: str, frame):
-    """The bar table's rows of `frame`, times in the form the database stores them."""
+def _bar_chunks(db: Engine, symbol: str, timeframe: str, frame):
+    """The bar table's rows of `frame`, WRITE_CHUNK at a time, times in the form the database
+    stores them (SQLite: SQLAlchemy's naive-UTC text, made by numpy)."""
     import numpy as np
 
-    if db.dialect.name == "sqlite":  # SQLAlchemy's naive-UTC text, made in one numpy call
-        text = np.datetime_as_string(frame["ts"].dt.tz_convert(None).to_numpy(), unit="us")
-        times = np.char.replace(text, "T", " ").tolist()
-    else:
-        times = frame["ts"].dt.to_pydatetime().tolist()
-    columns = [frame[c].to_numpy().tolist() for c in ("open", "high", "low", "close", "volume")]
-    rows = zip(times, *columns, strict=True)
-    return [(symbol, timeframe, *row) for row in rows]
+    for start in range(0, len(frame), WRITE_CHUNK):
+        part = frame.iloc[start:start + WRITE_CHUNK]
+        if db.dialect.name == "sqlite":
+            text = np.datetime_as_string(part["ts"].dt.tz_convert(None).to_numpy(), unit="us")
+            times = np.char.replace(text, "T", " ").tolist()
+        else:
+            times = part["ts"].dt.to_pydatetime().tolist()
+        columns = [part[c].to_numpy().tolist() for c in ("open", "high", "low", "close",
+                                                          "volume")]
+        yield list(zip(repeat(symbol), repeat(timeframe), times, *columns))
 
 
 def import_dataset(db: Engine, data: bytes, file_name: str, symbol: str, timeframe: str,
@@ -133,9 +137,8 @@ def import_dataset(db: Engine, data: bytes, file_name: str, symbol: str, timefra
             s.execute(delete(Bar).where(Bar.symbol == symbol, Bar.timeframe == timeframe))
             s.execute(delete(ImportedDataset).where(ImportedDataset.symbol == symbol,
                                                     ImportedDataset.timeframe == timeframe))
-        rows = _bar_rows(db, symbol, timeframe, frame)
-        for start in range(0, len(rows), WRITE_CHUNK):
-            insert_raw(s, "bar", BAR_COLUMNS, rows[start:start + WRITE_CHUNK])
+        for rows in _bar_chunks(db, symbol, timeframe, frame):
+            insert_raw(s, "bar", BAR_COLUMNS, rows)
         s.add(row)
         record_event(s, "data", "imported", f"{symbol} {timeframe} ({asset_class}): "
                      f"{row.rows} bars from {row.file_name} (sha256 {sha[:12]}) by "
