@@ -12,6 +12,7 @@ from engine.errors import PaperDeskError
 from engine.reads.datasets import imported_datasets
 from ui import context
 from ui.format import literal
+from ui.theme import BAR_FORMAT, TIME_FORMAT
 
 RESULT = "data_result"  # (ok, lines) of the last upload or removal, shown once
 ASSET_HELP = ("Drives the calendar (a stock's or currency pair's weekend is not a gap; the "
@@ -27,7 +28,10 @@ def _table() -> None:
         "Symbol": d.symbol, "Timeframe": d.timeframe, "Class": d.asset_class, "Bars": d.rows,
         "First bar (UTC)": d.first_ts, "Last bar (UTC)": d.last_ts, "Gaps": d.gaps,
         "File": d.file_name, "sha256": d.sha256[:12], "By": d.imported_by,
-        "Imported (UTC)": d.imported_at} for d in found]), hide_index=True, width="stretch")
+        "Imported (UTC)": d.imported_at} for d in found]), hide_index=True, width="stretch",
+        column_config={c: st.column_config.DatetimeColumn(c, format=f) for c, f in (
+            ("First bar (UTC)", BAR_FORMAT), ("Last bar (UTC)", BAR_FORMAT),
+            ("Imported (UTC)", TIME_FORMAT))})
 
 
 def _run(action, *args) -> None:
