@@ -66,10 +66,11 @@ class MarketDataAgent(BaseAgent):
         return written
 
     def _load_shipped(self, owned: list[tuple[str, str]]) -> int:
-        """Store every shipped dataset once (idempotent): replay sessions trade these bars."""
-        written = 0
+        """Store every shipped dataset once (idempotent): replay sessions trade these bars.
+        (An import stores its own bars.)"""
+        written, shipped = 0, catalog.shipped_datasets()
         for key in owned:
-            if key in self.loaded:
+            if key in self.loaded or key not in shipped:
                 continue
             count, newest = load_shipped(self.db, *key)
             written += count

@@ -1,18 +1,21 @@
 """An imported dataset works everywhere a shipped one does (issue 17 part 2): a session on a
 copy of a shipped file under a new symbol trades bar for bar as the shipped one, reconciles
-100 % and compares fill models; its asset class drives fees and the calendar; a replaced file
-is read again by a long-lived bar cache."""
+100 %, compares fill models and sweeps alike; its asset class drives fees and the calendar; a
+replaced file is read again by a long-lived bar cache."""
 
 from sqlmodel import Session, select
 
+from engine.control import sweeps
 from engine.control.datasets import import_upload
 from engine.market import catalog
 from engine.market.series import BarCache
+from engine.reads import sweeps as sweep_queries
 from engine.reads.fill_compare import compare_fill_models
 from engine.reads.performance import curves
 from engine.reads.queries import bars
 from engine.reads.reconcile import reconcile
 from engine.store.models import Fill, PaperSession
+from engine.sweeps.runner import run_sweep
 from tests.conftest import replay_session, store_bars
 
 
@@ -74,3 +77,17 @@ def test_a_bar_cache_reads_a_replaced_import_again(db):
     assert len(cache.session_series(("MINE",), "1d")["MINE"][1]) == 100
     _copy(db, "ETH-USD", "1d", "MINE", "crypto", slice(0, 150))
     assert len(cache.session_series(("MINE",), "1d")["MINE"][1]) == 150
+
+
+def test_a_sweep_on_an_imported_dataset_ranks_as_on_the_shipped_one(db):
+    store_bars(db, ("ETH-USD", "1d"))
+    _copy(db, "ETH-USD", "1d", "MYETH", "crypto")
+    returns = {}
+    for symbol in ("ETH-USD", "MYETH"):
+        sid = sweeps.create_sweep(db, {"strategy": "ma_crossover", "symbols": symbol,
+                                       "timeframe": "1d", "from": "2018-06-01",
+                                       "to": "2019-12-01", "grid": {"fast": "5,10"}}).id
+        assert run_sweep(db, sid, workers=1) == "completed"
+        returns[symbol] = sweep_queries.variants(db, sid)["return_pct"].tolist()
+    assert returns["MYETH"] == returns["ETH-USD"]
+    assert len(returns["MYETH"]) == 2
