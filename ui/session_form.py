@@ -33,7 +33,7 @@ PRESETS = {
 }
 SPEED_LABELS = {"1": "1 bar/s", "10": "10 bars/s", "100": "100 bars/s", "1000": "1,000 bars/s",
                 "max": "max (fast-forward)"}
-SOURCE_LABELS = {"replay": "replay (shipped history)", "live": "live (public feeds)"}
+SOURCE_LABELS = {"replay": "replay (stored history)", "live": "live (public feeds)"}
 ERROR_KEY = "new_error"
 FIELD_ERRORS = "new_field_errors"  # {spec field: engine message} from the last click
 EARLIEST = date(1990, 1, 1)  # the pickers' range; the engine checks each dataset's own range
@@ -208,8 +208,9 @@ def _clock_fields(symbols: list[str], timeframe: str) -> None:
     a, b, c, d = st.columns([1.3, 1, 1, 1])
     source = a.radio("Source", SOURCES, key="new_source", format_func=SOURCE_LABELS.get,
                      on_change=_reset_window,
-                     help="replay: trade a window of the shipped history at the speed you "
-                          "choose; live: trade bars as the live feed writes them")
+                     help="replay: trade a window of the stored history (shipped or imported) "
+                          "at the speed you choose; live: trade bars as the live feed writes "
+                          "them")
     replay = source == "replay"
     st.session_state.setdefault("new_from", None)
     st.session_state.setdefault("new_to", None)
@@ -233,9 +234,9 @@ def _clock_fields(symbols: list[str], timeframe: str) -> None:
     chosen = _chosen_ranges(symbols, timeframe)
     st.caption(f"Data of the chosen symbols ({MARKET}, UTC). From and To start at the latest "
                f"{DEFAULT_WINDOW_BARS:,} bars they share; any window inside every range works."
-               if symbols else f"Every {timeframe} dataset shipped ({MARKET}, UTC). Pick "
-               f"symbols to fill From and To with the latest {DEFAULT_WINDOW_BARS:,} bars "
-               "they share.")
+               if symbols else f"Every {timeframe} dataset, shipped or imported ({MARKET}, "
+               f"UTC). Pick symbols to fill From and To with the latest "
+               f"{DEFAULT_WINDOW_BARS:,} bars they share.")
     st.dataframe(chosen[["symbol", "first", "last", "bars"]], hide_index=True,
                  width="content", column_config={
                      "first": st.column_config.DatetimeColumn(f"first bar ({MARKET})",

@@ -112,11 +112,11 @@ def _clock_fields(symbols: list[str], timeframe: str, clock: dict[str, Any]) -> 
             raise BadInput("until/then: a live session follows its feed; only a replay "
                            "session fast-forwards")
         return {"source": "live", "speed": speed or 1.0}
-    shipped = catalog.symbols(timeframe)
-    missing = [s for s in symbols if s not in shipped]
+    stored = catalog.symbols(timeframe)  # shipped and imported
+    missing = [s for s in symbols if s not in stored]
     if missing:
-        raise BadInput(f"symbols: no shipped {timeframe} data for {', '.join(missing)} to "
-                       f"replay; available: {', '.join(shipped)}")
+        raise BadInput(f"symbols: no {timeframe} data for {', '.join(missing)} to "
+                       f"replay; available: {', '.join(stored)}")
     window = windows.replay_window(symbols, timeframe, clock["from"], clock["to"])
     return {"source": "replay", "speed": speed, "window_from": window.start,
             "window_to": window.end, "bars_total": window.bars,

@@ -300,7 +300,8 @@ def log_ids(db: Engine, limit: int = 200) -> list[str]:
 
 
 def available_symbols(db: Engine, timeframe: str) -> list[str]:
-    """Symbols with shipped data for `timeframe`, plus any the live feed has written."""
+    """Symbols with shipped or imported data for `timeframe`, plus any the live feed has
+    written."""
     timeframe = _timeframe(timeframe)
     with Session(db) as s:
         live = s.execute(select(Bar.symbol).where(Bar.timeframe == timeframe).distinct())
