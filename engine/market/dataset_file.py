@@ -44,7 +44,11 @@ def _read(data: bytes):
     import pandas as pd
 
     if data.startswith(PARQUET_MAGIC):
-        frame = pd.read_parquet(io.BytesIO(data))
+        try:
+            frame = pd.read_parquet(io.BytesIO(data))
+        except (ValueError, OSError, EOFError) as exc:  # pyarrow's errors subclass these
+            raise BadInput(f"file: not a readable Parquet file "
+                           f"({str(exc).splitlines()[0][:80]})") from None
         if not isinstance(frame.index, pd.RangeIndex):
             frame = frame.reset_index()
         return frame, "Parquet"

@@ -191,3 +191,22 @@ def test_the_real_cli_refuses_in_one_line_without_a_traceback(env, db, tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == "error: line 2: high below low; nothing imported\n"
     assert _stored(db) == (0, 0)
+
+
+def test_a_parquet_file_names_its_bad_row_and_a_broken_one_is_refused(db, tmp_path):
+    frame = _hourly(10)
+    frame.loc[3, "high"] = frame.loc[3, "low"] - 1
+    path = tmp_path / "bad.parquet"
+    frame.to_parquet(path)
+    result = _import(path)
+    assert (result.returncode, result.stderr) == (2, "error: row 4: high below low; nothing "
+                                                     "imported\n")
+    path.write_bytes(path.read_bytes()[:200])  # cut short: its footer is gone
+    broken = _import(path)
+    assert broken.returncode == 2
+    assert broken.stderr.startswith("error: file: not a readable Parquet file")
+    assert broken.stderr.count("\n") == 1
+    garbage = tmp_path / "noise.csv.gz"
+    garbage.write_bytes(b"\x1f\x8b" + bytes(range(256)) * 4)
+    assert _import(garbage).stderr.startswith("error: file: not a readable gzip CSV file")
+    assert _stored(db) == (0, 0)
