@@ -1,7 +1,7 @@
 """imported datasets: the user's own market data and its provenance
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-06 20:00:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import engine.store.types
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
