@@ -122,6 +122,9 @@ def import_dataset(db: Engine, data: bytes, file_name: str, symbol: str, timefra
         raise NotAllowed(f"symbol: {symbol} {timeframe} already has {stored} bars from a live "
                          "feed; import under another symbol")
     if old is not None and not replace:
+        if old.sha256 == sha:
+            raise NotAllowed(f"{symbol} {timeframe} was imported from this file as "
+                             f"{old.asset_class}; --replace imports it again as {asset_class}")
         raise NotAllowed(f"{symbol} {timeframe} was imported from {old.file_name} (sha256 "
                          f"{old.sha256[:12]}); a different file replaces it only with --replace")
     bars = read_bar_file(data, timeframe, asset_class)
@@ -132,6 +135,10 @@ def import_dataset(db: Engine, data: bytes, file_name: str, symbol: str, timefra
         first_ts=frame["ts"].iloc[0].to_pydatetime(), last_ts=frame["ts"].iloc[-1].to_pydatetime(),
         gaps=len(bars.gaps), imported_by=(who or "unknown")[:64])
     with session_scope(db) as s:
+        now = s.get(ImportedDataset, (symbol, timeframe))
+        if (now.sha256 if now else None) != (old.sha256 if old else None):
+            raise NotAllowed(f"{symbol} {timeframe} was imported by someone else meanwhile; "
+                             "look at data list and try again")
         if old is not None:
             _refuse_in_use(s, symbol, timeframe, "replace")
             s.execute(delete(Bar).where(Bar.symbol == symbol, Bar.timeframe == timeframe))

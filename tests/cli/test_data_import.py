@@ -148,6 +148,10 @@ def test_reimport_is_a_no_op_replace_needs_the_flag_and_no_running_session(db, t
     assert _import(first).returncode == 0
     again = _import(first)
     assert (again.returncode, "nothing changed" in again.stdout) == (0, True)
+    as_stock = _import(first, "--asset-class", "stock")
+    assert as_stock.returncode == 3
+    assert "imported from this file as crypto; --replace imports it again as stock" in \
+        as_stock.stderr
     other = tmp_path / "b.csv"
     _hourly(80).to_csv(other, index=False)
     refused = _import(other)
