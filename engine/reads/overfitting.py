@@ -1,12 +1,13 @@
 """How likely a sweep's winner is luck: the probability of backtest overfitting (PBO, by
 combinatorially symmetric cross-validation) over its variants, and the deflated Sharpe ratio
-(DSR) of its winner given how many variants were tried — both from the variants' stored
-equity, one snapshot a bar (engine.analytics.overfitting computes them)."""
+(DSR) of its winner given how many variants were tried — both from the variants' equity at
+every bar (engine.analytics.overfitting computes them)."""
 
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlmodel import Session
 
 from engine.analytics.overfitting import (
     DEFAULT_SPLITS,
@@ -17,17 +18,16 @@ from engine.analytics.overfitting import (
 )
 from engine.errors import BadInput
 from engine.params import sweep_key
+from engine.reads.curve import per_bar_curve
 from engine.reads.sweeps import sweep_document
 from engine.reads.sweeps import variants as ranked_variants
-from engine.store.db import fetch_raw
+from engine.store.models import SweepVariant
 
 MEANING = ("PBO is the chance that the variant that looks best on half of the bars ranks in "
            "the bottom half on the other half (0.5 or more: picking the best is no better "
            "than luck); the deflated Sharpe is the probability that the winner's Sharpe ratio "
            "beats the best one expected from as many variants with no skill (0.95 or more: "
            "unlikely to be luck).")
-EQUITY_SQL = ("SELECT v.idx, e.equity FROM sweep_variant v JOIN equity_snapshot e "
-              "ON e.session_id = v.session_id WHERE v.sweep_id = ? ORDER BY v.idx, e.ts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +51,22 @@ class OverfittingOdds:
 
 def variant_returns(db: Engine, sweep_id: int) -> tuple[list[int], np.ndarray]:
     """The finished variants' indices and their bar returns, bars × variants: equity at each
-    bar's close ÷ the previous close − 1 (the variants of a sweep share one window)."""
-    rows = fetch_raw(db, EQUITY_SQL, (sweep_key(sweep_id),))
+    bar's close ÷ the previous close − 1 (the variants of a sweep share one window; their
+    per-bar curves are recomputed by the core, engine.reads.curve)."""
+    with Session(db) as s:
+        rows = s.execute(select(SweepVariant.idx, SweepVariant.session_id)
+                         .where(SweepVariant.sweep_id == sweep_key(sweep_id))
+                         .order_by(SweepVariant.idx)).all()
     if not rows:
         return [], np.empty((0, 0))
-    idx = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    equity = np.fromiter((r[1] for r in rows), dtype=float, count=len(rows))
-    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
-    lengths = np.diff(np.r_[starts, len(idx)])
-    if (lengths != lengths[0]).any():
+    curves = [np.array([equity for _, _, equity in per_bar_curve(db, session_id)])
+              for _, session_id in rows]
+    lengths = {len(curve) for curve in curves}
+    if len(lengths) > 1:
         raise BadInput(f"sweep {sweep_id}: its variants hold different numbers of bars "
-                       f"({lengths.min()} to {lengths.max()}); they must share one window")
-    curves = equity.reshape(len(starts), lengths[0]).T  # bars × variants
-    return idx[starts].tolist(), curves[1:] / curves[:-1] - 1
+                       f"({min(lengths)} to {max(lengths)}); they must share one window")
+    matrix = np.stack(curves, axis=1)  # bars × variants
+    return [idx for idx, _ in rows], matrix[1:] / matrix[:-1] - 1
 
 
 def _missing(sweep_id: int, variants: int, bars: int, reason: str) -> OverfittingOdds:

@@ -2,6 +2,7 @@
 variants, its paper sessions, and how a paper session compares with its variant."""
 
 import math
+from bisect import bisect_right
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
@@ -11,6 +12,7 @@ from engine.core.fill_models import DEFAULT_PRESET
 from engine.core.lifecycle import TERMINAL_SWEEP, allowed_actions
 from engine.errors import NotFound
 from engine.params import session_key, sweep_key, whole
+from engine.reads.curve import per_bar_curve
 from engine.store.models import EquitySnapshot, Fill, PaperSession, Sweep, SweepVariant
 
 SWEEP_COLUMNS = ("id", "name", "status", "done", "total", "created_at", "finished_at",
@@ -96,6 +98,13 @@ def _equity_at(s: Session, session_id: int, ts) -> float | None:
         .order_by(EquitySnapshot.ts.desc()).limit(1)).scalar()
 
 
+def _variant_equity_at(db: Engine, session_id: int, ts) -> float | None:
+    """A sweep variant's equity at its last bar at or before `ts`, from its per-bar curve."""
+    curve = per_bar_curve(db, session_id)
+    at = bisect_right([point[0] for point in curve], ts)
+    return curve[at - 1][2] if at else None
+
+
 def origin_comparison(db: Engine, session_id) -> dict | None:
     """How a paper session compares with the sweep variant it graduated from over the bars
     both traded: fills matched one for one (time, symbol, side, quantity, price) and each
@@ -115,7 +124,8 @@ def origin_comparison(db: Engine, session_id) -> dict | None:
                 EquitySnapshot.ts <= end)).scalar_one()
         expected = _fills(s, variant.id, start, end) if shared else []
         actual = _fills(s, paper.id, start, end) if shared else []
-        returns = {sid: _equity_at(s, sid, end) for sid in (paper.id, variant.id)}
+        returns = {paper.id: _equity_at(s, paper.id, end)}
+    returns[variant.id] = _variant_equity_at(db, variant.id, end) if shared else None
     matched = sum(1 for a, b in zip(expected, actual, strict=False)
                   if a[:3] == b[:3] and math.isclose(a[3], b[3], rel_tol=1e-9)
                   and math.isclose(a[4], b[4], rel_tol=1e-9))

@@ -4,12 +4,14 @@ pool, so this module imports the pure core only (a worker starts in a fraction o
 A variant is run by the core's `replay`, exactly as reconcile.rerun fast-forwards a session: a
 fresh Trader, primed on the warm-up bars before the window, then every bar time of it in order.
 That is what makes a variant's stored fills reconcile 100 % and equal a session of the same
-settings."""
+settings. Its figures come from every bar; of its equity curve it keeps only the display
+resolution (engine.core.curve), which is what the runner stores."""
 
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
+from engine.core.curve import display_curve
 from engine.core.portfolio import Account
 from engine.core.settings import TradeSettings
 from engine.core.stats import session_stats
@@ -102,5 +104,6 @@ def run_variant(idx: int, settings: TradeSettings, start: datetime, end: datetim
         out, trader = _guarded_replay(settings, series, start, end)
     else:
         out, trader = replay(settings, series, start, end)
-    return VariantRun(idx, settings, out, trader.account, trader.ledger,
-                      _figures(settings, trader, out, split))
+    figures = _figures(settings, trader, out, split)
+    out.snapshots = display_curve(out.snapshots)  # the core recomputes every bar on demand
+    return VariantRun(idx, settings, out, trader.account, trader.ledger, figures)
