@@ -28,3 +28,23 @@ def display_curve(snapshots: list[Snapshot], points: int = DISPLAY_POINTS) -> li
         kept.add(min(run, key=lambda i: snapshots[i][2]))
         kept.add(max(run, key=lambda i: snapshots[i][2]))
     return [snapshots[i] for i in sorted(kept)]
+
+
+RETURN_BLOCKS = 16  # contiguous runs of bar returns a variant keeps sums of (overfitting odds)
+
+
+def return_blocks(equities: list[float], blocks: int = RETURN_BLOCKS) -> list[list[float]]:
+    """[bar returns, their sum, their sum of squares] of each of `blocks` contiguous runs of
+    the bar returns (each bar's equity ÷ the previous bar's − 1; the runs' lengths differ by at
+    most one, the longer first, as numpy's array_split cuts them); none over fewer returns
+    than `blocks`. What the probability of backtest overfitting needs of a variant's curve."""
+    returns = [now / before - 1 for before, now in zip(equities, equities[1:], strict=False)]
+    if len(returns) < blocks:
+        return []
+    size, longer = divmod(len(returns), blocks)
+    kept, start = [], 0
+    for b in range(blocks):
+        run = returns[start:start + size + (b < longer)]
+        start += len(run)
+        kept.append([len(run), sum(run), sum(r * r for r in run)])
+    return kept

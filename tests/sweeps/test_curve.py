@@ -6,12 +6,13 @@ disagrees with what the variant stored is refused by name."""
 import random
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from engine.control import sweeps
-from engine.core.curve import DISPLAY_POINTS, display_curve
+from engine.core.curve import DISPLAY_POINTS, RETURN_BLOCKS, display_curve, return_blocks
 from engine.errors import NotReproducible
 from engine.reads import performance, queries
 from engine.reads import sweeps as sweep_queries
@@ -19,7 +20,7 @@ from engine.reads.curve import per_bar_curve, stored_curve
 from engine.reads.overfitting import overfitting_odds
 from engine.reads.reconcile import reconcile
 from engine.store.db import session_scope
-from engine.store.models import EquitySnapshot, Fill, PaperSession
+from engine.store.models import EquitySnapshot, Fill, PaperSession, SweepVariant
 from engine.sweeps.runner import run_sweep
 from engine.trading.clock import run_to_end
 from tests.conftest import store_bars
@@ -47,6 +48,18 @@ def test_a_display_curve_keeps_every_bucket_extreme_within_its_points(n, points)
     assert max(equities) in {e for _, _, e in kept}
     if n <= points:
         assert kept == curve
+
+
+@pytest.mark.parametrize("n", [17, 18, 33, 2_161, 20_111])
+def test_return_blocks_are_numpys_array_split_of_the_bar_returns(n):
+    equity = np.array([e for _, _, e in _curve(n, n)])
+    returns = equity[1:] / equity[:-1] - 1
+    blocks = return_blocks(list(equity))
+    expected = np.array_split(returns, RETURN_BLOCKS)
+    assert [b[0] for b in blocks] == [len(e) for e in expected]
+    assert [b[1] for b in blocks] == pytest.approx([e.sum() for e in expected], rel=1e-12)
+    assert [b[2] for b in blocks] == pytest.approx([(e * e).sum() for e in expected], rel=1e-12)
+    assert return_blocks(list(equity[:16])) == []
 
 
 def _variant_and_paper(db) -> tuple[int, int, int]:
@@ -108,3 +121,23 @@ def test_a_recompute_that_disagrees_with_a_stored_point_is_refused(db):
                   .values(equity=EquitySnapshot.equity + 1))
     with pytest.raises(NotReproducible, match="differs from the stored point"):
         per_bar_curve(db, variant_id)
+
+
+def test_odds_from_the_stored_blocks_equal_odds_from_every_recomputed_curve(db):
+    store_bars(db, BTC)
+    sid = sweeps.create_sweep(db, {"strategy": "ma_crossover", "symbols": "BTC-USD",
+                                   "from": "2019-01-01", "to": "2019-04-01",
+                                   "grid": {"fast": "2:9:1", "slow": "30,40"}}).id
+    assert run_sweep(db, sid, workers=2) == "completed"
+    stored = overfitting_odds(db, sid)
+    with session_scope(db) as s:  # variants written before the blocks were kept
+        s.execute(update(SweepVariant).where(SweepVariant.sweep_id == sid)
+                  .values(return_blocks=None))
+    recomputed = overfitting_odds(db, sid)
+    assert stored.variants == recomputed.variants == 16
+    assert stored.bars == recomputed.bars == 2_160
+    assert stored.pbo == pytest.approx(recomputed.pbo, abs=1e-12)
+    assert stored.winner_session_id == recomputed.winner_session_id
+    assert stored.deflated_sharpe == pytest.approx(recomputed.deflated_sharpe, rel=1e-9)
+    assert stored.expected_max_sharpe == pytest.approx(recomputed.expected_max_sharpe,
+                                                       rel=1e-9)
