@@ -1,11 +1,15 @@
 """The Robustness tab of a session (Monte-Carlo histogram, its percentiles, the report to
 download) and the overfitting odds on the Sweeps tab."""
 
+from sqlalchemy import select
+from sqlmodel import Session
+
 from engine.control import sweeps
 from engine.reads import sweeps as sweep_reads
 from engine.reads.overfitting import MEANING
 from engine.reads.robustness import monte_carlo
 from engine.reads.walk_forward import walk_forward
+from engine.store.models import PaperSession
 from engine.sweeps.runner import run_sweep
 from tests.views.conftest import run_page
 
@@ -56,7 +60,7 @@ def test_the_sweeps_form_creates_a_walk_forward_sweep_and_shows_its_folds(filled
     assert not at.exception
     listed = sweep_reads.sweeps(db)
     sid = int(listed["id"].iloc[0])
-    assert sweep_reads.sweep_document(db, sid)["total"] == 2
+    assert sweep_reads.sweep_document(db, sid).total == 2
     assert run_sweep(db, sid, workers=1) == "completed"
     at = run_page("sessions", sessions_tab="Sweeps", sweep_pick=sid)
     assert not at.exception
@@ -68,3 +72,10 @@ def test_the_sweeps_form_creates_a_walk_forward_sweep_and_shows_its_folds(filled
     assert any(c.value == result.meaning for c in at.caption)
     folds = next(d.value for d in at.dataframe if "variant_idx" in d.value.columns)
     assert folds["session_id"].tolist() == result.folds["session_id"].tolist()
+    at.button(key="walk_rule_start").click().run()
+    assert not at.exception
+    with Session(db) as s:
+        paper = s.execute(select(PaperSession).where(PaperSession.walk_rule.is_not(None))).one()[0]
+    first_test = result.folds["test_from"].iloc[0]
+    assert (paper.window_from, paper.walk_rule["step_bars"]) == (first_test, 200)
+    assert len(paper.walk_rule["candidates"]) == 2
