@@ -13,7 +13,6 @@ from sqlmodel import Session
 from engine.core.curve import Snapshot
 from engine.errors import NotReproducible
 from engine.params import session_key
-from engine.reads.reconcile import initial_settings, rerun
 from engine.store.models import EquitySnapshot, Fill, PaperSession, SweepVariant
 
 CACHED = 4  # recomputed curves kept per process (a variant's curve never changes)
@@ -53,6 +52,10 @@ def _recomputed(db: Engine, key: int) -> tuple[Snapshot, ...]:
         points = stored_curve(s, key)
         fills = s.execute(select(Fill.bar_ts, Fill.symbol, Fill.side, Fill.qty, Fill.price)
                           .where(Fill.session_id == key).order_by(Fill.id)).all()
+    # imported here: the core and the bar cache load only when a curve is recomputed, so the
+    # read commands that import this module start as fast as before
+    from engine.reads.reconcile import initial_settings, rerun
+
     out, _ = rerun(db, row, initial_settings(row), row.last_bar_at)
     again = [(f["bar_ts"], f["symbol"], f["side"], f["qty"], f["price"]) for f in out.fills]
     for want, have in zip(again, fills, strict=False):
