@@ -15,7 +15,7 @@ from engine.errors import NotReproducible
 from engine.params import session_key
 from engine.store.models import EquitySnapshot, Fill, PaperSession, SweepVariant
 
-CACHED = 4  # recomputed curves kept per process (a variant's curve never changes)
+CACHED = 8  # recomputed curves kept per process (a variant's curve never changes)
 
 
 def display_only(s: Session, session_id: int) -> bool:

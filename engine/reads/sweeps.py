@@ -12,7 +12,7 @@ from engine.core.fill_models import DEFAULT_PRESET
 from engine.core.lifecycle import TERMINAL_SWEEP, allowed_actions
 from engine.errors import NotFound
 from engine.params import session_key, sweep_key, whole
-from engine.reads.curve import per_bar_curve
+from engine.reads.curve import per_bar_curve, stored_curve
 from engine.reads.records import SweepDocument
 from engine.store.models import EquitySnapshot, Fill, PaperSession, Sweep, SweepVariant
 
@@ -84,6 +84,24 @@ def paper_sessions(db: Engine, sweep_id) -> pd.DataFrame:
                          .join(variant, variant.c.id == PaperSession.origin_session_id)
                          .where(variant.c.sweep_id == key).order_by(PaperSession.id)).all()
     return pd.DataFrame(rows, columns=["id", "name", "status", "source", "origin_session_id"])
+
+
+def top_curves(db: Engine, session_ids: list[int]) -> pd.DataFrame:
+    """Sweep variants' equity as % from their starting cash over market time, at the display
+    resolution each stored (engine.core.curve: every peak and trough kept; a chart needs no
+    recompute): `ts`, `pct_from_start`, `session`."""
+    frames = []
+    with Session(db) as s:
+        for session_id in session_ids:
+            row = s.get(PaperSession, session_key(session_id))
+            if row is None:
+                raise NotFound(f"no session {session_id}")
+            points = stored_curve(s, row.id)
+            frames.append(pd.DataFrame({
+                "ts": [p[0] for p in points], "session": f"#{row.id} {row.name}",
+                "pct_from_start": [(p[2] / row.starting_cash - 1) * 100 for p in points]}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["ts", "session", "pct_from_start"])
 
 
 def _fills(s: Session, session_id: int, start, end) -> list[tuple]:

@@ -88,6 +88,9 @@ def test_a_variants_recomputed_curve_equals_a_full_runs_bar_for_bar(db):
     assert variant.bars_done == len(full) == 2_161 > DISPLAY_POINTS >= len(stored)
     assert per_bar_curve(db, variant_id) == full  # bar for bar: time, cash and equity
     assert stored == display_curve(full)
+    top = sweep_queries.top_curves(db, [variant_id])  # the Sweeps tab's chart: no recompute
+    assert list(top["pct_from_start"]) == [(e / variant.starting_cash - 1) * 100
+                                           for _, _, e in stored]
     curve = queries.equity_curve(db, variant_id, limit=None)
     assert list(curve["equity"]) == [e for _, _, e in full]
     assert len(queries.equity_curve(db, variant_id, limit=100)) == 100
