@@ -66,6 +66,12 @@ def measured(page: Page) -> None:
         page.wait_for_timeout(500)
 
 
+def strategy_card(page: Page) -> None:
+    """The strategy agent's card with every strategy: built-in and the operator's files."""
+    page.get_by_text("Your own: Python files in").first.wait_for(timeout=60_000)
+    page.get_by_text("Your own: Python files in").first.scroll_into_view_if_needed()
+
+
 def new_form(page: Page) -> None:
     """The New session tab with a symbol chosen (its data range and default window)."""
     page.get_by_role("tab", name="New session").click()
@@ -141,6 +147,7 @@ def main() -> None:
         ("overview-phone", "", None, phone, None),
         ("agents", "agents", measured, wide, None),
         ("agents-phone", "agents", measured, phone, None),
+        ("agents-strategies", "agents?agent=strategy", strategy_card, wide, None),
         ("sessions", "sessions", session_page(args.session), wide, None),
         ("sessions-chart", "sessions",  # candles, volume, the strategy's lines, its fills
          session_tab(args.session, "Chart", ".st-key-candles_chart"), wide, None),

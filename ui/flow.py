@@ -20,10 +20,10 @@ from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.layouts import ManualLayout
 from streamlit_flow.state import StreamlitFlowState
 
+from engine.reads.colours import GREY
 from engine.reads.records import AgentCard
 from engine.reads.status import FLOW_WINDOW_S, FlowCounts
 from engine.registry.agents import SPECS, pipeline_layout
-from ui.colours import GREY
 from ui.format import literal
 from ui.theme import STATUS_HEX, badge
 

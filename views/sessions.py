@@ -155,6 +155,12 @@ def detail(sid: int) -> None:
                f" · after restart: {doc.restart_policy}"
                f" · created {doc.created_at:%Y-%m-%d %H:%M} ({WALL})")
     st.caption(fill_caption(doc))
+    if doc.walk_rule:
+        rule = doc.walk_rule
+        st.caption(f"Walk-forward rule: every {rule['step_bars']:,} bars it re-selects among "
+                   f"{len(rule['candidates'])} parameter sets the one with the best "
+                   f"{rule['objective']} on the {rule['train_bars']:,} bars before (each "
+                   "order's lineage names the parameters it was decided with)")
     session_controls(doc)
     if doc.error:
         st.error(fmt.literal(doc.error), icon=":material/error:")

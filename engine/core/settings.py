@@ -11,6 +11,33 @@ FAST_FORWARD = "max"  # the speed that plays bars as fast as the engine can (sto
 
 
 @dataclass(frozen=True)
+class WalkRule:
+    """A walk-forward rule traded on (engine.core.walk_rule): before the first traded bar and
+    every `step_bars` bars after it, each candidate parameter set is replayed on the
+    `train_bars` bar times just before, and the best by `objective` trades on."""
+
+    candidates: tuple[dict[str, Any], ...]  # parameter sets, in the sweep's variant order
+    train_bars: int
+    step_bars: int
+    objective: str  # one of engine.core.selection.OBJECTIVES
+    bars_per_year: float  # annualises the train runs' figures
+
+    @classmethod
+    def of(cls, value: "dict[str, Any] | WalkRule | None") -> "WalkRule | None":
+        """The rule of a stored document (its `as_dict`), or None."""
+        if value is None or isinstance(value, WalkRule):
+            return value
+        return cls(tuple(dict(c) for c in value["candidates"]), int(value["train_bars"]),
+                   int(value["step_bars"]), str(value["objective"]),
+                   float(value["bars_per_year"]))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"candidates": [dict(c) for c in self.candidates], "train_bars": self.train_bars,
+                "step_bars": self.step_bars, "objective": self.objective,
+                "bars_per_year": self.bars_per_year}
+
+
+@dataclass(frozen=True)
 class TradeSettings:
     strategy: str
     params: dict[str, Any]
@@ -30,15 +57,18 @@ class TradeSettings:
     fill_price: str = "open"  # market orders: "open", or "worse" of open and close
     cancel_after_bars: int | None = None  # cancel what is still unfilled after N eligible bars
     sentiment: str = PRICE_MOOD  # the strategy's sentiment input (engine/core/news.py)
+    walk_rule: WalkRule | None = None  # re-select params as a walk-forward did (else fixed)
 
     @classmethod
     def of(cls, row: Any) -> "TradeSettings":
         """The settings of anything with these attributes (a session row); symbols may be a
         comma-separated string."""
-        values = {f.name: getattr(row, f.name) for f in fields(cls)}
+        values = {f.name: getattr(row, f.name, None) if f.name == "walk_rule"
+                  else getattr(row, f.name) for f in fields(cls)}
         symbols = values["symbols"]
         values["symbols"] = tuple(symbols.split(",") if isinstance(symbols, str) else symbols)
         values["params"] = dict(values["params"])
+        values["walk_rule"] = WalkRule.of(values["walk_rule"])
         return cls(**values)
 
     def changed(self, changes: dict[str, Any]) -> "TradeSettings":

@@ -132,6 +132,7 @@ def session_document(db: Engine, session_id) -> SessionDocument:
     return SessionDocument(
         id=row.id, name=row.name, status=row.status, strategy=row.strategy,
         symbols=row.symbols.split(","), timeframe=row.timeframe, params=row.params,
+        walk_rule=row.walk_rule,
         starting_cash=row.starting_cash, cash=row.cash, equity=row.equity,
         return_pct=stats["return_pct"], trades=row.trade_count, pending_orders=pending,
         **{f: getattr(row, f) for f in ("fill_model", *FILL_FIELDS)},

@@ -16,18 +16,12 @@ equity curve is the concatenation of the folds' snapshots and its trade list the
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from engine.analytics.walkforward import (
-    Candidate,
-    Fold,
-    WalkForward,
-    annualised_return,
-    folds,
-    select_best,
-)
+from engine.analytics.walkforward import Fold, WalkForward, folds
 from engine.core.news import News
+from engine.core.selection import Candidate, select_best
 from engine.core.settings import TradeSettings
-from engine.core.stats import sharpe
 from engine.core.trader import Outbox, Trader, frames, replay
+from engine.core.walk_rule import score
 from engine.sweeps import variant
 
 Series = dict  # symbol → (bar times, bars), as engine.market.series gives them
@@ -80,17 +74,6 @@ def fold_windows(times: list[datetime], spec: WalkForward) -> list[FoldWindow]:
     """The folds of `spec` over the window's bar times."""
     return [FoldWindow(f, times[f.train_start], times[f.train_end - 1], times[f.test_start],
                        times[f.test_end - 1]) for f in folds(spec, len(times))]
-
-
-def score(idx: int, settings: TradeSettings, trader: Trader, per_year: float) -> Candidate:
-    """A run's figures as a walk-forward candidate (returns and drawdown as fractions)."""
-    ledger = trader.ledger
-    total = ledger.marked_equity / settings.starting_cash - 1
-    return Candidate(params=(idx,),
-                     sharpe=sharpe(ledger.ret_n, ledger.ret_sum, ledger.ret_sumsq, per_year),
-                     total_return=total,
-                     annual_return=annualised_return(total, max(1, ledger.bars_done), per_year),
-                     max_drawdown=ledger.max_drawdown_pct / 100)
 
 
 def train(task: TrainTask, series: Series | None = None, news: News | None = None

@@ -77,7 +77,7 @@ class SessionClock:
         session's own strategy (engine.trading.isolation.FAULTS) comes out of here."""
         if not self.guarded:
             return self._advance(max_bars, out)
-        return in_budget_chunks(self._advance, max_bars, out)
+        return in_budget_chunks(self._advance, max_bars, out, self.trader.work)
 
     def _advance(self, max_bars: int, out: Outbox) -> int:
         n = 0
@@ -200,7 +200,7 @@ class SessionBook:
                 continue
             guarded = user_code(row.strategy)
             try:
-                run_limited(guarded, row.bars_done + trader.warmup_bars, trader.prime, series,
+                run_limited(guarded, trader.priming_work(), trader.prime, series,
                             row.window_from, upto=row.last_bar_at)
             except FAULTS as exc:
                 failures[row.id] = reason(exc, row.strategy, trader.runner.source)

@@ -37,9 +37,6 @@ def test_the_sweeps_tab_says_why_a_small_sweep_has_no_overfitting_odds(filled, d
                                    "from": "2019-01-01", "to": "2019-02-01",
                                    "grid": {"fast": "5,10", "slow": "30"}}).id
     assert run_sweep(db, sid, workers=1) == "completed"
-    with Session(db) as s:  # every variant (and fold) trades with the form's sentiment input
-        assert set(s.exec(select(PaperSession.sentiment)
-                          .where(PaperSession.sweep_id == sid)).all()) == {"none"}
     at = run_page("sessions", sessions_tab="Sweeps", sweep_pick=sid)
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
@@ -63,9 +60,11 @@ def test_the_sweeps_form_creates_a_walk_forward_sweep_and_shows_its_folds(filled
     assert not at.exception
     listed = sweep_reads.sweeps(db)
     sid = int(listed["id"].iloc[0])
-
-    assert sweep_reads.sweep_document(db, sid)["total"] == 2
+    assert sweep_reads.sweep_document(db, sid).total == 2
     assert run_sweep(db, sid, workers=1) == "completed"
+    with Session(db) as s:  # every variant (and fold) trades with the form's sentiment input
+        assert set(s.exec(select(PaperSession.sentiment)
+                          .where(PaperSession.sweep_id == sid)).all()) == {"none"}
     at = run_page("sessions", sessions_tab="Sweeps", sweep_pick=sid)
     assert not at.exception
     result = walk_forward(db, sid)
@@ -76,3 +75,10 @@ def test_the_sweeps_form_creates_a_walk_forward_sweep_and_shows_its_folds(filled
     assert any(c.value == result.meaning for c in at.caption)
     folds = next(d.value for d in at.dataframe if "variant_idx" in d.value.columns)
     assert folds["session_id"].tolist() == result.folds["session_id"].tolist()
+    at.button(key="walk_rule_start").click().run()
+    assert not at.exception
+    with Session(db) as s:
+        paper = s.execute(select(PaperSession).where(PaperSession.walk_rule.is_not(None))).one()[0]
+    first_test = result.folds["test_from"].iloc[0]
+    assert (paper.window_from, paper.walk_rule["step_bars"]) == (first_test, 200)
+    assert len(paper.walk_rule["candidates"]) == 2
