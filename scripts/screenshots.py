@@ -3,8 +3,8 @@
 Usage: python scripts/screenshots.py [--url http://localhost:8501] [--out docs/screenshots]
                                      [--session ID] [--compare ID,ID,...] [--only NAME,...]
 Besides one picture of each page, it opens a session's page (its clock, progress and speed),
-its Chart, Reconcile and Fill models tabs, the Sweeps tab, the new-session form, a comparison
-of sessions (the first three listed unless --compare), and the overview, the agents, the
+its Chart, Reconcile and Fill models tabs, the Sweeps and Data tabs, the new-session form, a
+comparison of sessions (the first three listed unless --compare), and the overview, the agents, the
 logs and a session's page on a phone (390×844). Desktop pictures are as tall as the page's content.
 Uses Debian's Chromium (/usr/bin/chromium) through Playwright.
 """
@@ -79,6 +79,12 @@ def new_form(page: Page) -> None:
     box.click()
     page.get_by_role("option", name="BTC-USD").first.click()
     page.keyboard.press("Escape")
+
+
+def data_tab(page: Page) -> None:
+    """The Data tab: the imports with their provenance and the operator's upload form."""
+    page.get_by_role("tab", name="Data").click()
+    page.locator(".st-key-data_file").first.wait_for()
 
 
 def compare(ids: list[str]) -> Callable[[Page], None]:
@@ -159,6 +165,7 @@ def main() -> None:
             args.session, "Fill models", ".st-key-fill_models_chart",
             "Re-run with each fill model"), wide, None),
         ("sessions-sweeps", "sessions", sweeps, wide, None),
+        ("sessions-data", "sessions", data_tab, wide, None),
         ("sessions-phone", "sessions", session_page(args.session), phone, heading),
         ("logs", "logs", None, wide, None),
         ("logs-phone", "logs", None, phone, None),

@@ -7,7 +7,7 @@ from engine.control import actions as control
 from engine.errors import NotFound
 from engine.reads import queries
 from engine.reads.records import SessionDocument
-from ui import charts, confirm, context, sweeps
+from ui import charts, confirm, context, datasets, sweeps
 from ui import format as fmt
 from ui.desk import styled
 from ui.desk import table as desk_table
@@ -330,8 +330,9 @@ show_archived = bulk_controls()
 # Every session may be picked, compared and reconciled, a sweep's variants included; the list
 # above the picker shows the desk's own (variants are ranked on the Sweeps tab).
 sessions = context.read(queries.sessions, include_archived=show_archived, include_sweeps=True)
-list_tab, new_tab, compare_tab, sweeps_tab = st.tabs(
-    ["Sessions", "New session", "Compare", "Sweeps"], key="sessions_tab", on_change="rerun")
+list_tab, new_tab, compare_tab, sweeps_tab, data_tab = st.tabs(
+    ["Sessions", "New session", "Compare", "Sweeps", "Data"], key="sessions_tab",
+    on_change="rerun")
 if list_tab.open:
     with list_tab:
         session_list(sessions, show_archived)
@@ -344,3 +345,6 @@ if compare_tab.open:
 if sweeps_tab.open:
     with sweeps_tab:
         sweeps.render()
+if data_tab.open:
+    with data_tab:
+        datasets.render()

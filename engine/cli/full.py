@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 from typing import Any, NoReturn
 
+from engine.cli import data as cli_data
 from engine.cli import news as cli_news
 from engine.cli import robust as cli_robust
 from engine.cli import strategies as cli_strategies
@@ -218,6 +219,7 @@ COMMANDS = {
     "run": cmd_run, "status": cmd_status, "health": cmd_health, "agents": cmd_agents,
     "agent": cmd_agent_show, "sessions": cmd_sessions, "session": cmd_session, "events": cmd_events,
     "sweep": cli_sweep.cmd_sweep, "strategies": cmd_strategies, "news": cli_news.cmd_news,
+    "data": cli_data.cmd_data,
 }
 
 

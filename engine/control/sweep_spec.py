@@ -151,7 +151,8 @@ def variant_fields(base: dict[str, Any], session: dict[str, Any],
     spec = variant_spec(session, base["strategy"], values)
     model, given = parse_fill_spec({k: spec.get(k) for k in ("fill_model", *FILL_FIELDS)})
     params = strategies.lookup(base["strategy"]).validate(dict(spec["params"]))
-    return {**base, **fill_fields(model, given, base["symbols"].split(",")), "params": params}
+    return {**base, **fill_fields(model, given, base["symbols"].split(","),
+                                     base["timeframe"]), "params": params}
 
 
 def base_fields(db: Engine, name: str, session: dict[str, Any],

@@ -22,6 +22,7 @@ from engine.core.bars import bars_per_year
 from engine.core.lifecycle import SweepStatus
 from engine.core.settings import WalkRule
 from engine.errors import BadInput, NotFound, shown
+from engine.market import catalog
 from engine.params import actor, sweep_key
 from engine.store.db import session_scope
 from engine.store.events import record_event
@@ -82,8 +83,9 @@ def start_walk_forward(db: Engine, sweep_id: Any, source: str = "replay", speed:
     walk = sweep.spec["walk_forward"]
     fixed = _fixed(variants)
     rule = WalkRule(tuple(dict(v.params) for v in variants), walk["train"], walk["step"],
-                    walk["objective"], bars_per_year(variants[0].symbols.split(",")[0],
-                                                     variants[0].timeframe))
+                    walk["objective"], bars_per_year(catalog.asset_class(
+                        variants[0].symbols.split(",")[0], variants[0].timeframe),
+                        variants[0].timeframe))
     spec = {**fixed, "params": dict(variants[folds[-1].variant_idx].params),
             "name": f"walk-forward: {sweep.name}"[:100], "source": source, "speed": speed}
     if source == "replay":

@@ -58,18 +58,24 @@ class TradeSettings:
     cancel_after_bars: int | None = None  # cancel what is still unfilled after N eligible bars
     sentiment: str = PRICE_MOOD  # the strategy's sentiment input (engine/core/news.py)
     walk_rule: WalkRule | None = None  # re-select params as a walk-forward did (else fixed)
+    # each symbol's dataset's asset class (crypto, stock, fx): its calendar's gap rule and the
+    # Sharpe's year; not a session column but looked up from the datasets (engine.market.catalog)
+    asset_classes: tuple[str, ...] = ()  # empty: every symbol crypto
 
     @classmethod
-    def of(cls, row: Any) -> "TradeSettings":
-        """The settings of anything with these attributes (a session row); symbols may be a
-        comma-separated string."""
+    def of(cls, row: Any, asset_classes: tuple[str, ...] = ()) -> "TradeSettings":
+        """The settings of anything with these attributes (a session row), its symbols' asset
+        classes given; symbols may be a comma-separated string."""
         values = {f.name: getattr(row, f.name, None) if f.name == "walk_rule"
-                  else getattr(row, f.name) for f in fields(cls)}
+                  else getattr(row, f.name) for f in fields(cls) if f.name != "asset_classes"}
         symbols = values["symbols"]
         values["symbols"] = tuple(symbols.split(",") if isinstance(symbols, str) else symbols)
         values["params"] = dict(values["params"])
         values["walk_rule"] = WalkRule.of(values["walk_rule"])
-        return cls(**values)
+        return cls(**values, asset_classes=tuple(asset_classes))
+
+    def asset_class(self, symbol: str) -> str:
+        return dict(zip(self.symbols, self.asset_classes, strict=False)).get(symbol, "crypto")
 
     def changed(self, changes: dict[str, Any]) -> "TradeSettings":
         return replace(self, **changes)

@@ -103,7 +103,8 @@ class Trader:
         # bars seen before the first traded bar
         self.warmup_bars = self.walk.lookback if self.walk else self.runner.warmup_bars
         self.seen: dict[str, datetime | None] = dict.fromkeys(settings.symbols)
-        self.max_gaps = {s: max_gap(s, settings.timeframe) for s in settings.symbols}
+        self.max_gaps = {s: max_gap(settings.asset_class(s), settings.timeframe)
+                         for s in settings.symbols}
         cash = settings.starting_cash
         self.account = account or Account(cash=cash)
         self.ledger = ledger or Ledger(marked_equity=cash, peak_equity=cash)

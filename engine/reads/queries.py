@@ -126,7 +126,8 @@ def session_document(db: Engine, session_id) -> SessionDocument:
         pending = s.execute(select(func.count()).select_from(Order).where(
             Order.session_id == row.id, Order.status.in_(WORKING_ORDER))).scalar_one()
     held = positions(db, row.id)
-    stats = session_stats(row.model_dump(), float(held["unrealized_pnl"].sum()))
+    stats = session_stats(row.model_dump(), float(held["unrealized_pnl"].sum()),
+                          catalog.asset_class(row.symbols.split(",")[0], row.timeframe))
     lines = [PositionLine(r.symbol, r.qty, r.avg_price, r.last_price, r.market_value)
              for r in held.itertuples()]
     return SessionDocument(
@@ -300,11 +301,17 @@ def log_ids(db: Engine, limit: int = 200) -> list[str]:
 
 
 def available_symbols(db: Engine, timeframe: str) -> list[str]:
-    """Symbols with shipped data for `timeframe`, plus any the live feed has written."""
+    """Symbols with shipped or imported data for `timeframe`, plus any the live feed has
+    written."""
     timeframe = _timeframe(timeframe)
     with Session(db) as s:
         live = s.execute(select(Bar.symbol).where(Bar.timeframe == timeframe).distinct())
         return sorted(set(catalog.symbols(timeframe)) | set(live.scalars()))
+
+
+def asset_classes(symbols: list[str] | tuple[str, ...], timeframe: str) -> tuple[str, ...]:
+    """Each symbol's dataset's asset class (crypto, stock or fx), for its fee defaults."""
+    return catalog.asset_classes(symbols, timeframe)
 
 
 def datasets() -> list[dict]:

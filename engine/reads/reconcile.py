@@ -13,6 +13,7 @@ from sqlmodel import Session
 from engine.core.settings import TradeSettings, describe_change
 from engine.core.trader import Outbox, Trader, replay
 from engine.errors import BadInput, NotFound
+from engine.market import catalog
 from engine.market.series import BarCache
 from engine.news.series import load_news
 from engine.params import session_key
@@ -38,7 +39,7 @@ class Reconciliation:
 
 def initial_settings(row: PaperSession) -> TradeSettings:
     """The settings the session was created with (its changes undone, newest first)."""
-    settings = TradeSettings.of(row)
+    settings = catalog.trade_settings(row)
     for change in reversed(row.config_history or []):
         settings = settings.changed(change["before"])
     return settings

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from engine.analytics.walkforward import efficiency
 from engine.core.bars import bars_per_year
 from engine.core.selection import Candidate, annualised_return, select_best
+from engine.market import catalog
 from engine.reads.performance import buy_hold
 from engine.reads.sweeps import sweep_document
 from engine.store.models import EquitySnapshot, PaperSession, Sweep, SweepVariant
@@ -89,7 +90,8 @@ def walk_forward(db: Engine, sweep_id) -> WalkForwardResult | None:
         if wf is None:
             return None
         folds = _folds(s, doc.id)
-        per_year = bars_per_year(doc.symbols[0], doc.timeframe)
+        per_year = bars_per_year(catalog.asset_class(doc.symbols[0], doc.timeframe),
+                                 doc.timeframe)
         curve = _equity(s, folds["session_id"].tolist()) if len(folds) else _equity(s, [])
         best = _best_variant(s, doc.id, wf["objective"], per_year) if len(folds) else None
         if best is not None:

@@ -39,6 +39,7 @@ from engine.core.lifecycle import SessionStatus, SweepStatus
 from engine.core.settings import TradeSettings
 from engine.core.trader import Trader
 from engine.errors import TransientError, one_line
+from engine.market import catalog
 from engine.market.series import BarCache
 from engine.news.series import load_news
 from engine.store.db import get_engine, session_scope
@@ -271,7 +272,7 @@ class _Plan:
         fields = variant_fields(self.base, self.session, self.values[idx]) | {
             "name": f"{self.name} #{idx + 1}"[:100]}
         self.fields[idx] = fields
-        return TradeSettings.of(_Row(fields))
+        return catalog.trade_settings(_Row(fields))
 
     def remaining(self) -> list[tuple[int, TradeSettings]]:
         return [(idx, self.settings(idx)) for idx in range(len(self.values))

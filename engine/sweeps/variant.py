@@ -63,7 +63,7 @@ def _figures(settings: TradeSettings, trader: Trader, out: Outbox,
     row |= {"equity": ledger.marked_equity, "starting_cash": settings.starting_cash,
             "symbols": ",".join(settings.symbols), "timeframe": settings.timeframe}
     stats = session_stats(row, ledger.marked_equity - settings.starting_cash
-                          - account.realized_pnl)
+                          - account.realized_pnl, settings.asset_class(settings.symbols[0]))
     figures = {k: stats[k] for k in ("return_pct", "buy_hold_pct", "sharpe",
                                      "max_drawdown_pct", "trades", "profit_factor")}
     if figures["profit_factor"] == float("inf"):
