@@ -93,7 +93,8 @@ def close_positions(s: Session, session: PaperSession) -> list[dict]:
                                "last_price": prices[symbol]})
         s.add(order)
         s.flush()
-        cost, realized = apply_fill(account, symbol, "sell", qty, price, session.fee_bps)
+        cost, realized = apply_fill(account, symbol, side="sell", qty=qty, price=price,
+                                    fee_bps=session.fee_bps)
         fills.append({"order_id": order.id, "session_id": session.id, "symbol": symbol,
                       "side": "sell", "qty": qty, "price": price, "fee": cost,
                       "realized_pnl": realized, "bar_ts": bar_ts, "ts": now,

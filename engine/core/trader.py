@@ -22,7 +22,7 @@ from datetime import datetime
 
 from engine.core.bars import BarData, max_gap
 from engine.core.fill_models import priced_by
-from engine.core.fills import OrderTerms, base_price, slippage_bps, slipped
+from engine.core.fills import OrderTerms, Pricing, base_price
 from engine.core.portfolio import DUST, Account, apply_fill, executable_qty
 from engine.core.risk import Exits, decide
 from engine.core.runner import MOOD_WINDOW as MOOD_WINDOW  # where it was (tests read it)
@@ -232,7 +232,8 @@ class Trader:
                 return "cancelled", ("no cash for the rest" if order.side == "buy"
                                      else "nothing left to sell")
             return "rejected", "no cash to buy" if order.side == "buy" else "nothing to sell"
-        fee, realized = apply_fill(account, order.symbol, order.side, qty, price, s.fee_bps)
+        fee, realized = apply_fill(account, order.symbol, side=order.side, qty=qty, price=price,
+                                   fee_bps=s.fee_bps)
         if order.side == "buy":
             self._entered(order)
         order.filled += qty
@@ -259,15 +260,13 @@ class Trader:
     def _priced(self, order: WorkingOrder, bar: BarData, base: float, slips: bool,
                 want: float) -> tuple[float, float, float]:
         """(qty, price, slippage bps) of a fill of up to `want`: the quantity is clipped to
-        the cash or holding there is, and the impact is that of the quantity filled."""
-        s, account = self.settings, self.account
-        bps = slippage_bps(s.slippage_bps, s.impact_bps, want, bar.volume) if slips else 0.0
-        price = slipped(base, order.side, bps)
-        qty = executable_qty(account, order.symbol, order.side, want, price, s.fee_bps)
-        if slips and 0 < qty < want and s.impact_bps:
-            bps = slippage_bps(s.slippage_bps, s.impact_bps, qty, bar.volume)
-            price = slipped(base, order.side, bps)  # a smaller fill moves the price less
-        return qty, price, bps
+        the cash (at the price its own size makes) or the holding there is, and the impact is
+        that of the quantity filled."""
+        s = self.settings
+        pricing = (Pricing(base, order.side, s.slippage_bps, s.impact_bps, bar.volume) if slips
+                   else Pricing(base, order.side))
+        qty = executable_qty(self.account, order.symbol, want, pricing, s.fee_bps)
+        return qty, pricing.price(qty), pricing.bps(qty)
 
     def _mark(self, ts: datetime, out: Outbox) -> None:
         ledger, account = self.ledger, self.account
