@@ -9,7 +9,6 @@ cash pays for at the price its own size makes (`affordable_qty`).
 """
 
 import math
-import sys
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -106,16 +105,26 @@ def affordable_qty(cash: float, pricing: Pricing, fee_bps: float) -> float:
     """The largest buy whose cost at the price its own size makes fits in `cash`.
 
     With q × base × (1 + (fixed + impact × q / V) / 10⁴) × (1 + fee) = cash, q is the positive
-    root of a q² + b q = cash / (1 + fee); the root is then stepped down past rounding so that
+    root of a q² + b q = cash / (1 + fee); when rounding puts the root's cost above `cash`, the
+    largest quantity below it that fits is found by bisection, so that
     `buy_cost(q, pricing.price(q), fee_bps) <= cash` holds exactly.
     """
-    budget = cash / (1 + fee_bps / 10_000)
     b = pricing.base * (1 + pricing.fixed_bps / 10_000)
+    if cash <= 0 or b <= 0:
+        return 0.0 if cash <= 0 else math.inf  # no cash; or a free buy, which any size fits
+    budget = cash / (1 + fee_bps / 10_000)
     a = (pricing.base * pricing.impact_bps / 10_000 / pricing.volume
          if pricing.impact_bps and pricing.volume > 0 else 0.0)
-    if b <= 0:
-        return math.inf  # a free buy: any size fits
     qty = 2 * budget / (b + math.sqrt(b * b + 4 * a * budget))  # stable form of the root
-    while qty > 0 and buy_cost(qty, pricing.price(qty), fee_bps) > cash:
-        qty = min(math.nextafter(qty, 0), qty * (1 - 4 * sys.float_info.epsilon))
-    return qty
+
+    def fits(q: float) -> bool:
+        return buy_cost(q, pricing.price(q), fee_bps) <= cash
+
+    if fits(qty):
+        return qty
+    low, high = 0.0, qty  # low fits, high does not: halve down to the float below the root
+    while True:
+        mid = low + (high - low) / 2
+        if not low < mid < high:
+            return low
+        low, high = (mid, high) if fits(mid) else (low, mid)

@@ -24,6 +24,7 @@ from engine.core.bars import BarData, max_gap
 from engine.core.fill_models import priced_by
 from engine.core.fills import OrderTerms, Pricing, base_price
 from engine.core.portfolio import DUST, Account, apply_fill, executable_qty
+from engine.core.records import FillRecord, OrderOutcome
 from engine.core.risk import Exits, decide
 from engine.core.runner import MOOD_WINDOW as MOOD_WINDOW  # where it was (tests read it)
 from engine.core.runner import Given, StrategyRunner, record
@@ -79,8 +80,8 @@ class Outbox:
     """What a run of bars produced, in order, for the caller to persist or compare."""
 
     orders: list[WorkingOrder] = field(default_factory=list)
-    fills: list[dict] = field(default_factory=list)
-    closed: list[tuple[int, str, str | None]] = field(default_factory=list)  # seq, status, why
+    fills: list[FillRecord] = field(default_factory=list)
+    closed: list[OrderOutcome] = field(default_factory=list)
     filled: dict[int, float] = field(default_factory=dict)  # seq -> quantity filled so far
     snapshots: list[tuple[datetime, float, float]] = field(default_factory=list)  # ts, cash, eq
 
@@ -201,12 +202,12 @@ class Trader:
                 continue
             closed = self._execute(order, bar, out, taken)
             if closed is not None:
-                out.closed.append((order.seq, *closed))
+                out.closed.append(OrderOutcome(order.seq, *closed))
             elif (s.cancel_after_bars is not None
                   and order.age - s.latency_bars >= s.cancel_after_bars):
-                out.closed.append((order.seq, "cancelled",
-                                   f"{order.remaining:.8g} unfilled after "
-                                   f"{s.cancel_after_bars} bars"))
+                out.closed.append(OrderOutcome(order.seq, "cancelled",
+                                               f"{order.remaining:.8g} unfilled after "
+                                               f"{s.cancel_after_bars} bars"))
             else:
                 still.append(order)
         self.working = still
@@ -240,10 +241,9 @@ class Trader:
         taken[order.symbol] = taken.get(order.symbol, 0.0) + qty
         out.filled[order.seq] = order.filled
         share = qty / bar.volume if bar.volume > 0 else None
-        out.fills.append({"seq": order.seq, "symbol": order.symbol, "side": order.side,
-                          "qty": qty, "price": price, "fee": fee, "realized_pnl": realized,
-                          "bar_ts": bar.ts, "loss_streak": account.loss_streak,
-                          "priced_by": priced_by(s, bps, share)})
+        out.fills.append(FillRecord(order.seq, order.symbol, order.side, qty, price, fee,
+                                    realized, bar.ts, account.loss_streak,
+                                    priced_by(s, bps, share)))
         if qty < want - max(DUST, want * 1e-9):
             return "filled", None  # cut to the cash or holding there is: nothing more to do
         return None if order.remaining else ("filled", None)

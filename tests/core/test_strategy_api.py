@@ -95,7 +95,7 @@ def test_a_float_only_strategy_primes_and_trades(registered):
     out = run(trader, bars[2:])
     assert [(o.decision_ts, o.side) for o in out.orders] == [
         (times[3], "buy"), (times[5], "sell"), (times[7], "buy")]
-    assert [f["bar_ts"] for f in out.fills] == [times[4], times[6]]
+    assert [f.bar_ts for f in out.fills] == [times[4], times[6]]
 
 
 # ------------------------------------------------------------------ what on_bar sees
