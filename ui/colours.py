@@ -1,8 +1,9 @@
-"""The dashboard's colours, each named once (.streamlit/config.toml repeats the theme's, which
-Streamlit reads before any code runs)."""
+"""The dashboard's colours, each named once: green and red shared with the CLI's reports
+(engine/reads/colours.py), the rest the dashboard's own."""
 
-GREEN = "#16a34a"  # running, gains, buys, start
-RED = "#dc2626"  # errors, losses, sells, stop
+from engine.reads.colours import GREEN, RED
+
+__all__ = ["AMBER", "BLUE", "DEGRADED", "GREEN", "GREY", "ORANGE", "RED", "VIOLET"]
 AMBER = "#ca8a04"  # paused, warnings
 ORANGE = "#ea580c"  # starting, stopping
 DEGRADED = "#d97706"  # running with failing ticks

@@ -21,6 +21,7 @@ from engine.core.strategy_api import (
     History,
     Param,
     Sentiment,
+    SmaLine,
     Strategy,
     StrategyError,
     check_decision,
@@ -382,6 +383,8 @@ def _strategy(**attrs) -> type:
     (_strategy(params=declare(Param("n", list, [], "x"))), "of kind int, float, bool or str"),
     (_strategy(warmup_bars=-1), "warmup_bars must be None or a whole number"),
     (_strategy(on_bar=Strategy.on_bar), "must implement on_bar"),
+    (_strategy(chart=["fast"]), r"chart must be a tuple of SmaLine\(...\) and RsiChart"),
+    (_strategy(chart=(SmaLine("fast"),)), "chart: SmaLine.*'fast', which is not an int param"),
 ])
 def test_register_refuses_a_class_outside_the_contract(cls, words):
     with pytest.raises(StrategyError, match=words):
