@@ -105,8 +105,8 @@ def affordable_qty(cash: float, pricing: Pricing, fee_bps: float) -> float:
     """The largest buy whose cost at the price its own size makes fits in `cash`.
 
     With q × base × (1 + (fixed + impact × q / V) / 10⁴) × (1 + fee) = cash, q is the positive
-    root of a q² + b q = cash / (1 + fee); when rounding puts the root's cost above `cash`, the
-    largest quantity below it that fits is found by bisection, so that
+    root of a q² + b q = cash / (1 + fee); when rounding puts the root's cost above `cash`, it
+    steps a few floats down (or, failing that, bisects below it), so that
     `buy_cost(q, pricing.price(q), fee_bps) <= cash` holds exactly.
     """
     b = pricing.base * (1 + pricing.fixed_bps / 10_000)
@@ -120,8 +120,10 @@ def affordable_qty(cash: float, pricing: Pricing, fee_bps: float) -> float:
     def fits(q: float) -> bool:
         return buy_cost(q, pricing.price(q), fee_bps) <= cash
 
-    if fits(qty):
-        return qty
+    for _ in range(8):  # the root's rounding: a few steps of about 4 floats down fit
+        if fits(qty):
+            return qty
+        qty *= 1 - 2 ** -50
     low, high = 0.0, qty  # low fits, high does not: halve down to the float below the root
     while True:
         mid = low + (high - low) / 2

@@ -43,7 +43,8 @@ def executable_qty(account: Account, symbol: str, qty: float, pricing: Pricing,
     """Clip `qty` so cash never goes negative (buys, at the price their size makes) and no
     short appears (sells)."""
     if pricing.side == BUY:
-        qty = min(qty, affordable_qty(account.cash, pricing, fee_bps))
+        if buy_cost(qty, pricing.price(qty), fee_bps) > account.cash:
+            qty = min(qty, affordable_qty(account.cash, pricing, fee_bps))
     else:
         qty = min(qty, account.holding(symbol).qty)
     return qty if qty > DUST else 0.0
