@@ -7,6 +7,7 @@ from engine.control import actions as control
 from engine.errors import NotFound
 from engine.reads import queries
 from engine.reads.records import SessionDocument
+from engine.reads.strategies import chart_of
 from ui import charts, confirm, context, datasets, sweeps
 from ui import format as fmt
 from ui.desk import styled
@@ -213,8 +214,9 @@ def candles(doc: SessionDocument, sid: int) -> None:
         st.info("No bars yet.")
         return
     trades = context.read(queries.trades, sid, limit=TRADES_SHOWN)
-    lines = charts.indicator_lines(bars, doc.strategy, doc.params)
-    rsi = charts.rsi_pane(bars, doc.strategy, doc.params)
+    chart = chart_of(doc.strategy)
+    lines = charts.indicator_lines(bars, chart, doc.params)
+    rsi = charts.rsi_pane(bars, chart, doc.params)
     with st.container(key="candles_chart"):  # the spec is the same each run: no blinking
         st.vega_lite_chart(charts.candles_data(bars, trades, symbol, lines, rsi),
                            charts.candles_spec(symbol, doc.timeframe, list(lines), rsi,

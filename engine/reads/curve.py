@@ -57,7 +57,7 @@ def _recomputed(db: Engine, key: int) -> tuple[Snapshot, ...]:
     from engine.reads.reconcile import initial_settings, rerun
 
     out, _ = rerun(db, row, initial_settings(row), row.last_bar_at)
-    again = [(f["bar_ts"], f["symbol"], f["side"], f["qty"], f["price"]) for f in out.fills]
+    again = [(f.bar_ts, f.symbol, f.side, f.qty, f.price) for f in out.fills]
     for want, have in zip(again, fills, strict=False):
         if tuple(want) != tuple(have):
             raise NotReproducible(f"session {key}: the recomputed fill at {want[0]:%Y-%m-%d %H:%M}"

@@ -58,7 +58,7 @@ def _whole(db, session_id: int) -> None:
     assert stored == display_curve(out.snapshots)
     assert per_bar_curve(db, session_id) == out.snapshots
     assert row.equity == pytest.approx(trader.ledger.marked_equity, rel=1e-12)
-    assert [(f["bar_ts"], f["qty"], f["price"]) for f in out.fills] == [
+    assert [(f.bar_ts, f.qty, f.price) for f in out.fills] == [
         (t, q, p) for t, _, _, q, p in _fills(db, session_id)]
 
 
