@@ -22,10 +22,7 @@ import warnings
 from multiprocessing import get_context
 from pathlib import Path
 
-import backtesting
-from backtesting.lib import FractionalBacktest
 from common import anchor, machine, start_engine, wait_for
-from fast_forward import CASH, FEE_BPS, SLIPPAGE_BPS, SmaCross, bt_frame
 from sqlmodel import Session
 
 from engine.control import sweeps
@@ -66,6 +63,12 @@ def one_run(url: str, variants: int, processes: int) -> float:
 def bt_optimize(variants: int, processes: int) -> float:
     """Variants per second of backtesting.py's `optimize` over the same grid (fast 2…, slow 60)
     and bars, on `processes` pool processes (its default fork pool), nothing stored."""
+    # imported here: benchmarks/sweep_memory.py imports this module, and its spawned pool
+    # processes would otherwise load backtesting.py and pandas too
+    import backtesting
+    from backtesting.lib import FractionalBacktest
+    from fast_forward import CASH, FEE_BPS, SLIPPAGE_BPS, SmaCross, bt_frame
+
     backtesting.Pool = lambda _=None, initializer=None, initargs=(): get_context("fork").Pool(
         processes, initializer, initargs)
     bt = FractionalBacktest(bt_frame(), SmaCross, cash=CASH, commission=FEE_BPS / 10_000,

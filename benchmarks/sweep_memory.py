@@ -26,24 +26,27 @@ from engine.sweeps.in_flight import IN_FLIGHT
 SAMPLE_S = 0.05
 
 
-def rss_mb() -> float:
-    """Resident memory of this process and its children, in MB."""
+def rss_mb() -> tuple[float, float]:
+    """Resident memory of this process and of its children, in MB."""
     me = psutil.Process()
-    total = me.memory_info().rss
+    children = 0
     for child in me.children(recursive=True):
         with contextlib.suppress(psutil.NoSuchProcess):
-            total += child.memory_info().rss
-    return total / 2**20
+            children += child.memory_info().rss
+    return me.memory_info().rss / 2**20, children / 2**20
 
 
-def measured(url: str, variants: int, processes: int) -> tuple[float, float, float, float]:
-    """(before, peak during, after) resident MB and variants/s of one sweep."""
+def measured(url: str, variants: int, processes: int) -> tuple[float, list, float, float]:
+    """Resident MB before, at its peak during (total, this process, the pool's processes) and
+    after one sweep, and its variants/s."""
     db, sweep_id = create(url, variants)
-    before, peak, done = rss_mb(), [0.0], threading.Event()
+    before, peak, done = sum(rss_mb()), [0.0, 0.0, 0.0], threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], rss_mb())
+            parent, children = rss_mb()
+            peak[:] = max(peak[0], parent + children), max(peak[1], parent), max(peak[2],
+                                                                                 children)
             time.sleep(SAMPLE_S)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -56,7 +59,7 @@ def measured(url: str, variants: int, processes: int) -> tuple[float, float, flo
     if status != "completed":
         raise SystemExit(f"sweep {sweep_id} ended {status}")
     db.dispose()
-    return before, peak[0], rss_mb(), variants / elapsed
+    return before, peak, sum(rss_mb()), variants / elapsed
 
 
 def main() -> None:
@@ -70,8 +73,8 @@ def main() -> None:
         runner.IN_FLIGHT = args.in_flight
         url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='paperdesk-sweep-memory-')) / 's.db'}"
         before, peak, after, rate = measured(url, args.variants, args.processes)
-        print(f"RSS before {before:.0f} MB, peak during {peak:.0f} MB, after {after:.0f} MB; "
-              f"{rate:.2f} variants/s")
+        print(f"RSS before {before:.0f} MB, peak during {peak[0]:.0f} MB (runner {peak[1]:.0f}"
+              f", pool {peak[2]:.0f}), after {after:.0f} MB; {rate:.2f} variants/s")
         return
     print(machine())
     print(anchor())
