@@ -29,7 +29,8 @@ from engine.market import catalog
 from engine.reads.fleet import SHOWN_FOR_S, WORKER_STALE_S, worker_state
 from engine.store.db import session_scope, upsert_insert
 from engine.store.events import record_event, record_events
-from engine.store.models import DatasetLease, EngineWorker, LeaseBase, PaperSession, SessionLease
+from engine.store.leases import DatasetLease, EngineWorker, LeaseBase, SessionLease
+from engine.store.models import PaperSession
 from engine.store.types import utcnow
 
 START_LOCK = 0x5045  # advisory lock keys (engine.store.db takes 0x5044 while migrating)

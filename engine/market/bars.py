@@ -7,7 +7,8 @@ from sqlalchemy import Engine, func, select
 
 from engine.core.bars import BarData
 from engine.store.db import session_scope, upsert_insert
-from engine.store.models import Bar, DatasetLease
+from engine.store.leases import DatasetLease
+from engine.store.models import Bar
 
 
 def bar_problem(bar: BarData) -> str | None:

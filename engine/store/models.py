@@ -16,7 +16,7 @@ from engine.core.settings import DEFAULT_TIMEFRAME, TradeSettings
 from engine.store.types import UTCDateTime, utcnow
 
 
-def _time(**kw) -> datetime:
+def time_field(**kw) -> datetime:
     return Field(default_factory=utcnow, sa_type=UTCDateTime, **kw)
 
 
@@ -28,7 +28,7 @@ class SystemState(SQLModel, table=True):
     __tablename__ = "system_state"
     id: int = Field(default=1, primary_key=True)
     status: str = _status(SystemStatus.STOPPED)
-    changed_at: datetime = _time()
+    changed_at: datetime = time_field()
 
 
 class EngineLease(SQLModel, table=True):
@@ -40,8 +40,8 @@ class EngineLease(SQLModel, table=True):
     holder: str = Field(sa_type=String(200), description="hostname:pid of the engine")
     hostname: str = Field(sa_type=String(200))
     pid: int
-    started_at: datetime = _time()
-    heartbeat_at: datetime = _time()
+    started_at: datetime = time_field()
+    heartbeat_at: datetime = time_field()
     released: bool = False
     cpu_pct: float = 0.0
     rss_mb: float = 0.0
@@ -57,7 +57,7 @@ class AgentBase(SQLModel):
 class Agent(AgentBase, table=True):
     __tablename__ = "agent"
     status: str = _status(AgentStatus.STOPPED)
-    status_changed_at: datetime = _time()
+    status_changed_at: datetime = time_field()
     state: dict = Field(default_factory=dict, sa_type=JSON, description="runtime cursor")
     ticks: int = 0
     items_processed: int = 0
@@ -68,7 +68,7 @@ class Agent(AgentBase, table=True):
     last_error: str | None = None
     retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     summary: dict = Field(default_factory=dict, sa_type=JSON, description="key figures for UI")
-    metrics_reset_at: datetime = _time()
+    metrics_reset_at: datetime = time_field()
 
 
 class PaperSessionBase(SQLModel):
@@ -146,7 +146,7 @@ class PaperSession(PaperSessionBase, table=True):
     ff_until: datetime | None = Field(default=None, sa_type=UTCDateTime,
                                       description="fast-forward up to this bar, then play")
     ff_then: float | None = Field(default=None, description="bars/s after ff_until")
-    created_at: datetime = _time()
+    created_at: datetime = time_field()
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_bar_at: datetime | None = Field(default=None, sa_type=UTCDateTime,
@@ -174,7 +174,7 @@ class SentimentScore(SQLModel, table=True):
     __table_args__ = (Index("ix_sentiment_symbol_id", "symbol", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     symbol: str = Field(sa_type=String(32))
-    ts: datetime = _time()
+    ts: datetime = time_field()
     score: float = Field(description="-1 (bearish) .. +1 (bullish)")
     label: str = Field(sa_type=String(16))
     source: str = Field(sa_type=String(32), description="rss, csv or price-mood")
@@ -201,7 +201,7 @@ class Order(SQLModel, table=True):
     stop_price: float | None = None
     status: str = _status(OrderStatus.PENDING)
     decision_bar_ts: datetime = Field(sa_type=UTCDateTime)
-    created_at: datetime = _time()
+    created_at: datetime = time_field()
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reason: str | None = None
     lineage: dict = Field(default_factory=dict, sa_type=JSON)
@@ -224,7 +224,7 @@ class Fill(SQLModel, table=True):
     fee: float = Field(description="in quote currency")
     realized_pnl: float = 0.0
     bar_ts: datetime = Field(sa_type=UTCDateTime)
-    ts: datetime = _time()
+    ts: datetime = time_field()
     priced_by: str | None = Field(default=None, sa_type=String(200),
                                   description="the fill model and terms that priced it")
 
@@ -254,7 +254,7 @@ class Event(SQLModel, table=True):
         Index("ix_event_ts", "ts"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    ts: datetime = _time()
+    ts: datetime = time_field()
     severity: str = Field(default="info", sa_type=String(8))
     source: str = Field(sa_type=String(64))
     kind: str = Field(sa_type=String(32))
@@ -271,14 +271,14 @@ class AlertAck(SQLModel, table=True):
     kind: str = Field(sa_type=String(32))
     upto_event_id: int
     acknowledged_by: str = Field(sa_type=String(100))
-    acknowledged_at: datetime = _time()
+    acknowledged_at: datetime = time_field()
 
 
 class Command(SQLModel, table=True):
     __tablename__ = "command"
     __table_args__ = (Index("ix_command_status_id", "status", "id"),)
     id: int | None = Field(default=None, primary_key=True)
-    created_at: datetime = _time()
+    created_at: datetime = time_field()
     target: str = Field(sa_type=String(16), description="system, agent or session")
     target_id: str | None = Field(default=None, sa_type=String(64))
     action: str = Field(sa_type=String(32))
@@ -306,52 +306,7 @@ class LoginFailure(SQLModel, table=True):
     __table_args__ = (Index("ix_login_failure_client_ts", "client", "ts"),)
     id: int | None = Field(default=None, primary_key=True)
     client: str = Field(sa_type=String(200))
-    ts: datetime = _time()
-
-
-class EngineWorker(SQLModel, table=True):
-    """One engine process sharing the work on PostgreSQL; its heartbeat says it is alive."""
-
-    __tablename__ = "engine_worker"
-    id: str = Field(primary_key=True, sa_type=String(64), description="random per process")
-    hostname: str = Field(sa_type=String(200))
-    pid: int
-    started_at: datetime = _time()
-    heartbeat_at: datetime = _time()
-    released: bool = Field(default=False, description="stopped cleanly")
-    offline_reported: bool = Field(default=False, description="its offline alert was raised")
-    sessions_owned: int = 0
-    datasets_owned: int = 0
-    tick_p95_ms: float | None = Field(default=None, description="sum of its agents' tick p95s")
-    cpu_pct: float = 0.0
-    rss_mb: float = 0.0
-    jobs_running: int = Field(default=0, description="job-queue jobs it runs now (sweep variants)")
-    jobs_done: int = Field(default=0, description="job-queue jobs it has finished since it started")
-
-
-class LeaseBase(SQLModel):
-    """Who owns a piece of work: a worker, for as long as that worker's heartbeat is fresh."""
-
-    worker_id: str | None = Field(default=None, sa_type=String(64), index=True)
-    epoch: int = Field(default=0, description="fencing token: +1 at every claim")
-    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-class SessionLease(LeaseBase, table=True):
-    """The worker that trades a running session (PostgreSQL workers)."""
-
-    __tablename__ = "session_lease"
-    session_id: int = Field(primary_key=True, foreign_key="paper_session.id")
-    takeovers: int = Field(default=0, description="times a dead worker's lease was taken")
-    downtime_s: float = Field(default=0.0, description="seconds without a live owner, summed")
-
-
-class DatasetLease(LeaseBase, table=True):
-    """The worker that writes a dataset's bars (market data written once)."""
-
-    __tablename__ = "dataset_lease"
-    symbol: str = Field(primary_key=True, sa_type=String(32))
-    timeframe: str = Field(primary_key=True, sa_type=String(8))
+    ts: datetime = time_field()
 
 
 class Sweep(SQLModel, table=True):
@@ -377,7 +332,7 @@ class Sweep(SQLModel, table=True):
                                description="hostname:pid of the engine running it")
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     requested_by: str = Field(default="cli", sa_type=String(100))
-    created_at: datetime = _time()
+    created_at: datetime = time_field()
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -20,7 +20,8 @@ from engine.market.series import BarCache, Series
 from engine.news.series import refresh_live_news
 from engine.store.db import session_scope
 from engine.store.events import record_event
-from engine.store.models import PaperSession, SessionLease
+from engine.store.leases import SessionLease
+from engine.store.models import PaperSession
 from engine.trading.budget import in_budget_chunks, reason, run_limited, user_code
 from engine.trading.isolation import FAULTS, fail_sessions
 from engine.trading.store import Batch, load_traders, write_batches

@@ -17,7 +17,8 @@ from engine.fleet.lease import HEARTBEAT_S
 from engine.market import catalog
 from engine.reads.fleet import WORKER_STALE_S, status_lines, workers
 from engine.reads.reconcile import reconcile
-from engine.store.models import EngineWorker, EquitySnapshot, Event, PaperSession, SessionLease
+from engine.store.leases import EngineWorker, SessionLease
+from engine.store.models import EquitySnapshot, Event, PaperSession
 from tests.conftest import cli, spawn_workers, store_bars, wait_until
 
 pytestmark = [pytest.mark.skipif(not os.environ.get("PAPERDESK_TEST_PG_URL"),

@@ -7,7 +7,8 @@ from streamlit.testing.v1 import AppTest
 from engine.reads import queries
 from engine.store.db import session_scope
 from engine.store.events import record_event
-from engine.store.models import AlertAck, EngineWorker, Event
+from engine.store.leases import EngineWorker
+from engine.store.models import AlertAck, Event
 from tests.views.conftest import APP, answer_dialog, commands, dialog_titles, run_page
 from ui import format as fmt
 from ui.desk import totals
