@@ -7,7 +7,7 @@ import streamlit as st
 from engine.control import sweeps
 from engine.core.bars import TIMEFRAMES
 from engine.core.fill_models import DEFAULT_PRESET, PRESETS
-from engine.reads import queries
+from engine.reads import curves, queries
 from engine.reads import sweeps as sweep_reads
 from ui import charts, context, format, sweep_robustness
 from ui.form_check import offered_strategies
@@ -138,10 +138,10 @@ def results(sweep_id: int, doc: dict) -> None:
             with st.container(key="sweep_heatmap"):
                 st.vega_lite_chart(heatmap_spec(ranked, x, y, metric), width="stretch")
     top = [int(i) for i in ranked["session_id"].head(TOP_N)]
-    curves, _ = context.read(queries.comparison, tuple(top))
-    if not curves.empty:
+    lines, _ = context.read(curves.comparison_history, tuple(top))
+    if not lines.empty:
         st.caption(f"Equity of the top {len(top)} (% of starting cash)")
-        st.plotly_chart(charts.comparison_figure(curves, "ts"), width="stretch",
+        st.plotly_chart(charts.comparison_figure(lines, "ts"), width="stretch",
                         key="sweep_curves")
     sweep_robustness.panel(sweep_id)
     graduate(ranked)

@@ -1,11 +1,13 @@
 """Sessions: the list, bulk and per-session controls, details, new sessions, comparison."""
 
+import math
+
 import pandas as pd
 import streamlit as st
 
 from engine.control import actions as control
 from engine.errors import NotFound
-from engine.reads import queries
+from engine.reads import curves, queries
 from engine.reads.records import SessionDocument
 from ui import charts, confirm, context, sweeps
 from ui import format as fmt
@@ -190,32 +192,40 @@ def detail(sid: int) -> None:
 
 
 def performance(sid: int) -> None:
-    curve = context.read(queries.equity_curve, sid)
+    curve = context.read(curves.equity_history, sid)
     if curve.empty:
         st.info("No equity snapshots yet: they start with the next bar.")
-    else:
-        with st.container(key="equity_chart"):  # the spec is the same each run: no blanking
-            st.vega_lite_chart(curve[["ts", "equity", "drawdown_pct"]],
-                               charts.equity_spec(fmt.CURRENCY_CODE), width="stretch")
+        return
+    with st.container(key="equity_chart"):  # the spec is the same each run: no blanking
+        st.vega_lite_chart(curve[["ts", "equity", "drawdown_pct"]],
+                           charts.equity_spec(fmt.CURRENCY_CODE), width="stretch")
+    st.caption(f"The whole history, {curve['ts'].iloc[0]:%Y-%m-%d %H:%M} – "
+               f"{curve['ts'].iloc[-1]:%Y-%m-%d %H:%M} ({MARKET}), every high and low kept; "
+               f"deepest drawdown drawn: {-curve['drawdown_pct'].min():.2f}%.")
 
 
 def candles(doc: SessionDocument, sid: int) -> None:
     symbol = st.selectbox("Symbol", doc.symbols, key="chart_symbol")
-    bars = context.read(queries.bars, symbol, doc.timeframe, end=doc.last_bar_at, limit=300)
+    bars = context.read(curves.window_bars, symbol, doc.timeframe, start=doc.window_from,
+                        end=doc.last_bar_at)
     if bars.empty:
         st.info("No bars yet.")
         return
     trades = context.read(queries.trades, sid, limit=TRADES_SHOWN)
-    lines = charts.indicator_lines(bars, doc.strategy, doc.params)
-    rsi = charts.rsi_pane(bars, doc.strategy, doc.params)
+    drawn = curves.ohlc_buckets(bars)
+    lines, rsi = charts.at_rows(charts.indicator_lines(bars, doc.strategy, doc.params),
+                                charts.rsi_pane(bars, doc.strategy, doc.params), drawn["last"])
     with st.container(key="candles_chart"):  # the spec is the same each run: no blinking
-        st.vega_lite_chart(charts.candles_data(bars, trades, symbol, lines, rsi),
+        st.vega_lite_chart(charts.candles_data(drawn, trades, symbol, lines, rsi),
                            charts.candles_spec(symbol, doc.timeframe, list(lines), rsi,
                                                fmt.CURRENCY_CODE), width="stretch")
-    st.caption(f"The latest {len(bars):,} bars to the session's clock; fills on them marked "
-               "▲ buy under the bar and ▼ sell over the bar that filled"
-               + (f"; {' and '.join(lines)} of the close, as the strategy computes them"
-                  if lines else "") + ".")
+    merged = (f", drawn as {len(drawn):,} candles of {math.ceil(len(bars) / len(drawn))} bars"
+              if len(drawn) < len(bars) else "")
+    st.caption(f"All {len(bars):,} bars, {bars['ts'].iloc[0]:%Y-%m-%d %H:%M} – "
+               f"{bars['ts'].iloc[-1]:%Y-%m-%d %H:%M} ({MARKET}), to the session's clock"
+               f"{merged}; fills on them marked ▲ buy under the bar and ▼ sell over the bar "
+               "that filled" + (f"; {' and '.join(lines)} of the close, as the strategy "
+                                "computes them" if lines else "") + ".")
 
 
 def positions(doc: SessionDocument) -> None:
@@ -264,9 +274,9 @@ def compare(sessions: pd.DataFrame) -> None:
     if len(chosen) < 2:
         st.caption("Pick two or more sessions.")
         return
-    curves, metrics = context.read(queries.comparison, tuple(chosen))
+    lines, metrics = context.read(curves.comparison_history, tuple(chosen))
     shared = metrics["window"].nunique() == 1 and metrics["window"].iloc[0] != "live"
-    if curves.empty:
+    if lines.empty:
         st.caption("No equity snapshots yet: the curves start with the sessions' first bars.")
     else:
         axis = "ts" if shared else "bar"
@@ -274,7 +284,7 @@ def compare(sessions: pd.DataFrame) -> None:
                    if shared else "x: bars since each session's start — the sessions trade "
                    "different windows, so dates would not line up.",
                    help="y: equity against starting cash, in % (the same for every axis)")
-        st.plotly_chart(charts.comparison_figure(curves, axis), width="stretch",
+        st.plotly_chart(charts.comparison_figure(lines, axis), width="stretch",
                         key="compare_chart")
     st.dataframe(metrics, hide_index=True, width="stretch", column_config=COMPARE_COLUMNS,
                  column_order=list(COMPARE_COLUMNS))

@@ -229,8 +229,10 @@ def sentiment_latest(db: Engine) -> pd.DataFrame:
                                        "headlines"])
 
 
-def comparison(db: Engine, session_ids: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Equity curves and metrics of several sessions on a common axis.
+def comparison(db: Engine, session_ids: list[int],
+               limit: int | None = 5000) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Equity curves (each its latest `limit` snapshots; None: all) and metrics of several
+    sessions on a common axis.
 
     Curves: market time `ts`, `bar` (bars since the session's start, 1 = its first bar) and
     `pct_from_start` (equity against starting cash, in %). Metrics carry each session's
@@ -242,7 +244,7 @@ def comparison(db: Engine, session_ids: list[int]) -> tuple[pd.DataFrame, pd.Dat
     for sid in session_ids:
         doc = session_document(db, sid)
         label = f"#{sid} {doc.name}"
-        curve = equity_curve(db, sid)
+        curve = equity_curve(db, sid, limit)
         if len(curve):
             curve["bar"] = range(doc.bars_done - len(curve) + 1, doc.bars_done + 1)
             curve["pct_from_start"] = (curve["equity"] / doc.starting_cash - 1) * 100
