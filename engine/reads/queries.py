@@ -1,5 +1,6 @@
 """Reads for the dashboard and CLI: DataFrames and dataclasses, aggregated in SQL, bounded."""
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -189,15 +190,16 @@ def orders(db: Engine, session_id, status: str | None = None, limit: int = 200) 
 
 def equity_curve(db: Engine, session_id, limit: int | None = 5000) -> pd.DataFrame:
     """The latest `limit` equity snapshots (None: all), oldest first, with drawdown in
-    percent."""
+    percent and n, the position among them."""
     limit = None if limit is None else whole(limit, "limit", 1, MAX_ROWS)
-    with Session(db) as s:
-        rows = s.execute(select(EquitySnapshot.ts, EquitySnapshot.cash, EquitySnapshot.equity)
+    with db.connect() as c:  # core rows, as plain tuples: a whole history is 20,000 of them
+        rows = c.execute(select(EquitySnapshot.ts, EquitySnapshot.cash, EquitySnapshot.equity)
                          .where(EquitySnapshot.session_id == session_key(session_id))
                          .order_by(EquitySnapshot.ts.desc()).limit(limit)).all()
-    frame = pd.DataFrame(rows[::-1], columns=["ts", "cash", "equity"])
+    frame = pd.DataFrame(map(tuple, reversed(rows)), columns=["ts", "cash", "equity"])
     peak = frame["equity"].cummax()
     frame["drawdown_pct"] = (frame["equity"] / peak - 1) * 100 if len(frame) else []
+    frame["n"] = range(len(frame))
     return frame
 
 
@@ -213,9 +215,10 @@ def bars(db: Engine, symbol: str, timeframe: str, start=None, end=None,
         query = query.where(Bar.ts >= start)
     if end is not None:
         query = query.where(Bar.ts <= end)
-    with Session(db) as s:
-        rows = s.execute(query.order_by(Bar.ts.desc()).limit(limit)).all()
-    return pd.DataFrame(rows[::-1], columns=["ts", "open", "high", "low", "close", "volume"])
+    with db.connect() as c:  # core rows, as plain tuples: a whole window is 20,000 of them
+        rows = c.execute(query.order_by(Bar.ts.desc()).limit(limit)).all()
+    return pd.DataFrame(map(tuple, reversed(rows)),
+                        columns=["ts", "open", "high", "low", "close", "volume"])
 
 
 def sentiment_latest(db: Engine) -> pd.DataFrame:
@@ -229,10 +232,10 @@ def sentiment_latest(db: Engine) -> pd.DataFrame:
                                        "headlines"])
 
 
-def comparison(db: Engine, session_ids: list[int],
-               limit: int | None = 5000) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Equity curves (each its latest `limit` snapshots; None: all) and metrics of several
-    sessions on a common axis.
+def comparison(db: Engine, session_ids: list[int], history: Callable[[Engine, int], pd.DataFrame]
+               = equity_curve) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Equity curves and metrics of several sessions on a common axis; each curve as
+    `history(db, id)` reads it (ts, equity and n, the snapshot's position in its curve).
 
     Curves: market time `ts`, `bar` (bars since the session's start, 1 = its first bar) and
     `pct_from_start` (equity against starting cash, in %). Metrics carry each session's
@@ -244,9 +247,9 @@ def comparison(db: Engine, session_ids: list[int],
     for sid in session_ids:
         doc = session_document(db, sid)
         label = f"#{sid} {doc.name}"
-        curve = equity_curve(db, sid, limit)
+        curve = history(db, sid)
         if len(curve):
-            curve["bar"] = range(doc.bars_done - len(curve) + 1, doc.bars_done + 1)
+            curve["bar"] = doc.bars_done - curve["n"].iloc[-1] + curve["n"]
             curve["pct_from_start"] = (curve["equity"] / doc.starting_cash - 1) * 100
             curve["session"] = label
             curves.append(curve[["ts", "bar", "pct_from_start", "session"]])
