@@ -5,6 +5,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 STARTING_CASH = 10_000.0  # quote currency, when a new session names none
+MAX_CASH = 1e9  # quote currency: the most a session (or a sweep's variant) may start with
 FAST_FORWARD = "max"  # the speed that plays bars as fast as the engine can (stored as None)
 
 
