@@ -11,7 +11,7 @@ from engine.reads import curves, queries
 from engine.reads.records import SessionDocument
 from ui import charts, confirm, context, sweeps
 from ui import format as fmt
-from ui.desk import styled
+from ui.desk import pnl_px, styled
 from ui.desk import table as desk_table
 from ui.fill_models import caption as fill_caption
 from ui.fill_models import fill_models_tab
@@ -20,6 +20,7 @@ from ui.session_form import new_session, presets
 from ui.session_robustness import robustness_tab
 from ui.theme import BAR_FORMAT, MARKET, STATUS_HEX, TIME_FORMAT, WALL, badge, pnl_key
 
+VARIANT = "session_variant"  # a sweep's variant opened by its link: in the picker too
 TRADES_SHOWN = 200  # the latest fills; `python -m engine session trades ID` lists every one
 SESSION_ACTIONS = {
     "start": (":material/play_arrow:", "Start trading this session"),
@@ -28,7 +29,7 @@ SESSION_ACTIONS = {
     "stop": (":material/stop:", "Stop for good: cancels open orders"),
 }
 
-PCT, MONEY, RATIO = "%+.2f%%", "%.2f", "%.2f"
+PCT, MONEY, RATIO = "%+.2f%%", "dollar", "%.2f"  # MONEY: $1,234.56 (fmt.CURRENCY)
 COMPARE_COLUMNS = {  # in the order shown: the headline figures first
     "session": "Session",
     "return_pct": st.column_config.NumberColumn("Return %", format=PCT),
@@ -70,8 +71,9 @@ def table(include_archived: bool) -> None:
     view = desk_table(sessions).assign(started=sessions["started_at"])
     st.dataframe(styled(view, STATUS_HEX), hide_index=True, width="stretch",
                  height=min(38 + 35 * len(view), 400),
-                 column_config={"started": st.column_config.DatetimeColumn(
-                     f"started ({WALL})", format=TIME_FORMAT)})
+                 column_config={"P&L": st.column_config.Column(width=pnl_px(view)),
+                                "started": st.column_config.DatetimeColumn(
+                                    f"started ({WALL})", format=TIME_FORMAT)})
 
 
 def session_controls(doc: SessionDocument) -> None:
@@ -229,10 +231,18 @@ def candles(doc: SessionDocument, sid: int) -> None:
 
 
 def positions(doc: SessionDocument) -> None:
-    if doc.positions:
-        st.dataframe(pd.DataFrame(doc.positions), hide_index=True, width="stretch")
-    else:
+    if not doc.positions:
         st.caption("No open positions.")
+        return
+    st.dataframe(pd.DataFrame({
+        "Symbol": [p.symbol for p in doc.positions],
+        "Quantity (units)": [f"{p.qty:,.8g}" for p in doc.positions],
+        f"Average price ({fmt.CURRENCY_CODE})": [fmt.price(p.avg_price) for p in doc.positions],
+        f"Last close ({fmt.CURRENCY_CODE})": [fmt.price(p.last_price) for p in doc.positions],
+        f"Market value ({fmt.CURRENCY_CODE})": [fmt.money(p.market_value)
+                                               for p in doc.positions],
+    }), hide_index=True, width="stretch")
+    st.caption("Valued at the close of the session's current bar.")
 
 
 def trade_list(sid: int) -> None:
@@ -295,8 +305,11 @@ def session_list(sessions: pd.DataFrame, show_archived: bool) -> None:
         presets()
         return
     table(show_archived)
-    ids = [int(i) for i in sessions["id"]]
-    names = dict(zip(ids, sessions["name"], strict=True))
+    names = dict(zip((int(i) for i in sessions["id"]), sessions["name"], strict=True))
+    variant = st.session_state.get(VARIANT)
+    if variant is not None and variant not in names:
+        names[variant] = f"{context.read(queries.session_document, variant).name} (sweep variant)"
+    ids = list(names)
     linked = from_url(ids)
     if linked is not None:
         st.session_state["session_pick"] = linked
@@ -311,6 +324,13 @@ def session_list(sessions: pd.DataFrame, show_archived: bool) -> None:
     detail(chosen)
 
 
+def _is_variant(sid: int) -> bool:
+    try:
+        return context.read(queries.session_document, sid).sweep_id is not None
+    except NotFound:
+        return False
+
+
 def from_url(ids: list[int]) -> int | None:
     """The session a `?session=N` link asks for, when it is new (typed, clicked, first load)."""
     wanted = st.query_params.get("session")
@@ -320,8 +340,12 @@ def from_url(ids: list[int]) -> int | None:
     try:
         sid = int(wanted)
     except ValueError:
-        st.warning(f"No session {wanted!r}: the link should end with ?session=<number>.")
+        st.warning(f"No session {fmt.literal(repr(wanted))}: the link should end with "
+                   "?session=<number>.")
         return None
+    if sid not in ids and _is_variant(sid):
+        st.session_state[VARIANT] = sid
+        st.rerun()
     if sid not in ids:
         st.warning(f"Session {sid} is not in the list (archived sessions show with "
                    "'Show archived').")
@@ -330,9 +354,9 @@ def from_url(ids: list[int]) -> int | None:
 
 
 show_archived = bulk_controls()
-# Every session may be picked, compared and reconciled, a sweep's variants included; the list
-# above the picker shows the desk's own (variants are ranked on the Sweeps tab).
-sessions = context.read(queries.sessions, include_archived=show_archived, include_sweeps=True)
+# The desk's paper sessions; a sweep's variants are ranked on the Sweeps tab, and one opens
+# here from there by its link (?session=N).
+sessions = context.read(queries.sessions, include_archived=show_archived)
 list_tab, new_tab, compare_tab, sweeps_tab = st.tabs(
     ["Sessions", "New session", "Compare", "Sweeps"], key="sessions_tab", on_change="rerun")
 if list_tab.open:

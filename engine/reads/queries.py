@@ -145,7 +145,8 @@ def session_document(db: Engine, session_id) -> SessionDocument:
         ff_then=row.ff_then, bars_done=row.bars_done, bars_total=row.bars_total,
         progress_pct=(row.bars_done / row.bars_total * 100) if row.bars_total else None,
         wait_reason=row.wait_reason, config_history=row.config_history or [],
-        allowed=allowed_actions("session", row.status), positions=lines, metrics=stats)
+        allowed=allowed_actions("session", row.status), positions=lines, metrics=stats,
+        sweep_id=row.sweep_id)
 
 
 def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
@@ -294,12 +295,14 @@ def event_sources(db: Engine) -> list[str]:
 
 
 def log_ids(db: Engine, limit: int = 200) -> list[str]:
-    """Log ids the viewer offers: the engine, every agent, the latest sessions."""
+    """Log ids the viewer offers: the engine, every agent, the latest paper sessions (a
+    sweep's variants write no log)."""
     limit = whole(limit, "limit", 1, MAX_ROWS)
     with Session(db) as s:
         agent_ids = list(s.execute(select(Agent.id)).scalars())
-        session_ids = list(s.execute(select(PaperSession.id).order_by(PaperSession.id.desc())
-                                     .limit(limit)).scalars())
+        session_ids = list(s.execute(select(PaperSession.id)
+                                     .where(PaperSession.sweep_id.is_(None))
+                                     .order_by(PaperSession.id.desc()).limit(limit)).scalars())
     return [*agent_ids, ENGINE_LOG, *(f"session-{i}" for i in session_ids)]
 
 

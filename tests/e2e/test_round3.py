@@ -6,9 +6,10 @@ import re
 import pytest
 from sqlmodel import Session, func, select
 
+from engine.control import sweeps
 from engine.reads.fleet import lease_info
 from engine.store.models import PaperSession
-from tests.conftest import wait_until
+from tests.conftest import replay_session, store_bars, wait_until
 from tests.e2e.conftest import goto, no_exception
 
 pytestmark = pytest.mark.e2e
@@ -51,3 +52,52 @@ def test_a_rejected_field_creates_nothing_and_says_which(app, page):
         assert bound in error.inner_text(), key
     assert _sessions(db) == before
     no_exception(page)
+
+
+EVIL = "**md** :red[red] $x^2$ [link](http://example.com)"
+RENDERED = """() => ({
+    links: [...document.querySelectorAll('a')].filter(a => a.href.includes('example.com'))
+        .map(a => a.parentElement.outerHTML.slice(0, 300)),
+    formulas: document.querySelectorAll('.katex, math').length,
+    styled: [...document.querySelectorAll('strong, b, em, span')].filter(
+        e => e.textContent === 'md' || e.textContent === 'red').length,
+    shown: document.body.innerText.replaceAll('\u2060', '')
+        .includes(':red[red] $x^2$ [link](http://example.com)'),
+})"""
+DETAIL_TABS = ("Performance", "Chart", "Positions", "Trades", "Orders", "Reconcile",
+               "Fill models", "Robustness")
+
+
+def _only_text(page, where: str) -> None:
+    seen = page.evaluate(RENDERED)
+    assert (seen["links"], seen["formulas"], seen["styled"]) == ([], 0, 0), (where, seen)
+    no_exception(page)
+
+
+def test_user_text_is_only_text_on_every_page(app, page):
+    url, env, db = app
+    store_bars(db, ("BTC-USD", "1h"))
+    sid = replay_session(db, {"name": EVIL, "symbols": "BTC-USD", "timeframe": "1h",
+                              "from": "2019-01-01", "to": "2019-02-01"}, status="completed")
+    sweeps.create_sweep(db, {"name": EVIL, "strategy": "ma_crossover", "symbols": "BTC-USD",
+                             "from": "2019-01-01", "to": "2019-02-01",
+                             "grid": {"fast": "3,5", "slow": "30"}})
+    open_app(page, url, db)
+    for path in ("", "agents", "logs"):
+        goto(page, url, path)
+        page.wait_for_timeout(0)
+        _only_text(page, path or "overview")
+    goto(page, url, f"sessions?session={sid}")
+    page.get_by_role("heading").filter(has_text="md").first.wait_for()
+    assert page.evaluate(RENDERED)["shown"], page.locator("body").inner_text()[:1500]
+    for tab in DETAIL_TABS:
+        page.get_by_role("tab", name=tab).click()
+        page.get_by_role("tab", name=tab, selected=True).wait_for()
+        _only_text(page, tab)
+    for tab in ("Compare", "Sweeps"):
+        page.get_by_role("tab", name=tab).click()
+        page.get_by_role("tab", name=tab, selected=True).wait_for()
+        _only_text(page, tab)
+    picker = page.locator(".st-key-sweep_pick input")
+    picker.click()
+    _only_text(page, "sweep picker")
