@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from engine.core.indicators import RSI
-from ui.colours import GREEN, RED
+from engine.reads.colours import GREEN, RED
 
 BUY, SELL = GREEN, RED
 MARKET_TIME = "market time (UTC)"

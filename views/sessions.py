@@ -9,7 +9,7 @@ from engine.control import actions as control
 from engine.errors import NotFound
 from engine.reads import curves, queries
 from engine.reads.records import SessionDocument
-from ui import charts, confirm, context, sweeps
+from ui import charts, confirm, context, datasets, sweeps
 from ui import format as fmt
 from ui.desk import pnl_px, styled
 from ui.desk import table as desk_table
@@ -155,9 +155,16 @@ def detail(sid: int) -> None:
     st.markdown(f"### {fmt.literal(doc.name)} {badge(doc.status)}")
     st.caption(f"#{doc.id} · {doc.strategy} {doc.params} · "
                f"{', '.join(doc.symbols)} {doc.timeframe} · size "
-               f"{doc.position_size:g} of equity · after restart: {doc.restart_policy}"
+               f"{doc.position_size:g} of equity · sentiment: {doc.sentiment}"
+               f" · after restart: {doc.restart_policy}"
                f" · created {doc.created_at:%Y-%m-%d %H:%M} ({WALL})")
     st.caption(fill_caption(doc))
+    if doc.walk_rule:
+        rule = doc.walk_rule
+        st.caption(f"Walk-forward rule: every {rule['step_bars']:,} bars it re-selects among "
+                   f"{len(rule['candidates'])} parameter sets the one with the best "
+                   f"{rule['objective']} on the {rule['train_bars']:,} bars before (each "
+                   "order's lineage names the parameters it was decided with)")
     session_controls(doc)
     if doc.error:
         st.error(fmt.literal(doc.error), icon=":material/error:")
@@ -357,8 +364,9 @@ show_archived = bulk_controls()
 # The desk's paper sessions; a sweep's variants are ranked on the Sweeps tab, and one opens
 # here from there by its link (?session=N).
 sessions = context.read(queries.sessions, include_archived=show_archived)
-list_tab, new_tab, compare_tab, sweeps_tab = st.tabs(
-    ["Sessions", "New session", "Compare", "Sweeps"], key="sessions_tab", on_change="rerun")
+list_tab, new_tab, compare_tab, sweeps_tab, data_tab = st.tabs(
+    ["Sessions", "New session", "Compare", "Sweeps", "Data"], key="sessions_tab",
+    on_change="rerun")
 if list_tab.open:
     with list_tab:
         session_list(sessions, show_archived)
@@ -371,3 +379,6 @@ if compare_tab.open:
 if sweeps_tab.open:
     with sweeps_tab:
         sweeps.render()
+if data_tab.open:
+    with data_tab:
+        datasets.render()

@@ -2,6 +2,8 @@
 
 import argparse
 
+from engine.cli import data as cli_data
+from engine.cli import news as cli_news
 from engine.cli import session_args
 from engine.cli import strategies as cli_strategies
 from engine.cli import sweep as cli_sweep
@@ -47,8 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
                           help="include archived sessions and sweep variants")
 
     session_args.add_parser(sub)
+
     cli_sweep.add_parser(sub)
     cli_strategies.add_parser(sub)
+    cli_news.add_parser(sub)
+    cli_data.add_parser(sub)
 
     logs = sub.add_parser("logs", help="tail an agent's or session's log")
     logs.add_argument("id", metavar="AGENT_ID")

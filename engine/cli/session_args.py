@@ -60,6 +60,8 @@ def _create(p: argparse.ArgumentParser) -> None:
     _field(p, "--take-profit-pct", "take_profit_pct", "PCT")
     p.add_argument("--restart-policy", help="after an engine restart: resume (default) or "
                                             "paused")
+    p.add_argument("--sentiment", help="the strategy's sentiment input: news (stored headline "
+                                       "scores), price-mood (default) or none")
     p.add_argument("--fill-model", help="frictionless, realistic (default) or pessimistic; "
                                         "the options below override its values")
     for flag, field in (("--fee-bps", "fee_bps"), ("--slippage-bps", "slippage_bps"),

@@ -21,6 +21,7 @@ from tests.conftest import replay_session
 from tests.control.test_bad_input import _state as rows
 from tests.views.conftest import APP, run_page
 from ui.access import hash_password
+from ui.format import literal
 from ui.session_form import RISK_INPUTS
 
 GOOD = {"name": "ok", "symbols": ["BTC-USD"]}
@@ -240,7 +241,7 @@ def test_log_viewer_says_an_id_names_no_log_and_opens_the_engine_log(desk, db, l
     assert not at.error
     assert at.selectbox(key="log_id").value == "engine"
     assert at.query_params["id"] == "engine"
-    named = [w.value for w in at.warning if log_id and log_id[:100] in w.value]
+    named = [w.value for w in at.warning if log_id and literal(log_id[:100]) in w.value]
     assert len(named) == (1 if log_id else 0)  # an empty id is no id: nothing to say
     assert rows(db) == before
 

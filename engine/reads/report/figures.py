@@ -7,7 +7,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-GAIN, LOSS, NEUTRAL, BENCH, OTHER = "#16a34a", "#dc2626", "#636efa", "#9ca3af", "#f59e0b"
+from engine.reads.colours import GREEN, RED
+
+GAIN, LOSS, NEUTRAL, BENCH, OTHER = GREEN, RED, "#636efa", "#9ca3af", "#f59e0b"
 MARKET_TIME = "market time (UTC)"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 BINS = 40

@@ -1,5 +1,5 @@
-"""The dashboard's colours, each named once (.streamlit/config.toml repeats the theme's, which
-Streamlit reads before any code runs)."""
+"""The colours of the dashboard and the reports, each named once (.streamlit/config.toml
+repeats the theme's, which Streamlit reads before any code runs)."""
 
 GREEN = "#16a34a"  # running, gains, buys, start
 RED = "#dc2626"  # errors, losses, sells, stop
