@@ -64,6 +64,11 @@ def sidebar_status() -> None:
     engine_status = ensure_engine(settings)  # also restarts an autostarted engine that died
     summary = context.read(system_summary)
     engine = summary.engine
+    st.session_state[context.ENGINE_STARTING] = engine_status.starting and not engine.online
+    if st.session_state[context.ENGINE_STARTING]:
+        st.status("Starting engine…", state="running")
+        st.caption("The dashboard started it; the controls appear once it runs.")
+        return
     if engine.online:
         st.markdown(f"Engine {badge('online')} heartbeat {engine.age_s:.1f}s ago")
     else:

@@ -53,7 +53,10 @@ PAGES = (  # (label, page, extra session state)
     ("sessions", "sessions", {}),
     ("sessions/chart", "sessions", {"detail_tab": "Chart"}),
     ("sessions/trades", "sessions", {"detail_tab": "Trades"}),
-    ("sessions/compare", "sessions", {"sessions_tab": "Compare", "compare_ids": [2, 3, 4]}),
+    ("sessions/compare", "sessions", {"sessions_tab": "Compare", "compare_ids": [5, 6, 7]}),
+    ("long session", "sessions", {"session_selected": 1}),
+    ("long/chart", "sessions", {"session_selected": 1, "detail_tab": "Chart"}),
+    ("compare 4 long", "sessions", {"sessions_tab": "Compare", "compare_ids": [1, 2, 3, 4]}),
     ("logs", "logs", {}),
 )
 STRATEGIES = ("ma_crossover", "rsi_reversion", "blend")
@@ -61,6 +64,7 @@ STATUSES = ("running", "paused", "stopped")
 SYMBOL, TIMEFRAME = "BTC-USD", "1h"
 CASH = 10_000.0
 SESSIONS_PER_COMMIT = 50
+LONG_SESSIONS = 4  # sessions 1-4 trade on every hourly bar (20,111 equity snapshots each)
 
 
 def register_agents(db, settings) -> None:
@@ -81,11 +85,17 @@ def register_agents(db, settings) -> None:
         load_shipped(db, *key)
 
 
-def fill_counts(n_sessions: int, n_fills: int) -> list[int]:
-    """Fills per session, summing to n_fills; odd where possible (a session that ends on a
-    buy holds a position, as the old benchmark's sessions all did)."""
-    counts = [n_fills // n_sessions + (i < n_fills % n_sessions) for i in range(n_sessions)]
-    for i in range(0, n_sessions - 1, 2):
+def fill_counts(n_sessions: int, n_fills: int, longest: int) -> list[int]:
+    """Fills per session, summing to n_fills: `longest` for each of the first LONG_SESSIONS,
+    the rest spread evenly and odd where possible (a session that ends on a buy holds a
+    position, as the old benchmark's sessions all did)."""
+    rest, spread = n_fills - LONG_SESSIONS * longest, n_sessions - LONG_SESSIONS
+    if rest < spread or spread < 1:
+        raise SystemExit(f"--fills must exceed {LONG_SESSIONS * longest:,} (the long sessions) "
+                         f"by a fill per other session")
+    counts = [longest] * LONG_SESSIONS + [rest // spread + (i < rest % spread)
+                                          for i in range(spread)]
+    for i in range(LONG_SESSIONS, n_sessions - 1, 2):
         if counts[i] % 2 == 0 and counts[i + 1] % 2 == 0 and counts[i + 1] > 1:
             counts[i] += 1
             counts[i + 1] -= 1
@@ -167,7 +177,7 @@ def build(db, settings, n_sessions: int, n_fills: int, n_events: int) -> int:
     frame = catalog.load(SYMBOL, TIMEFRAME)
     bars = ([ts.to_pydatetime() for ts in frame["ts"]], frame["open"].tolist(),
             frame["close"].tolist())
-    counts = fill_counts(n_sessions, n_fills)
+    counts = fill_counts(n_sessions, n_fills, len(bars[0]) - 1)
     if max(counts) + 1 > len(bars[0]):
         raise SystemExit(f"at most {len(bars[0]) - 1} fills per session on {SYMBOL} {TIMEFRAME}")
     base = {name: validate_session(db, {  # what engine.control.actions.create_session would store
@@ -249,7 +259,7 @@ def main() -> None:
           f"{snapshots:,} equity snapshots, {args.events:,} events, {stored:,} bars of "
           f"{len(catalog.datasets())} datasets, {scores} sentiment scores ({size / 2**20:.0f} "
           f"MiB, built in {time.perf_counter() - started:.0f}s)")
-    base = {"session_selected": 2, "agent_selected": "strategy"}
+    base = {"session_selected": 5, "agent_selected": "strategy"}
     for label, page, extra in PAGES:
         state = {**base, **extra}
         cold = time_page(page, args.runs, True, state)

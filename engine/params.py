@@ -11,6 +11,11 @@ TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off")
 
 
+def bound_text(value: float) -> str:
+    """A bound as people read it: 1,000,000,000 · 0.001 · 99."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
 @dataclass(frozen=True)
 class Param:
     """One setting: its type, default, bounds or choices, and a line of help."""
@@ -33,9 +38,11 @@ class Param:
         if self.choices and value not in self.choices:
             raise BadInput(f"{field} must be one of {', '.join(self.choices)} (got {shown(raw)})")
         if self.low is not None and value < self.low:
-            raise BadInput(f"{field} must be at least {self.low:g} (got {shown(raw)})")
+            raise BadInput(f"{field} must be at least {bound_text(self.low)} "
+                           f"(got {shown(raw)})")
         if self.high is not None and value > self.high:
-            raise BadInput(f"{field} must be at most {self.high:g} (got {shown(raw)})")
+            raise BadInput(f"{field} must be at most {bound_text(self.high)} "
+                           f"(got {shown(raw)})")
         if value in ("", None):
             if not self.blank:
                 raise BadInput(f"{field} must not be empty")

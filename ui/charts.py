@@ -1,6 +1,6 @@
 """Chart builders: DataFrames in, plotly figures or Vega-Lite specs out, no Streamlit calls."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -75,13 +75,24 @@ def indicator_lines(bars: pd.DataFrame, chart: tuple[ChartItem, ...],
 
 
 def _fills_in_view(bars: pd.DataFrame, trades: pd.DataFrame, symbol: str) -> pd.DataFrame:
-    """The fills of `symbol` on a drawn bar, with that bar's low and high."""
+    """The fills of `symbol` on or after the first drawn bar, each with the drawn bar (or
+    candle of merged bars) it falls in: that bar's time, low and high."""
     if trades.empty:
-        return trades.assign(low=[], high=[])
+        return trades.assign(ts=[], low=[], high=[])
     mine = trades[trades["symbol"] == symbol].assign(
-        bar_time=lambda t: pd.to_datetime(t["bar_time"], utc=True))
+        bar_time=lambda t: pd.to_datetime(t["bar_time"], utc=True)).sort_values("bar_time")
     drawn = bars[["ts", "low", "high"]].assign(ts=pd.to_datetime(bars["ts"], utc=True))
-    return mine.merge(drawn, left_on="bar_time", right_on="ts", how="inner")
+    return pd.merge_asof(mine, drawn, left_on="bar_time", right_on="ts").dropna(subset=["ts"])
+
+
+def at_rows(lines: dict[str, pd.Series], rsi: "RsiPane | None",
+            rows: pd.Series) -> tuple[dict[str, pd.Series], "RsiPane | None"]:
+    """The indicator values at positions `rows` of the bars they were computed over (each
+    merged candle shows them as of its last bar)."""
+    picked = {name: values.iloc[rows].reset_index(drop=True) for name, values in lines.items()}
+    if rsi is None:
+        return picked, None
+    return picked, replace(rsi, values=rsi.values.iloc[rows].reset_index(drop=True))
 
 
 def comparison_figure(curves: pd.DataFrame, x: str = "ts") -> go.Figure:

@@ -1,4 +1,4 @@
-"""Confirmation dialogs for what cannot be undone (stops).
+"""Confirmation dialogs for stops, each saying what Start undoes and what is final.
 
 A button asks with `ask(...)`: the request is kept in st.session_state and the whole app runs
 again, and app.py opens the dialog with `show_pending()` outside every live-refresh fragment, so
@@ -17,6 +17,8 @@ from ui import context
 from ui.format import literal, price
 
 PENDING = "confirm_pending"
+UNDONE_BY_START = "Start undoes this: everything carries on from where it stopped."
+FINAL = "This is final: a stopped session cannot be started again (positions stay as chosen)."
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Request:
     title: str  # the dialog's title, e.g. "Stop session #3?"
     text: str  # what will happen, in markdown
     label: str  # the confirm button, e.g. "Stop session"
+    after: str  # what undoes it, or that it is final
     fn: Callable
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
@@ -59,7 +62,7 @@ def _body(request: Request) -> None:
             key="confirm_close", disabled=not request.positions,
             help="Sell every holding at the close of the session's current bar")
         st.markdown(_positions_text(request.positions, kwargs["close_positions"]))
-    st.caption("This cannot be undone.")
+    st.caption(request.after)
     cancel, ok = st.columns(2)
     if cancel.button("Cancel", key="confirm_cancel", width="stretch"):
         _drop()
@@ -80,21 +83,21 @@ def show_pending() -> None:
 
 def system_stop() -> Request:
     return Request("Stop the system?", "Every agent stops and all trading halts within one "
-                   "tick; running sessions pause. **Start** brings them back.", "Stop system",
+                   "tick; running sessions pause.", "Stop system", UNDONE_BY_START,
                    control.system_action, ("stop",))
 
 
 def stop_all() -> Request:
     return Request("Stop every session?", "Every session that is not stopped or completed is "
                    "**stopped for good**: open orders are cancelled, positions stay open.",
-                   "Stop all sessions", control.bulk_session_action, ("stop_all",))
+                   "Stop all sessions", FINAL, control.bulk_session_action, ("stop_all",))
 
 
 def session_stop(doc: SessionDocument, close_positions: bool = False) -> Request:
     held = tuple((p.symbol, p.qty, p.last_price) for p in doc.positions)
     return Request(f"Stop session #{doc.id}?",
                    f"**{literal(doc.name)}** stops for good: its open orders are cancelled and "
-                   "it cannot be started again.", "Stop session", control.session_action,
+                   "it cannot be started again.", "Stop session", FINAL, control.session_action,
                    (doc.id, "stop"), {"close_positions": close_positions and bool(held)},
                    positions=held)
 
@@ -102,5 +105,5 @@ def session_stop(doc: SessionDocument, close_positions: bool = False) -> Request
 def agent_stop(agent: AgentCard) -> Request:
     return Request(f"Stop the {agent.name} agent?",
                    f"**{agent.name}** stops; the stages after it wait (orders stay pending, "
-                   "session clocks wait) until it is started again.", f"Stop {agent.name}",
+                   "session clocks wait).", f"Stop {agent.name}", UNDONE_BY_START,
                    control.agent_action, (agent.id, "stop"))

@@ -25,6 +25,12 @@ T = TypeVar("T")
 OPENING = "open_session"  # the session a click asked to open on the Sessions page
 SWITCH_SETTLE_S = 0.3  # see follow_open_session
 UNAVAILABLE = "the database is unavailable; try again once it is back"
+ENGINE_STARTING = "engine_starting"  # app.py's sidebar: this server's engine is starting
+
+
+def engine_starting() -> bool:
+    """The engine this dashboard autostarted has not taken the lease yet."""
+    return bool(st.session_state.get(ENGINE_STARTING))
 
 
 def settings() -> Settings:
@@ -126,26 +132,27 @@ def can_control() -> bool:
     return bool(st.session_state.get("can_control", True))
 
 
-def act(label: str, fn: Callable, *args, **kwargs) -> None:
-    """Run an engine.control.actions action (a widget callback) and toast its outcome."""
+def act(label: str, fn: Callable, *args, **kwargs) -> Any:
+    """Run an engine.control.actions action (a widget callback) and toast its outcome;
+    return the outcome, or None when it was not accepted."""
     if not can_control():
         st.toast("Read-only: your account may not control the system.", icon="🔒")
-        return
+        return None
     try:
         database = db()
         outcome = fn(database, *args, by=user(), **kwargs)
     except unavailable_errors():
         OUTAGE.begin()
         st.toast(f"{label}: not sent — {UNAVAILABLE}", icon=":material/cloud_off:")
-        return
+        return None
     except PaperDeskError as exc:
         st.toast(f"{label}: {literal(exc)}", icon=":material/error:")
         st.session_state["last_error"] = f"{label}: {literal(exc)}"
-        return
+        return None
     st.cache_data.clear()
     if not outcome.queued:
         st.toast(f"{label}: done", icon=":material/check_circle:")
-        return
+        return outcome
     try:
         result = control.wait_for(database, outcome, OUTCOME_WAIT_S)
     except (WaitTimeout, *unavailable_errors()):
@@ -157,6 +164,7 @@ def act(label: str, fn: Callable, *args, **kwargs) -> None:
         if result.status == CommandStatus.APPLIED:
             st.toast(f"{label}: {literal(result.message or 'applied')}",
                      icon=":material/check_circle:")
+    return outcome
 
 
 def show_last_error() -> None:

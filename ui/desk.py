@@ -33,6 +33,16 @@ def totals(sessions: pd.DataFrame) -> Totals:
                   float(sessions["unrealized_pnl"].sum()))
 
 
+CHAR_PX, CELL_PAD_PX = 8, 24  # a table digit's width and a cell's padding, in pixels
+
+
+def pnl_px(view: pd.DataFrame, least: int = 90) -> int:
+    """A P&L column wide enough for its longest value as shown (sign and currency
+    included), at least `least` pixels."""
+    widest = max((len(signed_money(v)) for v in view["P&L"]), default=0)
+    return max(least, widest * CHAR_PX + CELL_PAD_PX)
+
+
 TABLE_ROWS = 200  # rows styled and shown (styling every cell of thousands costs a page run)
 
 

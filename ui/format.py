@@ -108,12 +108,20 @@ def colour_status(styler, column: str, hex_by_status: dict[str, str]):
     return styler.map(css, subset=[column])
 
 
-_ACTIVE = str.maketrans({c: f"\\{c}" for c in "\\*`[]$<~"})  # links, :color[…], math, bold…
+_ACTIVE = str.maketrans({c: f"\\{c}" for c in "\\*`[]$<~"})  # links, math, bold…
+_DIRECTIVE = re.compile(r":(?=[A-Za-z])")  # :red[…], :material/icon:, :emoji: shortcodes
 _BLOCK = re.compile(r"^(\s*\d*)([#>+=.)-])")  # a heading, quote or list at the line's start
+
+
+# A bare URL or address becomes a link even escaped: a word joiner (invisible) breaks it.
+_AUTOLINK = re.compile(r"(://|www\.|@)", re.IGNORECASE)
+JOINER = "\u2060"
 
 
 def literal(text: object) -> str:
     """`text` (a name, a message, an error the engine or a user wrote) as Markdown that shows
     it as written: one line (engine.errors.single_line), and nothing in it that Streamlit's
     Markdown would turn into a link, a colour, a formula, bold, a heading or a list."""
-    return _BLOCK.sub(r"\1\\\2", single_line(text).translate(_ACTIVE), count=1)
+    escaped = _DIRECTIVE.sub(r"\:", _BLOCK.sub(r"\1\\\2", single_line(text).translate(_ACTIVE),
+                                                count=1))
+    return _AUTOLINK.sub(lambda m: m[0][0] + JOINER + m[0][1:], escaped)

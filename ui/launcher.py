@@ -15,12 +15,18 @@ from engine.control.database import database, unavailable_errors
 from engine.reads.fleet import lease_info
 
 ROOT = Path(__file__).resolve().parent.parent
+STARTING = "engine starting…"
 
 
 @dataclass
 class EngineStatus:
     mode: str  # "autostart" or "external"
     message: str
+
+    @property
+    def starting(self) -> bool:
+        """This server started the engine and it holds no lease yet."""
+        return self.message == STARTING
 
 
 class Launcher:
@@ -39,7 +45,7 @@ class Launcher:
             return f"engine running ({info.holder})"
         with self.lock:
             if self.proc is not None and self.proc.poll() is None:
-                return "engine starting…"
+                return STARTING
             log = self.settings.home / "engine.out"
             log.parent.mkdir(parents=True, exist_ok=True)
             env = {**os.environ, "PAPERDESK_PARENT_PID": str(os.getpid()),
@@ -48,7 +54,7 @@ class Launcher:
             self.proc = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
                 [sys.executable, "-m", "engine", "run"], cwd=ROOT, env=env,
                 stdout=log.open("ab"), stderr=subprocess.STDOUT)
-            return "engine starting…"
+            return STARTING
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

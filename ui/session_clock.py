@@ -142,7 +142,7 @@ def on_click_result(state_key: str, compute: Callable[[], Any], working: str, la
                 st.session_state[state_key] = compute()
             except PaperDeskError as exc:
                 st.session_state.pop(state_key, None)
-                st.error(str(exc), icon=":material/error:")
+                st.error(literal(exc), icon=":material/error:")
             except unavailable_errors():
                 OUTAGE.begin()
                 st.error(f"Not run: {context.UNAVAILABLE}.", icon=":material/cloud_off:")

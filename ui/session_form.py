@@ -18,6 +18,7 @@ from engine.core.fill_models import PRESETS as FILL_PRESETS
 from engine.core.fill_models import preset_values, summary
 from engine.core.settings import FAST_FORWARD
 from engine.errors import BadInput, PaperDeskError
+from engine.params import bound_text
 from engine.reads import queries
 from ui import context
 from ui.form_check import PARAMS, field_errors, offered_strategies, sentiment_select
@@ -266,9 +267,11 @@ def _money_and_risk() -> None:
     cols = st.columns(3)
     for i, (field, (key, label, step, fmt)) in enumerate(RISK_INPUTS.items()):
         p = SESSION_FIELDS[field]
-        cols[i % 3].number_input(label, min_value=float(p.low), max_value=float(p.high),
-                                 value=float(p.default), step=step, format=fmt, key=key,
-                                 help=f"{p.help.capitalize()}; {p.low:g} to {p.high:,g}")
+        # No min/max on the widget: it would keep its last valid value while showing the
+        # typed one; the engine's parser refuses an out-of-range value by its field instead.
+        cols[i % 3].number_input(label, value=float(p.default), step=step, format=fmt,
+                                 key=key, help=f"{p.help.capitalize()}; {bound_text(p.low)} to "
+                                               f"{bound_text(p.high)}")
         field_error(cols[i % 3], field, label)
     cols[0].selectbox("After an engine restart", ["resume", "paused"], key="new_policy",
                       format_func=lambda v: {"resume": "resume trading",
@@ -295,12 +298,12 @@ def _fill_model(symbols: list[str], timeframe: str) -> None:
     with st.expander("Override the preset", expanded=any(f in errors for f in FILL_FIELDS)):
         cols = st.columns(3)
         for i, (field, (key, label, step)) in enumerate(FILL_INPUTS.items()):
-            p, kind = FILL_FIELDS[field], type(step)
+            p = FILL_FIELDS[field]
             value = preset[field] or 0
-            cols[i % 3].number_input(label, min_value=kind(p.low), max_value=kind(p.high),
-                                     value=None, step=step, key=key,
+            cols[i % 3].number_input(label, value=None, step=step, key=key,
                                      placeholder=f"preset: {value:g}",
-                                     help=f"{p.help.capitalize()}; {p.low:g} to {p.high:,g}; "
+                                     help=f"{p.help.capitalize()}; {bound_text(p.low)} to "
+                                          f"{bound_text(p.high)}; "
                                           "empty = the preset's value")
             field_error(cols[i % 3], field, label)
         cols[0].selectbox("Market orders fill at", list(PRICE_LABELS),

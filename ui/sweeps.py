@@ -14,11 +14,13 @@ from ui import charts, context, format, sweep_robustness
 from ui.form_check import offered_strategies, sentiment_select
 
 TOP_N = 5
+CREATED = "sweep_created"  # the sweep this tab just created: confirmed once above its progress
 METRICS = {"return_pct": "Return %", "in_sample_pct": "In-sample %",
            "out_sample_pct": "Out-of-sample %", "sharpe": "Sharpe"}
 FIGURE_COLUMNS = {
     "rank": st.column_config.NumberColumn("Rank"),
-    "session_id": st.column_config.NumberColumn("Session", format="%d"),
+    "session_id": st.column_config.LinkColumn("Session", display_text=r"session=(\d+)",
+                                              help="Open the variant's session page"),
     "return_pct": st.column_config.NumberColumn("Return %", format="%+.2f"),
     "buy_hold_pct": st.column_config.NumberColumn("Buy & hold %", format="%+.2f"),
     "sharpe": st.column_config.NumberColumn("Sharpe", format="%.2f"),
@@ -60,7 +62,9 @@ def _create() -> None:
             "to": ss.get("sweep_to"), "split": ss.get("sweep_split"),
             "grid": {k: v for k, v in grid.items() if str(v).strip()},
             **sweep_robustness.walk_forward_fields()}
-    context.act("Create sweep", sweeps.create_sweep, spec)
+    created = context.act("Create sweep", sweeps.create_sweep, spec)
+    if created is not None:
+        ss["sweep_pick"] = ss[CREATED] = created.id
 
 
 def form() -> None:
@@ -102,9 +106,9 @@ def progress(sweep_id: int) -> None:
     st.progress(done / total if total else 0.0,
                 text=f"{doc.status}: {done:,} of {total:,} variants"
                 + (f" — {format.literal(doc.wait_reason)}" if doc.wait_reason else "")
-                + (" — cancelling" if doc.cancel_requested else ""))
+                + (" — cancelling" if doc.cancel_requested and doc.can_cancel else ""))
     if doc.error:
-        st.error(doc.error)
+        st.error(format.literal(doc.error))
     if doc.can_cancel:
         st.button("Cancel sweep", key="sweep_cancel", disabled=not context.can_control(),
                   on_click=context.act, args=("Cancel sweep", sweeps.cancel_sweep, sweep_id))
@@ -128,7 +132,8 @@ def results(sweep_id: int, doc: SweepDocument) -> None:
                   "ranked by return"))
     shown = [c for c in ("rank", "session_id", *values, *FIGURE_COLUMNS) if c in ranked]
     with st.container(key="sweep_table"):
-        st.dataframe(ranked[list(dict.fromkeys(shown))], hide_index=True, width="stretch",
+        links = ranked.assign(session_id="/sessions?session=" + ranked["session_id"].astype(str))
+        st.dataframe(links[list(dict.fromkeys(shown))], hide_index=True, width="stretch",
                      column_config=FIGURE_COLUMNS, height=320)
     numeric = [v for v in values if pd.api.types.is_numeric_dtype(ranked[v])]
     if len(numeric) >= 2:
@@ -141,10 +146,10 @@ def results(sweep_id: int, doc: SweepDocument) -> None:
             with st.container(key="sweep_heatmap"):
                 st.vega_lite_chart(heatmap_spec(ranked, x, y, metric), width="stretch")
     top = [int(i) for i in ranked["session_id"].head(TOP_N)]
-    curves = context.read(sweep_reads.top_curves, tuple(top))
-    if not curves.empty:
+    lines = context.read(sweep_reads.top_curves, tuple(top))
+    if not lines.empty:
         st.caption(f"Equity of the top {len(top)} (% of starting cash)")
-        st.plotly_chart(charts.comparison_figure(curves, "ts"), width="stretch",
+        st.plotly_chart(charts.comparison_figure(lines, "ts"), width="stretch",
                         key="sweep_curves")
     sweep_robustness.panel(sweep_id)
     graduate(ranked)
@@ -193,8 +198,12 @@ def render() -> None:
     if listed.empty:
         st.caption("No sweeps yet: create one above.")
         return
-    names = {int(r.id): f"#{r.id} {r.name} ({r.status})" for r in listed.itertuples()}
+    # No status in the label: the progress line under it is the live one.
+    names = {int(r.id): f"#{r.id} {r.name}" for r in listed.itertuples()}
     sweep_id = st.selectbox("Sweep", list(names), format_func=names.get, key="sweep_pick")
+    if st.session_state.pop(CREATED, None) == sweep_id:
+        st.success(f"Sweep #{sweep_id} created: its variants are queued for the engine's "
+                   "workers.", icon=":material/check_circle:")
     st.fragment(run_every=context.refresh_every())(progress)(sweep_id)
     doc = context.read(sweep_reads.sweep_document, sweep_id)
     results(sweep_id, doc)

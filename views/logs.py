@@ -6,6 +6,7 @@ from engine.errors import BadInput, NotFound
 from engine.logs import ENGINE_LOG, LEVELS, log_path
 from engine.reads import queries, summary
 from ui import context
+from ui.format import literal
 from ui.log_view import log_html
 
 st.title("Logs")
@@ -14,7 +15,7 @@ a, b, c, d = st.container(key="pair_log_controls").columns([2, 1, 1, 2])
 requested = st.query_params.get("id")
 opening = requested if requested in log_ids else ENGINE_LOG  # the engine's log by default
 if requested and requested not in log_ids:
-    st.warning(f"No log is named “{requested[:100]}”: showing the engine's log.",
+    st.warning(f"No log is named “{literal(requested[:100])}”: showing the engine's log.",
                icon=":material/warning:")
 log_id = a.selectbox("Log", log_ids, index=log_ids.index(opening), key="log_id",
                      help="An agent, the engine, or a session (session-N)")
@@ -37,7 +38,7 @@ def tail_view() -> None:
                 icon=":material/description:")
         return
     except BadInput as exc:
-        st.error(str(exc))
+        st.error(literal(exc))
         return
     note = "" if result.complete else " (search stopped after the last 64 MB)"
     st.caption(f"{len(result.lines)} lines, newest at the bottom · file "

@@ -13,7 +13,7 @@ from engine.reads import queries, status, summary
 from engine.reads.status import HEALTH_FORMULA
 from ui import confirm, context
 from ui.alerts import acknowledge, send_test
-from ui.desk import styled, totals
+from ui.desk import pnl_px, styled, totals
 from ui.desk import table as desk_table
 from ui.format import literal, money, signed_money, signed_pct
 from ui.theme import (
@@ -35,8 +35,7 @@ TIME = {"ts": st.column_config.DatetimeColumn(f"time ({WALL})", format=TIME_FORM
 # Name, status and P&L first and narrow: on a phone they are what fits (the id stays in the
 # data for the row click).
 DESK_COLUMNS = {"name": st.column_config.Column("session", width=110),
-                "status": st.column_config.Column(width=100),
-                "P&L": st.column_config.Column(width=90)}
+                "status": st.column_config.Column(width=100)}
 
 ACTIONS = {
     "start": ("Start", ":material/play_arrow:",
@@ -53,6 +52,11 @@ st.title("Overview")
 @st.fragment(run_every=context.refresh_every())
 def control_panel() -> None:
     state = context.read(summary.system_summary)
+    if context.engine_starting() and not state.engine.online:
+        st.status("Starting engine…", state="running")
+        st.caption("The dashboard started the engine; status, health and the switch appear "
+                   "once it runs (a few seconds).")
+        return
     left, right = st.columns([1, 2], vertical_alignment="center")
     left.markdown(f"### System {badge(state.status)}")
     if not state.engine.online:
@@ -77,10 +81,12 @@ def control_panel() -> None:
     a, b, c, d = st.container(key="pair_health").columns(4)
     a.metric("Active agents", f"{health.agents_running} / {health.agents_total}",
              help="Agents running with no failing ticks, out of all registered agents")
-    b.metric("Active sessions", active_sessions,
-             help=f"Running sessions; {state.sessions.get('paused', 0)} paused")
-    c.metric("Trades (last hour)", state.fills_last_hour,
-             help=f"Fills in the last hour; {state.pending_orders} orders pending")
+    b.metric("Active sessions", f"{active_sessions:,}",
+             help=f"Running paper sessions; {state.sessions.get('paused', 0):,} paused "
+                  "(sweeps' variants are on the Sessions page's Sweeps tab)")
+    c.metric("Trades (last hour)", f"{state.fills_last_hour:,}",
+             help=f"Fills of paper sessions in the last hour; {state.pending_orders:,} orders "
+                  f"pending. Sweeps' backtests filled {state.sweep_fills_last_hour:,} more.")
     with d.container(key=f"health_{health_band(health.score)}"):
         st.metric("System health", f"{health.score:.0f}%", help=health.formula)
 
@@ -111,7 +117,9 @@ def desk() -> None:
     st.dataframe(styled(view, STATUS_HEX), hide_index=True, width="stretch", key="desk_table",
                  on_select=partial(context.ask_to_open, "desk_table", [int(i) for i in view["id"]]),
                  selection_mode="single-row", height=min(38 + 35 * len(view), 420),
-                 column_config=DESK_COLUMNS, column_order=[c for c in view.columns if c != "id"])
+                 column_config={**DESK_COLUMNS,
+                                "P&L": st.column_config.Column(width=pnl_px(view))},
+                 column_order=[c for c in view.columns if c != "id"])
     shown = f"The latest {len(view)} of {len(sessions)} sessions. " if len(view) < len(
         sessions) else ""
     st.caption(f"{shown}Click a row to open its session.")
@@ -218,7 +226,7 @@ def notifications() -> None:
             with st.spinner("Sending…"):
                 outcome = send_test()
         except ConfigError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(literal(exc), icon=":material/error:")
             return
         if outcome.ok:
             st.success(f"Test notification sent to all {outcome.targets} targets.",

@@ -1,16 +1,18 @@
 """Sessions: the list, bulk and per-session controls, details, new sessions, comparison."""
 
+import math
+
 import pandas as pd
 import streamlit as st
 
 from engine.control import actions as control
 from engine.errors import NotFound
-from engine.reads import queries
+from engine.reads import curves, queries
 from engine.reads.records import SessionDocument
 from engine.reads.strategies import chart_of
 from ui import charts, confirm, context, datasets, sweeps
 from ui import format as fmt
-from ui.desk import styled
+from ui.desk import pnl_px, styled
 from ui.desk import table as desk_table
 from ui.fill_models import caption as fill_caption
 from ui.fill_models import fill_models_tab
@@ -19,6 +21,7 @@ from ui.session_form import new_session, presets
 from ui.session_robustness import robustness_tab
 from ui.theme import BAR_FORMAT, MARKET, STATUS_HEX, TIME_FORMAT, WALL, badge, pnl_key
 
+VARIANT = "session_variant"  # a sweep's variant opened by its link: in the picker too
 TRADES_SHOWN = 200  # the latest fills; `python -m engine session trades ID` lists every one
 SESSION_ACTIONS = {
     "start": (":material/play_arrow:", "Start trading this session"),
@@ -27,7 +30,7 @@ SESSION_ACTIONS = {
     "stop": (":material/stop:", "Stop for good: cancels open orders"),
 }
 
-PCT, MONEY, RATIO = "%+.2f%%", "%.2f", "%.2f"
+PCT, MONEY, RATIO = "%+.2f%%", "dollar", "%.2f"  # MONEY: $1,234.56 (fmt.CURRENCY)
 COMPARE_COLUMNS = {  # in the order shown: the headline figures first
     "session": "Session",
     "return_pct": st.column_config.NumberColumn("Return %", format=PCT),
@@ -69,8 +72,9 @@ def table(include_archived: bool) -> None:
     view = desk_table(sessions).assign(started=sessions["started_at"])
     st.dataframe(styled(view, STATUS_HEX), hide_index=True, width="stretch",
                  height=min(38 + 35 * len(view), 400),
-                 column_config={"started": st.column_config.DatetimeColumn(
-                     f"started ({WALL})", format=TIME_FORMAT)})
+                 column_config={"P&L": st.column_config.Column(width=pnl_px(view)),
+                                "started": st.column_config.DatetimeColumn(
+                                    f"started ({WALL})", format=TIME_FORMAT)})
 
 
 def session_controls(doc: SessionDocument) -> None:
@@ -198,40 +202,56 @@ def detail(sid: int) -> None:
 
 
 def performance(sid: int) -> None:
-    curve = context.read(queries.equity_curve, sid)
+    curve = context.read(curves.equity_history, sid)
     if curve.empty:
         st.info("No equity snapshots yet: they start with the next bar.")
-    else:
-        with st.container(key="equity_chart"):  # the spec is the same each run: no blanking
-            st.vega_lite_chart(curve[["ts", "equity", "drawdown_pct"]],
-                               charts.equity_spec(fmt.CURRENCY_CODE), width="stretch")
+        return
+    with st.container(key="equity_chart"):  # the spec is the same each run: no blanking
+        st.vega_lite_chart(curve[["ts", "equity", "drawdown_pct"]],
+                           charts.equity_spec(fmt.CURRENCY_CODE), width="stretch")
+    st.caption(f"The whole history, {curve['ts'].iloc[0]:%Y-%m-%d %H:%M} – "
+               f"{curve['ts'].iloc[-1]:%Y-%m-%d %H:%M} ({MARKET}), every high and low kept; "
+               f"deepest drawdown drawn: {-curve['drawdown_pct'].min():.2f}%.")
 
 
 def candles(doc: SessionDocument, sid: int) -> None:
     symbol = st.selectbox("Symbol", doc.symbols, key="chart_symbol")
-    bars = context.read(queries.bars, symbol, doc.timeframe, end=doc.last_bar_at, limit=300)
+    bars = context.read(curves.window_bars, symbol, doc.timeframe, start=doc.window_from,
+                        end=doc.last_bar_at)
     if bars.empty:
         st.info("No bars yet.")
         return
     trades = context.read(queries.trades, sid, limit=TRADES_SHOWN)
     chart = chart_of(doc.strategy)
-    lines = charts.indicator_lines(bars, chart, doc.params)
-    rsi = charts.rsi_pane(bars, chart, doc.params)
+    drawn = curves.ohlc_buckets(bars)
+    lines, rsi = charts.at_rows(charts.indicator_lines(bars, chart, doc.params),
+                                charts.rsi_pane(bars, chart, doc.params), drawn["last"])
     with st.container(key="candles_chart"):  # the spec is the same each run: no blinking
-        st.vega_lite_chart(charts.candles_data(bars, trades, symbol, lines, rsi),
+        st.vega_lite_chart(charts.candles_data(drawn, trades, symbol, lines, rsi),
                            charts.candles_spec(symbol, doc.timeframe, list(lines), rsi,
                                                fmt.CURRENCY_CODE), width="stretch")
-    st.caption(f"The latest {len(bars):,} bars to the session's clock; fills on them marked "
-               "▲ buy under the bar and ▼ sell over the bar that filled"
-               + (f"; {' and '.join(lines)} of the close, as the strategy computes them"
-                  if lines else "") + ".")
+    merged = (f", drawn as {len(drawn):,} candles of {math.ceil(len(bars) / len(drawn))} bars"
+              if len(drawn) < len(bars) else "")
+    st.caption(f"All {len(bars):,} bars, {bars['ts'].iloc[0]:%Y-%m-%d %H:%M} – "
+               f"{bars['ts'].iloc[-1]:%Y-%m-%d %H:%M} ({MARKET}), to the session's clock"
+               f"{merged}; fills on them marked ▲ buy under the bar and ▼ sell over the bar "
+               "that filled" + (f"; {' and '.join(lines)} of the close, as the strategy "
+                                "computes them" if lines else "") + ".")
 
 
 def positions(doc: SessionDocument) -> None:
-    if doc.positions:
-        st.dataframe(pd.DataFrame(doc.positions), hide_index=True, width="stretch")
-    else:
+    if not doc.positions:
         st.caption("No open positions.")
+        return
+    st.dataframe(pd.DataFrame({
+        "Symbol": [p.symbol for p in doc.positions],
+        "Quantity (units)": [f"{p.qty:,.8g}" for p in doc.positions],
+        f"Average price ({fmt.CURRENCY_CODE})": [fmt.price(p.avg_price) for p in doc.positions],
+        f"Last close ({fmt.CURRENCY_CODE})": [fmt.price(p.last_price) for p in doc.positions],
+        f"Market value ({fmt.CURRENCY_CODE})": [fmt.money(p.market_value)
+                                               for p in doc.positions],
+    }), hide_index=True, width="stretch")
+    st.caption("Valued at the close of the session's current bar.")
 
 
 def trade_list(sid: int) -> None:
@@ -273,9 +293,9 @@ def compare(sessions: pd.DataFrame) -> None:
     if len(chosen) < 2:
         st.caption("Pick two or more sessions.")
         return
-    curves, metrics = context.read(queries.comparison, tuple(chosen))
+    lines, metrics = context.read(curves.comparison_history, tuple(chosen))
     shared = metrics["window"].nunique() == 1 and metrics["window"].iloc[0] != "live"
-    if curves.empty:
+    if lines.empty:
         st.caption("No equity snapshots yet: the curves start with the sessions' first bars.")
     else:
         axis = "ts" if shared else "bar"
@@ -283,7 +303,7 @@ def compare(sessions: pd.DataFrame) -> None:
                    if shared else "x: bars since each session's start — the sessions trade "
                    "different windows, so dates would not line up.",
                    help="y: equity against starting cash, in % (the same for every axis)")
-        st.plotly_chart(charts.comparison_figure(curves, axis), width="stretch",
+        st.plotly_chart(charts.comparison_figure(lines, axis), width="stretch",
                         key="compare_chart")
     st.dataframe(metrics, hide_index=True, width="stretch", column_config=COMPARE_COLUMNS,
                  column_order=list(COMPARE_COLUMNS))
@@ -294,8 +314,11 @@ def session_list(sessions: pd.DataFrame, show_archived: bool) -> None:
         presets()
         return
     table(show_archived)
-    ids = [int(i) for i in sessions["id"]]
-    names = dict(zip(ids, sessions["name"], strict=True))
+    names = dict(zip((int(i) for i in sessions["id"]), sessions["name"], strict=True))
+    variant = st.session_state.get(VARIANT)
+    if variant is not None and variant not in names:
+        names[variant] = f"{context.read(queries.session_document, variant).name} (sweep variant)"
+    ids = list(names)
     linked = from_url(ids)
     if linked is not None:
         st.session_state["session_pick"] = linked
@@ -310,6 +333,13 @@ def session_list(sessions: pd.DataFrame, show_archived: bool) -> None:
     detail(chosen)
 
 
+def _is_variant(sid: int) -> bool:
+    try:
+        return context.read(queries.session_document, sid).sweep_id is not None
+    except NotFound:
+        return False
+
+
 def from_url(ids: list[int]) -> int | None:
     """The session a `?session=N` link asks for, when it is new (typed, clicked, first load)."""
     wanted = st.query_params.get("session")
@@ -319,8 +349,12 @@ def from_url(ids: list[int]) -> int | None:
     try:
         sid = int(wanted)
     except ValueError:
-        st.warning(f"No session {wanted!r}: the link should end with ?session=<number>.")
+        st.warning(f"No session {fmt.literal(repr(wanted))}: the link should end with "
+                   "?session=<number>.")
         return None
+    if sid not in ids and _is_variant(sid):
+        st.session_state[VARIANT] = sid
+        st.rerun()
     if sid not in ids:
         st.warning(f"Session {sid} is not in the list (archived sessions show with "
                    "'Show archived').")
@@ -329,9 +363,9 @@ def from_url(ids: list[int]) -> int | None:
 
 
 show_archived = bulk_controls()
-# Every session may be picked, compared and reconciled, a sweep's variants included; the list
-# above the picker shows the desk's own (variants are ranked on the Sweeps tab).
-sessions = context.read(queries.sessions, include_archived=show_archived, include_sweeps=True)
+# The desk's paper sessions; a sweep's variants are ranked on the Sweeps tab, and one opens
+# here from there by its link (?session=N).
+sessions = context.read(queries.sessions, include_archived=show_archived)
 list_tab, new_tab, compare_tab, sweeps_tab, data_tab = st.tabs(
     ["Sessions", "New session", "Compare", "Sweeps", "Data"], key="sessions_tab",
     on_change="rerun")

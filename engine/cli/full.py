@@ -13,7 +13,7 @@ from engine.cli import news as cli_news
 from engine.cli import robust as cli_robust
 from engine.cli import strategies as cli_strategies
 from engine.cli import sweep as cli_sweep
-from engine.cli.output import emit_json
+from engine.cli.output import emit_json, shown_value
 from engine.config import Settings, load_settings
 from engine.core.fill_models import FILL_FIELDS
 from engine.core.settings import FAST_FORWARD
@@ -79,7 +79,7 @@ def _document(record, as_json: bool) -> None:
         emit_json(record)
         return
     for key, value in asdict(record).items():
-        print(f"{key}: {value}")
+        print(f"{key}: {shown_value(key, value)}")
 
 
 def cmd_agent_show(db, args) -> None:

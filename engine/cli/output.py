@@ -45,8 +45,31 @@ def show_status(report: dict, as_json: bool) -> None:
     print(f"engine:   {state}")
     print(f"agents:   {', '.join(f'{k} {v}' for k, v in report['agents'].items()) or 'none'}")
     print(f"sessions: {', '.join(f'{k} {v}' for k, v in report['sessions'].items()) or 'none'}")
-    print(f"fills in the last hour: {report['fills_last_hour']}; pending orders: "
-          f"{report['pending_orders']}; queued commands: {report['pending_commands']}")
+    print(f"fills in the last hour: {report['fills_last_hour']:,} (sweeps' backtests: "
+          f"{report['sweep_fills_last_hour']:,} more); pending orders: "
+          f"{report['pending_orders']:,}; queued commands: {report['pending_commands']:,}")
+
+
+MONEY_KEYS = ("starting_cash", "cash", "equity", "market_value", "avg_price", "last_price",
+              "fees_paid")  # quote currency (US dollars: every shipped dataset)
+
+
+def shown_value(key: str, value: Any) -> str:
+    """A document's value as the dashboard shows it: money as -$1,234.50, percentages as
+    +1.25%, other numbers with separators and no float noise; lists and mappings item by
+    item."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {shown_value(k, v)}" for k, v in value.items()) or "—"
+    if isinstance(value, list):
+        return "; ".join(shown_value(key, v) for v in value) or "—"
+    if isinstance(value, bool) or not isinstance(value, int | float) or key == "id" \
+            or key.endswith("_id"):  # an id is typed back into commands as it is
+        return "—" if value is None else str(value)
+    if key in MONEY_KEYS or key.endswith("_pnl"):
+        return f"{'-' if value < 0 else ''}${abs(value):,.2f}"
+    if key.endswith("_pct"):
+        return f"{value:+.2f}%"
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.6g}"
 
 
 def _figure(value: float | None, spec: str = ".2f") -> str:

@@ -6,7 +6,7 @@ from engine.control import windows
 from engine.core.fill_models import CUSTOM, DEFAULT_PRESET, PRESETS, preset_values
 from engine.core.fills import PRICE_RULES
 from engine.core.news import SENTIMENT_INPUTS
-from engine.core.settings import DEFAULT_TIMEFRAME, STARTING_CASH, TradeSettings
+from engine.core.settings import DEFAULT_TIMEFRAME, MAX_CASH, STARTING_CASH, TradeSettings
 from engine.errors import BadInput, shown
 from engine.market import catalog
 from engine.params import Param, mapping, parse_params
@@ -46,7 +46,7 @@ _BASE_FIELDS: dict[str, Param] = {
     p.name: p
     for p in (
         TIMEFRAME,
-        Param("cash", float, STARTING_CASH, "starting cash in quote currency", 1, 1e12),
+        Param("cash", float, STARTING_CASH, "starting cash in quote currency", 1, MAX_CASH),
         Param("position_size", float, TradeSettings.position_size, "fraction of equity per entry",
               0.001, 1),
         Param("stop_loss_pct", float, 0.0, "exit when price falls this % below entry; 0 = off",

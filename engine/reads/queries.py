@@ -1,5 +1,6 @@
 """Reads for the dashboard and CLI: DataFrames and dataclasses, aggregated in SQL, bounded."""
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -146,7 +147,8 @@ def session_document(db: Engine, session_id) -> SessionDocument:
         ff_then=row.ff_then, bars_done=row.bars_done, bars_total=row.bars_total,
         progress_pct=(row.bars_done / row.bars_total * 100) if row.bars_total else None,
         wait_reason=row.wait_reason, config_history=row.config_history or [],
-        allowed=allowed_actions("session", row.status), positions=lines, metrics=stats)
+        allowed=allowed_actions("session", row.status), positions=lines, metrics=stats,
+        sweep_id=row.sweep_id)
 
 
 def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
@@ -191,11 +193,13 @@ def orders(db: Engine, session_id, status: str | None = None, limit: int = 200) 
 
 def equity_curve(db: Engine, session_id, limit: int | None = 5000) -> pd.DataFrame:
     """The equity at each of the latest `limit` bars (None: all), oldest first, with drawdown
-    in percent (a sweep variant's recomputed by the core: engine.reads.curve)."""
+    in percent and n, the position among them (a sweep variant's recomputed by the core:
+    engine.reads.curve)."""
     limit = None if limit is None else whole(limit, "limit", 1, MAX_ROWS)
     frame = pd.DataFrame(per_bar_curve(db, session_id, limit), columns=["ts", "cash", "equity"])
     peak = frame["equity"].cummax()
     frame["drawdown_pct"] = (frame["equity"] / peak - 1) * 100 if len(frame) else []
+    frame["n"] = range(len(frame))
     return frame
 
 
@@ -211,9 +215,10 @@ def bars(db: Engine, symbol: str, timeframe: str, start=None, end=None,
         query = query.where(Bar.ts >= start)
     if end is not None:
         query = query.where(Bar.ts <= end)
-    with Session(db) as s:
-        rows = s.execute(query.order_by(Bar.ts.desc()).limit(limit)).all()
-    return pd.DataFrame(rows[::-1], columns=["ts", "open", "high", "low", "close", "volume"])
+    with db.connect() as c:  # core rows, as plain tuples: a whole window is 20,000 of them
+        rows = c.execute(query.order_by(Bar.ts.desc()).limit(limit)).all()
+    return pd.DataFrame(map(tuple, reversed(rows)),
+                        columns=["ts", "open", "high", "low", "close", "volume"])
 
 
 def sentiment_latest(db: Engine) -> pd.DataFrame:
@@ -227,8 +232,10 @@ def sentiment_latest(db: Engine) -> pd.DataFrame:
                                        "headlines"])
 
 
-def comparison(db: Engine, session_ids: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Equity curves and metrics of several sessions on a common axis.
+def comparison(db: Engine, session_ids: list[int], history: Callable[[Engine, int], pd.DataFrame]
+               = equity_curve) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Equity curves and metrics of several sessions on a common axis; each curve as
+    `history(db, id)` reads it (ts, equity and n, the snapshot's position in its curve).
 
     Curves: market time `ts`, `bar` (bars since the session's start, 1 = its first bar) and
     `pct_from_start` (equity against starting cash, in %). Metrics carry each session's
@@ -240,9 +247,9 @@ def comparison(db: Engine, session_ids: list[int]) -> tuple[pd.DataFrame, pd.Dat
     for sid in session_ids:
         doc = session_document(db, sid)
         label = f"#{sid} {doc.name}"
-        curve = equity_curve(db, sid)
+        curve = history(db, sid)
         if len(curve):
-            curve["bar"] = range(doc.bars_done - len(curve) + 1, doc.bars_done + 1)
+            curve["bar"] = doc.bars_done - curve["n"].iloc[-1] + curve["n"]
             curve["pct_from_start"] = (curve["equity"] / doc.starting_cash - 1) * 100
             curve["session"] = label
             curves.append(curve[["ts", "bar", "pct_from_start", "session"]])
@@ -287,12 +294,14 @@ def event_sources(db: Engine) -> list[str]:
 
 
 def log_ids(db: Engine, limit: int = 200) -> list[str]:
-    """Log ids the viewer offers: the engine, every agent, the latest sessions."""
+    """Log ids the viewer offers: the engine, every agent, the latest paper sessions (a
+    sweep's variants write no log)."""
     limit = whole(limit, "limit", 1, MAX_ROWS)
     with Session(db) as s:
         agent_ids = list(s.execute(select(Agent.id)).scalars())
-        session_ids = list(s.execute(select(PaperSession.id).order_by(PaperSession.id.desc())
-                                     .limit(limit)).scalars())
+        session_ids = list(s.execute(select(PaperSession.id)
+                                     .where(PaperSession.sweep_id.is_(None))
+                                     .order_by(PaperSession.id.desc()).limit(limit)).scalars())
     return [*agent_ids, ENGINE_LOG, *(f"session-{i}" for i in session_ids)]
 
 

@@ -70,6 +70,7 @@ class SessionDocument:
     allowed: list[str]
     positions: list[PositionLine]
     metrics: dict[str, Any]
+    sweep_id: int | None = None  # the sweep it is a variant of (a backtest, not the desk's)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

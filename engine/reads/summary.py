@@ -22,9 +22,14 @@ class SystemSummary:
     engine: LeaseInfo
     agents: dict[str, int]
     sessions: dict[str, int]
-    fills_last_hour: int
+    fills_last_hour: int  # of paper sessions (a sweep's variants are backtests)
+    sweep_fills_last_hour: int
     pending_orders: int
     pending_commands: int
+
+
+_RECENT_FILLS = ("SELECT COUNT(*) FROM fill JOIN paper_session ON paper_session.id = "
+                 "fill.session_id WHERE fill.ts >= ? AND paper_session.sweep_id ")
 
 
 def _grouped(sql: Sql, query: str, *params: Any) -> dict[str, int]:
@@ -43,8 +48,10 @@ def system_summary(source: Sql | Any) -> SystemSummary:
             agents=_grouped(sql, "SELECT status, COUNT(*) FROM agent GROUP BY status "
                                  "ORDER BY status"),
             sessions=_grouped(sql, "SELECT status, COUNT(*) FROM paper_session WHERE "
-                                   "archived = ? GROUP BY status ORDER BY status", False),
-            fills_last_hour=sql.value("SELECT COUNT(*) FROM fill WHERE ts >= ?", since),
+                                   "archived = ? AND sweep_id IS NULL GROUP BY status "
+                                   "ORDER BY status", False),
+            fills_last_hour=sql.value(_RECENT_FILLS + "IS NULL", since),
+            sweep_fills_last_hour=sql.value(_RECENT_FILLS + "IS NOT NULL", since),
             pending_orders=sql.value("SELECT COUNT(*) FROM trade_order WHERE status = ?",
                                      OrderStatus.PENDING.value),
             pending_commands=sql.value("SELECT COUNT(*) FROM command WHERE status = ?",

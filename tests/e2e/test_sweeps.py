@@ -51,7 +51,8 @@ def test_sweep_progress_heatmap_and_winner_as_paper_session(app, page):
         paper = wait_until(lambda: s.exec(select(PaperSession).where(
             PaperSession.origin_session_id.is_not(None))).first(), 30,
             message="the paper session")
-    ranked_first = int(cells.nth(1).inner_text())  # rank, then the session id
+    # rank, then the session: a link to its page, ending in its id
+    ranked_first = int(cells.nth(1).inner_text().rsplit("=", 1)[-1])
     assert paper.origin_session_id == ranked_first
     assert paper.origin_session_id in {v.id for v in winner}
     page.get_by_text("Paper sessions from this sweep").wait_for()

@@ -55,7 +55,7 @@ GRAMMAR: dict[str, tuple[list, dict]] = {
     "session": ([SESSION_ACTIONS, IDS, (*v.SPEEDS, "fast=5", "fee_bps=20", "slow=40"),
                  ("fast=4", "position_size=0.5")], {
         "--json": FLAG, "--wait": v.waits(), "--name": ("n", "a session"),
-        "--symbols": v.SYMBOLS, "--strategy": v.STRATEGY_NAMES, "--cash": ("10000", "1e12"),
+        "--symbols": v.SYMBOLS, "--strategy": v.STRATEGY_NAMES, "--cash": ("10000", "1e9", "1e12"),
         "--timeframe": ("1d", "1h", "5m"), "--param": ("fast=5", "slow=20", "period=14"),
         "--fill-model": ("realistic", "frictionless", "x"), "--fee-bps": ("10", "1000"),
         "--slippage-bps": ("5",), "--impact-bps": ("0", "10000"),

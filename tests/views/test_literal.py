@@ -13,10 +13,11 @@ HOSTILE = "**bold** [link](javascript:alert(1)) :red[red] $x^2$ `code` <b>b</b>\
 
 @pytest.mark.parametrize(("text", "shown"), [
     ("plain text, 3.5 bars", "plain text, 3.5 bars"),
-    ("**b** [l](u) :red[r] $m$ `c` ~~s~~ \\", r"\*\*b\*\* \[l\](u) :red\[r\] \$m\$ \`c\` "
+    ("**b** [l](u) :red[r] $m$ `c` ~~s~~ \\", r"\*\*b\*\* \[l\](u) \:red\[r\] \$m\$ \`c\` "
                                               r"\~\~s\~\~ \\"),
     ("# heading", r"\# heading"), ("- item", r"\- item"), ("1. first", r"1\. first"),
     ("> quote", r"\> quote"), ("a\nb\x00", r"a\\nb\\x00"),
+    ("http://x.io www.y.io a@b.io", "http:\u2060//x.io w\u2060ww.y.io a@\u2060b.io"),
 ])
 def test_literal_escapes_what_markdown_would_act_on(text, shown):
     assert literal(text) == shown

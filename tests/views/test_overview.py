@@ -36,7 +36,7 @@ def test_overview_renders_state_stats_and_feed(filled, db):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Active agents"] == "4 / 4"
     assert metrics["Active sessions"] == "1"
-    assert int(metrics["Trades (last hour)"]) > 0
+    assert int(metrics["Trades (last hour)"].replace(",", "")) > 0
     assert any("Engine offline" in w.value for w in at.warning)
     feed = _feed(at)
     assert len(feed) > 0
