@@ -28,7 +28,7 @@ from engine.agents import AGENT_TYPES
 from engine.agents.base import AgentContext
 from engine.config import load_settings
 from engine.control.session_spec import validate_session
-from engine.core.fills import slipped
+from engine.core.fills import Pricing, slipped
 from engine.core.portfolio import Account, apply_fill, executable_qty
 from engine.logs import get_logger
 from engine.market import catalog
@@ -117,8 +117,9 @@ def trade_path(sid: int, count: int, offset: int, bars: tuple, fields: dict,
         if pending is not None:
             oid, side, qty, decided = pending
             price = slipped(opens[k], side, slip_bps)
-            qty = executable_qty(account, SYMBOL, side, qty, price, fee_bps)
-            fee, realized = apply_fill(account, SYMBOL, side, qty, price, fee_bps)
+            qty = executable_qty(account, SYMBOL, qty, Pricing(price, side), fee_bps)
+            fee, realized = apply_fill(account, SYMBOL, side=side, qty=qty, price=price,
+                                       fee_bps=fee_bps)
             fills.append({"order_id": oid, "session_id": sid, "symbol": SYMBOL, "side": side,
                           "qty": qty, "price": price, "fee": fee, "realized_pnl": realized,
                           "bar_ts": times[k], "ts": now - timedelta(seconds=ids["fill"] * 0.05)})

@@ -6,12 +6,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from engine.core.indicators import RSI
+from engine.core.strategy_api import ChartItem, RsiChart, SmaLine
 from engine.reads.colours import GREEN, RED
 
 BUY, SELL = GREEN, RED
 MARKET_TIME = "market time (UTC)"
-MA_STRATEGIES = ("ma_crossover", "blend")  # strategies whose signal compares fast/slow SMAs
-RSI_STRATEGIES = ("rsi_reversion",)  # strategies whose signal is an RSI crossing two levels
 LINE_COLOURS = ("#f59e0b", "#8b5cf6")  # fast, slow: apart from the candles' green and red
 MARKER_GAP = 0.03  # markers sit this fraction of the drawn price range off the bar
 COMPARE_AXES = {"ts": MARKET_TIME, "bar": "bars since start"}
@@ -65,13 +64,14 @@ def equity_spec(currency: str = "quote currency") -> dict:
     }
 
 
-def indicator_lines(bars: pd.DataFrame, strategy: str, params: dict) -> dict[str, pd.Series]:
-    """The strategy's moving averages over the bars shown (the same simple averages of the
-    close that its signals compare), by legend name; none for strategies without them."""
-    if strategy not in MA_STRATEGIES or "fast" not in params or "slow" not in params:
-        return {}
+def indicator_lines(bars: pd.DataFrame, chart: tuple[ChartItem, ...],
+                    params: dict) -> dict[str, pd.Series]:
+    """The moving averages the strategy's `chart` declares (SmaLine), over the bars shown, by
+    legend name."""
     close = bars["close"]
-    return {f"SMA {params[k]}": close.rolling(int(params[k])).mean() for k in ("fast", "slow")}
+    windows = [int(params[line.param]) for line in chart
+               if isinstance(line, SmaLine) and line.param in params]
+    return {f"SMA {n}": close.rolling(n).mean() for n in windows}
 
 
 def _fills_in_view(bars: pd.DataFrame, trades: pd.DataFrame, symbol: str) -> pd.DataFrame:
@@ -122,17 +122,18 @@ class RsiPane:
     overbought: float
 
 
-def rsi_pane(bars: pd.DataFrame, strategy: str, params: dict) -> RsiPane | None:
+def rsi_pane(bars: pd.DataFrame, chart: tuple[ChartItem, ...], params: dict) -> RsiPane | None:
     """Wilder's RSI of the close over the bars shown, by the core's own indicator (it warms up
-    over its first `period` bars), for strategies that trade on it."""
-    if strategy not in RSI_STRATEGIES or "period" not in params:
+    over its first `period` bars), when the strategy's `chart` declares it (RsiChart)."""
+    wanted = next((item for item in chart if isinstance(item, RsiChart)), None)
+    if wanted is None or wanted.period not in params:
         return None
-    period = int(params["period"])
+    period = int(params[wanted.period])
     rsi = RSI(period)
     values = pd.Series([rsi.update(float(c)) for c in bars["close"]], index=bars.index,
                        dtype=float)
-    return RsiPane(f"RSI {period}", values, float(params.get("oversold", 30.0)),
-                   float(params.get("overbought", 70.0)))
+    return RsiPane(f"RSI {period}", values, float(params.get(wanted.oversold, 30.0)),
+                   float(params.get(wanted.overbought, 70.0)))
 
 
 # Vega-Lite candles: one data frame whose columns the spec names, so a live refresh swaps rows

@@ -16,6 +16,7 @@ from engine.control.windows import DEFAULT_WINDOW_BARS, SOURCES, SPEEDS
 from engine.core.bars import TIMEFRAMES
 from engine.core.fill_models import PRESETS as FILL_PRESETS
 from engine.core.fill_models import preset_values, summary
+from engine.core.settings import FAST_FORWARD
 from engine.errors import BadInput, PaperDeskError
 from engine.params import bound_text
 from engine.reads import queries
@@ -33,7 +34,7 @@ PRESETS = {
                                   "strategy": "blend"},
 }
 SPEED_LABELS = {"1": "1 bar/s", "10": "10 bars/s", "100": "100 bars/s", "1000": "1,000 bars/s",
-                "max": "max (fast-forward)"}
+                FAST_FORWARD: f"{FAST_FORWARD} (fast-forward)"}
 SOURCE_LABELS = {"replay": "replay (stored history)", "live": "live (public feeds)"}
 ERROR_KEY = "new_error"
 FIELD_ERRORS = "new_field_errors"  # {spec field: engine message} from the last click

@@ -9,6 +9,7 @@ from engine.control import actions as control
 from engine.errors import NotFound
 from engine.reads import curves, queries
 from engine.reads.records import SessionDocument
+from engine.reads.strategies import chart_of
 from ui import charts, confirm, context, datasets, sweeps
 from ui import format as fmt
 from ui.desk import pnl_px, styled
@@ -222,8 +223,9 @@ def candles(doc: SessionDocument, sid: int) -> None:
         return
     trades = context.read(queries.trades, sid, limit=TRADES_SHOWN)
     drawn = curves.ohlc_buckets(bars)
-    lines, rsi = charts.at_rows(charts.indicator_lines(bars, doc.strategy, doc.params),
-                                charts.rsi_pane(bars, doc.strategy, doc.params), drawn["last"])
+    chart = chart_of(doc.strategy)
+    lines, rsi = charts.at_rows(charts.indicator_lines(bars, chart, doc.params),
+                                charts.rsi_pane(bars, chart, doc.params), drawn["last"])
     with st.container(key="candles_chart"):  # the spec is the same each run: no blinking
         st.vega_lite_chart(charts.candles_data(drawn, trades, symbol, lines, rsi),
                            charts.candles_spec(symbol, doc.timeframe, list(lines), rsi,

@@ -7,6 +7,7 @@ import logging
 import time
 
 from engine.agents.base import BaseAgent
+from engine.core.records import FillRecord
 from engine.logs import get_logger
 from engine.registry.agents import SPECS
 from engine.store.db import session_scope
@@ -71,12 +72,12 @@ class ExecutionAgent(BaseAgent):
             alerts.append(("drawdown", f"session {sid} drawdown "
                            f"{ledger.max_drawdown_pct:.1f}% passed the {limit:g}% alert"))
         for f in batch.out.fills:
-            notional = f["qty"] * f["price"]
+            notional = f.qty * f.price
             if notional >= self.cfg["alert_trade_notional"]:
-                alerts.append(("large_trade", f"session {sid}: large {f['side']} of "
-                               f"{f['symbol']}, {notional:,.2f} notional"))
-            if f["realized_pnl"] < 0 and f["loss_streak"] == self.cfg["alert_loss_streak"]:
-                alerts.append(("loss_streak", f"session {sid}: {f['loss_streak']} losing "
+                alerts.append(("large_trade", f"session {sid}: large {f.side} of "
+                               f"{f.symbol}, {notional:,.2f} notional"))
+            if f.realized_pnl < 0 and f.loss_streak == self.cfg["alert_loss_streak"]:
+                alerts.append(("loss_streak", f"session {sid}: {f.loss_streak} losing "
                                "trades in a row"))
         return alerts
 
@@ -97,7 +98,7 @@ class ExecutionAgent(BaseAgent):
                 "fast_forwarding": sum(c.speed is None for c in book.clocks.values())}
 
 
-def _fill_message(sid: int, f: dict) -> str:
-    verb = "bought" if f["side"] == "buy" else "sold"
-    return (f"session {sid}: {verb} {f['qty']:.8g} {f['symbol']} @ {f['price']:,.2f} "
-            f"(fee {f['fee']:,.2f}; order #{f['seq']}; bar {f['bar_ts']:%Y-%m-%d %H:%M})")
+def _fill_message(sid: int, f: FillRecord) -> str:
+    verb = "bought" if f.side == "buy" else "sold"
+    return (f"session {sid}: {verb} {f.qty:.8g} {f.symbol} @ {f.price:,.2f} "
+            f"(fee {f.fee:,.2f}; order #{f.seq}; bar {f.bar_ts:%Y-%m-%d %H:%M})")

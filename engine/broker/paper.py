@@ -5,6 +5,7 @@ running sessions are written by engine/trading/store.py.
 """
 
 import threading
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session
@@ -12,6 +13,7 @@ from sqlmodel import Session
 from engine.core.fills import slipped
 from engine.core.lifecycle import WORKING_ORDER, OrderStatus
 from engine.core.portfolio import Account, Holding, apply_fill
+from engine.core.records import FillRecord
 from engine.store.db import bulk_insert, upsert_insert
 from engine.store.models import Fill, Order, PaperSession, Position
 from engine.store.types import utcnow
@@ -71,14 +73,22 @@ def cancel_open_orders(s: Session, session_id: int) -> int:
     return result.rowcount or 0
 
 
-def close_positions(s: Session, session: PaperSession) -> list[dict]:
+def fill_row(fill: FillRecord, *, order_id: int, session_id: int, ts: datetime) -> dict:
+    """`fill` as a row of the fill table, booked at `ts`."""
+    return {"order_id": order_id, "session_id": session_id, "symbol": fill.symbol,
+            "side": fill.side, "qty": fill.qty, "price": fill.price, "fee": fill.fee,
+            "realized_pnl": fill.realized_pnl, "priced_by": fill.priced_by,
+            "bar_ts": fill.bar_ts, "ts": ts}
+
+
+def close_positions(s: Session, session: PaperSession) -> list[FillRecord]:
     """Sell every holding at the session's last close (slipped, with fee) inside the caller's
     transaction; the orders continue the session's order numbers."""
     accounts = load_accounts(s, {session.id})
     account = accounts[session.id]
     prices = session.last_price or {}
     seq = s.execute(select(func.max(Order.seq)).where(Order.session_id == session.id)).scalar()
-    fills, now = [], utcnow()
+    fills, rows, now = [], [], utcnow()
     bar_ts = session.last_bar_at or now
     for symbol, holding in list(account.holdings.items()):
         if holding.qty <= 0 or symbol not in prices:
@@ -93,14 +103,15 @@ def close_positions(s: Session, session: PaperSession) -> list[dict]:
                                "last_price": prices[symbol]})
         s.add(order)
         s.flush()
-        cost, realized = apply_fill(account, symbol, "sell", qty, price, session.fee_bps)
-        fills.append({"order_id": order.id, "session_id": session.id, "symbol": symbol,
-                      "side": "sell", "qty": qty, "price": price, "fee": cost,
-                      "realized_pnl": realized, "bar_ts": bar_ts, "ts": now,
-                      "priced_by": f"close on stop: last close, {session.slippage_bps:g} bps "
-                                   f"slippage, fee {session.fee_bps:g} bps"})
+        cost, realized = apply_fill(account, symbol, side="sell", qty=qty, price=price,
+                                    fee_bps=session.fee_bps)
+        fills.append(FillRecord(
+            seq, symbol, "sell", qty, price, cost, realized, bar_ts, account.loss_streak,
+            f"close on stop: last close, {session.slippage_bps:g} bps slippage, "
+            f"fee {session.fee_bps:g} bps"))
+        rows.append(fill_row(fills[-1], order_id=order.id, session_id=session.id, ts=now))
     if fills:
-        bulk_insert(s, Fill, fills)
+        bulk_insert(s, Fill, rows)
         for f in ACCOUNT_FIELDS:
             setattr(session, f, getattr(account, f))
         session.equity = account.equity(prices)

@@ -6,7 +6,7 @@ from engine.control import windows
 from engine.core.fill_models import CUSTOM, DEFAULT_PRESET, PRESETS, preset_values
 from engine.core.fills import PRICE_RULES
 from engine.core.news import SENTIMENT_INPUTS
-from engine.core.settings import MAX_CASH, STARTING_CASH, TradeSettings
+from engine.core.settings import DEFAULT_TIMEFRAME, MAX_CASH, STARTING_CASH, TradeSettings
 from engine.errors import BadInput, shown
 from engine.market import catalog
 from engine.params import Param, mapping, parse_params
@@ -40,7 +40,8 @@ FILL_FIELDS: dict[str, Param] = {
               "0 = never", 0, 100_000),
     )
 }
-TIMEFRAME = Param("timeframe", str, "1h", "bar size", choices=tuple(catalog.TIMEFRAMES))
+TIMEFRAME = Param("timeframe", str, DEFAULT_TIMEFRAME, "bar size",
+                  choices=tuple(catalog.TIMEFRAMES))
 _BASE_FIELDS: dict[str, Param] = {
     p.name: p
     for p in (

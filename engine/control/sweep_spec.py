@@ -196,7 +196,7 @@ def validate_sweep(db: Engine, raw: dict[str, Any]) -> dict[str, Any]:
     session = {k: raw[k] for k in SESSION_KEYS if raw.get(k) not in (None, "")}
     session["params"] = mapping(raw.get("params"), "params")
     # Symbols and timeframe first: the default window below reads their shipped files.
-    timeframe = TIMEFRAME.parse(session.get("timeframe") or "1h")
+    timeframe = TIMEFRAME.parse(session.get("timeframe") or TIMEFRAME.default)
     symbols = parse_symbols(session.get("symbols") or "", catalog.symbols(timeframe))
     name = parse_name(raw.get("name") or f"{strategy} sweep on {','.join(symbols)}"[:100])
     if not (raw.get("from") or raw.get("to")):

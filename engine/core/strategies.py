@@ -12,7 +12,9 @@ from engine.core.strategy_api import (
     BarContext,
     Decision,
     Param,
+    RsiChart,
     Sentiment,
+    SmaLine,
     Strategy,
     StrategyError,
     check_strategy_class,
@@ -35,6 +37,7 @@ SELL_CROSS = Decision(SELL, "fast MA crossed below slow MA")
 class MACrossover(Strategy):
     name = "ma_crossover"
     title = "Moving-average crossover"
+    chart = (SmaLine("fast"), SmaLine("slow"))
     params = declare(
         Param("fast", int, 10, "bars in the fast moving average", 2, 200),
         Param("slow", int, 30, "bars in the slow moving average", 3, 500),
@@ -74,6 +77,7 @@ class MACrossover(Strategy):
 class RSIReversion(Strategy):
     name = "rsi_reversion"
     title = "RSI mean reversion"
+    chart = (RsiChart("period"),)
     params = declare(
         Param("period", int, 14, "bars in the RSI", 2, 200),
         Param("oversold", float, 30.0, "buy when RSI falls below this", 1, 50),
@@ -106,6 +110,7 @@ class RSIReversion(Strategy):
 class Blend(Strategy):
     name = "blend"
     title = "Trend + sentiment + volume blend"
+    chart = (SmaLine("fast"), SmaLine("slow"))
     uses_sentiment = True
     params = declare(
         Param("fast", int, 10, "bars in the fast trend average", 2, 200),

@@ -30,8 +30,10 @@ fills. `ctx` (a `BarContext`) holds `symbol`; `bar` (ts = the bar's open time in
 high, low, close, volume; the bar is complete); `history`, the last `HISTORY_BARS` (500) bars at
 most, oldest first, ending with `bar` (a read-only view that moves on with the next bar: keep
 values, not the view); `sentiment`, a `Sentiment(score in [-1, 1], source)` known at the bar's
-close, or None (set `uses_sentiment = True` to get the price mood when the session has no news);
-`position_qty`, units held; `cash`, in quote currency.
+close, or None: the session chooses it (engine/core/news.py) — `news`, the mean of the
+symbol's headline scores published in the 24 h before the close (every strategy gets it);
+`price-mood`, the mood of its own closes (only if the class sets `uses_sentiment = True`);
+`none`; `position_qty`, units held; `cash`, in quote currency.
 
 Return `HOLD` (None) or a `Decision(side, rule, size=None, stop_loss_pct=None,
 take_profit_pct=None)`: `rule` is one line saying why (the order's reason). Long only, one
@@ -41,6 +43,10 @@ session's position size (the fraction of equity an entry spends, split across th
 symbols, at most the cash there is); its `stop_loss_pct` (0 <= x < 100) and `take_profit_pct`
 (>= 0) replace the session's for that position, 0 turning one off. The numbers in
 `self.readings` (name -> number) when an order is placed are recorded in its lineage.
+
+Chart: `chart = (SmaLine("fast"), SmaLine("slow"))` draws the simple moving averages of the close
+over those parameters' bars on the session's candles; `chart = (RsiChart("period"),)` draws
+Wilder's RSI under them, with the levels of the parameters `oversold` and `overbought`.
 
 Rules: no I/O, no wall clock, no unseeded randomness: the same bars give the same decisions at
 any replay speed. Keep state on `self`; there is one instance per (session, symbol). After an
@@ -67,8 +73,8 @@ from engine.errors import BadInput, StrategyError
 from engine.params import Param, parse_params
 
 __all__ = ["BUY", "HISTORY_BARS", "HOLD", "SELL", "BadInput", "BarContext", "Decision",
-           "History", "Param", "Sentiment", "Strategy", "StrategyError", "check_decision",
-           "declare"]
+           "History", "Param", "RsiChart", "Sentiment", "SmaLine", "Strategy", "StrategyError",
+           "check_decision", "declare"]
 
 HISTORY_BARS = 500  # bars in BarContext.history at most (the longest built-in average is 500)
 BUY, SELL = "buy", "sell"
@@ -76,6 +82,24 @@ HOLD = None
 MAX_SIZE = 1.0  # a decision's size: above dust (portfolio.DUST), at most all of the equity
 NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 KINDS = (int, float, bool, str)
+
+
+class SmaLine(NamedTuple):
+    """Chart the simple moving average of the close over the bars in parameter `param`."""
+
+    param: str
+
+
+class RsiChart(NamedTuple):
+    """Chart Wilder's RSI over the bars in parameter `period`, with its buy and sell levels
+    from the parameters `oversold` and `overbought` (30 and 70 without them)."""
+
+    period: str = "period"
+    oversold: str = "oversold"
+    overbought: str = "overbought"
+
+
+ChartItem = SmaLine | RsiChart
 
 
 class Sentiment(NamedTuple):
@@ -203,6 +227,7 @@ class Strategy:
     params: ClassVar[dict[str, Param]] = {}
     warmup_bars: ClassVar[int | None] = None  # None: derived from the int parameters
     uses_sentiment: ClassVar[bool] = False  # True: the price mood when the session has no news
+    chart: ClassVar[tuple[ChartItem, ...]] = ()  # what the session's candles draw beside them
 
     def __init__(self, params: dict[str, Any]):
         """Set up state (override it, calling super().__init__(params) first)."""
@@ -314,6 +339,17 @@ def _class_problem(cls: Any) -> str | None:
         return f"warmup_bars must be None or a whole number >= 0 (got {cls.warmup_bars!r})"
     if cls.on_bar is Strategy.on_bar:
         return "must implement on_bar(self, ctx)"
+    return _chart_problem(cls)
+
+
+def _chart_problem(cls: type[Strategy]) -> str | None:
+    if not isinstance(cls.chart, tuple) or not all(
+            isinstance(item, SmaLine | RsiChart) for item in cls.chart):
+        return "chart must be a tuple of SmaLine(...) and RsiChart(...)"
+    for item in cls.chart:
+        bars = item[0]  # the parameter holding the bars the line averages over
+        if bars not in cls.params or cls.params[bars].kind is not int:
+            return f"chart: {item!r} names {bars!r}, which is not an int parameter"
     return None
 
 

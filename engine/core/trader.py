@@ -22,9 +22,10 @@ from datetime import datetime
 
 from engine.core.bars import BarData, max_gap
 from engine.core.fill_models import priced_by
-from engine.core.fills import OrderTerms, base_price, slippage_bps, slipped
+from engine.core.fills import OrderTerms, Pricing, base_price
 from engine.core.news import News
 from engine.core.portfolio import DUST, Account, apply_fill, executable_qty
+from engine.core.records import FillRecord, OrderOutcome
 from engine.core.risk import Exits, decide
 from engine.core.runner import StrategyRunner, record
 from engine.core.settings import TradeSettings
@@ -80,8 +81,8 @@ class Outbox:
     """What a run of bars produced, in order, for the caller to persist or compare."""
 
     orders: list[WorkingOrder] = field(default_factory=list)
-    fills: list[dict] = field(default_factory=list)
-    closed: list[tuple[int, str, str | None]] = field(default_factory=list)  # seq, status, why
+    fills: list[FillRecord] = field(default_factory=list)
+    closed: list[OrderOutcome] = field(default_factory=list)
     filled: dict[int, float] = field(default_factory=dict)  # seq -> quantity filled so far
     snapshots: list[tuple[datetime, float, float]] = field(default_factory=list)  # ts, cash, eq
 
@@ -254,12 +255,12 @@ class Trader:
                 continue
             closed = self._execute(order, bar, out, taken)
             if closed is not None:
-                out.closed.append((order.seq, *closed))
+                out.closed.append(OrderOutcome(order.seq, *closed))
             elif (s.cancel_after_bars is not None
                   and order.age - s.latency_bars >= s.cancel_after_bars):
-                out.closed.append((order.seq, "cancelled",
-                                   f"{order.remaining:.8g} unfilled after "
-                                   f"{s.cancel_after_bars} bars"))
+                out.closed.append(OrderOutcome(order.seq, "cancelled",
+                                               f"{order.remaining:.8g} unfilled after "
+                                               f"{s.cancel_after_bars} bars"))
             else:
                 still.append(order)
         self.working = still
@@ -285,17 +286,17 @@ class Trader:
                 return "cancelled", ("no cash for the rest" if order.side == "buy"
                                      else "nothing left to sell")
             return "rejected", "no cash to buy" if order.side == "buy" else "nothing to sell"
-        fee, realized = apply_fill(account, order.symbol, order.side, qty, price, s.fee_bps)
+        fee, realized = apply_fill(account, order.symbol, side=order.side, qty=qty, price=price,
+                                   fee_bps=s.fee_bps)
         if order.side == "buy":
             self._entered(order)
         order.filled += qty
         taken[order.symbol] = taken.get(order.symbol, 0.0) + qty
         out.filled[order.seq] = order.filled
         share = qty / bar.volume if bar.volume > 0 else None
-        out.fills.append({"seq": order.seq, "symbol": order.symbol, "side": order.side,
-                          "qty": qty, "price": price, "fee": fee, "realized_pnl": realized,
-                          "bar_ts": bar.ts, "loss_streak": account.loss_streak,
-                          "priced_by": priced_by(s, bps, share)})
+        out.fills.append(FillRecord(order.seq, order.symbol, order.side, qty, price, fee,
+                                    realized, bar.ts, account.loss_streak,
+                                    priced_by(s, bps, share)))
         if qty < want - max(DUST, want * 1e-9):
             return "filled", None  # cut to the cash or holding there is: nothing more to do
         return None if order.remaining else ("filled", None)
@@ -312,15 +313,13 @@ class Trader:
     def _priced(self, order: WorkingOrder, bar: BarData, base: float, slips: bool,
                 want: float) -> tuple[float, float, float]:
         """(qty, price, slippage bps) of a fill of up to `want`: the quantity is clipped to
-        the cash or holding there is, and the impact is that of the quantity filled."""
-        s, account = self.settings, self.account
-        bps = slippage_bps(s.slippage_bps, s.impact_bps, want, bar.volume) if slips else 0.0
-        price = slipped(base, order.side, bps)
-        qty = executable_qty(account, order.symbol, order.side, want, price, s.fee_bps)
-        if slips and 0 < qty < want and s.impact_bps:
-            bps = slippage_bps(s.slippage_bps, s.impact_bps, qty, bar.volume)
-            price = slipped(base, order.side, bps)  # a smaller fill moves the price less
-        return qty, price, bps
+        the cash (at the price its own size makes) or the holding there is, and the impact is
+        that of the quantity filled."""
+        s = self.settings
+        pricing = (Pricing(base, order.side, s.slippage_bps, s.impact_bps, bar.volume) if slips
+                   else Pricing(base, order.side))
+        qty = executable_qty(self.account, order.symbol, want, pricing, s.fee_bps)
+        return qty, pricing.price(qty), pricing.bps(qty)
 
     def _mark(self, ts: datetime, bars: list[tuple[str, BarData]], out: Outbox) -> None:
         """Take the bars' closes as the last prices and mark equity at them."""

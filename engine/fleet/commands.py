@@ -88,8 +88,7 @@ def _change_session(rt: EngineControl, s: Session, session: PaperSession, action
             logger.info("cancelled %d open order(s)", cancelled)
         if close:
             for fill in close_positions(s, session):
-                logger.info("closed %s: sold %.8g @ %.4f", fill["symbol"], fill["qty"],
-                            fill["price"])
+                logger.info("closed %s: sold %.8g @ %.4f", fill.symbol, fill.qty, fill.price)
 
 
 def _live_from_now(s: Session, session: PaperSession, now) -> None:

@@ -46,7 +46,7 @@ def compare_fill_models(db: Engine, session_id) -> list[ModelRun]:
         out, trader = rerun(db, row, start.changed(values), until)
         per_order: dict[int, int] = {}
         for f in out.fills:
-            per_order[f["seq"]] = per_order.get(f["seq"], 0) + 1
+            per_order[f.seq] = per_order.get(f.seq, 0) + 1
         equity = trader.ledger.marked_equity
         runs.append(ModelRun(
             model=model, description=summary(values),

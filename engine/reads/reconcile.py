@@ -7,9 +7,10 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Row, select
 from sqlmodel import Session
 
+from engine.core.records import FillRecord
 from engine.core.settings import TradeSettings, describe_change
 from engine.core.trader import Outbox, Trader, replay
 from engine.errors import BadInput, NotFound
@@ -55,17 +56,17 @@ def rerun(db: Engine, row: PaperSession, settings: TradeSettings,
     return replay(settings, series, row.window_from, until, load_news(db, settings))
 
 
-def _expected(db: Engine, row: PaperSession) -> tuple[list[dict], int]:
+def _expected(db: Engine, row: PaperSession) -> tuple[list[FillRecord], int]:
     out, trader = rerun(db, row, initial_settings(row), row.last_bar_at)
     return out.fills, trader.ledger.bars_done
 
 
-def _actual(s: Session, session_id: int) -> list[dict]:
-    rows = s.execute(select(Fill.bar_ts, Fill.symbol, Fill.side, Fill.qty, Fill.price, Fill.fee,
-                            Order.seq, Order.reason)
-                     .join(Order, Order.id == Fill.order_id)
-                     .where(Fill.session_id == session_id).order_by(Fill.id)).all()
-    return [dict(r._mapping) for r in rows]
+def _actual(s: Session, session_id: int) -> list[Row]:
+    """The session's stored fills (bar_ts, symbol, side, qty, price, fee, seq, reason)."""
+    return list(s.execute(select(Fill.bar_ts, Fill.symbol, Fill.side, Fill.qty, Fill.price,
+                                 Fill.fee, Order.seq, Order.reason)
+                          .join(Order, Order.id == Fill.order_id)
+                          .where(Fill.session_id == session_id).order_by(Fill.id)).all())
 
 
 def _close(a: float, b: float) -> bool:
@@ -101,8 +102,8 @@ class _Causes:
         return "unexplained: please report it (a replay session should match bar for bar)"
 
 
-def _key(f: dict) -> tuple:
-    return f["bar_ts"], f["symbol"], f["side"]
+def _key(f: FillRecord | Row) -> tuple:
+    return f.bar_ts, f.symbol, f.side
 
 
 def windowed_session(s: Session, session_id) -> PaperSession:
@@ -131,17 +132,16 @@ def reconcile(db: Engine, session_id) -> Reconciliation:
     for want in expected:
         got = remaining.get(_key(want), [])
         if not got:
-            differences.append(_diff("missing", want, None, causes.of(want["bar_ts"], None)))
+            differences.append(_diff("missing", want, None, causes.of(want.bar_ts, None)))
             continue
         have = got.pop(0)
-        if _close(have["qty"], want["qty"]) and _close(have["price"], want["price"]):
+        if _close(have.qty, want.qty) and _close(have.price, want.price):
             matched += 1
         else:
             differences.append(_diff("different", want, have,
-                                     causes.of(want["bar_ts"], have["reason"])))
+                                     causes.of(want.bar_ts, have.reason)))
     for extra in (f for fs in remaining.values() for f in fs):
-        differences.append(_diff("extra", None, extra, causes.of(extra["bar_ts"],
-                                                                 extra["reason"])))
+        differences.append(_diff("extra", None, extra, causes.of(extra.bar_ts, extra.reason)))
     total = max(len(expected), len(actual))
     return Reconciliation(
         session_id=key, bars=bars, expected=len(expected), actual=len(actual), matched=matched,
@@ -151,9 +151,9 @@ def reconcile(db: Engine, session_id) -> Reconciliation:
         f"as created (before {len(row.config_history)} later change(s))")
 
 
-def _diff(kind: str, want: dict | None, have: dict | None, cause: str) -> dict:
+def _diff(kind: str, want: FillRecord | None, have: Row | None, cause: str) -> dict:
     ref = want or have
-    return {"kind": kind, "bar_ts": ref["bar_ts"], "symbol": ref["symbol"], "side": ref["side"],
-            "expected_qty": want and want["qty"], "expected_price": want and want["price"],
-            "actual_qty": have and have["qty"], "actual_price": have and have["price"],
+    return {"kind": kind, "bar_ts": ref.bar_ts, "symbol": ref.symbol, "side": ref.side,
+            "expected_qty": want and want.qty, "expected_price": want and want.price,
+            "actual_qty": have and have.qty, "actual_price": have and have.price,
             "cause": cause}

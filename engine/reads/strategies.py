@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from engine.core.strategies import STRATEGIES
+from engine.core.strategy_api import ChartItem
 from engine.registry import strategies
 
 
@@ -45,6 +46,14 @@ def strategy_list() -> StrategyList:
         lines.append(StrategyLine(name, cls.title, source.file, source.sha256,
                                   bool(cls.uses_sentiment), params))
     return StrategyList(str(found.folder), tuple(lines), tuple(str(p) for p in found.problems))
+
+
+def chart_of(strategy: str) -> tuple[ChartItem, ...]:
+    """What a session's candles draw beside them for `strategy`: the chart it declares (nothing
+    for a strategy this process cannot load)."""
+    strategies.current()
+    cls = STRATEGIES.get(strategy)
+    return cls.chart if cls is not None else ()
 
 
 def param_text(p: ParamLine) -> str:

@@ -12,7 +12,7 @@ from engine.core.lifecycle import (
     SessionStatus,
     SystemStatus,
 )
-from engine.core.settings import TradeSettings
+from engine.core.settings import DEFAULT_TIMEFRAME, TradeSettings
 from engine.store.types import UTCDateTime, utcnow
 
 
@@ -75,7 +75,7 @@ class PaperSessionBase(SQLModel):
     name: str = Field(sa_type=String(100))
     strategy: str = Field(sa_type=String(32))
     symbols: str = Field(sa_type=String(200), description="comma-separated symbols")
-    timeframe: str = Field(default="1h", sa_type=String(8))
+    timeframe: str = Field(default=DEFAULT_TIMEFRAME, sa_type=String(8))
     params: dict = Field(default_factory=dict, sa_type=JSON)
     strategy_source: str | None = Field(default=None, sa_type=String(64),
                                         description="sha256 of a user strategy's file")
@@ -399,4 +399,6 @@ class SweepVariant(SQLModel, table=True):
     profit_factor: float | None = Field(default=None, description="None: no losing trade")
     in_sample_pct: float | None = Field(default=None, description="return before the split")
     out_sample_pct: float | None = Field(default=None, description="return from the split on")
+    return_blocks: list | None = Field(default=None, sa_type=JSON, description="[bars, sum, "
+                                       "sum of squares] of its bar returns in 16 runs")
 

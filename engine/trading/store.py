@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select, tuple_
 from sqlmodel import Session
 
-from engine.broker.paper import ACCOUNT_FIELDS, load_accounts, save_positions
+from engine.broker.paper import ACCOUNT_FIELDS, fill_row, load_accounts, save_positions
 from engine.core.lifecycle import WORKING_ORDER, OrderStatus
 from engine.core.trader import Ledger, Outbox, Trader, WorkingOrder
 from engine.market import catalog
@@ -122,16 +122,13 @@ def _update_earlier_orders(s: Session, batches: list[Batch], now: datetime) -> N
 
 
 def _fill_rows(s: Session, batches: list[Batch], now: datetime) -> list[dict]:
-    wanted = [(b.session_id, f["seq"]) for b in batches for f in b.out.fills]
+    wanted = [(b.session_id, f.seq) for b in batches for f in b.out.fills]
     if not wanted:
         return []
     ids = {(sid, seq): oid for oid, sid, seq in s.execute(
         select(Order.id, Order.session_id, Order.seq)
         .where(tuple_(Order.session_id, Order.seq).in_(wanted)))}
-    return [{"order_id": ids[(b.session_id, f["seq"])], "session_id": b.session_id,
-             "symbol": f["symbol"], "side": f["side"], "qty": f["qty"], "price": f["price"],
-             "fee": f["fee"], "realized_pnl": f["realized_pnl"], "priced_by": f["priced_by"],
-             "bar_ts": f["bar_ts"], "ts": now}
+    return [fill_row(f, order_id=ids[(b.session_id, f.seq)], session_id=b.session_id, ts=now)
             for b in batches for f in b.out.fills]
 
 
@@ -147,8 +144,9 @@ def _session_row(b: Batch, full: bool) -> dict:
 
 
 def _needs_full_row(b: Batch) -> bool:
-    """Cash and statistics change only with fills; first prices only on the first bars."""
-    return bool(b.out.fills) or len(b.trader.ledger.first_price) < len(
+    """Cash and statistics change only with fills; first prices only on the first bars (a
+    completed batch writes them all: a sweep variant's snapshots are fewer than its bars)."""
+    return bool(b.out.fills) or b.complete or len(b.trader.ledger.first_price) < len(
         b.trader.settings.symbols) or b.trader.ledger.bars_done == len(b.out.snapshots)
 
 

@@ -3,12 +3,23 @@ above the middle band (the moving average). One file, written for PAPERDESK_HOME
 
 import math
 
-from engine.core.strategy_api import BUY, HOLD, SELL, BarContext, Decision, Param, Strategy, declare
+from engine.core.strategy_api import (
+    BUY,
+    HOLD,
+    SELL,
+    BarContext,
+    Decision,
+    Param,
+    SmaLine,
+    Strategy,
+    declare,
+)
 
 
 class BollingerReversion(Strategy):
     name = "bollinger_reversion"
     title = "Bollinger-band mean reversion"
+    chart = (SmaLine("window"),)  # the middle band
     params = declare(
         Param("window", int, 20, "bars in the moving average and its standard deviation", 5, 400),
         Param("width", float, 2.0, "lower band: this many standard deviations below", 0.5, 5),

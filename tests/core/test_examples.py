@@ -95,7 +95,7 @@ def test_example_orders_follow_an_independent_pandas_computation(registered, ste
     assert [(index[o.decision_ts], o.side) for o in out.orders] == expected
     assert sum(side == "buy" for _, side in expected) >= 10
     decided = {o.seq: index[o.decision_ts] for o in out.orders}
-    assert all(index[f["bar_ts"]] == decided[f["seq"]] + 1 for f in out.fills)  # next bar
+    assert all(index[f.bar_ts] == decided[f.seq] + 1 for f in out.fills)  # next bar
     assert len(out.snapshots) == BARS
 
 

@@ -95,7 +95,7 @@ def _expected_price(order: Order, bar: BarData, model: dict, qty: float) -> floa
     else:
         base = bar.open
     bps = model["slippage_bps"] + (model["impact_bps"] * qty / bar.volume if bar.volume else 0)
-    return base * (1 + bps / 1e4) if buy else base * (1 - bps / 1e4)
+    return base * (1 + bps / 1e4) if buy else base * max(0.0, 1 - bps / 1e4)  # never below 0
 
 
 @settings(max_examples=60, deadline=None,
@@ -180,13 +180,21 @@ def _fill(t: int, order: dict, book: dict, model: dict, bars: pd.DataFrame) -> b
 
     def priced(q: float) -> float:
         bps = model["slippage_bps"] + model["impact_bps"] * q / v
-        return base * (1 + bps / 1e4) if buy else base * (1 - bps / 1e4)
+        return base * (1 + bps / 1e4) if buy else base * max(0.0, 1 - bps / 1e4)
 
     fee_rate = model["fee_bps"] / 1e4
-    price = priced(want)
-    got = min(want, book["cash"] / (price * (1 + fee_rate))) if buy else min(want, book["qty"])
-    if got < want:
-        price = priced(got)
+
+    def cost(q: float) -> float:
+        return q * priced(q) * (1 + fee_rate)
+
+    got = want if buy else min(want, book["qty"])
+    if buy and cost(want) > book["cash"]:  # the most the cash pays for at its own price
+        low, high = 0.0, want
+        for _ in range(200):
+            mid = (low + high) / 2
+            low, high = (mid, high) if cost(mid) <= book["cash"] else (low, mid)
+        got = low
+    price = priced(got)
     fee = got * price * fee_rate
     book["fills"].append((t, order["side"], got, price, fee))
     if buy:

@@ -116,7 +116,7 @@ def test_a_decision_sizes_its_entry_and_sets_the_positions_stop(registered):
     trader = Trader(settings("scripted", position_size=0.25, stop_loss_pct=10))
     out = run(trader, [100, 100, 99, 98.5, 97.9, 97, 96])
     assert orders(out) == [(0, BUY, 5.0, "enter"), (4, SELL, 5.0, "stop-loss 2% below entry")]
-    assert [f["price"] for f in out.fills] == [100.0, 97.0]
+    assert [f.price for f in out.fills] == [100.0, 97.0]
     lineage = out.orders[0].lineage
     assert (lineage["size"], lineage["stop_loss_pct"]) == (0.5, 2.0)
     assert "take_profit_pct" not in lineage

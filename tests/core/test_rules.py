@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.core.bars import BarData
-from engine.core.fills import BUY, SELL, OrderTerms, base_price, fee, slippage_bps, slipped
+from engine.core.fills import BUY, SELL, OrderTerms, Pricing, base_price, fee, slippage_bps, slipped
 from engine.core.indicators import RSI, SMA, RollingMood
 from engine.core.portfolio import Account, apply_fill, executable_qty
 from engine.core.stats import max_drawdown_pct, profit_factor, sharpe
@@ -78,25 +78,25 @@ def test_impact_grows_with_the_share_of_the_bar_and_fees_are_bps_of_notional():
 
 def test_buys_never_overdraw_and_sells_never_short():
     account = Account(cash=1_000.0)
-    assert executable_qty(account, "X", BUY, 100, price=10, fee_bps=10) == pytest.approx(
+    assert executable_qty(account, "X", 100, Pricing(10, BUY), fee_bps=10) == pytest.approx(
         1_000 / (10 * 1.001))
-    assert executable_qty(account, "X", SELL, 5, price=10, fee_bps=10) == 0.0
+    assert executable_qty(account, "X", 5, Pricing(10, SELL), fee_bps=10) == 0.0
 
 
 def test_a_round_trip_books_cost_basis_fees_and_realized_pnl():
     account = Account(cash=10_000.0)
-    paid, realized = apply_fill(account, "X", BUY, 10, 100.0, fee_bps=10)
+    paid, realized = apply_fill(account, "X", side=BUY, qty=10, price=100.0, fee_bps=10)
     assert (paid, realized) == (pytest.approx(1.0), 0.0)
     assert account.cash == pytest.approx(10_000 - 1_000 - 1)
     assert account.holdings["X"].avg_price == pytest.approx(100.1)  # the buy fee is in the cost
-    paid, realized = apply_fill(account, "X", SELL, 10, 110.0, fee_bps=10)
+    paid, realized = apply_fill(account, "X", side=SELL, qty=10, price=110.0, fee_bps=10)
     assert paid == pytest.approx(1.1)
     assert realized == pytest.approx((110 - 100.1) * 10 - 1.1)
     assert account.cash == pytest.approx(10_000 - 1_001 + 1_100 - 1.1)
     assert account.holdings["X"].qty == 0
     assert (account.wins, account.losses, account.loss_streak) == (1, 0, 0)
-    apply_fill(account, "X", BUY, 1, 100.0, fee_bps=0)
-    apply_fill(account, "X", SELL, 1, 90.0, fee_bps=0)
+    apply_fill(account, "X", side=BUY, qty=1, price=100.0, fee_bps=0)
+    apply_fill(account, "X", side=SELL, qty=1, price=90.0, fee_bps=0)
     assert (account.wins, account.losses, account.loss_streak) == (1, 1, 1)
     assert account.equity({"X": 1.0}) == pytest.approx(account.cash)
 

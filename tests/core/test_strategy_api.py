@@ -22,6 +22,7 @@ from engine.core.strategy_api import (
     History,
     Param,
     Sentiment,
+    SmaLine,
     Strategy,
     StrategyError,
     check_decision,
@@ -96,7 +97,7 @@ def test_a_float_only_strategy_primes_and_trades(registered):
     out = run(trader, bars[2:])
     assert [(o.decision_ts, o.side) for o in out.orders] == [
         (times[3], "buy"), (times[5], "sell"), (times[7], "buy")]
-    assert [f["bar_ts"] for f in out.fills] == [times[4], times[6]]
+    assert [f.bar_ts for f in out.fills] == [times[4], times[6]]
 
 
 # ------------------------------------------------------------------ what on_bar sees
@@ -394,6 +395,8 @@ def _strategy(**attrs) -> type:
     (_strategy(params=declare(Param("n", list, [], "x"))), "of kind int, float, bool or str"),
     (_strategy(warmup_bars=-1), "warmup_bars must be None or a whole number"),
     (_strategy(on_bar=Strategy.on_bar), "must implement on_bar"),
+    (_strategy(chart=["fast"]), r"chart must be a tuple of SmaLine\(...\) and RsiChart"),
+    (_strategy(chart=(SmaLine("fast"),)), "chart: SmaLine.*'fast', which is not an int param"),
 ])
 def test_register_refuses_a_class_outside_the_contract(cls, words):
     with pytest.raises(StrategyError, match=words):

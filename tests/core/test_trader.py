@@ -107,11 +107,11 @@ def _run(trader: Trader, closes: list[float]) -> Outbox:
 ])
 def test_stop_loss_and_take_profit_exit_on_the_next_open(risk, closes, rule, exit_bar):
     out = _run(_trader(**risk), closes)
-    assert [(f["seq"], f["side"], f["qty"], f["price"]) for f in out.fills] == [
+    assert [(f.seq, f.side, f.qty, f.price) for f in out.fills] == [
         (1, "buy", 5.0, 100.0), (2, "sell", 5.0, closes[exit_bar - 1])]
     (order,) = out.orders
     assert (order.reason, order.decision_ts) == (rule, T0 + timedelta(hours=exit_bar - 1))
-    assert out.fills[1]["realized_pnl"] == pytest.approx(5 * (closes[exit_bar - 1] - 100))
+    assert out.fills[1].realized_pnl == pytest.approx(5 * (closes[exit_bar - 1] - 100))
 
 
 def test_equity_is_marked_after_the_bars_fills_at_its_close():

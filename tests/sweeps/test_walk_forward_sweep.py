@@ -65,7 +65,7 @@ def test_a_walk_forward_sweep_is_its_folds_run_in_one_process(db, text, objectiv
         with Session(db) as s:
             fills = s.execute(select(Fill.bar_ts, Fill.side, Fill.qty, Fill.price).where(
                 Fill.session_id == fold.session_id).order_by(Fill.id)).all()
-        assert fills == [(f["bar_ts"], f["side"], f["qty"], f["price"]) for f in run.out.fills]
+        assert fills == [(f.bar_ts, f.side, f.qty, f.price) for f in run.out.fills]
         assert reconcile(db, fold.session_id).match_pct == 100.0
     tests = list(zip(folds["test_from"], folds["test_to"], strict=True))
     assert all(a[1] < b[0] for a, b in zip(tests, tests[1:], strict=False))

@@ -1,6 +1,8 @@
 import pandas as pd
 import pytest
 
+from engine.core.strategy_api import SmaLine
+from engine.reads.strategies import chart_of
 from tests.views.conftest import run_page
 from ui import charts
 
@@ -23,11 +25,20 @@ def _trades(bars: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_moving_averages_of_the_bars_shown(bars):
-    lines = charts.indicator_lines(bars, "ma_crossover", {"fast": 3, "slow": 8})
+    lines = charts.indicator_lines(bars, chart_of("ma_crossover"), {"fast": 3, "slow": 8})
     assert list(lines) == ["SMA 3", "SMA 8"]
     assert lines["SMA 3"].iloc[2] == pytest.approx((100 + 101 + 102) / 3)
     assert lines["SMA 8"].iloc[:7].isna().all()
-    assert charts.indicator_lines(bars, "rsi_reversion", {"period": 14}) == {}
+    assert charts.indicator_lines(bars, chart_of("rsi_reversion"), {"period": 14}) == {}
+
+
+def test_a_strategy_charts_the_lines_it_declares_whatever_its_name():
+    chart = (SmaLine("window"), SmaLine("missing"))  # e.g. examples/strategies/bollinger.py
+    bars = pd.DataFrame({"close": [1.0, 2.0, 3.0, 4.0]})
+    lines = charts.indicator_lines(bars, chart, {"window": 2})
+    assert list(lines) == ["SMA 2"]
+    assert list(lines["SMA 2"].iloc[1:]) == [1.5, 2.5, 3.5]
+    assert chart_of("no_such_strategy") == ()
 
 
 def test_chart_tab_draws_candles_volume_and_the_strategy_lines(filled, db):
@@ -60,20 +71,20 @@ def wavy(bars) -> pd.DataFrame:
 
 
 def test_rsi_pane_is_wilders_rsi_with_the_sessions_levels(wavy):
-    pane = charts.rsi_pane(wavy, "rsi_reversion", {"period": 5, "oversold": 25.0,
-                                                   "overbought": 75.0})
+    pane = charts.rsi_pane(wavy, chart_of("rsi_reversion"),
+                           {"period": 5, "oversold": 25.0, "overbought": 75.0})
     expected = _wilder_rsi(wavy["close"], 5)
     assert pane.values.iloc[:5].isna().all()  # warming up over its first period
     assert list(pane.values.iloc[5:].round(9)) == list(expected.iloc[5:].round(9))
     assert (pane.title, pane.oversold, pane.overbought) == ("RSI 5", 25.0, 75.0)
-    assert charts.rsi_pane(wavy, "ma_crossover", {"fast": 3, "slow": 8}) is None
+    assert charts.rsi_pane(wavy, chart_of("ma_crossover"), {"fast": 3, "slow": 8}) is None
 
 
 def test_candles_spec_holds_no_data_and_has_an_rsi_pane_under_the_candles(wavy):
-    pane = charts.rsi_pane(wavy, "rsi_reversion", {"period": 14})
+    pane = charts.rsi_pane(wavy, chart_of("rsi_reversion"), {"period": 14})
     spec = charts.candles_spec("BTC-USD", "1h", [], pane)
     assert spec == charts.candles_spec("BTC-USD", "1h", [], charts.rsi_pane(
-        wavy.iloc[:20], "rsi_reversion", {"period": 14}))  # the same whatever the bars
+        wavy.iloc[:20], chart_of("rsi_reversion"), {"period": 14}))  # the same whatever the bars
     price, volume, rsi = spec["layer"]
     bottom = max(price["layer"][0]["encoding"]["y"]["scale"]["range"])
     rsi_line, low, high = rsi["layer"]
