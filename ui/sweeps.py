@@ -146,10 +146,10 @@ def results(sweep_id: int, doc: SweepDocument) -> None:
             with st.container(key="sweep_heatmap"):
                 st.vega_lite_chart(heatmap_spec(ranked, x, y, metric), width="stretch")
     top = [int(i) for i in ranked["session_id"].head(TOP_N)]
-    lines = context.read(sweep_reads.top_curves, tuple(top))
-    if not lines.empty:
+    curves = context.read(sweep_reads.top_curves, tuple(top))
+    if not curves.empty:
         st.caption(f"Equity of the top {len(top)} (% of starting cash)")
-        st.plotly_chart(charts.comparison_figure(lines, "ts"), width="stretch",
+        st.plotly_chart(charts.comparison_figure(curves, "ts"), width="stretch",
                         key="sweep_curves")
     sweep_robustness.panel(sweep_id)
     graduate(ranked)

@@ -222,8 +222,8 @@ def candles(doc: SessionDocument, sid: int) -> None:
         st.info("No bars yet.")
         return
     trades = context.read(queries.trades, sid, limit=TRADES_SHOWN)
-    chart = chart_of(doc.strategy)
     drawn = curves.ohlc_buckets(bars)
+    chart = chart_of(doc.strategy)
     lines, rsi = charts.at_rows(charts.indicator_lines(bars, chart, doc.params),
                                 charts.rsi_pane(bars, chart, doc.params), drawn["last"])
     with st.container(key="candles_chart"):  # the spec is the same each run: no blinking

@@ -7,8 +7,8 @@ from typing import Any
 from engine.core.news import PRICE_MOOD
 
 STARTING_CASH = 10_000.0  # quote currency, when a new session names none
-DEFAULT_TIMEFRAME = "1h"  # the bar size of a new session or sweep that names none
 MAX_CASH = 1e9  # quote currency: the most a session (or a sweep's variant) may start with
+DEFAULT_TIMEFRAME = "1h"  # the bar size of a new session or sweep that names none
 FAST_FORWARD = "max"  # the speed that plays bars as fast as the engine can (stored as None)
 
 

@@ -7,9 +7,11 @@ from functools import partial
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, String, select, type_coerce
+from sqlmodel import Session
 
 from engine.params import session_key
 from engine.reads import queries
+from engine.reads.curve import display_only
 from engine.store.models import EquitySnapshot
 
 POINTS = 2_000  # about one point per pixel column of a wide chart, twice over
@@ -50,11 +52,15 @@ def equity_history(db: Engine, session_id, points: int = POINTS) -> pd.DataFrame
     each bucket's first, last, highest and lowest equity and deepest drawdown. Columns ts,
     equity, drawdown_pct (from the running peak of the whole curve) and n (the snapshot's
     position in the curve)."""
-    snap = EquitySnapshot
+    key, snap = session_key(session_id), EquitySnapshot
+    with Session(db) as s:
+        variant = display_only(s, key)
+    if variant:  # it stores its curve at display resolution: every bar's is recomputed
+        return extremes(queries.equity_curve(db, key, limit=None),
+                        ["equity", "drawdown_pct"], points)
     with db.connect() as c:  # times parsed by pandas at once: 20,000 rows one by one are slow
         rows = c.execute(select(type_coerce(snap.ts, String), snap.equity)
-                         .where(snap.session_id == session_key(session_id))
-                         .order_by(snap.ts)).all()
+                         .where(snap.session_id == key).order_by(snap.ts)).all()
     times, equity = zip(*rows, strict=True) if rows else ((), ())
     frame = pd.DataFrame({"ts": pd.to_datetime(pd.Series(times, dtype=object), utc=True,
                                                 format="ISO8601"),
