@@ -3,8 +3,8 @@
 Usage: python scripts/screenshots.py [--url http://localhost:8501] [--out docs/screenshots]
                                      [--session ID] [--compare ID,ID,...] [--only NAME,...]
 Besides one picture of each page, it opens a session's page (its clock, progress and speed),
-its Chart, Reconcile and Fill models tabs, the Sweeps tab, the new-session form, a comparison
-of sessions (the first three listed unless --compare), and the overview, the agents, the
+its Chart, Reconcile and Fill models tabs, the Sweeps and Data tabs, the new-session form, a
+comparison of sessions (the first three listed unless --compare), and the overview, the agents, the
 logs and a session's page on a phone (390×844). Desktop pictures are as tall as the page's content.
 Uses Debian's Chromium (/usr/bin/chromium) through Playwright.
 """
@@ -66,6 +66,12 @@ def measured(page: Page) -> None:
         page.wait_for_timeout(500)
 
 
+def strategy_card(page: Page) -> None:
+    """The strategy agent's card with every strategy: built-in and the operator's files."""
+    page.get_by_text("Your own: Python files in").first.wait_for(timeout=60_000)
+    page.get_by_text("Your own: Python files in").first.scroll_into_view_if_needed()
+
+
 def new_form(page: Page) -> None:
     """The New session tab with a symbol chosen (its data range and default window)."""
     page.get_by_role("tab", name="New session").click()
@@ -73,6 +79,12 @@ def new_form(page: Page) -> None:
     box.click()
     page.get_by_role("option", name="BTC-USD").first.click()
     page.keyboard.press("Escape")
+
+
+def data_tab(page: Page) -> None:
+    """The Data tab: the imports with their provenance and the operator's upload form."""
+    page.get_by_role("tab", name="Data").click()
+    page.locator(".st-key-data_file").first.wait_for()
 
 
 def compare(ids: list[str]) -> Callable[[Page], None]:
@@ -141,6 +153,7 @@ def main() -> None:
         ("overview-phone", "", None, phone, None),
         ("agents", "agents", measured, wide, None),
         ("agents-phone", "agents", measured, phone, None),
+        ("agents-strategies", "agents?agent=strategy", strategy_card, wide, None),
         ("sessions", "sessions", session_page(args.session), wide, None),
         ("sessions-chart", "sessions",  # candles, volume, the strategy's lines, its fills
          session_tab(args.session, "Chart", ".st-key-candles_chart"), wide, None),
@@ -152,6 +165,7 @@ def main() -> None:
             args.session, "Fill models", ".st-key-fill_models_chart",
             "Re-run with each fill model"), wide, None),
         ("sessions-sweeps", "sessions", sweeps, wide, None),
+        ("sessions-data", "sessions", data_tab, wide, None),
         ("sessions-phone", "sessions", session_page(args.session), phone, heading),
         ("logs", "logs", None, wide, None),
         ("logs-phone", "logs", None, phone, None),

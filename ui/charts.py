@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from engine.core.indicators import RSI
 from engine.core.strategy_api import ChartItem, RsiChart, SmaLine
-from ui.colours import GREEN, RED
+from engine.reads.colours import GREEN, RED
 
 BUY, SELL = GREEN, RED
 MARKET_TIME = "market time (UTC)"

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.core.fill_models import overridden, summary
+from engine.reads import queries
 from engine.reads.fill_compare import compare_fill_models
 from engine.reads.records import SessionDocument
 from ui import context
@@ -33,7 +34,7 @@ CURVES_SPEC = {  # equity over market time, a line per fill model
 
 def caption(doc: SessionDocument) -> str:
     """'Fill model realistic: fee 10 bps, … (fee_bps set by hand)' for the session header."""
-    changed = overridden(doc.as_dict(), doc.symbols)
+    changed = overridden(doc.as_dict(), queries.asset_classes(doc.symbols, doc.timeframe))
     return f"Fill model {summary(doc)}" + (f" ({', '.join(changed)} set by hand)"
                                           if changed else "")
 

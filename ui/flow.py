@@ -20,16 +20,17 @@ from streamlit_flow.elements import StreamlitFlowEdge, StreamlitFlowNode
 from streamlit_flow.layouts import ManualLayout
 from streamlit_flow.state import StreamlitFlowState
 
+from engine.reads.colours import GREY
 from engine.reads.records import AgentCard
 from engine.reads.status import FLOW_WINDOW_S, FlowCounts
 from engine.registry.agents import SPECS, pipeline_layout
-from ui.colours import GREY
 from ui.format import literal
 from ui.theme import STATUS_HEX, badge
 
 MAX_SESSION_NODES = 8
 ACTIVE_WITHIN_S = 5.0
 TEXT_REFRESH_MS = 10_000
+NEWS_UNUSED = "not used by any session"  # the sentiment → strategy edge with no `news` session
 STEP_X = 330  # px between pipeline stages: room for an edge's throughput label
 STEP_Y = 140  # px between the main lane and the one above it
 DEFAULT_POSITIONS = {kind: (stage * STEP_X, STEP_Y * (1 - lane))
@@ -51,28 +52,34 @@ DARK = Palette(card="#1e293b", text="#e2e8f0", edge="#94a3b8", label_bg="#0b1220
 
 @dataclass(frozen=True)
 class Throughput:
-    """What flows along the edges, per minute of wall time. Scores, orders and fills count the
-    rows the engine stamped in the last minute (engine.reads.status.flow_counts); bars are the bar
-    times the sessions traded, from the growth of their stored `bars_done` counters between the
-    samples this tab took (None until two samples are MIN_SPAN_S apart)."""
+    """What flows along the edges, per minute of wall time. Orders and fills count the rows
+    the engine stamped in the last minute (engine.reads.status.flow_counts); bars are the bar
+    times the sessions traded, and scores the bar times `news` sessions traded (each reads
+    its symbols' stored headline scores), from the growth of their stored counters between
+    the samples this tab took (None until two samples are MIN_SPAN_S apart)."""
 
     bars: float | None = None
-    scores: int = 0
+    scores: float | None = None
     orders: int = 0
     fills: dict[int, int] = field(default_factory=dict)
+    news_used: bool = False  # a running or paused session reads stored news
 
 
-def throughput(counts: FlowCounts, samples: list[tuple[float, int]], now: float) -> Throughput:
-    """Add this run's sample of the bar counter to `samples` (kept for FLOW_WINDOW_S) and
+def throughput(counts: FlowCounts, samples: list[tuple[float, int, int]],
+               now: float) -> Throughput:
+    """Add this run's sample of the bar counters to `samples` (kept for FLOW_WINDOW_S) and
     return the rates."""
-    if samples and counts.bars_done < samples[-1][1]:
-        samples.clear()  # sessions were deleted: the counter restarts lower
-    samples.append((now, counts.bars_done))
-    samples[:] = [(t, n) for t, n in samples if now - t <= FLOW_WINDOW_S]
-    first_t, first_n = samples[0]
+    if samples and (counts.bars_done < samples[-1][1] or counts.news_bars < samples[-1][2]):
+        samples.clear()  # sessions were deleted: the counters restart lower
+    samples.append((now, counts.bars_done, counts.news_bars))
+    samples[:] = [sample for sample in samples if now - sample[0] <= FLOW_WINDOW_S]
+    first_t, first_bars, first_news = samples[0]
     span = now - first_t
-    bars = (counts.bars_done - first_n) * 60 / span if span >= MIN_SPAN_S else None
-    return Throughput(bars, counts.scores, counts.orders, counts.fills)
+    if span < MIN_SPAN_S:
+        return Throughput(None, None, counts.orders, counts.fills, counts.news_sessions > 0)
+    return Throughput((counts.bars_done - first_bars) * 60 / span,
+                      (counts.news_bars - first_news) * 60 / span, counts.orders, counts.fills,
+                      counts.news_sessions > 0)
 
 
 def _per_min(value: float | None, unit: str) -> str:
@@ -176,6 +183,8 @@ def edge_label(source: str, target: str, rates: Throughput) -> str:
         return _per_min(rates.fills.get(int(target.removeprefix("session-")), 0), "fills")
     spec = SPECS.get(target)
     unit = spec.counts.get(source) if spec else None
+    if unit == "scores" and not rates.news_used:
+        return NEWS_UNUSED
     rate = {"bars": rates.bars, "scores": rates.scores, "orders": rates.orders}.get(unit)
     return _per_min(rate, unit) if unit else ""
 

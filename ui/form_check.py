@@ -19,6 +19,19 @@ from engine.errors import BadInput
 from engine.registry import strategies
 
 PARAMS = "params"  # the key of an error about the strategy's parameters together
+SENTIMENT = SESSION_FIELDS["sentiment"]  # the strategy's sentiment input: its choices and help
+SENTIMENT_LABELS = {"news": "stored news (headline scores)",
+                    "price-mood": "price mood (its own closes)", "none": "none"}
+
+
+def sentiment_select(where: Any, key: str) -> None:
+    """The sentiment input a session (or every variant of a sweep) trades with."""
+    where.selectbox("Sentiment input", SENTIMENT.choices, key=key,
+                    index=SENTIMENT.choices.index(SENTIMENT.default),
+                    format_func=lambda v: SENTIMENT_LABELS.get(v, v),
+                    help=f"{SENTIMENT.help.capitalize()}. News: the mean of the symbol's "
+                         "headline scores published in the 24 h before each bar's close "
+                         "(python -m engine news import, or the sentiment agent's feeds).")
 
 
 def offered_strategies() -> dict[str, type[Strategy]]:

@@ -6,7 +6,7 @@ import math
 import re
 
 from engine.errors import single_line
-from ui.colours import GREEN, GREY, RED
+from engine.reads.colours import GREEN, GREY, RED
 
 CURRENCY = "$"  # every shipped dataset is quoted in US dollars
 CURRENCY_CODE = "USD"  # the same, for axis titles

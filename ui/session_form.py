@@ -20,7 +20,7 @@ from engine.core.settings import FAST_FORWARD
 from engine.errors import BadInput, PaperDeskError
 from engine.reads import queries
 from ui import context
-from ui.form_check import PARAMS, field_errors, offered_strategies
+from ui.form_check import PARAMS, field_errors, offered_strategies, sentiment_select
 from ui.format import CURRENCY_CODE, literal
 from ui.theme import BAR_FORMAT, MARKET
 
@@ -34,7 +34,7 @@ PRESETS = {
 }
 SPEED_LABELS = {"1": "1 bar/s", "10": "10 bars/s", "100": "100 bars/s", "1000": "1,000 bars/s",
                 FAST_FORWARD: f"{FAST_FORWARD} (fast-forward)"}
-SOURCE_LABELS = {"replay": "replay (shipped history)", "live": "live (public feeds)"}
+SOURCE_LABELS = {"replay": "replay (stored history)", "live": "live (public feeds)"}
 ERROR_KEY = "new_error"
 FIELD_ERRORS = "new_field_errors"  # {spec field: engine message} from the last click
 EARLIEST = date(1990, 1, 1)  # the pickers' range; the engine checks each dataset's own range
@@ -119,6 +119,7 @@ def _spec() -> dict:
     spec = {"name": ss.get("new_name", ""), "symbols": symbols, "strategy": strategy,
             "timeframe": timeframe, "params": params,
             "restart_policy": ss.get("new_policy", "resume"),
+            "sentiment": ss.get("new_sentiment", SESSION_FIELDS["sentiment"].default),
             "source": ss.get("new_source", "replay"), "speed": ss.get("new_speed", "1"),
             **{field: ss.get(key, SESSION_FIELDS[field].default)
                for field, (key, *_) in RISK_INPUTS.items()},
@@ -209,8 +210,9 @@ def _clock_fields(symbols: list[str], timeframe: str) -> None:
     a, b, c, d = st.columns([1.3, 1, 1, 1])
     source = a.radio("Source", SOURCES, key="new_source", format_func=SOURCE_LABELS.get,
                      on_change=_reset_window,
-                     help="replay: trade a window of the shipped history at the speed you "
-                          "choose; live: trade bars as the live feed writes them")
+                     help="replay: trade a window of the stored history (shipped or imported) "
+                          "at the speed you choose; live: trade bars as the live feed writes "
+                          "them")
     replay = source == "replay"
     st.session_state.setdefault("new_from", None)
     st.session_state.setdefault("new_to", None)
@@ -234,9 +236,9 @@ def _clock_fields(symbols: list[str], timeframe: str) -> None:
     chosen = _chosen_ranges(symbols, timeframe)
     st.caption(f"Data of the chosen symbols ({MARKET}, UTC). From and To start at the latest "
                f"{DEFAULT_WINDOW_BARS:,} bars they share; any window inside every range works."
-               if symbols else f"Every {timeframe} dataset shipped ({MARKET}, UTC). Pick "
-               f"symbols to fill From and To with the latest {DEFAULT_WINDOW_BARS:,} bars "
-               "they share.")
+               if symbols else f"Every {timeframe} dataset, shipped or imported ({MARKET}, "
+               f"UTC). Pick symbols to fill From and To with the latest "
+               f"{DEFAULT_WINDOW_BARS:,} bars they share.")
     st.dataframe(chosen[["symbol", "first", "last", "bars"]], hide_index=True,
                  width="content", column_config={
                      "first": st.column_config.DatetimeColumn(f"first bar ({MARKET})",
@@ -271,9 +273,11 @@ def _money_and_risk() -> None:
     cols[0].selectbox("After an engine restart", ["resume", "paused"], key="new_policy",
                       format_func=lambda v: {"resume": "resume trading",
                                              "paused": "stay paused"}[v])
+    sentiment_select(cols[1], "new_sentiment")
+    field_error(cols[1], "sentiment", "Sentiment input")
 
 
-def _fill_model(symbols: list[str]) -> None:
+def _fill_model(symbols: list[str], timeframe: str) -> None:
     st.markdown("**Fill model**")
     a, b = st.columns([1, 3])
     model = a.selectbox("Preset", FILL_PRESETS, key="new_fill_model",
@@ -283,7 +287,7 @@ def _fill_model(symbols: list[str]) -> None:
                              "realistic (taker fee, small impact, at most 10 % of a bar's "
                              "volume), pessimistic (higher fee, 2 % cap, a bar of latency, the "
                              "worse of open and close). Values you set below override it.")
-    preset = preset_values(model, symbols or ["BTC-USD"])
+    preset = preset_values(model, queries.asset_classes(symbols, timeframe))
     b.caption(f"{summary({**preset, 'fill_model': model})}. Price = base × (1 ± (slippage + "
               "impact × filled ÷ bar volume) ÷ 10,000); what the cap leaves keeps working on "
               "the next bars as partial fills.")
@@ -327,7 +331,7 @@ def new_session() -> None:
     _strategy_params(strategy)
     _clock_fields(symbols, timeframe)
     _money_and_risk()
-    _fill_model(symbols)
+    _fill_model(symbols, timeframe)
     left, right, _ = st.columns([1, 1, 3])
     left.button("Create", key="new_create", help="Create the session without starting it",
                 disabled=not context.can_control(), on_click=create, args=(None, False))

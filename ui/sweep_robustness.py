@@ -3,7 +3,9 @@ for a walk-forward sweep, its folds), the sweep report to download."""
 
 import streamlit as st
 
-from engine.analytics.walkforward import DEFAULT_OBJECTIVE, EXAMPLE, OBJECTIVES
+from engine.analytics.walkforward import EXAMPLE
+from engine.control.walk_paper import start_walk_forward
+from engine.core.selection import DEFAULT_OBJECTIVE, OBJECTIVES
 from engine.reads.overfitting import overfitting_odds
 from engine.reads.report.figures import curves_figure
 from engine.reads.report.sweep import CURVES, sweep_report
@@ -81,6 +83,24 @@ def walk_forward_results(sweep_id: int) -> None:
     st.plotly_chart(curves_figure(walk.curve, CURVES), width="stretch", key="walk_curves")
     with st.container(key="walk_folds"):
         st.dataframe(walk.folds, hide_index=True, width="stretch")
+    graduate_rule(sweep_id, walk.anchored, walk.step_bars)
+
+
+def graduate_rule(sweep_id: int, anchored: bool, step_bars: int) -> None:
+    """Trade the walk-forward's rule on paper (a rolling one; offered to operators only)."""
+    if anchored or not context.can_control():
+        return
+    st.markdown("**Trade this rule on paper**")
+    st.caption(f"A paper session re-selects among this sweep's variants every {step_bars:,} "
+               "bars, by the same objective on the same train bars, as the folds did: replay "
+               "re-plays the folds' test bars at max speed, then trades on past the window.")
+    a, b, c = st.columns([1, 1, 1], vertical_alignment="bottom")
+    source = a.selectbox("Source", ("replay", "live"), key="walk_rule_source")
+    speed = b.text_input("Speed after the window (bars/s)", value="1", key="walk_rule_speed")
+    c.button("Start the rule as a paper session", key="walk_rule_start", type="primary",
+             on_click=context.act, args=("Start the rule as a paper session",
+                                         start_walk_forward, sweep_id),
+             kwargs={"source": source, "speed": speed})
 
 
 def panel(sweep_id: int) -> None:

@@ -9,8 +9,9 @@ from engine.core.bars import TIMEFRAMES
 from engine.core.fill_models import DEFAULT_PRESET, PRESETS
 from engine.reads import queries
 from engine.reads import sweeps as sweep_reads
+from engine.reads.records import SweepDocument
 from ui import charts, context, format, sweep_robustness
-from ui.form_check import offered_strategies
+from ui.form_check import offered_strategies, sentiment_select
 
 TOP_N = 5
 METRICS = {"return_pct": "Return %", "in_sample_pct": "In-sample %",
@@ -54,7 +55,8 @@ def _create() -> None:
             for name in offered[strategy].params}
     spec = {"name": ss.get("sweep_name") or None, "strategy": strategy,
             "symbols": ss.get("sweep_symbols", ""), "timeframe": ss.get("sweep_timeframe"),
-            "fill_model": ss.get("sweep_fill_model"), "from": ss.get("sweep_from"),
+            "fill_model": ss.get("sweep_fill_model"), "sentiment": ss.get("sweep_sentiment"),
+            "from": ss.get("sweep_from"),
             "to": ss.get("sweep_to"), "split": ss.get("sweep_split"),
             "grid": {k: v for k, v in grid.items() if str(v).strip()},
             **sweep_robustness.walk_forward_fields()}
@@ -87,6 +89,7 @@ def form() -> None:
         mid.text_input("To", key="sweep_to", placeholder="2019-03-01")
         right.text_input("Split (out-of-sample from)", key="sweep_split",
                          placeholder="optional date inside the window")
+        sentiment_select(left, "sweep_sentiment")
         sweep_robustness.walk_forward_inputs()
         st.button("Create sweep", key="sweep_create", type="primary", on_click=_create,
                   disabled=not context.can_control())
@@ -95,33 +98,33 @@ def form() -> None:
 def progress(sweep_id: int) -> None:
     """The sweep's state and progress bar, live; Cancel while it runs."""
     doc = context.read(sweep_reads.sweep_document, sweep_id)
-    done, total = doc["done"], doc["total"]
+    done, total = doc.done, doc.total
     st.progress(done / total if total else 0.0,
-                text=f"{doc['status']}: {done:,} of {total:,} variants"
-                + (f" — {format.literal(doc['wait_reason'])}" if doc["wait_reason"] else "")
-                + (" — cancelling" if doc["cancel_requested"] else ""))
-    if doc["error"]:
-        st.error(doc["error"])
-    if doc["can_cancel"]:
+                text=f"{doc.status}: {done:,} of {total:,} variants"
+                + (f" — {format.literal(doc.wait_reason)}" if doc.wait_reason else "")
+                + (" — cancelling" if doc.cancel_requested else ""))
+    if doc.error:
+        st.error(doc.error)
+    if doc.can_cancel:
         st.button("Cancel sweep", key="sweep_cancel", disabled=not context.can_control(),
                   on_click=context.act, args=("Cancel sweep", sweeps.cancel_sweep, sweep_id))
-    elif doc["status"] in ("queued", "running"):
+    elif doc.status in ("queued", "running"):
         return
     elif st.session_state.get("sweep_seen_done") != (sweep_id, done):
         st.session_state["sweep_seen_done"] = (sweep_id, done)
         st.rerun()  # finished: draw the full results once
 
 
-def results(sweep_id: int, doc: dict) -> None:
+def results(sweep_id: int, doc: SweepDocument) -> None:
     ranked = context.read(sweep_reads.variants, sweep_id)
     if ranked.empty:
         st.caption("No variant has finished yet.")
         return
-    values = list(doc["grid"])
-    st.caption(f"{len(ranked):,} variants of {doc['strategy']} on {', '.join(doc['symbols'])}"
-               f" {doc['timeframe']}, {doc['window_from'][:16]} – {doc['window_to'][:16]}; "
+    values = list(doc.grid)
+    st.caption(f"{len(ranked):,} variants of {doc.strategy} on {', '.join(doc.symbols)}"
+               f" {doc.timeframe}, {doc.window_from[:16]} – {doc.window_to[:16]}; "
                + ("ranked by in-sample return (split at "
-                  f"{doc['split_at']:%Y-%m-%d %H:%M})" if doc["split_at"] else
+                  f"{doc.split_at:%Y-%m-%d %H:%M})" if doc.split_at else
                   "ranked by return"))
     shown = [c for c in ("rank", "session_id", *values, *FIGURE_COLUMNS) if c in ranked]
     with st.container(key="sweep_table"):
@@ -196,6 +199,6 @@ def render() -> None:
     doc = context.read(sweep_reads.sweep_document, sweep_id)
     results(sweep_id, doc)
     paper_sessions(sweep_id)
-    if doc["can_archive"] and not doc["archived"]:
+    if doc.can_archive and not doc.archived:
         st.button("Archive sweep", key="sweep_archive", disabled=not context.can_control(),
                   on_click=context.act, args=("Archive sweep", sweeps.archive_sweep, sweep_id))

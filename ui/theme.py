@@ -1,7 +1,7 @@
 """Status colours and words: every status is said in words as well as colour."""
 
 
-from ui.colours import AMBER, BLUE, DEGRADED, GREEN, GREY, ORANGE, RED, VIOLET
+from engine.reads.colours import AMBER, BLUE, DEGRADED, GREEN, GREY, ORANGE, RED, VIOLET
 from ui.format import GAIN_HEX, LOSS_HEX, direction
 
 STATUS_COLOR = {

@@ -184,6 +184,9 @@ if agent_ids:  # on a phone, instead of clicking a node (outside the fragment: a
         st.session_state["flow_pick_seen"] = picked
         if picked:
             st.session_state["agent_selected"] = picked
+linked = st.query_params.get("agent")  # a deep link: ?agent=strategy opens its card
+if linked in agent_ids and st.session_state.get("agent_linked") != linked:
+    st.session_state["agent_linked"] = st.session_state["agent_selected"] = linked
 selected = st.session_state.get("agent_selected")
 selected = selected if selected in agent_ids else (agent_ids[0] if agent_ids else None)
 if selected:

@@ -8,7 +8,7 @@ from engine.errors import NotFound
 from engine.reads import queries
 from engine.reads.records import SessionDocument
 from engine.reads.strategies import chart_of
-from ui import charts, confirm, context, sweeps
+from ui import charts, confirm, context, datasets, sweeps
 from ui import format as fmt
 from ui.desk import styled
 from ui.desk import table as desk_table
@@ -152,9 +152,16 @@ def detail(sid: int) -> None:
     st.markdown(f"### {fmt.literal(doc.name)} {badge(doc.status)}")
     st.caption(f"#{doc.id} · {doc.strategy} {doc.params} · "
                f"{', '.join(doc.symbols)} {doc.timeframe} · size "
-               f"{doc.position_size:g} of equity · after restart: {doc.restart_policy}"
+               f"{doc.position_size:g} of equity · sentiment: {doc.sentiment}"
+               f" · after restart: {doc.restart_policy}"
                f" · created {doc.created_at:%Y-%m-%d %H:%M} ({WALL})")
     st.caption(fill_caption(doc))
+    if doc.walk_rule:
+        rule = doc.walk_rule
+        st.caption(f"Walk-forward rule: every {rule['step_bars']:,} bars it re-selects among "
+                   f"{len(rule['candidates'])} parameter sets the one with the best "
+                   f"{rule['objective']} on the {rule['train_bars']:,} bars before (each "
+                   "order's lineage names the parameters it was decided with)")
     session_controls(doc)
     if doc.error:
         st.error(fmt.literal(doc.error), icon=":material/error:")
@@ -325,8 +332,9 @@ show_archived = bulk_controls()
 # Every session may be picked, compared and reconciled, a sweep's variants included; the list
 # above the picker shows the desk's own (variants are ranked on the Sweeps tab).
 sessions = context.read(queries.sessions, include_archived=show_archived, include_sweeps=True)
-list_tab, new_tab, compare_tab, sweeps_tab = st.tabs(
-    ["Sessions", "New session", "Compare", "Sweeps"], key="sessions_tab", on_change="rerun")
+list_tab, new_tab, compare_tab, sweeps_tab, data_tab = st.tabs(
+    ["Sessions", "New session", "Compare", "Sweeps", "Data"], key="sessions_tab",
+    on_change="rerun")
 if list_tab.open:
     with list_tab:
         session_list(sessions, show_archived)
@@ -339,3 +347,6 @@ if compare_tab.open:
 if sweeps_tab.open:
     with sweeps_tab:
         sweeps.render()
+if data_tab.open:
+    with data_tab:
+        datasets.render()

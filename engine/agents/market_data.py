@@ -31,7 +31,7 @@ class MarketDataAgent(BaseAgent):
         self.live = None
         if self.cfg["source"] == "live":
             crypto = CcxtFeed(make_exchange(self.cfg["exchange"]))
-            self.live = LiveSource(crypto, YFinanceFeed(), catalog.datasets())
+            self.live = LiveSource(crypto, YFinanceFeed(), catalog.shipped_datasets())
 
     def on_config(self, changes: dict) -> None:
         self.cfg.update(changes)
@@ -53,23 +53,24 @@ class MarketDataAgent(BaseAgent):
         owned = self._owned()
         written = self._load_shipped(owned)
         if self.live is not None:
-            self.live.datasets = owned
+            self.live.datasets = [k for k in owned if k in catalog.shipped_datasets()]
             for key, bars in self.live.fetch().items():
                 usable = self._usable(key, bars)
                 written += write_bars(self.db, *key, usable)
                 if usable:  # only once they are stored: a failed write refetches them
                     self.last_seen[key] = usable[-1].ts
-            self._warn_stale(owned)
+            self._warn_stale(self.live.datasets)
         self.state["last_bar"] = {
             f"{s}/{tf}": ts.isoformat() for (s, tf), ts in self.last_seen.items() if ts
         }
         return written
 
     def _load_shipped(self, owned: list[tuple[str, str]]) -> int:
-        """Store every shipped dataset once (idempotent): replay sessions trade these bars."""
-        written = 0
+        """Store every shipped dataset once (idempotent): replay sessions trade these bars.
+        (An import stores its own bars.)"""
+        written, shipped = 0, catalog.shipped_datasets()
         for key in owned:
-            if key in self.loaded:
+            if key in self.loaded or key not in shipped:
                 continue
             count, newest = load_shipped(self.db, *key)
             written += count
@@ -92,7 +93,7 @@ class MarketDataAgent(BaseAgent):
                 self.event("bad_data", f"{key[0]} {key[1]} bar {bar.ts:%Y-%m-%d %H:%M} has "
                            f"{problem}; skipped, not traded on", "warning")
                 continue
-            if is_gap(*key, previous, bar.ts):
+            if is_gap(catalog.asset_class(*key), key[1], previous, bar.ts):
                 self.event("gap", f"{key[0]} {key[1]}: gap from {previous:%Y-%m-%d %H:%M} to "
                            f"{bar.ts:%Y-%m-%d %H:%M}", "warning")
             usable.append(bar)

@@ -1,4 +1,6 @@
-"""Sentiment agent: scores headlines per symbol, or publishes a price-derived market mood."""
+"""Sentiment agent: scores headlines per symbol — each stored once with the time it became known
+(engine.news.scores), what `news` sessions trade on — and publishes each symbol's latest
+figure: the headlines' mean, or the price-derived mood without news."""
 
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -7,10 +9,12 @@ import feedparser
 from sqlalchemy import insert
 
 from engine.agents.base import BaseAgent
+from engine.core.news import MOOD_WINDOW
 from engine.errors import TransientError
 from engine.market import catalog
 from engine.market.bars import last_bars
 from engine.news.feeds import is_url, local_file
+from engine.news.scores import ScoredHeadline, store_scores
 from engine.news.scoring import (
     Headline,
     label,
@@ -89,18 +93,21 @@ class SentimentAgent(BaseAgent):
             found += headlines
         return found
 
-    def _score_symbol(self, symbol: str, timeframe: str, headlines: list[Headline]) -> dict | None:
-        bars = last_bars(self.db, symbol, timeframe, None, self.cfg["mood_window"])
-        now = bars[-1].ts if bars and not self.cfg["rss_feeds"] else datetime.now(UTC)
+    def _score_symbol(self, symbol: str, timeframe: str, headlines: list[Headline],
+                      polled: datetime, found: list[ScoredHeadline]) -> dict | None:
+        """The symbol's figure to publish; each of its headlines' scores goes into `found`
+        (an undated one as known at `polled`)."""
+        mine = [h for h in headlines
+                if (h.symbol == symbol if h.symbol else mentions(symbol, h.text))]
+        scores = {h: score_headline(h.text) for h in mine}
+        found += [ScoredHeadline(symbol, h.time or polled, h.time is not None, score, h.text,
+                                 h.source) for h, score in scores.items()]
+        bars = last_bars(self.db, symbol, timeframe, None, MOOD_WINDOW)
+        now = bars[-1].ts if bars and not self.cfg["rss_feeds"] else polled
         since = now - timedelta(hours=self.cfg["lookback_hours"])
-        relevant = [
-            h for h in headlines
-            if (h.symbol == symbol if h.symbol else mentions(symbol, h.text))
-            and (h.time is None or since <= h.time <= now)
-        ]
+        relevant = [h for h in mine if h.time is None or since <= h.time <= now]
         if relevant:
-            scored = sorted(((score_headline(h.text), h) for h in relevant),
-                            key=lambda pair: -abs(pair[0]))
+            scored = sorted(((scores[h], h) for h in relevant), key=lambda pair: -abs(pair[0]))
             score = sum(s for s, _ in scored) / len(scored)
             return {
                 "symbol": symbol, "score": round(score, 4), "label": label(score),
@@ -118,14 +125,18 @@ class SentimentAgent(BaseAgent):
 
     def on_tick(self) -> int:
         headlines = self._headlines()
+        now = datetime.now(UTC)
+        found: list[ScoredHeadline] = []
         rows = [
             row for symbol, timeframe in self._symbols().items()
-            if (row := self._score_symbol(symbol, timeframe, headlines))
+            if (row := self._score_symbol(symbol, timeframe, headlines, now, found))
         ]
-        if rows:
-            now = datetime.now(UTC)
+        if rows or found:
             with session_scope(self.db) as s:
-                s.execute(insert(SentimentScore), [{**r, "ts": now} for r in rows])
+                store_scores(s, found)
+                if rows:
+                    s.execute(insert(SentimentScore), [{**r, "ts": now} for r in rows])
+        if rows:
             self.latest = {r["symbol"]: r for r in rows}
         return len(rows)
 

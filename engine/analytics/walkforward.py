@@ -6,9 +6,15 @@ bar indices, with test_start == train_end: nothing a fold tests was seen while t
 """
 
 import math
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from engine.core.selection import (
+    annualised,
+    require_bars,
+    require_per_year,
+    require_return,
+    shown,
+)
 from engine.errors import BadInput
 
 EXAMPLE = "train=500,test=100"
@@ -16,7 +22,6 @@ MIN_BARS = {"train": 10, "test": 1, "step": 1}
 MAX_BARS = 1_000_000_000
 ANCHORED = "anchored"
 _MAX_DIGITS = len(str(MAX_BARS))
-_MAX_EXPONENT = 709.0  # math.exp overflows above about 709.78
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,18 +45,10 @@ class Fold:
     test_end: int
 
 
-def _shown(raw: str | None) -> str:
-    """A user's value for a one-line message: quoted, escaped, cut to 40 characters."""
-    if raw is None:
-        return "no value"
-    shown = repr(raw)  # cut after escaping: one control character escapes to up to 10
-    return shown if len(shown) <= 40 else shown[:39] + "…"
-
-
 def _whole_bars(key: str, raw: str | None) -> int:
     least = MIN_BARS[key]
     wrong = BadInput(f"walk-forward {key} must be a whole number of bars ≥ {least} "
-                     f"(got {_shown(raw)})")
+                     f"(got {shown(raw)})")
     if raw is None or not raw.isascii() or not raw.isdigit():
         raise wrong
     # int() refuses strings of over 4300 digits; anything past MAX_BARS's length is too large
@@ -59,7 +56,7 @@ def _whole_bars(key: str, raw: str | None) -> int:
     if value < least:
         raise wrong
     if value > MAX_BARS:
-        raise BadInput(f"walk-forward {key} must be at most {MAX_BARS} bars (got {_shown(raw)})")
+        raise BadInput(f"walk-forward {key} must be at most {MAX_BARS} bars (got {shown(raw)})")
     return value
 
 
@@ -68,7 +65,7 @@ def _item(item: str) -> tuple[str, str | None]:
     key, equals, raw = item.partition("=")
     key = key.strip().lower()
     if not key:
-        raise BadInput(f"walk-forward item {_shown(item)} names no key; write e.g. {EXAMPLE}")
+        raise BadInput(f"walk-forward item {shown(item)} names no key; write e.g. {EXAMPLE}")
     return key, raw.strip() if equals else None
 
 
@@ -88,11 +85,11 @@ def parse_walk_forward(text: str) -> WalkForward:
         if key == ANCHORED and raw is None:
             anchored = True
         elif key == ANCHORED:
-            raise BadInput(f"walk-forward {ANCHORED} takes no value (got {_shown(raw)})")
+            raise BadInput(f"walk-forward {ANCHORED} takes no value (got {shown(raw)})")
         elif key in MIN_BARS:
             bars[key] = _whole_bars(key, raw)
         else:
-            raise BadInput(f"walk-forward has no key {_shown(key)}; the keys are "
+            raise BadInput(f"walk-forward has no key {shown(key)}; the keys are "
                            f"{', '.join(MIN_BARS)} and {ANCHORED}")
     for key in ("train", "test"):
         if key not in bars:
@@ -124,37 +121,6 @@ def folds(spec: WalkForward, n_bars: int) -> tuple[Fold, ...]:
     )
 
 
-def _require_return(label: str, value: float) -> None:
-    if not (math.isfinite(value) and value >= -1):
-        raise BadInput(f"{label} must be a finite fraction ≥ -1 (got {value!r})")
-
-
-def _require_bars(label: str, value: int) -> None:
-    if value < 1:
-        raise BadInput(f"{label} must be at least 1 bar (got {value!r})")
-
-
-def _require_per_year(bars_per_year: float) -> None:
-    if not (math.isfinite(bars_per_year) and bars_per_year > 0):
-        raise BadInput(f"bars per year must be a positive number (got {bars_per_year!r})")
-
-
-def _annualised(total_return: float, bars: int, bars_per_year: float) -> float:
-    if total_return == -1:
-        return -1.0
-    exponent = math.log1p(total_return) * bars_per_year / bars
-    return math.inf if exponent > _MAX_EXPONENT else math.expm1(exponent)
-
-
-def annualised_return(total_return: float, bars: int, bars_per_year: float) -> float:
-    """Geometric annual return of `total_return` earned over `bars` bars, both fractions:
-    (1 + r)^(bars_per_year / bars) − 1; inf when that overflows a float."""
-    _require_return("total return", total_return)
-    _require_bars("bars", bars)
-    _require_per_year(bars_per_year)
-    return _annualised(total_return, bars, bars_per_year)
-
-
 def efficiency(in_sample_return: float, in_bars: int, out_sample_return: float, out_bars: int,
                bars_per_year: float) -> float | None:
     """Walk-forward efficiency: annualised out-of-sample return ÷ annualised in-sample return.
@@ -163,67 +129,15 @@ def efficiency(in_sample_return: float, in_bars: int, out_sample_return: float, 
     geometrically (`annualised_return`). None when the in-sample annual return is ≤ 0 (the
     ratio then means nothing) or either annual return overflows a float (undefined).
     """
-    _require_return("in-sample return", in_sample_return)
-    _require_return("out-of-sample return", out_sample_return)
-    _require_bars("in-sample bars", in_bars)
-    _require_bars("out-of-sample bars", out_bars)
-    _require_per_year(bars_per_year)
-    in_annual = _annualised(in_sample_return, in_bars, bars_per_year)
-    out_annual = _annualised(out_sample_return, out_bars, bars_per_year)
+    require_return("in-sample return", in_sample_return)
+    require_return("out-of-sample return", out_sample_return)
+    require_bars("in-sample bars", in_bars)
+    require_bars("out-of-sample bars", out_bars)
+    require_per_year(bars_per_year)
+    in_annual = annualised(in_sample_return, in_bars, bars_per_year)
+    out_annual = annualised(out_sample_return, out_bars, bars_per_year)
     if not 0 < in_annual < math.inf or out_annual == math.inf:
         return None
     return out_annual / in_annual
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One parameter set's result on a train window. Returns and drawdown are fractions."""
-
-    params: tuple
-    sharpe: float | None  # annualised, risk-free 0; None when undefined
-    total_return: float
-    annual_return: float  # geometric, see annualised_return
-    max_drawdown: float  # largest fall from a running peak, ≥ 0 (0.2 = −20 %)
-
-    @property
-    def calmar(self) -> float | None:
-        """Annual return ÷ max drawdown; inf for a gain without drawdown, None for neither."""
-        if self.max_drawdown > 0:
-            return self.annual_return / self.max_drawdown
-        return math.inf if self.annual_return > 0 else None
-
-
-_SCORES: dict[str, Callable[[Candidate], float | None]] = {
-    "sharpe": lambda c: c.sharpe,
-    "total_return": lambda c: c.total_return,
-    "calmar": lambda c: c.calmar,
-}
-OBJECTIVES = tuple(_SCORES)
-DEFAULT_OBJECTIVE = OBJECTIVES[0]
-
-
-def _rank_key(score: float | None) -> tuple[bool, float]:
-    """Order scores so that an undefined one (None, NaN) ranks below every number."""
-    defined = score is not None and not math.isnan(score)
-    return defined, score if defined else 0.0
-
-
-def select_best(objective: str, candidates: Iterable[Candidate]) -> Candidate:
-    """The candidate with the highest `objective` (one of OBJECTIVES), higher is better.
-
-    Ties go to the earliest candidate; an undefined score ranks below every number, so when
-    no candidate has one the first is chosen.
-    """
-    if objective not in _SCORES:
-        raise BadInput(f"walk-forward objective must be one of {', '.join(OBJECTIVES)} "
-                       f"(got {_shown(objective)})")
-    score = _SCORES[objective]
-    best: Candidate | None = None
-    best_key = (False, 0.0)
-    for candidate in candidates:
-        key = _rank_key(score(candidate))
-        if best is None or key > best_key:
-            best, best_key = candidate, key
-    if best is None:
-        raise BadInput("walk-forward has no candidates to choose from")
-    return best

@@ -2,6 +2,8 @@
 
 import argparse
 
+from engine.cli import data as cli_data
+from engine.cli import news as cli_news
 from engine.cli import strategies as cli_strategies
 from engine.cli import sweep as cli_sweep
 from engine.cli.args import wait_seconds
@@ -77,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     session.add_argument("--stop-loss-pct")
     session.add_argument("--take-profit-pct")
     session.add_argument("--restart-policy")
+    session.add_argument("--sentiment", help="the strategy's sentiment input: news (stored "
+                                             "headline scores), price-mood (default) or none")
     session.add_argument("--source", default="replay", help="replay (default) or live")
     session.add_argument("--from", dest="window_from", metavar="DATE",
                          help="replay: first bar (default: the latest 1000 bars)")
@@ -94,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_sweep.add_parser(sub)
     cli_strategies.add_parser(sub)
+    cli_news.add_parser(sub)
+    cli_data.add_parser(sub)
 
     logs = sub.add_parser("logs", help="tail an agent's or session's log")
     logs.add_argument("id", metavar="AGENT_ID")

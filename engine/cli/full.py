@@ -8,6 +8,8 @@ import sys
 from dataclasses import asdict
 from typing import Any, NoReturn
 
+from engine.cli import data as cli_data
+from engine.cli import news as cli_news
 from engine.cli import robust as cli_robust
 from engine.cli import strategies as cli_strategies
 from engine.cli import sweep as cli_sweep
@@ -104,6 +106,7 @@ def _create(db, args) -> None:
         **{f: getattr(args, f) for f in ("fill_model", *FILL_FIELDS)},
         "position_size": args.position_size, "stop_loss_pct": args.stop_loss_pct,
         "take_profit_pct": args.take_profit_pct, "restart_policy": args.restart_policy,
+        "sentiment": args.sentiment,
         "source": args.source, "from": args.window_from, "to": args.window_to,
         "speed": args.speed, "until": args.until, "then": args.then,
     }
@@ -215,7 +218,8 @@ def cmd_strategies(db, args) -> None:
 COMMANDS = {
     "run": cmd_run, "status": cmd_status, "health": cmd_health, "agents": cmd_agents,
     "agent": cmd_agent_show, "sessions": cmd_sessions, "session": cmd_session, "events": cmd_events,
-    "sweep": cli_sweep.cmd_sweep, "strategies": cmd_strategies,
+    "sweep": cli_sweep.cmd_sweep, "strategies": cmd_strategies, "news": cli_news.cmd_news,
+    "data": cli_data.cmd_data,
 }
 
 

@@ -23,7 +23,8 @@ READ_ONLY_SESSION = {"show", "trades", "reconcile", "fill-models", "robustness",
 def _reads_only(args) -> bool:
     return args.command in READ_ONLY or (
         args.command == "session" and args.action in READ_ONLY_SESSION) or (
-        args.command == "agent" and args.action == "show")
+        args.command == "agent" and args.action == "show") or (
+        args.command in ("news", "data") and args.action == "list")
 
 
 def _check(args, url: str) -> None:

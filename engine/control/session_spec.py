@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 from engine.control import windows
 from engine.core.fill_models import CUSTOM, DEFAULT_PRESET, PRESETS, preset_values
 from engine.core.fills import PRICE_RULES
+from engine.core.news import SENTIMENT_INPUTS
 from engine.core.settings import DEFAULT_TIMEFRAME, STARTING_CASH, TradeSettings
 from engine.errors import BadInput, shown
 from engine.market import catalog
@@ -54,6 +55,9 @@ _BASE_FIELDS: dict[str, Param] = {
               0, 10_000),
         Param("restart_policy", str, "resume", "after an engine restart",
               choices=RESTART_POLICIES),
+        Param("sentiment", str, TradeSettings.sentiment, "the strategy's sentiment input: "
+              "stored headline scores (news), the mood of its own closes (price-mood) or none",
+              choices=SENTIMENT_INPUTS),
     )
 }
 SESSION_FIELDS = {**_BASE_FIELDS, **FILL_FIELDS}  # every field of a spec, with its bounds
@@ -68,9 +72,11 @@ def parse_fill_spec(spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return model, parse_params(FILL_FIELDS, given, partial=True)
 
 
-def fill_fields(model: str, given: dict[str, Any], symbols: list[str]) -> dict[str, Any]:
-    """The fill model's columns: the preset's values for `symbols`, `given` overriding them."""
-    values = preset_values(model, symbols) | given
+def fill_fields(model: str, given: dict[str, Any], symbols: list[str],
+                timeframe: str) -> dict[str, Any]:
+    """The fill model's columns: the preset's values for `symbols` (their datasets' asset
+    classes), `given` overriding them."""
+    values = preset_values(model, catalog.asset_classes(symbols, timeframe)) | given
     return {**values, "fill_model": model,
             "volume_cap_pct": values["volume_cap_pct"] or None,
             "cancel_after_bars": values["cancel_after_bars"] or None}
@@ -111,11 +117,11 @@ def _clock_fields(symbols: list[str], timeframe: str, clock: dict[str, Any]) -> 
             raise BadInput("until/then: a live session follows its feed; only a replay "
                            "session fast-forwards")
         return {"source": "live", "speed": speed or 1.0}
-    shipped = catalog.symbols(timeframe)
-    missing = [s for s in symbols if s not in shipped]
+    stored = catalog.symbols(timeframe)  # shipped and imported
+    missing = [s for s in symbols if s not in stored]
     if missing:
-        raise BadInput(f"symbols: no shipped {timeframe} data for {', '.join(missing)} to "
-                       f"replay; available: {', '.join(shipped)}")
+        raise BadInput(f"symbols: no {timeframe} data for {', '.join(missing)} to "
+                       f"replay; available: {', '.join(stored)}")
     window = windows.replay_window(symbols, timeframe, clock["from"], clock["to"])
     return {"source": "replay", "speed": speed, "window_from": window.start,
             "window_to": window.end, "bars_total": window.bars,
@@ -173,7 +179,7 @@ def validate_session(db: "Engine", spec: dict[str, Any]) -> dict[str, Any]:
     symbols = parse_symbols(raw_symbols, available_symbols(db, fields["timeframe"]))
     return {
         **fields,
-        **fill_fields(model, fill_values, symbols),
+        **fill_fields(model, fill_values, symbols, fields["timeframe"]),
         **_clock_fields(symbols, fields["timeframe"], clock),
         "name": name,
         "strategy": strategy.name,

@@ -36,7 +36,7 @@ MAX_VALUES = 500  # values one dimension may take
 FILL_DIMENSIONS = {"fill_model": FILL_MODEL, "fee_bps": FILL_FIELDS["fee_bps"],
                    "slippage_bps": FILL_FIELDS["slippage_bps"]}
 SESSION_KEYS = ("strategy", "symbols", "timeframe", "cash", "position_size", "stop_loss_pct",
-                "take_profit_pct", "fill_model", *FILL_FIELDS)
+                "take_profit_pct", "sentiment", "fill_model", *FILL_FIELDS)
 
 
 def _range(text: str, param: Param, field: str) -> list[Any]:
@@ -151,7 +151,8 @@ def variant_fields(base: dict[str, Any], session: dict[str, Any],
     spec = variant_spec(session, base["strategy"], values)
     model, given = parse_fill_spec({k: spec.get(k) for k in ("fill_model", *FILL_FIELDS)})
     params = strategies.lookup(base["strategy"]).validate(dict(spec["params"]))
-    return {**base, **fill_fields(model, given, base["symbols"].split(",")), "params": params}
+    return {**base, **fill_fields(model, given, base["symbols"].split(","),
+                                     base["timeframe"]), "params": params}
 
 
 def base_fields(db: Engine, name: str, session: dict[str, Any],

@@ -115,7 +115,7 @@ def archive_sweep(db: Engine, sweep_id: Any, archived: bool = True,
         return Outcome(message)
 
 
-def _variant_spec(v: PaperSession) -> dict[str, Any]:
+def variant_spec(v: PaperSession) -> dict[str, Any]:
     """A session spec with exactly the variant's settings (no window, no source)."""
     fills = {f: getattr(v, f) for f in FILL_FIELDS}
     fills |= {"volume_cap_pct": fills["volume_cap_pct"] or 0,
@@ -123,7 +123,8 @@ def _variant_spec(v: PaperSession) -> dict[str, Any]:
     return {"name": f"paper: {v.name}"[:100], "strategy": v.strategy, "symbols": v.symbols,
             "timeframe": v.timeframe, "params": dict(v.params), "cash": v.starting_cash,
             "position_size": v.position_size, "stop_loss_pct": v.stop_loss_pct or 0,
-            "take_profit_pct": v.take_profit_pct or 0, "fill_model": v.fill_model, **fills}
+            "take_profit_pct": v.take_profit_pct or 0, "sentiment": v.sentiment,
+            "fill_model": v.fill_model, **fills}
 
 
 def start_as_paper(db: Engine, variant_id: Any, source: str = "replay", speed: Any = "1",
@@ -144,7 +145,7 @@ def start_as_paper(db: Engine, variant_id: Any, source: str = "replay", speed: A
             raise NotFound(f"no session {key}")
         if variant.sweep_id is None:
             raise BadInput(f"session {variant.id} is not a sweep variant")
-    spec = {**_variant_spec(variant), "source": source, "speed": speed}
+    spec = {**variant_spec(variant), "source": source, "speed": speed}
     if source == "replay":
         spec |= {"from": variant.window_from, "to": to}
     fields = validate_session(db, spec)

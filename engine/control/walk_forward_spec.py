@@ -4,7 +4,8 @@ bars. Stored in the sweep's spec; engine.sweeps.walk runs it."""
 
 from typing import Any
 
-from engine.analytics.walkforward import DEFAULT_OBJECTIVE, OBJECTIVES, folds, parse_walk_forward
+from engine.analytics.walkforward import folds, parse_walk_forward
+from engine.core.selection import DEFAULT_OBJECTIVE, OBJECTIVES
 from engine.errors import BadInput
 
 

@@ -1,4 +1,5 @@
-"""A session's clock settings: its source, its replay window over the shipped data, its speed.
+"""A session's clock settings: its source, its replay window over the stored data (shipped
+or imported), its speed.
 
 Every value is checked with a message that names the field (`from`, `to`, `speed`, `source`).
 """
@@ -79,7 +80,7 @@ def _times(symbols: list[str], timeframe: str):
 
 
 def replay_window(symbols: list[str], timeframe: str, raw_from: Any, raw_to: Any) -> Window:
-    """Check that every symbol has shipped bars over [from, to]; default to the latest
+    """Check that every symbol has bars over [from, to]; default to the latest
     DEFAULT_WINDOW_BARS bars they share."""
     spans = {s: catalog.span(s, timeframe) for s in symbols}
     first = max(spans.values(), key=lambda sp: sp[0])
@@ -114,7 +115,7 @@ def _ranges(spans: dict) -> str:
 
 
 def dataset_ranges(timeframe: str) -> list[dict]:
-    """Each shipped dataset of `timeframe`: first and last bar time and bar count."""
+    """Each dataset of `timeframe` (shipped or imported): first and last bar time and bar count."""
     out = []
     for symbol in catalog.symbols(timeframe):
         lo, hi, n = catalog.span(symbol, timeframe)

@@ -17,8 +17,6 @@ commission on stocks, a bar of delay, and the worse of the bar's open and close.
 
 from typing import Any
 
-from engine.core.bars import STOCK_SYMBOLS
-
 FILL_FIELDS = ("fee_bps", "slippage_bps", "impact_bps", "volume_cap_pct", "latency_bars",
                "fill_price", "cancel_after_bars")
 PRESETS = ("frictionless", "realistic", "pessimistic")
@@ -37,20 +35,21 @@ _VALUES: dict[str, dict[str, Any]] = {
 }
 
 
-def preset_values(name: str, symbols: tuple[str, ...] | list[str]) -> dict[str, Any]:
-    """Every fill setting of preset `name` for a session on `symbols` (the crypto fee when any
-    symbol is crypto)."""
+def preset_values(name: str, asset_classes: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """Every fill setting of preset `name` for a session whose symbols are of `asset_classes`
+    (the crypto fee when any symbol is crypto; stocks' and currency pairs' brokers charge the
+    stocks column)."""
     values = dict(_VALUES[name])
     crypto, stocks = values["fee_bps"]
-    values["fee_bps"] = stocks if all(s in STOCK_SYMBOLS for s in symbols) else crypto
+    values["fee_bps"] = crypto if "crypto" in asset_classes or not asset_classes else stocks
     return {**values, "cancel_after_bars": None}
 
 
-def overridden(values: dict[str, Any], symbols: tuple[str, ...] | list[str]) -> list[str]:
+def overridden(values: dict[str, Any], asset_classes: tuple[str, ...] | list[str]) -> list[str]:
     """The fill settings in `values` that differ from those of its preset (`fill_model`)."""
     if values["fill_model"] not in PRESETS:
         return []
-    preset = preset_values(values["fill_model"], symbols)
+    preset = preset_values(values["fill_model"], asset_classes)
     return [f for f in FILL_FIELDS if values[f] != preset[f]]
 
 

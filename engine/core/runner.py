@@ -11,10 +11,12 @@ import os
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from engine.core.bars import BarData
+from engine.core.bars import TIMEFRAMES, BarData
 from engine.core.indicators import RollingMood
+from engine.core.news import MOOD_WINDOW, NEWS, PRICE_MOOD, News
 from engine.core.settings import TradeSettings
 from engine.core.strategies import strategy_class
 from engine.core.strategy_api import (
@@ -31,11 +33,8 @@ from engine.core.strategy_api import (
 )
 from engine.errors import StrategyError
 
-MOOD_WINDOW = 24  # bars behind the price-mood sentiment a replay session's strategy sees
-PRICE_MOOD = "price-mood"
 # A NamedTuple made by tuple.__new__ skips its Python-level __new__: half the cost, every bar.
 record = tuple.__new__
-Given = dict[str, tuple[float, str]]  # sentiment known at a bar: symbol -> (score, source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +50,7 @@ class Slot:
 class StrategyRunner:
     """A session's strategy instances, their histories and sentiment input."""
 
-    def __init__(self, settings: TradeSettings):
+    def __init__(self, settings: TradeSettings, news: News | None = None):
         cls = strategy_class(settings.strategy)
         self.params, self.source = settings.params, source_file(cls)
         self.slots = {s: self._slot(cls, s) for s in settings.symbols}
@@ -60,8 +59,11 @@ class StrategyRunner:
                     for s, slot in self.slots.items()}
         where = f"strategy {cls.name!r}"
         self.warmup_bars = check_warmup(self.guarded(where, cls.warmup, settings.params), where)
+        self.news = (news or {}) if settings.sentiment == NEWS else None
+        self.bar_length = timedelta(seconds=TIMEFRAMES[settings.timeframe])
         self.moods = ({s: RollingMood(MOOD_WINDOW) for s in settings.symbols}
-                      if cls.uses_sentiment else None)
+                      if cls.uses_sentiment and settings.sentiment == PRICE_MOOD else None)
+        self.reads_sentiment = self.news is not None or self.moods is not None
 
     def _slot(self, cls: type[Strategy], symbol: str) -> Slot:
         where = f"strategy {cls.name!r} on {symbol}"
@@ -103,12 +105,15 @@ class StrategyRunner:
         except StrategyError as error:
             raise StrategyError(f"{error} (bar {bar.ts.isoformat()})") from None
 
-    def sentiment(self, symbol: str, bar: BarData, given: Given | None
+    def sentiment(self, symbol: str, bar: BarData
                   ) -> tuple[float | None, str | None, Sentiment | None]:
-        """(score, source) for the lineage, and what the strategy sees: the `given` scores
-        known at the bar, else the price mood if the strategy reads sentiment."""
-        if given is not None:
-            score, source = given.get(symbol, (None, None))
+        """(score, source) for the lineage, and what the strategy sees: with `news`, the
+        stored scores known at the bar's close (engine.core.news); with `price-mood`, the mood
+        of its own closes if the strategy reads sentiment."""
+        if self.news is not None:
+            series = self.news.get(symbol)
+            score = series.at(bar.ts + self.bar_length) if series is not None else None
+            source = NEWS
         elif self.moods is not None:
             score, source = self.moods[symbol].update(bar.close), PRICE_MOOD
         else:
@@ -117,7 +122,7 @@ class StrategyRunner:
 
     def warm(self, symbol: str, bar: BarData, cash: float) -> None:
         """Show the strategy one bar of history; its decision is checked, then ignored."""
-        *_, mood = self.sentiment(symbol, bar, None)
+        *_, mood = self.sentiment(symbol, bar)
         on_bar, push, history = self.hot[symbol]
         push(bar)
         try:

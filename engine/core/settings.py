@@ -4,9 +4,38 @@ window)."""
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from engine.core.news import PRICE_MOOD
+
 STARTING_CASH = 10_000.0  # quote currency, when a new session names none
 DEFAULT_TIMEFRAME = "1h"  # the bar size of a new session or sweep that names none
 FAST_FORWARD = "max"  # the speed that plays bars as fast as the engine can (stored as None)
+
+
+@dataclass(frozen=True)
+class WalkRule:
+    """A walk-forward rule traded on (engine.core.walk_rule): before the first traded bar and
+    every `step_bars` bars after it, each candidate parameter set is replayed on the
+    `train_bars` bar times just before, and the best by `objective` trades on."""
+
+    candidates: tuple[dict[str, Any], ...]  # parameter sets, in the sweep's variant order
+    train_bars: int
+    step_bars: int
+    objective: str  # one of engine.core.selection.OBJECTIVES
+    bars_per_year: float  # annualises the train runs' figures
+
+    @classmethod
+    def of(cls, value: "dict[str, Any] | WalkRule | None") -> "WalkRule | None":
+        """The rule of a stored document (its `as_dict`), or None."""
+        if value is None or isinstance(value, WalkRule):
+            return value
+        return cls(tuple(dict(c) for c in value["candidates"]), int(value["train_bars"]),
+                   int(value["step_bars"]), str(value["objective"]),
+                   float(value["bars_per_year"]))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"candidates": [dict(c) for c in self.candidates], "train_bars": self.train_bars,
+                "step_bars": self.step_bars, "objective": self.objective,
+                "bars_per_year": self.bars_per_year}
 
 
 @dataclass(frozen=True)
@@ -28,16 +57,26 @@ class TradeSettings:
     latency_bars: int = 0  # an order decided on bar t is eligible from bar t + 1 + latency
     fill_price: str = "open"  # market orders: "open", or "worse" of open and close
     cancel_after_bars: int | None = None  # cancel what is still unfilled after N eligible bars
+    sentiment: str = PRICE_MOOD  # the strategy's sentiment input (engine/core/news.py)
+    walk_rule: WalkRule | None = None  # re-select params as a walk-forward did (else fixed)
+    # each symbol's dataset's asset class (crypto, stock, fx): its calendar's gap rule and the
+    # Sharpe's year; not a session column but looked up from the datasets (engine.market.catalog)
+    asset_classes: tuple[str, ...] = ()  # empty: every symbol crypto
 
     @classmethod
-    def of(cls, row: Any) -> "TradeSettings":
-        """The settings of anything with these attributes (a session row); symbols may be a
-        comma-separated string."""
-        values = {f.name: getattr(row, f.name) for f in fields(cls)}
+    def of(cls, row: Any, asset_classes: tuple[str, ...] = ()) -> "TradeSettings":
+        """The settings of anything with these attributes (a session row), its symbols' asset
+        classes given; symbols may be a comma-separated string."""
+        values = {f.name: getattr(row, f.name, None) if f.name == "walk_rule"
+                  else getattr(row, f.name) for f in fields(cls) if f.name != "asset_classes"}
         symbols = values["symbols"]
         values["symbols"] = tuple(symbols.split(",") if isinstance(symbols, str) else symbols)
         values["params"] = dict(values["params"])
-        return cls(**values)
+        values["walk_rule"] = WalkRule.of(values["walk_rule"])
+        return cls(**values, asset_classes=tuple(asset_classes))
+
+    def asset_class(self, symbol: str) -> str:
+        return dict(zip(self.symbols, self.asset_classes, strict=False)).get(symbol, "crypto")
 
     def changed(self, changes: dict[str, Any]) -> "TradeSettings":
         return replace(self, **changes)

@@ -32,13 +32,14 @@ def max_drawdown_pct(equity: list[float]) -> float:
     return worst
 
 
-def session_stats(row: dict, unrealized: float) -> dict:
-    """The metrics of one session from its stored counters and first/last prices."""
+def session_stats(row: dict, unrealized: float, asset_class: str = "crypto") -> dict:
+    """The metrics of one session from its stored counters and first/last prices (the Sharpe
+    annualised on the calendar of its first symbol's `asset_class`)."""
     symbols = row["symbols"].split(",")
     first, last = row.get("first_price") or {}, row.get("last_price") or {}
     bh = [last[s] / first[s] - 1 for s in symbols if s in first and s in last]
     closed = row["wins"] + row["losses"]
-    per_year = bars_per_year(symbols[0], row["timeframe"])
+    per_year = bars_per_year(asset_class, row["timeframe"])
     return {
         "return_pct": (row["equity"] / row["starting_cash"] - 1) * 100,
         "buy_hold_pct": sum(bh) / len(bh) * 100 if bh else None,

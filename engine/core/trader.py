@@ -23,13 +23,14 @@ from datetime import datetime
 from engine.core.bars import BarData, max_gap
 from engine.core.fill_models import priced_by
 from engine.core.fills import OrderTerms, Pricing, base_price
+from engine.core.news import News
 from engine.core.portfolio import DUST, Account, apply_fill, executable_qty
 from engine.core.records import FillRecord, OrderOutcome
 from engine.core.risk import Exits, decide
-from engine.core.runner import MOOD_WINDOW as MOOD_WINDOW  # where it was (tests read it)
-from engine.core.runner import Given, StrategyRunner, record
+from engine.core.runner import StrategyRunner, record
 from engine.core.settings import TradeSettings
 from engine.core.strategy_api import BarContext, decision_extras
+from engine.core.walk_rule import Reselector
 
 Frame = tuple[datetime, list[tuple[str, BarData]]]  # a bar time and every symbol's bar at it
 
@@ -94,12 +95,17 @@ class Trader:
 
     def __init__(self, settings: TradeSettings, account: Account | None = None,
                  ledger: Ledger | None = None, working: Iterable[WorkingOrder] = (),
-                 next_seq: int = 1, exits: dict[str, Exits] | None = None):
+                 next_seq: int = 1, exits: dict[str, Exits] | None = None,
+                 news: News | None = None):
         self.settings = settings
-        self.runner = StrategyRunner(settings)
-        self.warmup_bars = self.runner.warmup_bars  # bars seen before the first traded bar
+        self.runner = StrategyRunner(settings, news)  # `news`: a `news` session's scores
+        self.walk = (Reselector(settings, replay, news) if settings.walk_rule is not None
+                     else None)
+        # bars seen before the first traded bar
+        self.warmup_bars = self.walk.lookback if self.walk else self.runner.warmup_bars
         self.seen: dict[str, datetime | None] = dict.fromkeys(settings.symbols)
-        self.max_gaps = {s: max_gap(s, settings.timeframe) for s in settings.symbols}
+        self.max_gaps = {s: max_gap(settings.asset_class(s), settings.timeframe)
+                         for s in settings.symbols}
         cash = settings.starting_cash
         self.account = account or Account(cash=cash)
         self.ledger = ledger or Ledger(marked_equity=cash, peak_equity=cash)
@@ -113,14 +119,55 @@ class Trader:
               start: datetime, upto: datetime | None = None) -> None:
         """Warm the strategies on the `warmup_bars` before `start`, then (a restored session)
         on every bar from `start` through `upto`, exactly as trading would have fed them."""
-        for symbol, (times, bars) in series.items():
-            first = bisect_left(times, start)
-            end = first if upto is None else bisect_right(times, upto)
-            for bar in bars[max(0, first - self.warmup_bars):end]:
-                self.warm(symbol, bar)
+        if self.walk is not None:
+            self._prime_walk(series, start, upto)
+        else:
+            for symbol, (times, bars) in series.items():
+                first = bisect_left(times, start)
+                end = first if upto is None else bisect_right(times, upto)
+                for bar in bars[max(0, first - self.warmup_bars):end]:
+                    self.warm(symbol, bar)
         for order in self.working if upto is not None else ():
             times = series[order.symbol][0]  # a restored order's age: its bars since decided
             order.age = bisect_right(times, upto) - bisect_right(times, order.decision_ts)
+
+    def _prime_walk(self, series, start: datetime, upto: datetime | None) -> None:
+        """Remember the bars a walk-forward choice reads; a restored session re-makes its last
+        choice from the bars before that choice's bar and warms it through `upto`."""
+        walk, done = self.walk, self.ledger.bars_done
+        traded = [ts for ts, _ in frames(series, None, upto, start)] if done else []
+        cut = traded[(done - 1) // walk.rule.step_bars * walk.rule.step_bars] if done else start
+        for symbol, (times, bars) in series.items():
+            first = bisect_left(times, cut)
+            for bar in bars[max(0, first - walk.lookback):first]:
+                walk.remember(symbol, bar)
+                self.seen[symbol] = bar.ts
+        if not done:
+            return
+        self.runner = walk.runner(self.settings.starting_cash)
+        for symbol, (times, bars) in series.items():
+            for bar in bars[bisect_left(times, cut):bisect_right(times, upto)]:
+                self.warm(symbol, bar)
+                walk.remember(symbol, bar)
+
+    def work(self, bars: int) -> int:
+        """Bars of strategy code the next `bars` bar times run (a walk-forward's choices
+        included): what a user strategy's time budget allows for."""
+        if self.walk is None:
+            return bars
+        return bars + self.walk.choices_within(self.ledger.bars_done, bars) * self.walk.choice_work
+
+    def priming_work(self) -> int:
+        """Bars of strategy code `prime` runs for this trader's state."""
+        done = self.ledger.bars_done
+        return done + self.warmup_bars + (self.walk.choice_work if self.walk and done else 0)
+
+    def use_news(self, news: News) -> None:
+        """Read `news` from the next bar on (a live `news` session's newly stored scores)."""
+        if self.runner.news is not None:
+            self.runner.news = news
+        if self.walk is not None:
+            self.walk.news = news
 
     def warm(self, symbol: str, bar: BarData) -> None:
         """Show the strategy one bar of history (no orders, no marking; the context as before
@@ -128,25 +175,20 @@ class Trader:
         self.runner.warm(symbol, bar, self.settings.starting_cash)
         self.seen[symbol] = bar.ts
 
-    def step(self, ts: datetime, bars: list[tuple[str, BarData]], out: Outbox,
-             sentiment: Given | None = None) -> None:
+    def step(self, ts: datetime, bars: list[tuple[str, BarData]], out: Outbox) -> None:
         """Trade one bar time: `bars` holds each symbol's bar at `ts` (symbols without a bar
-        then keep their last price). `sentiment`, when given, is what was known at `ts`;
-        otherwise the strategy sees the price mood of its own bars."""
+        then keep their last price); the strategy sees the session's sentiment input."""
+        if self.walk is not None:
+            self._walk_step(bars)
         if self.working:
             self._fill(bars, out)
+        self._mark(ts, bars, out)
         ledger = self.ledger
-        last, first = ledger.last_price, ledger.first_price
-        for symbol, bar in bars:
-            last[symbol] = bar.close
-            if symbol not in first:
-                first[symbol] = bar.close
-        self._mark(ts, out)
         runner, seen, account, settings = self.runner, self.seen, self.account, self.settings
-        hot, moods = runner.hot, runner.moods
+        hot, reads_sentiment = runner.hot, runner.reads_sentiment
         for symbol, bar in bars:
-            if sentiment is not None or moods is not None:
-                score, source, mood = runner.sentiment(symbol, bar, sentiment)
+            if reads_sentiment:
+                score, source, mood = runner.sentiment(symbol, bar)
             else:
                 score = source = mood = None
             on_bar, push, history = hot[symbol]
@@ -173,11 +215,22 @@ class Trader:
             if order is not None:
                 self._order(symbol, bar, order, decision, score, source, out)
 
+    def _walk_step(self, bars: list[tuple[str, BarData]]) -> None:
+        """Choose anew when the schedule says so (from the bars before this one), then
+        remember this bar time's bars."""
+        walk = self.walk
+        if walk.due(self.ledger.bars_done):
+            self.runner = walk.runner(self.settings.starting_cash)
+        for symbol, bar in bars:
+            walk.remember(symbol, bar)
+
     def _order(self, symbol, bar, order, decision, score, source, out: Outbox) -> None:
         side, qty, rule = order
         indicators = self.runner.readings(symbol, bar)
         lineage = {"bar_ts": bar.ts.isoformat(), "close": bar.close, "indicators": indicators,
                    "sentiment": score, "sentiment_source": source, "rule": rule}
+        if self.walk is not None:
+            lineage["params"] = dict(self.runner.params)  # the walk-forward's current choice
         if side == "buy" and decision is not None:
             lineage |= decision_extras(decision)  # the decision's own size, stop, take-profit
         working = WorkingOrder(seq=self.next_seq, symbol=symbol, side=side, qty=qty,
@@ -268,9 +321,14 @@ class Trader:
         qty = executable_qty(self.account, order.symbol, want, pricing, s.fee_bps)
         return qty, pricing.price(qty), pricing.bps(qty)
 
-    def _mark(self, ts: datetime, out: Outbox) -> None:
+    def _mark(self, ts: datetime, bars: list[tuple[str, BarData]], out: Outbox) -> None:
+        """Take the bars' closes as the last prices and mark equity at them."""
         ledger, account = self.ledger, self.account
-        prices = ledger.last_price
+        prices, first = ledger.last_price, ledger.first_price
+        for symbol, bar in bars:
+            prices[symbol] = bar.close
+            if symbol not in first:
+                first[symbol] = bar.close
         equity = account.cash
         for symbol, holding in account.holdings.items():
             if holding.qty:
@@ -294,11 +352,12 @@ class Trader:
 
 
 def replay(settings: TradeSettings, series: dict[str, tuple[list[datetime], list[BarData]]],
-           start: datetime, until: datetime | None) -> tuple[Outbox, "Trader"]:
+           start: datetime, until: datetime | None, news: News | None = None
+           ) -> tuple[Outbox, "Trader"]:
     """Fast-forward a fresh Trader through every bar time from `start` through `until`
     (primed on the warm-up bars before `start`), in memory; return what it produced and the
-    trader (its account and ledger at the end)."""
-    trader = Trader(settings)
+    trader (its account and ledger at the end). `news`: a `news` session's scores."""
+    trader = Trader(settings, news=news)
     out = Outbox()
     trader.prime(series, start)
     for ts, frame in frames(series, None, until, start):

@@ -100,7 +100,8 @@ class Worker:
         s.add(EngineWorker(id=self.id, hostname=self.hostname, pid=self.pid, started_at=now,
                            heartbeat_at=now))
         s.execute(upsert_insert(s, DatasetLease).on_conflict_do_nothing(),
-                  [{"symbol": sym, "timeframe": tf, "epoch": 0} for sym, tf in catalog.datasets()])
+                  [{"symbol": sym, "timeframe": tf, "epoch": 0}
+                   for sym, tf in catalog.shipped_datasets()])
         return alive, None if alive else max((r.heartbeat_at for r in rows), default=None)
 
     @contextmanager

@@ -94,6 +94,7 @@ class LiveSource:
         now = now or datetime.now(UTC)
         out = {}
         for symbol, timeframe in self.datasets:
-            feed = self.stocks if catalog.is_stock(symbol) else self.crypto
+            feed = self.stocks if catalog.asset_class(symbol, timeframe) == "stock" else \
+                self.crypto
             out[(symbol, timeframe)] = feed.closed_bars(symbol, timeframe, now)
         return out

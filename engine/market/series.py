@@ -21,6 +21,7 @@ BARS_AFTER = ("SELECT ts, open, high, low, close, volume FROM bar WHERE symbol =
               "timeframe = ? AND ts > ? ORDER BY ts LIMIT ?")
 BARS_FROM_START = ("SELECT ts, open, high, low, close, volume FROM bar WHERE symbol = ? AND "
                    "timeframe = ? ORDER BY ts LIMIT ?")
+VERSIONS = "SELECT symbol, timeframe, sha256 FROM imported_dataset"
 
 
 def _as_time(stored: Any) -> datetime:
@@ -38,6 +39,17 @@ class BarCache:
         self.data: dict[Key, Series] = {}
         self.stored: dict[datetime, Any] = {}  # bar time → its value as stored
         self.last: dict[Key, Any] = {}
+        self.versions: dict[Key, str | None] = {}  # an imported dataset's sha256 when read
+
+    def _drop_replaced(self, keys: list[Key]) -> None:
+        """Forget datasets whose import was replaced or removed since they were read (one small
+        query per session loaded)."""
+        now = {(s, tf): sha for s, tf, sha in fetch_raw(self.db, VERSIONS, ())}
+        for key in keys:
+            if key in self.data and self.versions.get(key) != now.get(key):
+                del self.data[key]
+                self.last.pop(key, None)
+            self.versions[key] = now.get(key)
 
     def get(self, key: Key) -> Series:
         if key not in self.data:
@@ -47,6 +59,8 @@ class BarCache:
         return self.data[key]
 
     def session_series(self, symbols: tuple[str, ...], timeframe: str) -> dict[str, Series]:
+        """The bars of a session's datasets (read again if their import changed)."""
+        self._drop_replaced([(symbol, timeframe) for symbol in symbols])
         return {symbol: self.get((symbol, timeframe)) for symbol in symbols}
 
     def refresh(self) -> int:

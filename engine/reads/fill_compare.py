@@ -42,7 +42,7 @@ def compare_fill_models(db: Engine, session_id) -> list[ModelRun]:
     start = initial_settings(row)
     runs = []
     for model in PRESETS:
-        values = {**preset_values(model, start.symbols), "fill_model": model}
+        values = {**preset_values(model, start.asset_classes), "fill_model": model}
         out, trader = rerun(db, row, start.changed(values), until)
         per_order: dict[int, int] = {}
         for f in out.fills:

@@ -75,7 +75,7 @@ def overfitting_odds(db: Engine, sweep_id) -> OverfittingOdds:
     """PBO and the winner's DSR of a sweep's finished variants (none of a sweep of fewer than
     MIN_VARIANTS; PBO needs at least DEFAULT_SPLITS bars, one per CSCV block)."""
     doc = sweep_document(db, sweep_id)  # NotFound for a sweep that does not exist
-    key = doc["id"]
+    key = doc.id
     order, returns = variant_returns(db, key)
     n_variants, n_bars = len(order), returns.shape[0]
     if n_variants < MIN_VARIANTS:

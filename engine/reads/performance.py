@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from engine.core.bars import bars_per_year
 from engine.errors import NotFound
+from engine.market import catalog
 from engine.params import session_key
 from engine.store.models import Bar, EquitySnapshot, PaperSession
 
@@ -71,7 +72,8 @@ def curves(db: Engine, session_id) -> tuple[pd.DataFrame, float, float]:
         symbols = row.symbols.split(",")
         curve["buy_hold"] = buy_hold(s, symbols, row.timeframe, curve["ts"], row.starting_cash)
     curve["drawdown_pct"] = (curve["equity"] / curve["equity"].cummax() - 1) * 100
-    return curve, row.starting_cash, bars_per_year(symbols[0], row.timeframe)
+    return curve, row.starting_cash, bars_per_year(catalog.asset_class(symbols[0], row.timeframe),
+                                                    row.timeframe)
 
 
 def bar_returns(equity: pd.Series, starting_cash: float) -> pd.Series:

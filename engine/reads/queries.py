@@ -126,18 +126,20 @@ def session_document(db: Engine, session_id) -> SessionDocument:
         pending = s.execute(select(func.count()).select_from(Order).where(
             Order.session_id == row.id, Order.status.in_(WORKING_ORDER))).scalar_one()
     held = positions(db, row.id)
-    stats = session_stats(row.model_dump(), float(held["unrealized_pnl"].sum()))
+    stats = session_stats(row.model_dump(), float(held["unrealized_pnl"].sum()),
+                          catalog.asset_class(row.symbols.split(",")[0], row.timeframe))
     lines = [PositionLine(r.symbol, r.qty, r.avg_price, r.last_price, r.market_value)
              for r in held.itertuples()]
     return SessionDocument(
         id=row.id, name=row.name, status=row.status, strategy=row.strategy,
         symbols=row.symbols.split(","), timeframe=row.timeframe, params=row.params,
+        walk_rule=row.walk_rule,
         starting_cash=row.starting_cash, cash=row.cash, equity=row.equity,
         return_pct=stats["return_pct"], trades=row.trade_count, pending_orders=pending,
         **{f: getattr(row, f) for f in ("fill_model", *FILL_FIELDS)},
         position_size=row.position_size, stop_loss_pct=row.stop_loss_pct,
         take_profit_pct=row.take_profit_pct, restart_policy=row.restart_policy,
-        archived=row.archived, error=row.error, created_at=row.created_at,
+        sentiment=row.sentiment, archived=row.archived, error=row.error, created_at=row.created_at,
         started_at=row.started_at, stopped_at=row.stopped_at, last_bar_at=row.last_bar_at,
         source=row.source, window_from=row.window_from, window_to=row.window_to,
         speed=FAST_FORWARD if row.speed is None else row.speed, ff_until=row.ff_until,
@@ -299,11 +301,17 @@ def log_ids(db: Engine, limit: int = 200) -> list[str]:
 
 
 def available_symbols(db: Engine, timeframe: str) -> list[str]:
-    """Symbols with shipped data for `timeframe`, plus any the live feed has written."""
+    """Symbols with shipped or imported data for `timeframe`, plus any the live feed has
+    written."""
     timeframe = _timeframe(timeframe)
     with Session(db) as s:
         live = s.execute(select(Bar.symbol).where(Bar.timeframe == timeframe).distinct())
         return sorted(set(catalog.symbols(timeframe)) | set(live.scalars()))
+
+
+def asset_classes(symbols: list[str] | tuple[str, ...], timeframe: str) -> tuple[str, ...]:
+    """Each symbol's dataset's asset class (crypto, stock or fx), for its fee defaults."""
+    return catalog.asset_classes(symbols, timeframe)
 
 
 def datasets() -> list[dict]:

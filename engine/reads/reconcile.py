@@ -14,7 +14,9 @@ from engine.core.records import FillRecord
 from engine.core.settings import TradeSettings, describe_change
 from engine.core.trader import Outbox, Trader, replay
 from engine.errors import BadInput, NotFound
+from engine.market import catalog
 from engine.market.series import BarCache
+from engine.news.series import load_news
 from engine.params import session_key
 from engine.registry import strategies
 from engine.store.models import Event, Fill, Order, PaperSession
@@ -38,7 +40,7 @@ class Reconciliation:
 
 def initial_settings(row: PaperSession) -> TradeSettings:
     """The settings the session was created with (its changes undone, newest first)."""
-    settings = TradeSettings.of(row)
+    settings = catalog.trade_settings(row)
     for change in reversed(row.config_history or []):
         settings = settings.changed(change["before"])
     return settings
@@ -51,7 +53,7 @@ def rerun(db: Engine, row: PaperSession, settings: TradeSettings,
     if until is None:
         return Outbox(), Trader(settings)
     series = BarCache(db).session_series(settings.symbols, row.timeframe)
-    return replay(settings, series, row.window_from, until)
+    return replay(settings, series, row.window_from, until, load_news(db, settings))
 
 
 def _expected(db: Engine, row: PaperSession) -> tuple[list[FillRecord], int]:

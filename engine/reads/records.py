@@ -30,6 +30,7 @@ class SessionDocument:
     symbols: list[str]
     timeframe: str
     params: dict[str, Any]
+    walk_rule: dict[str, Any] | None  # a graduated walk-forward's rule (params re-selected)
     starting_cash: float
     cash: float
     equity: float
@@ -48,6 +49,7 @@ class SessionDocument:
     stop_loss_pct: float | None
     take_profit_pct: float | None
     restart_policy: str
+    sentiment: str  # the strategy's sentiment input: news, price-mood or none
     archived: bool
     error: str | None
     created_at: datetime
@@ -94,6 +96,41 @@ class AgentCard:
     config: dict[str, Any]
     summary: dict[str, Any]
     allowed: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepDocument:
+    """A sweep as its tab, `sweep show` and its report present it: state, progress, spec,
+    window and what may be done with it."""
+
+    id: int
+    name: str
+    status: str
+    done: int
+    total: int
+    skipped: int
+    progress_pct: float | None
+    strategy: str
+    symbols: list[str]
+    timeframe: str
+    window_from: str
+    window_to: str
+    split_at: datetime | None
+    grid: dict[str, list[Any]]
+    fill_model: str
+    cancel_requested: bool
+    archived: bool
+    error: str | None
+    wait_reason: str | None
+    runner: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    can_cancel: bool
+    can_archive: bool
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

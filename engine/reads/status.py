@@ -5,10 +5,11 @@
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, case, func, select
 from sqlmodel import Session
 
-from engine.core.lifecycle import AgentStatus, allowed_actions
+from engine.core.lifecycle import AgentStatus, SessionStatus, allowed_actions
+from engine.core.news import NEWS
 from engine.errors import BadInput, NotFound, shown
 from engine.params import agent_key, client_key, whole
 from engine.reads.fleet import lease_info
@@ -22,7 +23,6 @@ from engine.store.models import (
     LoginFailure,
     Order,
     PaperSession,
-    SentimentScore,
 )
 from engine.store.types import utcnow
 
@@ -34,7 +34,7 @@ HEALTH_FORMULA = (
 )
 ALERT_SEVERITIES = ("warning", "error")
 FLOW_WINDOW_S = 60  # the diagram's throughput: what moved in the last minute (wall time)
-RECENT_ROWS = 5000  # orders and scores are counted among the newest rows only (bounded cost)
+RECENT_ROWS = 5000  # orders are counted among the newest rows only (bounded cost)
 MAX_WITHIN_S = 366 * 86400  # how far back login failures are looked up
 
 @dataclass(frozen=True)
@@ -56,7 +56,8 @@ class FlowCounts:
     """What moved through the pipeline in the last FLOW_WINDOW_S seconds of wall time."""
 
     bars_done: int  # bar times traded by every session so far (a counter: sample it for a rate)
-    scores: int  # sentiment scores published (SentimentScore.ts)
+    news_bars: int  # of those, bar times of `news` sessions: each read its stored scores
+    news_sessions: int  # running or paused sessions that read stored news (0: none uses it)
     orders: int  # orders decided (Order.created_at)
     fills: dict[int, int]  # fills by session (Fill.ts)
 
@@ -186,9 +187,14 @@ def _recent(s: Session, row_id, stamp, since: datetime) -> int:
 def flow_counts(db: Engine) -> FlowCounts:
     """The diagram's throughput, from rows the engine stamps when it writes them."""
     since = utcnow() - timedelta(seconds=FLOW_WINDOW_S)
+    news = PaperSession.sentiment == NEWS
+    live = PaperSession.status.in_((SessionStatus.RUNNING, SessionStatus.PAUSED))
     with Session(db) as s:
-        bars = s.execute(select(func.coalesce(func.sum(PaperSession.bars_done), 0))).scalar_one()
+        bars, news_bars, news_sessions = s.execute(select(
+            func.coalesce(func.sum(PaperSession.bars_done), 0),
+            func.coalesce(func.sum(case((news, PaperSession.bars_done), else_=0)), 0),
+            func.coalesce(func.sum(case((and_(news, live), 1), else_=0)), 0))).one()
         fills = dict(s.execute(select(Fill.session_id, func.count()).where(Fill.ts >= since)
                                .group_by(Fill.session_id)).all())
-        return FlowCounts(int(bars), _recent(s, SentimentScore.id, SentimentScore.ts, since),
+        return FlowCounts(int(bars), int(news_bars), int(news_sessions),
                           _recent(s, Order.id, Order.created_at, since), fills)

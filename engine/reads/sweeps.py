@@ -11,6 +11,7 @@ from engine.core.fill_models import DEFAULT_PRESET
 from engine.core.lifecycle import TERMINAL_SWEEP, allowed_actions
 from engine.errors import NotFound
 from engine.params import session_key, sweep_key, whole
+from engine.reads.records import SweepDocument
 from engine.store.models import EquitySnapshot, Fill, PaperSession, Sweep, SweepVariant
 
 SWEEP_COLUMNS = ("id", "name", "status", "done", "total", "created_at", "finished_at",
@@ -29,7 +30,7 @@ def sweeps(db: Engine, include_archived: bool = False, limit: int = 200) -> pd.D
         return pd.DataFrame(s.execute(query.limit(limit)).all(), columns=list(SWEEP_COLUMNS))
 
 
-def sweep_document(db: Engine, sweep_id) -> dict:
+def sweep_document(db: Engine, sweep_id) -> SweepDocument:
     """One sweep: state, progress, spec, window and what may be done with it."""
     with Session(db) as s:
         sweep = s.get(Sweep, sweep_key(sweep_id))
@@ -38,20 +39,19 @@ def sweep_document(db: Engine, sweep_id) -> dict:
     session = sweep.spec["session"]
     cancellable = not sweep.cancel_requested and "cancel" in allowed_actions("sweep",
                                                                              sweep.status)
-    return {
-        "id": sweep.id, "name": sweep.name, "status": sweep.status, "done": sweep.done,
-        "total": sweep.total, "skipped": sweep.spec.get("skipped", 0),
-        "progress_pct": sweep.done / sweep.total * 100 if sweep.total else None,
-        "strategy": session["strategy"], "symbols": session["symbols"].split(","),
-        "timeframe": session["timeframe"], "window_from": session["from"],
-        "window_to": session["to"], "split_at": sweep.split_at, "grid": sweep.spec["grid"],
-        "fill_model": session.get("fill_model", DEFAULT_PRESET),
-        "cancel_requested": sweep.cancel_requested, "archived": sweep.archived,
-        "error": sweep.error, "wait_reason": sweep.wait_reason, "runner": sweep.runner,
-        "created_at": sweep.created_at, "started_at": sweep.started_at,
-        "finished_at": sweep.finished_at, "can_cancel": cancellable,
-        "can_archive": sweep.status in TERMINAL_SWEEP,
-    }
+    return SweepDocument(
+        id=sweep.id, name=sweep.name, status=sweep.status, done=sweep.done,
+        total=sweep.total, skipped=sweep.spec.get("skipped", 0),
+        progress_pct=sweep.done / sweep.total * 100 if sweep.total else None,
+        strategy=session["strategy"], symbols=session["symbols"].split(","),
+        timeframe=session["timeframe"], window_from=session["from"],
+        window_to=session["to"], split_at=sweep.split_at, grid=sweep.spec["grid"],
+        fill_model=session.get("fill_model", DEFAULT_PRESET),
+        cancel_requested=sweep.cancel_requested, archived=sweep.archived,
+        error=sweep.error, wait_reason=sweep.wait_reason, runner=sweep.runner,
+        created_at=sweep.created_at, started_at=sweep.started_at,
+        finished_at=sweep.finished_at, can_cancel=cancellable,
+        can_archive=sweep.status in TERMINAL_SWEEP)
 
 
 def variants(db: Engine, sweep_id) -> pd.DataFrame:

@@ -10,8 +10,10 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from engine.analytics.walkforward import Candidate, annualised_return, efficiency, select_best
+from engine.analytics.walkforward import efficiency
 from engine.core.bars import bars_per_year
+from engine.core.selection import Candidate, annualised_return, select_best
+from engine.market import catalog
 from engine.reads.performance import buy_hold
 from engine.reads.sweeps import sweep_document
 from engine.store.models import EquitySnapshot, PaperSession, Sweep, SweepVariant
@@ -84,21 +86,22 @@ def walk_forward(db: Engine, sweep_id) -> WalkForwardResult | None:
     """The walk-forward of a sweep, or None for a sweep that is not one."""
     doc = sweep_document(db, sweep_id)
     with Session(db) as s:
-        wf = (s.get(Sweep, doc["id"]).spec or {}).get("walk_forward")
+        wf = (s.get(Sweep, doc.id).spec or {}).get("walk_forward")
         if wf is None:
             return None
-        folds = _folds(s, doc["id"])
-        per_year = bars_per_year(doc["symbols"][0], doc["timeframe"])
+        folds = _folds(s, doc.id)
+        per_year = bars_per_year(catalog.asset_class(doc.symbols[0], doc.timeframe),
+                                 doc.timeframe)
         curve = _equity(s, folds["session_id"].tolist()) if len(folds) else _equity(s, [])
-        best = _best_variant(s, doc["id"], wf["objective"], per_year) if len(folds) else None
+        best = _best_variant(s, doc.id, wf["objective"], per_year) if len(folds) else None
         if best is not None:
             cash = curve["equity"].iloc[0]
-            curve["buy_hold"] = buy_hold(s, doc["symbols"], doc["timeframe"], curve["ts"], cash)
+            curve["buy_hold"] = buy_hold(s, doc.symbols, doc.timeframe, curve["ts"], cash)
             theirs = _equity(s, [best.session_id]).set_index("ts")["equity"]
             before = theirs[theirs.index < curve["ts"].iloc[0]]
             start = before.iloc[-1] if len(before) else theirs.iloc[0]
             curve["best_in_sample"] = theirs.reindex(curve["ts"]).to_numpy() / start * cash
-    return _result(doc["id"], wf, folds, curve, best, per_year)
+    return _result(doc.id, wf, folds, curve, best, per_year)
 
 
 def _pct(curve: pd.DataFrame, column: str) -> float | None:

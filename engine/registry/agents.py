@@ -92,7 +92,6 @@ SPECS: dict[str, AgentSpec] = {
             Param("headlines_csv", str, "", "CSV in PAPERDESK_HOME/feeds with "
                   "headline[,symbol][,time] columns", check=check_local_file),
             Param("lookback_hours", float, 72.0, "headlines older than this are ignored", 1, 8760),
-            Param("mood_window", int, 24, "bars behind the price-derived mood", 3, 1000),
             own_thread=True, figure=_sentiment_figure,
         ),
         _spec(

@@ -79,6 +79,8 @@ class PaperSessionBase(SQLModel):
     params: dict = Field(default_factory=dict, sa_type=JSON)
     strategy_source: str | None = Field(default=None, sa_type=String(64),
                                         description="sha256 of a user strategy's file")
+    walk_rule: dict | None = Field(default=None, sa_type=JSON(none_as_null=True),
+                                   description="a graduated walk-forward's rule (WalkRule)")
     starting_cash: float = Field(description="in quote currency")
     fee_bps: float = TradeSettings.fee_bps
     slippage_bps: float = TradeSettings.slippage_bps
@@ -104,6 +106,8 @@ class PaperSessionBase(SQLModel):
                                         "open and close")
     cancel_after_bars: int | None = Field(default=None,
                                           description="cancel what is unfilled after N bars")
+    sentiment: str = Field(default=TradeSettings.sentiment, sa_type=String(16),
+                           description="the strategy's sentiment input: news, price-mood, none")
 
 
 class PaperSession(PaperSessionBase, table=True):

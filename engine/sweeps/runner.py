@@ -39,7 +39,9 @@ from engine.core.lifecycle import SessionStatus, SweepStatus
 from engine.core.settings import TradeSettings
 from engine.core.trader import Trader
 from engine.errors import TransientError, one_line
+from engine.market import catalog
 from engine.market.series import BarCache
+from engine.news.series import load_news
 from engine.store.db import get_engine, session_scope
 from engine.store.events import record_event
 from engine.store.models import PaperSession, Sweep, SweepVariant
@@ -141,7 +143,7 @@ class SweepRunner:
         with ProcessPoolExecutor(self.workers if plan.walk else
                                  min(self.workers, max(1, len(remaining))),
                                  mp_context=get_context("spawn"), initializer=init,
-                                 initargs=(plan.series,)) as pool:
+                                 initargs=(plan.series, plan.news)) as pool:
             pending: set[Future] = {
                 pool.submit(run_variant, idx, settings, plan.start, plan.end, plan.split)
                 for idx, settings in remaining}
@@ -263,13 +265,14 @@ class _Plan:
         self.missing = (f"waiting for {', '.join(short)} {self.base['timeframe']} bars up to "
                         f"{self.end:%Y-%m-%d %H:%M} (market data agent)" if short else None)
         self.fields: dict[int, dict] = {}
+        self.news = load_news(db, self.settings(0))  # every variant reads the same scores
 
     def settings(self, idx: int) -> TradeSettings:
         """The settings of variant `idx` (its session fields are kept for the write)."""
         fields = variant_fields(self.base, self.session, self.values[idx]) | {
             "name": f"{self.name} #{idx + 1}"[:100]}
         self.fields[idx] = fields
-        return TradeSettings.of(_Row(fields))
+        return catalog.trade_settings(_Row(fields))
 
     def remaining(self) -> list[tuple[int, TradeSettings]]:
         return [(idx, self.settings(idx)) for idx in range(len(self.values))
@@ -348,12 +351,13 @@ def run_variant_job(url: str, sweep_id: int, idx: int) -> bool:
     it was written. A database fault is a TransientError: the job queue runs it again."""
     try:
         plan = _job_plan(url, sweep_id)
-        init(plan.series)
+        init(plan.series, plan.news)
         run = run_variant(idx, plan.settings(idx), plan.start, plan.end, plan.split)
         written = plan.write(run)
         if plan.walk and all_written(plan.db, sweep_id):  # the last variant (or its job run
             # again after its worker died walking forward): the folds' write is fenced
-            run_walk_forward(plan, lambda tasks: [train(t, plan.series) for t in tasks])
+            run_walk_forward(plan, lambda tasks: [train(t, plan.series, plan.news)
+                                                  for t in tasks])
         return written
     except SQLAlchemyError as exc:
         raise TransientError(f"database unavailable ({one_line(exc)})") from None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
+from engine.core.news import News
 from engine.core.portfolio import Account
 from engine.core.settings import TradeSettings
 from engine.core.stats import session_stats
@@ -20,17 +21,26 @@ from engine.registry import strategies
 from engine.trading.budget import OverBudget, in_budget_chunks, reason, run_limited, user_code
 
 _series: dict = {}  # the sweep's bars, handed to each worker process once
+_news: dict = {}  # and its headline scores (a `news` sweep's), by symbol
 
 
-def init(series: dict) -> None:
-    """Pool initializer: keep the sweep's bars (symbol → (times, bars)) in this process."""
+def init(series: dict, news: News | None = None) -> None:
+    """Pool initializer: keep the sweep's bars (symbol → (times, bars)) and its headline
+    scores in this process."""
     _series.clear()
     _series.update(series)
+    _news.clear()
+    _news.update(news or {})
 
 
 def loaded(symbols: tuple[str, ...]) -> dict:
     """The bars of `symbols` this process was handed by `init`."""
     return {s: _series[s] for s in symbols}
+
+
+def loaded_news() -> News:
+    """The headline scores this process was handed by `init` (read only by `news` runs)."""
+    return _news
 
 
 @dataclass
@@ -53,7 +63,7 @@ def _figures(settings: TradeSettings, trader: Trader, out: Outbox,
     row |= {"equity": ledger.marked_equity, "starting_cash": settings.starting_cash,
             "symbols": ",".join(settings.symbols), "timeframe": settings.timeframe}
     stats = session_stats(row, ledger.marked_equity - settings.starting_cash
-                          - account.realized_pnl)
+                          - account.realized_pnl, settings.asset_class(settings.symbols[0]))
     figures = {k: stats[k] for k in ("return_pct", "buy_hold_pct", "sharpe",
                                      "max_drawdown_pct", "trades", "profit_factor")}
     if figures["profit_factor"] == float("inf"):
@@ -73,7 +83,7 @@ def _guarded_replay(settings: TradeSettings, series: dict, start: datetime,
     what it raises or overruns becomes a StrategyError naming its file and line (the sweep is
     then failed with it, not retried)."""
     try:
-        trader = run_limited(True, 1, Trader, settings)
+        trader = run_limited(True, 1, Trader, settings, news=_news)
         out = Outbox()
         run_limited(True, trader.warmup_bars, trader.prime, series, start)
         bars = iter(frames(series, None, end, start))
@@ -101,6 +111,6 @@ def run_variant(idx: int, settings: TradeSettings, start: datetime, end: datetim
     if user_code(settings.strategy):
         out, trader = _guarded_replay(settings, series, start, end)
     else:
-        out, trader = replay(settings, series, start, end)
+        out, trader = replay(settings, series, start, end, _news)
     return VariantRun(idx, settings, out, trader.account, trader.ledger,
                       _figures(settings, trader, out, split))

@@ -16,17 +16,12 @@ equity curve is the concatenation of the folds' snapshots and its trade list the
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from engine.analytics.walkforward import (
-    Candidate,
-    Fold,
-    WalkForward,
-    annualised_return,
-    folds,
-    select_best,
-)
+from engine.analytics.walkforward import Fold, WalkForward, folds
+from engine.core.news import News
+from engine.core.selection import Candidate, select_best
 from engine.core.settings import TradeSettings
-from engine.core.stats import sharpe
 from engine.core.trader import Outbox, Trader, frames, replay
+from engine.core.walk_rule import score
 from engine.sweeps import variant
 
 Series = dict  # symbol → (bar times, bars), as engine.market.series gives them
@@ -81,22 +76,13 @@ def fold_windows(times: list[datetime], spec: WalkForward) -> list[FoldWindow]:
                        times[f.test_end - 1]) for f in folds(spec, len(times))]
 
 
-def score(idx: int, settings: TradeSettings, trader: Trader, per_year: float) -> Candidate:
-    """A run's figures as a walk-forward candidate (returns and drawdown as fractions)."""
-    ledger = trader.ledger
-    total = ledger.marked_equity / settings.starting_cash - 1
-    return Candidate(params=(idx,),
-                     sharpe=sharpe(ledger.ret_n, ledger.ret_sum, ledger.ret_sumsq, per_year),
-                     total_return=total,
-                     annual_return=annualised_return(total, max(1, ledger.bars_done), per_year),
-                     max_drawdown=ledger.max_drawdown_pct / 100)
-
-
-def train(task: TrainTask, series: Series | None = None) -> tuple[int, int, Candidate]:
+def train(task: TrainTask, series: Series | None = None, news: News | None = None
+          ) -> tuple[int, int, Candidate]:
     """Replay one variant on one fold's train bars; (fold, variant, its candidate). In a pool
-    process the bars are the sweep's, handed over by engine.sweeps.variant.init."""
-    bars = series if series is not None else variant.loaded(task.settings.symbols)
-    _, trader = replay(task.settings, bars, task.start, task.end)
+    process the bars and scores are the sweep's, handed over by engine.sweeps.variant.init."""
+    if series is None:
+        series, news = variant.loaded(task.settings.symbols), variant.loaded_news()
+    _, trader = replay(task.settings, series, task.start, task.end, news)
     return task.fold, task.idx, score(task.idx, task.settings, trader, task.bars_per_year)
 
 
@@ -116,13 +102,14 @@ def choose(results: list[tuple[int, int, Candidate]], n_folds: int,
 
 
 def trade_folds(windows: list[FoldWindow], best: list[Candidate],
-               settings: list[TradeSettings], series: Series) -> list[FoldRun]:
+               settings: list[TradeSettings], series: Series, news: News | None = None
+               ) -> list[FoldRun]:
     """Trade each fold's chosen variant on its test bars, the cash chained fold to fold."""
     runs, cash = [], settings[0].starting_cash
     for window, candidate in zip(windows, best, strict=True):
         chosen = candidate.params[0]
         fold_settings = replace(settings[chosen], starting_cash=cash)
-        out, trader = replay(fold_settings, series, window.test_from, window.test_to)
+        out, trader = replay(fold_settings, series, window.test_from, window.test_to, news)
         runs.append(FoldRun(window, chosen, candidate, fold_settings, out, trader))
         cash = trader.ledger.marked_equity
     return runs
@@ -130,8 +117,9 @@ def trade_folds(windows: list[FoldWindow], best: list[Candidate],
 
 def walk_forward(series: Series, settings: list[TradeSettings], start: datetime,
                  end: datetime, spec: WalkForward, objective: str,
-                 per_year: float) -> list[FoldRun]:
+                 per_year: float, news: News | None = None) -> list[FoldRun]:
     """The whole walk-forward in this process (tests; the runner trains in its pool)."""
     windows = fold_windows(bar_times(series, start, end), spec)
-    results = [train(task, series) for task in train_tasks(windows, settings, per_year)]
-    return trade_folds(windows, choose(results, len(windows), objective), settings, series)
+    results = [train(task, series, news) for task in train_tasks(windows, settings, per_year)]
+    return trade_folds(windows, choose(results, len(windows), objective), settings, series,
+                       news)

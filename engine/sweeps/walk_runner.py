@@ -64,13 +64,14 @@ def run_walk_forward(plan, trainer: Trainer, holder: str | None = None, logger=N
     wf = plan.walk
     spec = WalkForward(wf["train"], wf["test"], wf["step"], wf["anchored"])
     settings = [plan.settings(idx) for idx in range(len(plan.values))]
-    per_year = bars_per_year(settings[0].symbols[0], settings[0].timeframe)
+    first = settings[0]
+    per_year = bars_per_year(first.asset_class(first.symbols[0]), first.timeframe)
     windows = fold_windows(bar_times(plan.series, plan.start, plan.end), spec)
     results = trainer(train_tasks(windows, settings, per_year))
     if results is None:
         return False
     runs = trade_folds(windows, choose(results, len(windows), wf["objective"]), settings,
-                       plan.series)
+                       plan.series, plan.news)
     return write_folds(plan, runs, holder, logger)
 
 

@@ -110,13 +110,14 @@ def user_code(strategy: str) -> bool:
 GUARD_CHUNK = 20  # bars a user's strategy trades per deadline (its floor covers them)
 
 
-def in_budget_chunks(advance: Callable[[int, Any], int], max_bars: int, out: Any) -> int:
-    """`advance(bars, out)` up to `max_bars` bars, GUARD_CHUNK at a time, each within its
-    time budget; return the bars traded."""
+def in_budget_chunks(advance: Callable[[int, Any], int], max_bars: int, out: Any,
+                     work: Callable[[int], int] = int) -> int:
+    """`advance(bars, out)` up to `max_bars` bars, GUARD_CHUNK at a time, each within the
+    time budget of the `work(bars)` bars of strategy code it runs; return the bars traded."""
     done = 0
     while done < max_bars:
         want = min(GUARD_CHUNK, max_bars - done)
-        with limited(allowance(want)):
+        with limited(allowance(work(want))):
             moved = advance(want, out)
         done += moved
         if moved < want:

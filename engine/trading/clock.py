@@ -17,6 +17,7 @@ from engine.core.lifecycle import SessionStatus
 from engine.core.trader import Outbox, Trader, frames
 from engine.gc_pause import no_cycle_collection
 from engine.market.series import BarCache, Series
+from engine.news.series import refresh_live_news
 from engine.store.db import session_scope
 from engine.store.events import record_event
 from engine.store.models import PaperSession, SessionLease
@@ -76,7 +77,7 @@ class SessionClock:
         session's own strategy (engine.trading.isolation.FAULTS) comes out of here."""
         if not self.guarded:
             return self._advance(max_bars, out)
-        return in_budget_chunks(self._advance, max_bars, out)
+        return in_budget_chunks(self._advance, max_bars, out, self.trader.work)
 
     def _advance(self, max_bars: int, out: Outbox) -> int:
         n = 0
@@ -134,6 +135,7 @@ class SessionBook:
         self.logger = logger
         self.counts = {"orders": 0, "fills": 0, "bars": 0}
         self.failed: dict[int, str] = {}  # sessions whose own strategy failed, and why
+        self.news_seen: int | None = None  # the newest headline score live sessions were given
 
     # ------------------------------------------------------------ loading (strategy stage)
 
@@ -198,7 +200,7 @@ class SessionBook:
                 continue
             guarded = user_code(row.strategy)
             try:
-                run_limited(guarded, row.bars_done + trader.warmup_bars, trader.prime, series,
+                run_limited(guarded, trader.priming_work(), trader.prime, series,
                             row.window_from, upto=row.last_bar_at)
             except FAULTS as exc:
                 failures[row.id] = reason(exc, row.strategy, trader.runner.source)
@@ -236,6 +238,9 @@ class SessionBook:
     def tick(self, now: float) -> Committed:
         """Advance every clock at a bar-per-second speed by the bars it owes, in one commit."""
         self.cache.refresh()
+        self.news_seen = refresh_live_news(
+            self.db, (c.trader for c in self.clocks.values() if c.source == "live"),
+            self.news_seen)
         batches, waiting = [], {}
         for clock in list(self.clocks.values()):
             owed = clock.due(now) if clock.speed is not None else 0

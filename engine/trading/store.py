@@ -15,8 +15,9 @@ from sqlmodel import Session
 
 from engine.broker.paper import ACCOUNT_FIELDS, fill_row, load_accounts, save_positions
 from engine.core.lifecycle import WORKING_ORDER, OrderStatus
-from engine.core.settings import TradeSettings
 from engine.core.trader import Ledger, Outbox, Trader, WorkingOrder
+from engine.market import catalog
+from engine.news.series import session_news
 from engine.store.db import bulk_update, insert_raw, stored_time
 from engine.store.models import Order, PaperSession
 from engine.store.types import utcnow
@@ -59,10 +60,12 @@ def load_traders(s: Session, rows: list[PaperSession]
     for row in rows:
         ledger = Ledger(**{f: getattr(row, f) for f in LEDGER_FIELDS}, last_ts=row.last_bar_at)
         ledger.first_price, ledger.last_price = dict(ledger.first_price), dict(ledger.last_price)
+        settings = catalog.trade_settings(row)
         try:  # the strategy's constructor and warm-up rule run here: its faults are its own
             traders[row.id] = run_limited(
-                user_code(row.strategy), 1, Trader, TradeSettings.of(row), accounts[row.id],
-                ledger, working[row.id], (last_seq.get(row.id) or 0) + 1)
+                user_code(row.strategy), 1, Trader, settings, accounts[row.id], ledger,
+                working[row.id], (last_seq.get(row.id) or 0) + 1,
+                news=session_news(s, settings))
         except FAULTS as exc:
             failures[row.id] = reason(exc, row.strategy, None)
     return traders, failures

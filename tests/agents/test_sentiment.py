@@ -12,6 +12,7 @@ from engine.errors import BadInput
 from engine.market.bars import write_bars
 from engine.news.scoring import label, price_mood, read_headlines_csv, score_headline
 from engine.store.models import SentimentScore
+from engine.store.news import NewsScore
 from tests.conftest import ROOT, make_agent
 
 BULL = "Bitcoin surges to record high as ETF inflows soar"
@@ -79,6 +80,27 @@ def test_rss_headlines_are_scored_per_symbol(db, env):
     eth = scores["ETH-USD"]
     assert eth.source == "rss"
     assert eth.headlines[0]["text"].startswith("Ethereum developers")
+
+
+def test_each_headline_is_stored_once_with_the_time_it_became_known(db, env):
+    feeds = load_settings(env).feeds_dir
+    feeds.mkdir(parents=True)
+    shutil.copy(ROOT / "tests" / "fixtures" / "feed.xml", feeds / "feed.xml")
+    (feeds / "undated.csv").write_text(f'headline,symbol\n"{BEAR}",ETH-USD\n')
+    agent = _agent(db, env, {"rss_feeds": "feed.xml", "headlines_csv": "undated.csv"})
+    before = datetime.now(UTC)
+    agent.on_tick()
+    agent.on_tick()  # polled again: nothing new
+    with Session(db) as s:
+        rows = list(s.exec(select(NewsScore).order_by(NewsScore.id)))
+    bull = [r for r in rows if r.headline == BULL]
+    assert [(r.symbol, r.dated, r.source) for r in bull] == [("BTC-USD", True, "rss")]
+    assert bull[0].known_at < before  # its publish time
+    assert bull[0].score == pytest.approx(score_headline(BULL))
+    (undated,) = [r for r in rows if r.headline == BEAR]
+    assert (undated.symbol, undated.dated, undated.source) == ("ETH-USD", False, "csv")
+    assert before <= undated.known_at <= datetime.now(UTC)  # when it was first polled
+    assert len(rows) == len({(r.symbol, r.headline) for r in rows})
 
 
 def test_without_news_it_publishes_a_labelled_price_mood(db, env):

@@ -8,16 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.analytics.walkforward import (
-    OBJECTIVES,
-    Candidate,
     Fold,
     WalkForward,
-    annualised_return,
     efficiency,
     folds,
     parse_walk_forward,
-    select_best,
 )
+from engine.core.selection import OBJECTIVES, Candidate, annualised_return, select_best
 from engine.errors import BadInput
 
 

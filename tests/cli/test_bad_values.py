@@ -98,8 +98,8 @@ def test_d3_sweep_create_checks_symbol_and_timeframe_before_any_file(db, monkeyp
     real = pd.read_csv
     monkeypatch.setattr(pd, "read_csv", lambda path, *a, **k: read.append(path) or real(
         path, *a, **k))
-    catalog.load.cache_clear()
-    catalog.span.cache_clear()
+    catalog._shipped_frame.cache_clear()
+    catalog._shipped_span.cache_clear()
     _refused(db, [*SWEEP[:4], "--symbols", symbols, "--timeframe", timeframe, "--param",
                   "fast=3:5:1"], field)
     assert read == []
@@ -108,7 +108,7 @@ def test_d3_sweep_create_checks_symbol_and_timeframe_before_any_file(db, monkeyp
 @pytest.mark.parametrize("symbol", ["../../SOMEDIR/NAME", "../data/BTC-USD", "/etc/passwd",
                                     "BTC-USD/../BTC-USD", "btc-usd", "", "BTC-USD\x00"])
 def test_symbols_never_become_paths(symbol):
-    with pytest.raises(Exception, match="symbols: no shipped 1h data") as raised:
+    with pytest.raises(Exception, match="symbols: no 1h data") as raised:
         catalog.load(symbol, "1h")
     assert type(raised.value).__name__ == "BadInput"
     assert catalog.shipped_file("BTC-USD", "1h").parent == catalog.DATA_DIR

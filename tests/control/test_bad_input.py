@@ -202,7 +202,6 @@ AGENT_CASES = [
           ("sentiment", "headlines_csv", "/etc/passwd"),
           ("sentiment", "headlines_csv", "http://x/a.csv"),
           ("sentiment", "lookback_hours", "0"), ("sentiment", "lookback_hours", "8761"),
-          ("sentiment", "mood_window", "1"), ("sentiment", "mood_window", "2.5"),
           ("strategy", "interval_s", "0.01"), ("strategy", "fast", "3"),
           ("execution", "alert_drawdown_pct", "0"), ("execution", "alert_drawdown_pct", "101"),
           ("execution", "alert_loss_streak", "0"), ("execution", "alert_loss_streak", "1.5"),

@@ -243,7 +243,7 @@ def test_a_whole_file_under_each_preset_matches_an_independent_recomputation(db,
         "name": preset, "symbols": "ETH-USD", "strategy": "ma_crossover", "timeframe": "1d",
         "params": {"fast": 10, "slow": 30}, "cash": cash, "position_size": size,
         "fill_model": preset, "from": frame["ts"].iloc[0].isoformat(), "speed": "max"})
-    model = preset_values(preset, ["ETH-USD"])
+    model = preset_values(preset, ["crypto"])
     want_fills, want_equity = simulate(frame, model, cash, size)
     index = {ts.to_pydatetime(): i for i, ts in enumerate(frame["ts"])}
     with Session(db) as s:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from engine.core.bars import BarData
+from engine.core.news import NEWS, NO_SENTIMENT, NewsSeries
 from engine.core.settings import TradeSettings
 from engine.core.strategies import STRATEGIES, Blend, MACrossover, register, strategy_class
 from engine.core.strategy_api import (
@@ -141,23 +142,34 @@ def test_the_context_holds_the_bar_its_history_position_cash_and_sentiment(regis
                for m in moods[3:])
 
 
-def test_given_sentiment_reaches_the_strategy_and_a_missing_symbol_sees_none(registered):
+def test_news_reaches_the_strategy_and_a_symbol_without_news_sees_none(registered):
     registered(Recorder)
-    trader = Trader(settings_for(Recorder, symbols=("BTC-USD", "ETH-USD")))
+    settings = settings_for(Recorder, symbols=("BTC-USD", "ETH-USD")).changed(
+        {"sentiment": NEWS})
+    bars = hourly([100.0, 101.0])
+    news = {"BTC-USD": NewsSeries([bars[0].ts], [0.6])}  # known during the first bar
+    trader = Trader(settings, news=news)
     out = Outbox()
-    for bar in hourly([100.0, 101.0]):
-        trader.step(bar.ts, [("BTC-USD", bar), ("ETH-USD", bar)], out,
-                    sentiment={"BTC-USD": (0.6, "news")})
+    for bar in bars:
+        trader.step(bar.ts, [("BTC-USD", bar), ("ETH-USD", bar)], out)
     slots = trader.runner.slots
     assert [s[4] for s in slots["BTC-USD"].strategy.seen] == [Sentiment(0.6, "news")] * 2
     assert [s[4] for s in slots["ETH-USD"].strategy.seen] == [None, None]
+
+
+def test_a_session_without_sentiment_gives_even_the_blend_none():
+    settings = TradeSettings("blend", Blend.validate({}), ("BTC-USD",), "1h", 1000.0,
+                             sentiment=NO_SENTIMENT)
+    trader = Trader(settings)
+    assert not trader.runner.reads_sentiment
+    assert trader.runner.sentiment("BTC-USD", hourly([1.0])[0]) == (None, None, None)
 
 
 def test_a_strategy_that_reads_no_sentiment_gets_none():
     trader = Trader(TradeSettings("ma_crossover", {"fast": 2, "slow": 3}, ("BTC-USD",), "1h",
                                   1000.0))
     assert trader.runner.moods is None
-    assert trader.runner.sentiment("BTC-USD", hourly([1.0])[0], None) == (None, None, None)
+    assert trader.runner.sentiment("BTC-USD", hourly([1.0])[0]) == (None, None, None)
 
 
 @pytest.mark.parametrize("index", [

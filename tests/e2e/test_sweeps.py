@@ -3,9 +3,10 @@ progress, open the heatmap and start the winner as a paper session (the autostar
 runs the sweep)."""
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
-from engine.store.models import PaperSession, Sweep
+from engine.control import sweeps
+from engine.store.models import Fill, PaperSession, Sweep
 from tests.conftest import wait_until
 from tests.e2e.conftest import no_exception
 from tests.e2e.test_browser import open_app
@@ -54,4 +55,32 @@ def test_sweep_progress_heatmap_and_winner_as_paper_session(app, page):
     assert paper.origin_session_id == ranked_first
     assert paper.origin_session_id in {v.id for v in winner}
     page.get_by_text("Paper sessions from this sweep").wait_for()
+    no_exception(page)
+
+
+def test_a_walk_forward_rule_starts_as_a_paper_session_that_trades(app, page):
+    url, env, db = app
+    open_app(page, url, db, "sessions")  # the first page view starts the app's engine
+    sid = sweeps.create_sweep(db, {"name": "browser walk", "strategy": "ma_crossover",
+                                   "symbols": "BTC-USD", "from": "2019-01-01",
+                                   "to": "2019-02-01", "grid": {"fast": "5,10", "slow": "30"},
+                                   "walk_forward": "train=300,test=200"}).id
+    with Session(db) as s:
+        wait_until(lambda: s.get(Sweep, sid, populate_existing=True).status == "completed",
+                   180, poll=0.5, message="the app's engine to run the walk-forward sweep")
+    page.reload()
+    page.get_by_role("tab", name="Sweeps").click()
+    page.locator(".st-key-sweep_pick").click()
+    page.get_by_role("option", name="browser walk", exact=False).first.click()
+    page.get_by_text("Trade this rule on paper").wait_for()
+    _type(page, "walk_rule_speed", "max")
+    page.locator(".st-key-walk_rule_start button").click()
+    with Session(db) as s:
+        paper = wait_until(lambda: s.exec(select(PaperSession).where(
+            PaperSession.walk_rule.is_not(None))).first(), 30, message="the rule's session")
+        wait_until(lambda: s.get(PaperSession, paper.id, populate_existing=True)
+                   .status == "completed", 120, message="the rule's session to trade")
+        fills = s.exec(select(func.count()).where(Fill.session_id == paper.id)).one()
+    assert fills > 0
+    assert paper.name == "walk-forward: browser walk"
     no_exception(page)

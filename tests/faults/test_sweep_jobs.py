@@ -68,7 +68,7 @@ def _assert_each_variant_once_and_alone(db, sweep_id: int) -> int:
                               .where(SweepVariant.sweep_id == sweep_id)).scalars())
         sessions = list(s.execute(select(PaperSession.id)
                                   .where(PaperSession.sweep_id == sweep_id)).scalars())
-    assert len(idxs) == len(set(idxs)) == len(sessions) == _doc(db, sweep_id)["done"]
+    assert len(idxs) == len(set(idxs)) == len(sessions) == _doc(db, sweep_id).done
     for session_id in sessions:
         _whole(db, session_id)
     return len(idxs)
@@ -79,7 +79,7 @@ def test_two_workers_share_a_sweeps_variant_jobs(env, db, tmp_path):
     procs = spawn_workers(env, db, tmp_path, 2)
     try:
         sweep_id = _sweep(db, 16)
-        wait_until(lambda: _doc(db, sweep_id)["status"] == "completed", CEILING_S, poll=0.2,
+        wait_until(lambda: _doc(db, sweep_id).status == "completed", CEILING_S, poll=0.2,
                    message="the sweep to complete")
 
         def reported():  # at their next heartbeat
@@ -96,7 +96,7 @@ def test_two_workers_share_a_sweeps_variant_jobs(env, db, tmp_path):
     finally:
         _kill(procs)
     assert _assert_each_variant_once_and_alone(db, sweep_id) == 16
-    assert sorted(_doc(db, sweep_id)["grid"]) == ["fast", "slow"]
+    assert sorted(_doc(db, sweep_id).grid) == ["fast", "slow"]
     assert len(sweep_queries.variants(db, sweep_id)) == 16
 
 
@@ -110,12 +110,12 @@ def test_a_worker_killed_mid_variant_loses_nothing(env, db, tmp_path):
         def victim_busy():
             busy = any(w.jobs_running > 0 for w in workers(db)
                        if w.alive and w.holder.endswith(f":{victim.pid}"))
-            return busy and _doc(db, sweep_id)["done"] <= 24
+            return busy and _doc(db, sweep_id).done <= 24
 
         wait_until(victim_busy, CEILING_S, poll=0.1, message="the victim running variant jobs")
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
-        wait_until(lambda: _doc(db, sweep_id)["status"] == "completed", STALLED_S + CEILING_S,
+        wait_until(lambda: _doc(db, sweep_id).status == "completed", STALLED_S + CEILING_S,
                    poll=0.2, message="the sweep to complete on the other worker")
 
         def retried():
@@ -154,7 +154,7 @@ def test_a_cancel_does_not_wait_for_the_variant_writes_in_flight(db):
         writing.close()
         cancel.join(10)
     doc = _doc(db, sweep_id)
-    assert (doc["status"], doc["cancel_requested"]) == ("running", True)
+    assert (doc.status, doc.cancel_requested) == ("running", True)
 
 
 def test_cancel_on_the_job_queue_leaves_whole_variants_and_no_waiting_job(env, db, tmp_path):
@@ -162,19 +162,19 @@ def test_cancel_on_the_job_queue_leaves_whole_variants_and_no_waiting_job(env, d
     procs = spawn_workers(env, db, tmp_path, 1)
     try:
         sweep_id = _sweep(db, 40, 10)  # seconds of work: the cancel lands mid-sweep
-        wait_until(lambda: _doc(db, sweep_id)["done"] >= 2, CEILING_S, poll=0.1,
+        wait_until(lambda: _doc(db, sweep_id).done >= 2, CEILING_S, poll=0.1,
                    message="two variants written")
         sweeps.cancel_sweep(db, sweep_id)
-        wait_until(lambda: _doc(db, sweep_id)["status"] == "cancelled", CEILING_S, poll=0.1,
+        wait_until(lambda: _doc(db, sweep_id).status == "cancelled", CEILING_S, poll=0.1,
                    message="the sweep to be cancelled")
-        kept = _doc(db, sweep_id)["done"]
+        kept = _doc(db, sweep_id).done
         assert "todo" not in _jobs(db, sweep_id)
         wait_until(lambda: _jobs(db, sweep_id) == {}, CEILING_S,
                    message="the variants running at the cancel to end")
     finally:
         _kill(procs)
     doc = _doc(db, sweep_id)
-    assert 2 <= doc["done"] == kept < doc["total"] == 400  # nothing written after the cancel
+    assert 2 <= doc.done == kept < doc.total == 400  # nothing written after the cancel
     assert _assert_each_variant_once_and_alone(db, sweep_id) == kept
     with Session(db) as s:
         assert s.execute(select(func.count()).select_from(Event).where(

@@ -25,7 +25,7 @@ def test_the_last_variant_job_walks_the_sweep_forward(env, db, tmp_path):
     try:
         sid = sweeps.create_sweep(db, {"strategy": "ma_crossover", "symbols": "BTC-USD",
                                        **WINDOW, "grid": GRID, "walk_forward": TEXT}).id
-        wait_until(lambda: sweep_reads.sweep_document(db, sid)["status"] == "completed", 180,
+        wait_until(lambda: sweep_reads.sweep_document(db, sid).status == "completed", 180,
                    poll=0.2, message="the walk-forward sweep to complete")
     finally:
         _kill(procs)

@@ -14,7 +14,7 @@ from engine.store.models import PaperSession
 
 def test_figures_agree_with_empyrical_and_the_core(db, traded):
     curve, cash, per_year = performance.curves(db, traded)
-    assert per_year == bars_per_year("BTC-USD", "1h")
+    assert per_year == bars_per_year("crypto", "1h")
     returns = performance.bar_returns(curve["equity"], cash).set_axis(
         curve["ts"].to_numpy())
     mine = performance.figures(curve["equity"], cash, per_year)

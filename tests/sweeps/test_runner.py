@@ -64,7 +64,7 @@ def test_a_sweep_of_100_variants_ranks_as_each_variant_alone(db):
     assert run_sweep(db, sid, workers=2) == "completed"
     ranked = sweep_queries.variants(db, sid)
     assert len(ranked) == 100
-    assert sweep_queries.sweep_document(db, sid)["done"] == 100
+    assert sweep_queries.sweep_document(db, sid).done == 100
     solo = {}
     for v in ranked.itertuples():
         out, trader = _solo(db, v.session_id)
@@ -87,23 +87,23 @@ def test_cancel_leaves_only_whole_variants(db):
     thread = threading.Thread(target=runner.tick)
     thread.start()
     try:
-        wait_until(lambda: sweep_queries.sweep_document(db, sid)["done"] >= 2, 120,
+        wait_until(lambda: sweep_queries.sweep_document(db, sid).done >= 2, 120,
                    message="two variants written")
         sweeps.cancel_sweep(db, sid)
         with pytest.raises(NotAllowed, match="already being cancelled"):
             sweeps.cancel_sweep(db, sid)
-        wait_until(lambda: sweep_queries.sweep_document(db, sid)["status"] == "cancelled", 120,
+        wait_until(lambda: sweep_queries.sweep_document(db, sid).status == "cancelled", 120,
                    message="the sweep to be cancelled")
     finally:
         thread.join(120)
     doc = sweep_queries.sweep_document(db, sid)
-    assert 2 <= doc["done"] < doc["total"] == 156
+    assert 2 <= doc.done < doc.total == 156
     with Session(db) as s:
         ids = list(s.execute(select(PaperSession.id).where(PaperSession.sweep_id == sid))
                    .scalars())
         variants = s.execute(select(func.count()).select_from(SweepVariant)
                              .where(SweepVariant.sweep_id == sid)).scalar_one()
-    assert len(ids) == variants == doc["done"]
+    assert len(ids) == variants == doc.done
     for session_id in ids:
         _whole(db, session_id)
     sweeps.archive_sweep(db, sid)
@@ -185,9 +185,9 @@ def test_cli_creates_shows_and_refuses(db, capsys):
     _cli(db, "create", "--strategy", "ma_crossover", "--symbols", "BTC-USD", "--param",
          "fast=5:15:5", "--param", "slow=30,50", "--from", "2019-01-01", "--to", "2019-02-01")
     sid = int(capsys.readouterr().out)
-    assert sweep_queries.sweep_document(db, sid)["total"] == 6
+    assert sweep_queries.sweep_document(db, sid).total == 6
     _cli(db, "cancel", str(sid))  # queued: cancelled at once
-    assert sweep_queries.sweep_document(db, sid)["status"] == "cancelled"
+    assert sweep_queries.sweep_document(db, sid).status == "cancelled"
     with pytest.raises(NotAllowed, match="cannot cancel sweep"):
         _cli(db, "cancel", str(sid))
     with pytest.raises(BadInput, match="needs an ID"):

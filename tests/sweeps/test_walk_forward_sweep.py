@@ -40,7 +40,7 @@ def _in_one_process(db, sid: int, text: str, objective: str):
     first = rows[0][1]
     series = BarCache(db).session_series(("BTC-USD",), "1h")
     return walk_forward(series, settings, first.window_from, first.window_to,
-                        parse_walk_forward(text), objective, bars_per_year(*BTC))
+                        parse_walk_forward(text), objective, bars_per_year("crypto", BTC[1]))
 
 
 @pytest.mark.parametrize(("text", "objective"), [("train=500,test=300", "sharpe"),
@@ -93,7 +93,7 @@ def test_the_stitched_curve_is_the_fold_sessions_end_to_end(db):
         in_total *= 1 + pct / 100
     assert result.efficiency == efficiency(
         in_total - 1, int(result.folds["train_bars"].sum()), result.out_sample_pct / 100,
-        int(result.folds["test_bars"].sum()), bars_per_year(*BTC))
+        int(result.folds["test_bars"].sum()), bars_per_year("crypto", BTC[1]))
 
 
 @pytest.mark.parametrize(("extra", "message"), [

@@ -16,14 +16,18 @@ from engine.config import load_settings
 from engine.control import actions as control
 from engine.core.bars import BarData
 from engine.core.fill_models import PRESETS
-from engine.core.trader import MOOD_WINDOW, Outbox
+from engine.core.news import MOOD_WINDOW
+from engine.core.trader import Outbox
 from engine.fleet.commands import apply_pending
 from engine.fleet.runtime import EngineProcess
 from engine.market import catalog
 from engine.market.bars import write_bars
+from engine.news.scores import ScoredHeadline, store_scores
 from engine.news.scoring import price_mood
 from engine.reads.reconcile import reconcile
+from engine.store.db import session_scope
 from engine.store.models import EquitySnapshot, Event, Fill, Order, PaperSession
+from engine.store.news import NewsScore
 from engine.trading.clock import SessionBook
 from engine.trading.store import Batch
 from tests.conftest import ROOT, replay_session, store_bars
@@ -34,7 +38,8 @@ STRATEGIES = {
     "rsi_reversion": st.fixed_dictionaries({"period": st.integers(2, 20)}),
     "blend": st.fixed_dictionaries({"fast": st.integers(2, 8), "slow": st.integers(9, 30),
                                     "entry": st.sampled_from([0.05, 0.2]),
-                                    "exit": st.sampled_from([-0.2, -0.05])}),
+                                    "exit": st.sampled_from([-0.2, -0.05]),
+                                    "w_sentiment": st.sampled_from([0.3, 0.8])}),
     # user strategies: examples/strategies/, loaded from PAPERDESK_HOME/strategies (guarded)
     "macd_crossover": st.fixed_dictionaries({"fast": st.integers(3, 8),
                                              "slow": st.integers(9, 20)}),
@@ -50,7 +55,8 @@ USER_STRATEGIES = ("donchian_breakout", "macd_crossover")
 
 
 @st.composite
-def scenarios(draw, among: tuple[str, ...] = tuple(sorted(STRATEGIES))):
+def scenarios(draw, among: tuple[str, ...] = tuple(sorted(STRATEGIES)),
+              sentiment: str = "price-mood"):
     symbol, timeframe = draw(st.sampled_from(DATASETS))
     frame = catalog.load(symbol, timeframe)
     length = draw(st.integers(40, 300))
@@ -69,6 +75,7 @@ def scenarios(draw, among: tuple[str, ...] = tuple(sorted(STRATEGIES))):
         "fill_model": draw(st.sampled_from(["custom", *PRESETS])),
         "cash": draw(st.sampled_from([10_000, 20_000_000])),
         "cancel_after_bars": draw(st.sampled_from([None, 2])),
+        "sentiment": sentiment,
     }
     ops = draw(st.lists(st.sampled_from(OPS), min_size=3, max_size=25))
     return spec, ops, draw(st.integers(0, 2**16))
@@ -168,9 +175,26 @@ def assert_equity_is_cash_plus_holdings(db, sid: int, symbol: str, timeframe: st
         assert equity == pytest.approx(cash + qty * close[ts], rel=1e-9, abs=1e-6)
 
 
+def store_news(db) -> None:
+    """Dated headline scores for every dataset, one a bar, published at a random minute of it
+    (seeded): runs of bullish and bearish news, so that a news session trades on them."""
+    rng = random.Random(17)
+    items = []
+    for symbol, timeframe in DATASETS:
+        step = catalog.TIMEFRAMES[timeframe]
+        for i, ts in enumerate(catalog.load(symbol, timeframe)["ts"]):
+            at = ts.to_pydatetime() + timedelta(seconds=rng.randrange(step))
+            score = (0.8 if (i // 30) % 2 else -0.8) + rng.uniform(-0.2, 0.2)
+            items.append(ScoredHeadline(symbol, at, True, score, f"{symbol} {at} {score}",
+                                        "import"))
+    with session_scope(db) as s:
+        store_scores(s, items)
+
+
 @pytest.fixture
 def stored(db, env):
     store_bars(db, *DATASETS)
+    store_news(db)
     folder = Path(env["PAPERDESK_HOME"]) / "strategies"
     folder.mkdir(parents=True, exist_ok=True)
     for example in (ROOT / "examples" / "strategies").glob("*.py"):
@@ -189,6 +213,13 @@ def test_interrupted_replay_equals_fast_forward_bar_for_bar(stored, env, scenari
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(scenario=scenarios(USER_STRATEGIES))
 def test_a_user_strategy_session_interrupted_equals_its_fast_forward(stored, env, scenario):
+    check_interrupted_replay(stored, env, scenario)
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(scenario=scenarios(("blend", "macd_crossover"), sentiment="news"))
+def test_a_news_session_interrupted_equals_its_fast_forward(stored, env, scenario):
     check_interrupted_replay(stored, env, scenario)
 
 
@@ -286,6 +317,24 @@ def test_sentiment_a_session_sees_at_bar_t_is_known_at_t(stored):
             price_mood(closes[t - MOOD_WINDOW + 1:t + 1]), abs=1e-9)
 
 
+def test_a_news_session_sees_the_mean_score_known_in_the_day_before_each_close(stored):
+    frame = catalog.load("BTC-USD", "1h")
+    sid = replay_session(stored, {"symbols": "BTC-USD", "timeframe": "1h", "strategy": "blend",
+                                  "params": {"entry": "0.05", "exit": "-0.05"},
+                                  "sentiment": "news",
+                                  "from": frame["ts"].iloc[-600].isoformat()})
+    with Session(stored) as s:
+        orders = s.exec(select(Order).where(Order.session_id == sid)).all()
+        news = [(n.known_at, n.score) for n in s.exec(
+            select(NewsScore).where(NewsScore.symbol == "BTC-USD"))]
+    assert len(orders) >= 5
+    for order in orders:
+        close = order.decision_bar_ts + timedelta(hours=1)
+        known = [v for at, v in news if close - timedelta(hours=24) < at <= close]
+        assert order.lineage["sentiment_source"] == "news"
+        assert order.lineage["sentiment"] == pytest.approx(sum(known) / len(known), abs=1e-12)
+
+
 def test_fast_forward_to_a_date_then_play_stops_there(stored, env):
     frame = catalog.load("BTC-USD", "1h")
     sid = replay_session(stored, {"symbols": "BTC-USD", "timeframe": "1h",
@@ -327,6 +376,24 @@ def test_a_live_session_waits_visibly_then_trades_bars_as_they_arrive(stored, en
     assert (traded.bars_done, traded.last_bar_at, traded.wait_reason) == (
         3, first + timedelta(hours=2), None)
     assert traded.last_price == {"BTC-USD": 102.5}
+
+
+def test_a_live_news_session_reads_headlines_stored_while_it_runs(stored, env):
+    created = control.create_session(stored, {"name": "live news", "symbols": "BTC-USD",
+                                              "strategy": "blend", "source": "live",
+                                              "sentiment": "news"}, start=True)
+    harness = Harness(stored, env, 0)
+    harness.command(created)
+    (clock,) = harness.book.clocks.values()
+    first = clock.start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    with session_scope(stored) as s:
+        store_scores(s, [ScoredHeadline("BTC-USD", first + timedelta(minutes=5), True, 0.5,
+                                        "Bitcoin rallies", "rss")])
+    write_bars(stored, "BTC-USD", "1h", [BarData(first, 100.0, 101.0, 99.0, 100.5, 5.0)])
+    harness.tick()  # the new score reaches the running session, not only a reloaded one
+    bar = clock.series["BTC-USD"][1][-1]
+    assert bar.ts == first
+    assert clock.trader.runner.sentiment("BTC-USD", bar)[:2] == (0.5, "news")
 
 
 def test_a_session_started_before_its_bars_are_stored_waits_then_trades_them_warmed_up(db):

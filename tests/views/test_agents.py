@@ -1,7 +1,10 @@
 import pytest
+from sqlalchemy import update
 
-from engine.reads import queries
+from engine.reads import queries, status
 from engine.reads.status import FlowCounts
+from engine.store.db import session_scope
+from engine.store.models import PaperSession
 from tests.conftest import ROOT
 from tests.views.conftest import answer_dialog, commands, dialog_titles, run_page
 from ui import flow
@@ -113,20 +116,38 @@ def test_edges_carry_throughput_per_minute_and_arrowheads(filled, db):
     agents, sessions = queries.agents(db), queries.sessions(db)
     running = filled["running"]
     samples: list = []
-    assert flow.throughput(FlowCounts(100, 0, 0, {}), samples, 1000.0).bars is None
-    rates = flow.throughput(FlowCounts(160, 5, 3, {running: 2}), samples, 1030.0)
+    assert flow.throughput(FlowCounts(100, 40, 1, 0, {}), samples, 1000.0).bars is None
+    rates = flow.throughput(FlowCounts(160, 50, 1, 3, {running: 2}), samples, 1030.0)
     assert rates.bars == 120  # 60 bar times in 30 s
+    assert rates.scores == 20  # 10 of them a news session's, each reading its scores
     edges = _edges(flow.build_state(agents, sessions, {}, None, rates))
     assert edges[("market_data", "strategy")].label == "120 bars/min"
-    assert edges[("sentiment", "strategy")].label == "5 scores/min"
+    assert edges[("sentiment", "strategy")].label == "20 scores/min"
     assert edges[("strategy", "execution")].label == "3 orders/min"
     assert edges[("execution", f"session-{running}")].label == "2 fills/min"
     assert all(e.marker_end["type"] == "arrowclosed" for e in edges.values())
-    later = flow.throughput(FlowCounts(160, 0, 0, {}), samples, 1080.0)  # 1000 s aged out
+    later = flow.throughput(FlowCounts(160, 50, 1, 0, {}), samples, 1080.0)  # 1000 s aged out
     assert later.bars == pytest.approx(0.0)
     lines = flow.compact(agents, sessions, rates)
     assert "3 orders/min → Execution" in lines[2]
     assert "2 fills/min → 1 sessions" in lines[3]
+    unused = flow.throughput(FlowCounts(170, 50, 0, 0, {}), samples, 1090.0)
+    edges = _edges(flow.build_state(agents, sessions, {}, None, unused))
+    assert edges[("sentiment", "strategy")].label == "not used by any session"
+
+
+def test_the_sentiment_arrow_counts_what_news_sessions_read(filled, db):
+    """flow_counts from the database: only a running or paused `news` session uses news."""
+    assert status.flow_counts(db).news_sessions == 0
+    with session_scope(db) as s:
+        s.execute(update(PaperSession).where(PaperSession.id == filled["running"])
+                  .values(sentiment="news", bars_done=70))
+    counts = status.flow_counts(db)
+    assert (counts.news_sessions, counts.news_bars) == (1, 70)
+    with session_scope(db) as s:
+        s.execute(update(PaperSession).where(PaperSession.id == filled["running"])
+                  .values(status="stopped"))
+    assert status.flow_counts(db).news_sessions == 0
 
 
 def test_dark_mode_nodes_are_dark_and_a_theme_switch_shows_at_once(filled, db):

@@ -1,11 +1,14 @@
 """The Robustness tab of a session (Monte-Carlo histogram, its percentiles, the report to
 download) and the overfitting odds on the Sweeps tab."""
 
+from sqlmodel import Session, select
+
 from engine.control import sweeps
 from engine.reads import sweeps as sweep_reads
 from engine.reads.overfitting import MEANING
 from engine.reads.robustness import monte_carlo
 from engine.reads.walk_forward import walk_forward
+from engine.store.models import PaperSession
 from engine.sweeps.runner import run_sweep
 from tests.views.conftest import run_page
 
@@ -52,12 +55,16 @@ def test_the_sweeps_form_creates_a_walk_forward_sweep_and_shows_its_folds(filled
     at.text_input(key="sweep_to").set_value("2019-02-01")
     at.text_input(key="sweep_walk_forward").set_value("train=300,test=200")
     at.selectbox(key="sweep_objective").set_value("total_return")
+    at.selectbox(key="sweep_sentiment").set_value("none")
     at.button(key="sweep_create").click().run()
     assert not at.exception
     listed = sweep_reads.sweeps(db)
     sid = int(listed["id"].iloc[0])
-    assert sweep_reads.sweep_document(db, sid)["total"] == 2
+    assert sweep_reads.sweep_document(db, sid).total == 2
     assert run_sweep(db, sid, workers=1) == "completed"
+    with Session(db) as s:  # every variant (and fold) trades with the form's sentiment input
+        assert set(s.exec(select(PaperSession.sentiment)
+                          .where(PaperSession.sweep_id == sid)).all()) == {"none"}
     at = run_page("sessions", sessions_tab="Sweeps", sweep_pick=sid)
     assert not at.exception
     result = walk_forward(db, sid)
@@ -68,3 +75,10 @@ def test_the_sweeps_form_creates_a_walk_forward_sweep_and_shows_its_folds(filled
     assert any(c.value == result.meaning for c in at.caption)
     folds = next(d.value for d in at.dataframe if "variant_idx" in d.value.columns)
     assert folds["session_id"].tolist() == result.folds["session_id"].tolist()
+    at.button(key="walk_rule_start").click().run()
+    assert not at.exception
+    with Session(db) as s:
+        paper = s.execute(select(PaperSession).where(PaperSession.walk_rule.is_not(None))).one()[0]
+    first_test = result.folds["test_from"].iloc[0]
+    assert (paper.window_from, paper.walk_rule["step_bars"]) == (first_test, 200)
+    assert len(paper.walk_rule["candidates"]) == 2

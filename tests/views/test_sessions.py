@@ -157,6 +157,23 @@ def test_new_session_form_shows_every_bad_field_at_once_and_saves_nothing(filled
     assert any("form test" in m.value and "created" in m.value for m in at.markdown)
 
 
+def test_the_form_creates_a_session_that_trades_on_stored_news(filled, db):
+    at = run_page("sessions", sessions_tab="New session")
+    at.selectbox(key="new_strategy").set_value("blend").run()
+    assert at.selectbox(key="new_sentiment").value == "price-mood"  # today's input, labelled
+    assert at.selectbox(key="new_sentiment").options == [
+        "stored news (headline scores)", "price mood (its own closes)", "none"]
+    _fill_form(at, "on news", ["BTC-USD"])
+    at.selectbox(key="new_sentiment").set_value("news").run()
+    _button(at, "new_create").click().run()
+    assert not at.error
+    with Session(db) as s:
+        made = s.exec(select(PaperSession).where(PaperSession.name == "on news")).one()
+    assert (made.strategy, made.sentiment) == ("blend", "news")
+    at = run_page("sessions", session_selected=made.id)
+    assert any("sentiment: news" in c.value for c in at.caption)
+
+
 def test_form_names_a_cross_parameter_problem(filled, db):
     at = run_page("sessions", sessions_tab="New session")
     _fill_form(at, "cross", ["BTC-USD"])

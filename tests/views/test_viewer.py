@@ -33,6 +33,7 @@ PAGES = [
     ("sessions", {"session_selected": "created"}),
     ("sessions", {"sessions_tab": "New session"}),
     ("sessions", {"sessions_tab": "Sweeps"}),
+    ("sessions", {"sessions_tab": "Data"}),
     ("logs", {}),
 ]
 
@@ -57,3 +58,15 @@ def test_an_operator_is_offered_the_same_controls(filled, db):
     at = _as("ops@example.com", "sessions", session_selected=filled["running"])
     enabled = {b.key for b in at.button if not b.disabled}
     assert {"sess_speed", "sess_ff", "sess_settings", "sess_pause"} <= enabled
+
+
+def test_only_an_operator_is_offered_the_data_upload(filled, db):
+    """The Data tab: a viewer sees the imports and no upload control; an operator gets both."""
+    viewer = _as("viewer@example.com", "sessions", sessions_tab="Data")
+    operator = _as("ops@example.com", "sessions", sessions_tab="Data")
+    assert not viewer.exception
+    assert not operator.exception
+    assert viewer.get("file_uploader") == []
+    assert "data_import" not in {b.key for b in viewer.button}
+    assert len(operator.get("file_uploader")) == 1
+    assert "data_import" in {b.key for b in operator.button if not b.disabled}

@@ -9,8 +9,7 @@ from plotly.subplots import make_subplots
 
 from engine.reads.colours import GREEN, RED
 
-GAIN, LOSS = GREEN, RED
-NEUTRAL, BENCH, OTHER = "#636efa", "#9ca3af", "#f59e0b"
+GAIN, LOSS, NEUTRAL, BENCH, OTHER = GREEN, RED, "#636efa", "#9ca3af", "#f59e0b"
 MARKET_TIME = "market time (UTC)"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 BINS = 40

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from engine.reads import sweeps as sweep_reads
 from engine.reads.overfitting import overfitting_odds
+from engine.reads.records import SweepDocument
 from engine.reads.report import figures
 from engine.reads.report.html import Section, page
 from engine.reads.report.session import writable
@@ -19,21 +20,21 @@ CURVES = {"equity": "walk-forward (out of sample, stitched)", "buy_hold": "buy &
 MAX_RANKED = 500  # variants listed; `sweep show --json` lists every one
 
 
-def _summary(doc: dict) -> Section:
-    grid = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in doc["grid"].items())
+def _summary(doc: SweepDocument) -> Section:
+    grid = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in doc.grid.items())
     return Section("summary", "What was swept").pairs({
-        "status": doc["status"], "variants": f"{doc['done']:,} of {doc['total']:,}",
-        "strategy": doc["strategy"], "symbols": ", ".join(doc["symbols"]),
-        "timeframe": doc["timeframe"], "window": f"{doc['window_from']} – {doc['window_to']}",
-        "split": doc["split_at"], "fill model": doc["fill_model"], "grid": grid,
-        "combinations the strategy refused": doc["skipped"]})
+        "status": doc.status, "variants": f"{doc.done:,} of {doc.total:,}",
+        "strategy": doc.strategy, "symbols": ", ".join(doc.symbols),
+        "timeframe": doc.timeframe, "window": f"{doc.window_from} – {doc.window_to}",
+        "split": doc.split_at, "fill model": doc.fill_model, "grid": grid,
+        "combinations the strategy refused": doc.skipped})
 
 
-def _ranking(ranked: pd.DataFrame, doc: dict) -> Section:
+def _ranking(ranked: pd.DataFrame, doc: SweepDocument) -> Section:
     section = Section("ranking", "Ranking")
     if ranked.empty:
         return section.text("No variant has finished.")
-    by = "in-sample return" if doc["split_at"] else "return"
+    by = "in-sample return" if doc.split_at else "return"
     shown = ranked.drop(columns=["idx"]).head(MAX_RANKED)
     note = f"Ranked by {by}; each variant is a completed session (its id in session_id)."
     if len(ranked) > MAX_RANKED:
@@ -41,9 +42,9 @@ def _ranking(ranked: pd.DataFrame, doc: dict) -> Section:
     return section.text(note).table(shown, scroll=True, floats="{:,.2f}")
 
 
-def _heatmap(ranked: pd.DataFrame, doc: dict) -> Section:
+def _heatmap(ranked: pd.DataFrame, doc: SweepDocument) -> Section:
     section = Section("heatmap", "Heatmap")
-    numeric = [v for v in doc["grid"] if v in ranked
+    numeric = [v for v in doc.grid if v in ranked
                and pd.api.types.is_numeric_dtype(ranked[v])]
     if len(numeric) < 2:
         return section.text("A heatmap needs two numeric dimensions in the grid.")
@@ -88,19 +89,19 @@ def _walk(db: Engine, sweep_id: int) -> list[Section]:
     return [section.table(walk.folds, scroll=True, floats="{:,.2f}")]
 
 
-def sweep_sections(db: Engine, sweep_id) -> tuple[dict, list[Section]]:
+def sweep_sections(db: Engine, sweep_id) -> tuple[SweepDocument, list[Section]]:
     """The sweep's document and its report's sections."""
     doc = sweep_reads.sweep_document(db, sweep_id)
-    ranked = sweep_reads.variants(db, doc["id"])
+    ranked = sweep_reads.variants(db, doc.id)
     return doc, [_summary(doc), _ranking(ranked, doc), _heatmap(ranked, doc),
-                 *_walk(db, doc["id"]), _odds(db, doc["id"])]
+                 *_walk(db, doc.id), _odds(db, doc.id)]
 
 
 def sweep_report(db: Engine, sweep_id) -> str:
     """The sweep's report as one self-contained HTML document."""
     doc, sections = sweep_sections(db, sweep_id)
-    return page(f"Sweep #{doc['id']}: {doc['name']}",
-                f"{doc['strategy']} on {', '.join(doc['symbols'])} {doc['timeframe']}",
+    return page(f"Sweep #{doc.id}: {doc.name}",
+                f"{doc.strategy} on {', '.join(doc.symbols)} {doc.timeframe}",
                 sections)
 
 

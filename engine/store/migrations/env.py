@@ -3,7 +3,9 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import engine.store.datasets  # noqa: F401  (and the imported datasets)
 import engine.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import engine.store.news  # noqa: F401  (the news scores and imports)
 import engine.store.walk_forward  # noqa: F401  (and the walk-forward folds)
 
 connection = context.config.attributes["connection"]
