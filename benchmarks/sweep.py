@@ -1,7 +1,8 @@
 """Sweep throughput: variants per second of the SMA crossover over every hourly BTC bar
 (20,111 bars), each variant run by the per-bar core in a process pool and written as a
-completed session (orders, fills, one equity snapshot a bar, account) in one transaction —
-on 1 process and on all cores, beside the machine and the reference-loop anchor measured in
+completed session (orders, fills, its equity curve at display resolution, account) in one
+transaction — on 1 process and on all cores, beside backtesting.py's `optimize` over the same
+grid and bars on as many processes, the machine and the reference-loop anchor, all measured in
 the same run. Every run gets a fresh SQLite database (or --database-url).
 
 With a PostgreSQL --database-url it also times the job queue (engine.fleet.jobs): 1 and then 2
@@ -17,6 +18,8 @@ import os
 import signal
 import tempfile
 import time
+import warnings
+from multiprocessing import get_context
 from pathlib import Path
 
 from common import anchor, machine, start_engine, wait_for
@@ -55,6 +58,24 @@ def one_run(url: str, variants: int, processes: int) -> float:
     if status != "completed":
         raise SystemExit(f"sweep {sweep_id} ended {status}")
     return variants / elapsed
+
+
+def bt_optimize(variants: int, processes: int) -> float:
+    """Variants per second of backtesting.py's `optimize` over the same grid (fast 2…, slow 60)
+    and bars, on `processes` pool processes (its default fork pool), nothing stored."""
+    # imported here: benchmarks/sweep_memory.py imports this module, and its spawned pool
+    # processes would otherwise load backtesting.py and pandas too
+    import backtesting
+    from backtesting.lib import FractionalBacktest
+    from fast_forward import CASH, FEE_BPS, SLIPPAGE_BPS, SmaCross, bt_frame
+
+    backtesting.Pool = lambda _=None, initializer=None, initargs=(): get_context("fork").Pool(
+        processes, initializer, initargs)
+    bt = FractionalBacktest(bt_frame(), SmaCross, cash=CASH, commission=FEE_BPS / 10_000,
+                            spread=SLIPPAGE_BPS / 10_000, finalize_trades=True)
+    began = time.perf_counter()
+    bt.optimize(fast=list(range(2, variants + 2)), slow=[60], maximize="Return [%]")
+    return variants / (time.perf_counter() - began)
 
 
 def queue_run(url: str, variants: int, engines: int, processes: int) -> float:
@@ -96,6 +117,7 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=16)
     parser.add_argument("--database-url")
     args = parser.parse_args()
+    warnings.filterwarnings("ignore", module="backtesting")
     home = Path(tempfile.mkdtemp(prefix="paperdesk-sweep-"))
     print(machine())
     print(anchor())
@@ -103,9 +125,11 @@ def main() -> None:
     for processes in sorted({1, cores}):
         url = args.database_url or f"sqlite:///{home / f'sweep-{processes}.db'}"
         rate = one_run(url, args.variants, processes)
-        print(f"{args.variants} variants × 20,111 bars on {processes} process"
-              f"{'es' if processes > 1 else ''}: {rate:.2f} variants/s "
-              f"({rate * 20_111:,.0f} bars/s, stored)")
+        theirs = bt_optimize(args.variants, processes)
+        on = f"on {processes} process{'es' if processes > 1 else ''}"
+        print(f"{args.variants} variants × 20,111 bars {on}: {rate:.2f} variants/s "
+              f"({rate * 20_111:,.0f} bars/s, stored); backtesting.py optimize {on}: "
+              f"{theirs:.2f} variants/s (nothing stored); ratio {rate / theirs:.2f}x")
     if args.database_url and args.database_url.startswith("postgresql"):
         processes = max(1, cores // 2)
         for engines in (1, 2):

@@ -40,6 +40,11 @@ class WaitTimeout(PaperDeskError):
     exit_code = 5
 
 
+class NotReproducible(PaperDeskError):
+    """A result recomputed by the core differs from what was stored (its bars or its strategy's
+    code changed since); the message names the first bar that differs. Reconcile the session."""
+
+
 class TransientError(PaperDeskError):
     """A passing fault (network, locked database): the agent retries on its next tick."""
 

@@ -141,7 +141,7 @@ def results(sweep_id: int, doc: SweepDocument) -> None:
             with st.container(key="sweep_heatmap"):
                 st.vega_lite_chart(heatmap_spec(ranked, x, y, metric), width="stretch")
     top = [int(i) for i in ranked["session_id"].head(TOP_N)]
-    curves, _ = context.read(queries.comparison, tuple(top))
+    curves = context.read(sweep_reads.top_curves, tuple(top))
     if not curves.empty:
         st.caption(f"Equity of the top {len(top)} (% of starting cash)")
         st.plotly_chart(charts.comparison_figure(curves, "ts"), width="stretch",

@@ -13,10 +13,11 @@ from statistics import NormalDist
 
 import numpy as np
 
+from engine.core.curve import RETURN_BLOCKS
 from engine.errors import BadInput
 
 MIN_VARIANTS = 16  # what a caller should require for a meaningful PBO; the maths needs 2
-DEFAULT_SPLITS = 16
+DEFAULT_SPLITS = RETURN_BLOCKS  # 16: the blocks a sweep variant keeps its returns' sums in
 MAX_SPLITS = 20  # C(20, 10) = 184,756 combinations; the cost grows with combinations × variants
 EULER_GAMMA = 0.5772156649015329
 _CHUNK_CELLS = 1 << 19  # combinations × variants scored at once: about 4 MB per float array
@@ -75,7 +76,7 @@ def _returns_matrix(returns: np.ndarray, n_splits: int) -> np.ndarray:
     return matrix
 
 
-def _block_aggregates(matrix: np.ndarray, n_splits: int) -> tuple[np.ndarray, ...]:
+def block_aggregates(matrix: np.ndarray, n_splits: int) -> tuple[np.ndarray, ...]:
     """Bar count (S,), sums (S × N) and sums of squares (S × N) of S contiguous row blocks."""
     blocks = np.array_split(matrix, n_splits)
     counts = np.array([len(block) for block in blocks], dtype=float)
@@ -138,17 +139,31 @@ def probability_of_backtest_overfitting(returns: np.ndarray, n_splits: int = DEF
     takes 1.1 s (up to 1.6 s while the machine is shared), about 13 s at S = 20.
     """
     matrix = _returns_matrix(returns, n_splits)
-    counts, sums, squares = _block_aggregates(matrix, n_splits)
+    return pbo_from_blocks(*block_aggregates(matrix, n_splits), metric)
+
+
+def pbo_from_blocks(counts: np.ndarray, sums: np.ndarray, squares: np.ndarray,
+                    metric: Metric = per_bar_sharpe) -> Pbo:
+    """PBO as `probability_of_backtest_overfitting` computes it, from what it keeps of the
+    returns: the bar count (S,), sums (S × N) and sums of squares (S × N) of S contiguous
+    blocks of bars (what a sweep variant stores, engine.core.curve.return_blocks)."""
+    n_splits, n_variants = sums.shape
+    if n_variants < 2:
+        raise BadInput(f"PBO needs at least 2 variants to choose from (got {n_variants})")
+    if n_splits < 2 or n_splits % 2 or (counts < 1).any():
+        raise BadInput(f"PBO needs an even number of blocks of one bar or more (got {n_splits})")
+    if not (np.isfinite(sums).all() and np.isfinite(squares).all()):
+        raise BadInput("PBO returns must be finite numbers")
     half = n_splits // 2
     holding_first = np.array([(0, *rest) for rest in combinations(range(1, n_splits), half - 1)])
-    per_chunk = max(1, _CHUNK_CELLS // matrix.shape[1])
+    per_chunk = max(1, _CHUNK_CELLS // n_variants)
     pairs = [_mirrored_logits(holding_first[start:start + per_chunk], counts, sums, squares,
                               metric)
              for start in range(0, len(holding_first), per_chunk)]
     logits = np.concatenate([pair[0] for pair in pairs] + [pair[1] for pair in pairs])
     logits.flags.writeable = False
     return Pbo(pbo=float((logits <= 0).mean()), logits=logits, n_combinations=len(logits),
-               n_splits=n_splits, n_variants=matrix.shape[1])
+               n_splits=n_splits, n_variants=n_variants)
 
 
 @dataclass(frozen=True, slots=True)

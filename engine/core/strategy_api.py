@@ -30,8 +30,10 @@ fills. `ctx` (a `BarContext`) holds `symbol`; `bar` (ts = the bar's open time in
 high, low, close, volume; the bar is complete); `history`, the last `HISTORY_BARS` (500) bars at
 most, oldest first, ending with `bar` (a read-only view that moves on with the next bar: keep
 values, not the view); `sentiment`, a `Sentiment(score in [-1, 1], source)` known at the bar's
-close, or None (set `uses_sentiment = True` to get the price mood when the session has no news);
-`position_qty`, units held; `cash`, in quote currency.
+close, or None: the session chooses it (engine/core/news.py) — `news`, the mean of the
+symbol's headline scores published in the 24 h before the close (every strategy gets it);
+`price-mood`, the mood of its own closes (only if the class sets `uses_sentiment = True`);
+`none`; `position_qty`, units held; `cash`, in quote currency.
 
 Return `HOLD` (None) or a `Decision(side, rule, size=None, stop_loss_pct=None,
 take_profit_pct=None)`: `rule` is one line saying why (the order's reason). Long only, one

@@ -17,7 +17,8 @@ from engine.core.bars import bars_per_year
 from engine.errors import NotFound
 from engine.market import catalog
 from engine.params import session_key
-from engine.store.models import Bar, EquitySnapshot, PaperSession
+from engine.reads.curve import per_bar_curve
+from engine.store.models import Bar, PaperSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,13 +30,6 @@ class Figures:
     sharpe: float | None  # annualised; None without spread
     max_drawdown_pct: float  # ≥ 0
     volatility_pct: float | None  # annualised standard deviation of bar returns
-
-
-def _snapshots(s: Session, key: int) -> pd.DataFrame:
-    rows = s.execute(select(EquitySnapshot.ts, EquitySnapshot.equity)
-                     .where(EquitySnapshot.session_id == key)
-                     .order_by(EquitySnapshot.ts)).all()
-    return pd.DataFrame(rows, columns=["ts", "equity"])
 
 
 def _closes(s: Session, symbol: str, timeframe: str, start, end) -> pd.Series:
@@ -68,7 +62,9 @@ def curves(db: Engine, session_id) -> tuple[pd.DataFrame, float, float]:
         row = s.get(PaperSession, key)
         if row is None:
             raise NotFound(f"no session {key}")
-        curve = _snapshots(s, key)
+    curve = pd.DataFrame([(ts, equity) for ts, _, equity in per_bar_curve(db, key)],
+                         columns=["ts", "equity"])
+    with Session(db) as s:
         symbols = row.symbols.split(",")
         curve["buy_hold"] = buy_hold(s, symbols, row.timeframe, curve["ts"], row.starting_cash)
     curve["drawdown_pct"] = (curve["equity"] / curve["equity"].cummax() - 1) * 100

@@ -17,6 +17,7 @@ from engine.errors import BadInput, NotFound, shown
 from engine.logs import ENGINE_LOG, SEVERITIES
 from engine.market import catalog
 from engine.params import optional_text, session_key, whole
+from engine.reads.curve import per_bar_curve
 from engine.reads.fleet import workers as fleet_workers
 from engine.reads.records import PositionLine, SessionDocument
 from engine.reads.status import agent_card
@@ -24,7 +25,6 @@ from engine.registry.agents import SPECS
 from engine.store.models import (
     Agent,
     Bar,
-    EquitySnapshot,
     Event,
     Fill,
     NodePosition,
@@ -190,14 +190,10 @@ def orders(db: Engine, session_id, status: str | None = None, limit: int = 200) 
 
 
 def equity_curve(db: Engine, session_id, limit: int | None = 5000) -> pd.DataFrame:
-    """The latest `limit` equity snapshots (None: all), oldest first, with drawdown in
-    percent."""
+    """The equity at each of the latest `limit` bars (None: all), oldest first, with drawdown
+    in percent (a sweep variant's recomputed by the core: engine.reads.curve)."""
     limit = None if limit is None else whole(limit, "limit", 1, MAX_ROWS)
-    with Session(db) as s:
-        rows = s.execute(select(EquitySnapshot.ts, EquitySnapshot.cash, EquitySnapshot.equity)
-                         .where(EquitySnapshot.session_id == session_key(session_id))
-                         .order_by(EquitySnapshot.ts.desc()).limit(limit)).all()
-    frame = pd.DataFrame(rows[::-1], columns=["ts", "cash", "equity"])
+    frame = pd.DataFrame(per_bar_curve(db, session_id, limit), columns=["ts", "cash", "equity"])
     peak = frame["equity"].cummax()
     frame["drawdown_pct"] = (frame["equity"] / peak - 1) * 100 if len(frame) else []
     return frame

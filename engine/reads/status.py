@@ -2,6 +2,7 @@
 `status`, `health`, `agent show` and `logs` start fast because they import only this;
 `engine.reads.queries` offers them to the dashboard too."""
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import datetime, timedelta
 
@@ -194,7 +195,9 @@ def flow_counts(db: Engine) -> FlowCounts:
             func.coalesce(func.sum(PaperSession.bars_done), 0),
             func.coalesce(func.sum(case((news, PaperSession.bars_done), else_=0)), 0),
             func.coalesce(func.sum(case((and_(news, live), 1), else_=0)), 0))).one()
-        fills = dict(s.execute(select(Fill.session_id, func.count()).where(Fill.ts >= since)
-                               .group_by(Fill.session_id)).all())
+        # counted here, not by GROUP BY session_id: SQLite would then scan every fill in
+        # session order (its session index) instead of seeking the recent ones by time
+        fills = dict(Counter(s.execute(select(Fill.session_id).where(Fill.ts >= since))
+                             .scalars()))
         return FlowCounts(int(bars), int(news_bars), int(news_sessions),
                           _recent(s, Order.id, Order.created_at, since), fills)

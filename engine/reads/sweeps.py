@@ -2,6 +2,7 @@
 variants, its paper sessions, and how a paper session compares with its variant."""
 
 import math
+from bisect import bisect_right
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
@@ -11,6 +12,7 @@ from engine.core.fill_models import DEFAULT_PRESET
 from engine.core.lifecycle import TERMINAL_SWEEP, allowed_actions
 from engine.errors import NotFound
 from engine.params import session_key, sweep_key, whole
+from engine.reads.curve import per_bar_curve, stored_curve
 from engine.reads.records import SweepDocument
 from engine.store.models import EquitySnapshot, Fill, PaperSession, Sweep, SweepVariant
 
@@ -84,6 +86,24 @@ def paper_sessions(db: Engine, sweep_id) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "name", "status", "source", "origin_session_id"])
 
 
+def top_curves(db: Engine, session_ids: list[int]) -> pd.DataFrame:
+    """Sweep variants' equity as % from their starting cash over market time, at the display
+    resolution each stored (engine.core.curve: every peak and trough kept; a chart needs no
+    recompute): `ts`, `pct_from_start`, `session`."""
+    frames = []
+    with Session(db) as s:
+        for session_id in session_ids:
+            row = s.get(PaperSession, session_key(session_id))
+            if row is None:
+                raise NotFound(f"no session {session_id}")
+            points = stored_curve(s, row.id)
+            frames.append(pd.DataFrame({
+                "ts": [p[0] for p in points], "session": f"#{row.id} {row.name}",
+                "pct_from_start": [(p[2] / row.starting_cash - 1) * 100 for p in points]}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["ts", "session", "pct_from_start"])
+
+
 def _fills(s: Session, session_id: int, start, end) -> list[tuple]:
     return s.execute(select(Fill.bar_ts, Fill.symbol, Fill.side, Fill.qty, Fill.price)
                      .where(Fill.session_id == session_id, Fill.bar_ts >= start,
@@ -94,6 +114,13 @@ def _equity_at(s: Session, session_id: int, ts) -> float | None:
     return s.execute(select(EquitySnapshot.equity).where(
         EquitySnapshot.session_id == session_id, EquitySnapshot.ts <= ts)
         .order_by(EquitySnapshot.ts.desc()).limit(1)).scalar()
+
+
+def _variant_equity_at(db: Engine, session_id: int, ts) -> float | None:
+    """A sweep variant's equity at its last bar at or before `ts`, from its per-bar curve."""
+    curve = per_bar_curve(db, session_id)
+    at = bisect_right([point[0] for point in curve], ts)
+    return curve[at - 1][2] if at else None
 
 
 def origin_comparison(db: Engine, session_id) -> dict | None:
@@ -115,7 +142,8 @@ def origin_comparison(db: Engine, session_id) -> dict | None:
                 EquitySnapshot.ts <= end)).scalar_one()
         expected = _fills(s, variant.id, start, end) if shared else []
         actual = _fills(s, paper.id, start, end) if shared else []
-        returns = {sid: _equity_at(s, sid, end) for sid in (paper.id, variant.id)}
+        returns = {paper.id: _equity_at(s, paper.id, end)}
+    returns[variant.id] = _variant_equity_at(db, variant.id, end) if shared else None
     matched = sum(1 for a, b in zip(expected, actual, strict=False)
                   if a[:3] == b[:3] and math.isclose(a[3], b[3], rel_tol=1e-9)
                   and math.isclose(a[4], b[4], rel_tol=1e-9))

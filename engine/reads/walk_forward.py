@@ -14,6 +14,7 @@ from engine.analytics.walkforward import efficiency
 from engine.core.bars import bars_per_year
 from engine.core.selection import Candidate, annualised_return, select_best
 from engine.market import catalog
+from engine.reads.curve import per_bar_curve
 from engine.reads.performance import buy_hold
 from engine.reads.sweeps import sweep_document
 from engine.store.models import EquitySnapshot, PaperSession, Sweep, SweepVariant
@@ -97,7 +98,8 @@ def walk_forward(db: Engine, sweep_id) -> WalkForwardResult | None:
         if best is not None:
             cash = curve["equity"].iloc[0]
             curve["buy_hold"] = buy_hold(s, doc.symbols, doc.timeframe, curve["ts"], cash)
-            theirs = _equity(s, [best.session_id]).set_index("ts")["equity"]
+            points = per_bar_curve(db, best.session_id)  # a variant: recomputed by the core
+            theirs = pd.Series([p[2] for p in points], index=[p[0] for p in points])
             before = theirs[theirs.index < curve["ts"].iloc[0]]
             start = before.iloc[-1] if len(before) else theirs.iloc[0]
             curve["best_in_sample"] = theirs.reindex(curve["ts"]).to_numpy() / start * cash

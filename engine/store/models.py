@@ -399,4 +399,6 @@ class SweepVariant(SQLModel, table=True):
     profit_factor: float | None = Field(default=None, description="None: no losing trade")
     in_sample_pct: float | None = Field(default=None, description="return before the split")
     out_sample_pct: float | None = Field(default=None, description="return from the split on")
+    return_blocks: list | None = Field(default=None, sa_type=JSON, description="[bars, sum, "
+                                       "sum of squares] of its bar returns in 16 runs")
 

@@ -22,7 +22,7 @@ import os
 import socket
 import threading
 from collections import defaultdict
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from functools import lru_cache
 from multiprocessing import get_context
@@ -46,6 +46,7 @@ from engine.store.db import get_engine, session_scope
 from engine.store.events import record_event
 from engine.store.models import PaperSession, Sweep, SweepVariant
 from engine.store.types import utcnow
+from engine.sweeps.in_flight import IN_FLIGHT, InFlight
 from engine.sweeps.variant import VariantRun, init, run_variant
 from engine.sweeps.walk import train
 from engine.sweeps.walk_runner import all_written, pool_trainer, run_walk_forward
@@ -140,17 +141,15 @@ class SweepRunner:
 
     def _run(self, plan: "_Plan") -> None:
         remaining = plan.remaining()
-        with ProcessPoolExecutor(self.workers if plan.walk else
-                                 min(self.workers, max(1, len(remaining))),
-                                 mp_context=get_context("spawn"), initializer=init,
+        processes = self.workers if plan.walk else min(self.workers, max(1, len(remaining)))
+        with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=init,
                                  initargs=(plan.series, plan.news)) as pool:
-            pending: set[Future] = {
-                pool.submit(run_variant, idx, settings, plan.start, plan.end, plan.split)
-                for idx, settings in remaining}
-            while pending and not self._halted(plan.id):
-                finished, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
-                for future in sorted(finished, key=lambda f: f.result().idx):
-                    if not plan.write(future.result(), self.holder, self.logger):
+            flight = InFlight(lambda task: pool.submit(run_variant, *task, plan.start, plan.end,
+                                                       plan.split),
+                              remaining, IN_FLIGHT * processes)
+            while flight and not self._halted(plan.id):
+                for run in sorted(flight.finished(POLL_S), key=lambda run: run.idx):
+                    if not plan.write(run, self.holder, self.logger):
                         break
                 self._beat(plan.id)
             if plan.walk and not self._halted(plan.id) and all_written(self.db, plan.id):

@@ -4,12 +4,15 @@ pool, so this module imports the pure core only (a worker starts in a fraction o
 A variant is run by the core's `replay`, exactly as reconcile.rerun fast-forwards a session: a
 fresh Trader, primed on the warm-up bars before the window, then every bar time of it in order.
 That is what makes a variant's stored fills reconcile 100 % and equal a session of the same
-settings."""
+settings. Its figures (and its bar returns summed in runs, for the overfitting odds) come from every
+bar; of its equity curve it keeps only the display resolution (engine.core.curve), which is
+what the runner stores."""
 
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
+from engine.core.curve import display_curve, return_blocks
 from engine.core.news import News
 from engine.core.portfolio import Account
 from engine.core.settings import TradeSettings
@@ -50,7 +53,8 @@ class VariantRun:
     out: Outbox
     account: Account
     ledger: Ledger
-    figures: dict  # return, buy-and-hold, Sharpe, drawdown, trades, profit factor, IS / OOS
+    figures: dict  # return, buy-and-hold, Sharpe, drawdown, trades, profit factor, IS / OOS,
+    # return blocks
 
 
 def _figures(settings: TradeSettings, trader: Trader, out: Outbox,
@@ -112,5 +116,7 @@ def run_variant(idx: int, settings: TradeSettings, start: datetime, end: datetim
         out, trader = _guarded_replay(settings, series, start, end)
     else:
         out, trader = replay(settings, series, start, end, _news)
-    return VariantRun(idx, settings, out, trader.account, trader.ledger,
-                      _figures(settings, trader, out, split))
+    figures = _figures(settings, trader, out, split)
+    figures["return_blocks"] = return_blocks([equity for _, _, equity in out.snapshots])
+    out.snapshots = display_curve(out.snapshots)  # the core recomputes every bar on demand
+    return VariantRun(idx, settings, out, trader.account, trader.ledger, figures)

@@ -144,8 +144,9 @@ def _session_row(b: Batch, full: bool) -> dict:
 
 
 def _needs_full_row(b: Batch) -> bool:
-    """Cash and statistics change only with fills; first prices only on the first bars."""
-    return bool(b.out.fills) or len(b.trader.ledger.first_price) < len(
+    """Cash and statistics change only with fills; first prices only on the first bars (a
+    completed batch writes them all: a sweep variant's snapshots are fewer than its bars)."""
+    return bool(b.out.fills) or b.complete or len(b.trader.ledger.first_price) < len(
         b.trader.settings.symbols) or b.trader.ledger.bars_done == len(b.out.snapshots)
 
 

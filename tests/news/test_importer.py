@@ -4,14 +4,20 @@ row written; `news list` shows what is stored."""
 
 import gzip
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session, func, select
 
+from engine.market import catalog
 from engine.news.scoring import score_headline
+from engine.reads.reconcile import reconcile
+from engine.store.db import session_scope
+from engine.store.models import Order, PaperSession
 from engine.store.news import NewsImport, NewsScore
-from tests.conftest import cli, run_main
+from engine.trading.clock import run_to_end
+from tests.conftest import cli, run_main, store_bars
 
 HEADER = "headline,symbol,time\n"
 GOOD = [("Bitcoin surges to record high as ETF inflows soar", "BTC-USD", "2024-01-02T10:00:00Z"),
@@ -92,3 +98,33 @@ def test_files_that_are_not_csv_text_are_refused_in_one_line(db, env, tmp_path):
         assert result.stderr.count("\n") == 1, result.stderr
         assert why in result.stderr
     assert _counts(db) == (0, 0)
+
+
+def test_imported_headlines_drive_a_news_session_created_from_the_cli(db, env, tmp_path):
+    """The README's steps: import dated headlines, create a `news` session on them, and its
+    orders carry the imported scores; Reconcile re-runs it 100 %."""
+    store_bars(db, ("BTC-USD", "1h"))
+    times = catalog.load("BTC-USD", "1h")["ts"].iloc[-300:]
+    rows = [(("Bitcoin surges to record high as ETF inflows soar" if i % 80 < 40 else
+              "Exchange hacked, withdrawals halted amid insolvency fears") + f" ({i})",
+             "BTC-USD", (ts + timedelta(minutes=10)).isoformat())
+            for i, ts in enumerate(times) if i % 4 == 0]
+    path = tmp_path / "btc.csv"
+    path.write_text(_csv(rows))
+    assert run_main("news", "import", str(path)).returncode == 0
+    created = run_main("session", "create", "--name", "on news", "--symbols", "BTC-USD",
+                       "--strategy", "blend", "--sentiment", "news", "--from",
+                       times.iloc[0].isoformat(), "--param", "w_sentiment=0.8")
+    assert created.returncode == 0, created.stderr
+    with Session(db) as s:
+        made = s.exec(select(PaperSession)).one()
+    assert made.sentiment == "news"
+    with session_scope(db) as s:
+        s.execute(update(PaperSession).values(status="running"))
+    run_to_end(db, made.id)
+    with Session(db) as s:
+        orders = s.exec(select(Order).where(Order.session_id == made.id)).all()
+    assert len(orders) >= 2
+    assert {o.lineage["sentiment_source"] for o in orders} == {"news"}
+    assert {o.side for o in orders} == {"buy", "sell"}  # the news turns from good to bad
+    assert reconcile(db, made.id).match_pct == 100.0

@@ -12,11 +12,13 @@ from sqlmodel import Session
 
 from engine.cli.sweep import add_parser, cmd_sweep
 from engine.control import sweeps
+from engine.core.curve import display_curve
 from engine.errors import BadInput, NotAllowed
 from engine.reads import sweeps as sweep_queries
+from engine.reads.curve import per_bar_curve, stored_curve
 from engine.reads.reconcile import initial_settings, reconcile, rerun
 from engine.store.db import session_scope
-from engine.store.models import EquitySnapshot, Fill, PaperSession, SweepVariant
+from engine.store.models import Fill, PaperSession, SweepVariant
 from engine.sweeps.runner import SweepRunner, run_sweep
 from engine.trading.clock import run_to_end
 from tests.conftest import store_bars, wait_until
@@ -45,14 +47,16 @@ def _fills(db, session_id: int) -> list[tuple]:
 
 
 def _whole(db, session_id: int) -> None:
-    """A variant session holds its whole window and equals its solo run."""
+    """A variant session holds its whole window (its curve at display resolution, recomputed
+    bar for bar on demand) and equals its solo run."""
     out, trader = _solo(db, session_id)
     with Session(db) as s:
         row = s.get(PaperSession, session_id)
-        snapshots = s.execute(select(func.count()).select_from(EquitySnapshot).where(
-            EquitySnapshot.session_id == session_id)).scalar_one()
+        stored = stored_curve(s, session_id)
     assert row.status == "completed"
-    assert snapshots == row.bars_done == row.bars_total == len(out.snapshots)
+    assert row.bars_done == row.bars_total == len(out.snapshots)
+    assert stored == display_curve(out.snapshots)
+    assert per_bar_curve(db, session_id) == out.snapshots
     assert row.equity == pytest.approx(trader.ledger.marked_equity, rel=1e-12)
     assert [(f.bar_ts, f.qty, f.price) for f in out.fills] == [
         (t, q, p) for t, _, _, q, p in _fills(db, session_id)]
