@@ -11,6 +11,7 @@ cash pays for at the price its own size makes (`affordable_qty`).
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from engine.core.bars import BarData
 
@@ -83,8 +84,7 @@ def buy_cost(qty: float, price: float, fee_bps: float) -> float:
     return notional + fee(notional, fee_bps)
 
 
-@dataclass(frozen=True)
-class Pricing:
+class Pricing(NamedTuple):
     """How a fill's price depends on its size: `base`, slipped against the order by
     `fixed_bps + impact_bps × qty / volume` basis points."""
 

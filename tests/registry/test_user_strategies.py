@@ -11,8 +11,10 @@ import pytest
 
 from engine.control import actions as control
 from engine.control import sweeps
+from engine.core.strategy_api import SmaLine
 from engine.errors import BadInput, StrategyError
 from engine.reads.reconcile import reconcile
+from engine.reads.strategies import chart_of
 from engine.registry import strategies
 from engine.store.db import session_scope
 from engine.store.models import PaperSession, Sweep
@@ -129,6 +131,13 @@ def test_a_scan_replaces_what_the_last_one_registered(env, folder):
     assert "every_n" not in strategies.current().sources
     with pytest.raises(BadInput, match="strategy must be one of"):
         strategies.lookup("every_n")
+
+
+def test_a_user_strategys_chart_is_what_its_file_declares(env, folder):
+    shutil.copy(EXAMPLES / "bollinger.py", folder)
+    assert "bollinger_reversion" in strategies.scan(folder).sources
+    assert chart_of("bollinger_reversion") == (SmaLine("window"),)  # the middle band
+    assert chart_of("donchian_breakout") == ()  # not in the folder: nothing to draw
 
 
 FAULTY = {  # what the variant's strategy does on its 300th bar, and what the sweep says
