@@ -156,16 +156,24 @@ def start_as_paper(db: Engine, variant_id: Any, source: str = "replay", speed: A
         after = fields["speed"]  # None (max): fast-forward through the rest as well
         fields |= {"speed": None, "ff_until": variant.window_to if after else None,
                    "ff_then": after}
+    sid, command = add_paper_session(
+        db, PaperSession(**fields, origin_session_id=variant.id), by, start,
+        f"from sweep {variant.sweep_id} variant session {variant.id} ({source})")
+    return Outcome(f"session {sid} created from variant {variant.id}"
+                   + (", start queued" if start else ""), command=command, id=sid)
+
+
+def add_paper_session(db: Engine, row: PaperSession, by: str, start: bool,
+                      origin: str) -> tuple[int, int | None]:
+    """Insert a paper session made from a sweep, record its creation ('created by `by`
+    `origin`') and, with `start`, queue its start; (its id, the start command's id)."""
     with session_scope(db) as s:
-        session = PaperSession(**fields, origin_session_id=variant.id)
-        s.add(session)
+        s.add(row)
         s.flush()
-        record_event(s, f"session-{session.id}", "created",
-                     f"session {session.id} ({session.name}) created by {by} from sweep "
-                     f"{variant.sweep_id} variant session {variant.id} ({source})")
+        record_event(s, f"session-{row.id}", "created",
+                     f"session {row.id} ({row.name}) created by {by} {origin}")
         command = (queueing.queue_command(AlchemySql(s.connection()), "session",
-                                          str(session.id), "start", {}, by)
+                                          str(row.id), "start", {}, by)
                    if start else None)
-        return Outcome(f"session {session.id} created from variant {variant.id}"
-                       + (", start queued" if start else ""), command=command, id=session.id)
+        return row.id, command
 

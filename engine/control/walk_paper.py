@@ -13,10 +13,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
-from engine.control import queueing
 from engine.control.outcome import Outcome
 from engine.control.session_spec import validate_session
-from engine.control.sweeps import variant_spec
+from engine.control.sweeps import add_paper_session, variant_spec
 from engine.control.windows import SOURCES
 from engine.core.bars import bars_per_year
 from engine.core.lifecycle import SweepStatus
@@ -24,10 +23,7 @@ from engine.core.settings import WalkRule
 from engine.errors import BadInput, NotFound, shown
 from engine.market import catalog
 from engine.params import actor, sweep_key
-from engine.store.db import session_scope
-from engine.store.events import record_event
 from engine.store.models import PaperSession, Sweep, SweepVariant
-from engine.store.plainsql import AlchemySql
 from engine.store.walk_forward import WalkForwardFold
 
 
@@ -98,17 +94,9 @@ def start_walk_forward(db: Engine, sweep_id: Any, source: str = "replay", speed:
         after = fields["speed"]  # None (max): fast-forward through the rest as well
         fields |= {"speed": None, "ff_until": folds[-1].test_to if after else None,
                    "ff_then": after}
-    with session_scope(db) as s:
-        session = PaperSession(**fields, walk_rule=rule.as_dict())
-        s.add(session)
-        s.flush()
-        record_event(s, f"session-{session.id}", "created",
-                     f"session {session.id} ({session.name}) created by {by}: the walk-forward "
-                     f"rule of sweep {sweep.id} ({source}), re-selecting among "
-                     f"{len(variants)} variants every {walk['step']} bars")
-        command = (queueing.queue_command(AlchemySql(s.connection()), "session",
-                                          str(session.id), "start", {}, by)
-                   if start else None)
-        return Outcome(f"session {session.id} created from the walk-forward rule of sweep "
-                       f"{sweep.id}" + (", start queued" if start else ""), command=command,
-                       id=session.id)
+    sid, command = add_paper_session(
+        db, PaperSession(**fields, walk_rule=rule.as_dict()), by, start,
+        f"from the walk-forward rule of sweep {sweep.id} ({source}), re-selecting among "
+        f"{len(variants)} variants every {walk['step']} bars")
+    return Outcome(f"session {sid} created from the walk-forward rule of sweep {sweep.id}"
+                   + (", start queued" if start else ""), command=command, id=sid)
