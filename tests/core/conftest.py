@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
+from hypothesis import strategies as st
 
 from engine.core.bars import BarData
 from engine.core.strategies import STRATEGIES, register
@@ -28,6 +29,21 @@ def shipped(symbol: str, timeframe: str) -> tuple[pd.DataFrame, Series]:
     frame = catalog.load(symbol, timeframe)
     bars = bars_of(frame)
     return frame, {symbol: ([b.ts for b in bars], bars)}
+
+
+@st.composite
+def bar_series(draw, fewest: int, most: int, low: float, high: float,
+               volumes: tuple[float, ...], first: int = 0) -> list[BarData]:
+    """Hourly bars from T0 + `first` hours: an open and a close in [low, high], the high and
+    low up to 20 % beyond them, a volume among `volumes`."""
+    bars = []
+    for i in range(first, first + draw(st.integers(fewest, most))):
+        o, c = draw(st.floats(low, high)), draw(st.floats(low, high))
+        hi = max(o, c) * (1 + draw(st.floats(0, 0.2)))
+        lo = min(o, c) * (1 - draw(st.floats(0, 0.2)))
+        bars.append(BarData(T0 + timedelta(hours=i), o, hi, lo, c,
+                            draw(st.sampled_from(volumes))))
+    return bars
 
 
 def hourly(closes: list[float], start: datetime = T0) -> list[BarData]:

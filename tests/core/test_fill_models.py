@@ -24,22 +24,11 @@ from engine.store.models import Bar, EquitySnapshot, Fill, Order, PaperSession
 from engine.trading.clock import run_to_end
 from tests.broker.test_paper import working_orders
 from tests.conftest import cli, replay_session, store_bars
+from tests.core.conftest import bar_series
 
 QUIET = {"fast": 199, "slow": 500}  # the strategy never signals: only the test's orders trade
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
 DUST = 1e-12
-
-
-@st.composite
-def bar_series(draw):
-    bars = []
-    for i in range(draw(st.integers(3, 20))):
-        o, c = draw(st.floats(1, 1000)), draw(st.floats(1, 1000))
-        hi = max(o, c) * (1 + draw(st.floats(0, 0.2)))
-        lo = min(o, c) * (1 - draw(st.floats(0, 0.2)))
-        volume = draw(st.sampled_from([0.0, 0.5, 5.0, 40.0, 1e6]))
-        bars.append(BarData(T0 + timedelta(hours=i), o, hi, lo, c, volume))
-    return bars
 
 
 @st.composite
@@ -102,7 +91,7 @@ def _expected_price(order: Order, bar: BarData, model: dict, qty: float) -> floa
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data(), cash=st.floats(10, 1e5), model=fill_model())
 def test_partial_fills_respect_cap_latency_impact_and_accounting(db, data, cash, model):
-    bars = data.draw(bar_series())
+    bars = data.draw(bar_series(3, 20, 1, 1000, (0.0, 0.5, 5.0, 40.0, 1e6)))
     orders = data.draw(order_list(len(bars)))
     sid = _run(db, bars, orders, cash, model)
     index = {b.ts: i for i, b in enumerate(bars)}

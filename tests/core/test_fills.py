@@ -13,6 +13,7 @@ from engine.core.fills import BUY, SELL, Pricing, affordable_qty, buy_cost
 from engine.core.portfolio import Account, BookingError, Holding, apply_fill
 from engine.core.settings import TradeSettings
 from engine.core.trader import Outbox, Trader, WorkingOrder
+from tests.core.conftest import bar_series
 
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
 QUIET = {"fast": 199, "slow": 500}  # the strategy never signals: only the test's orders trade
@@ -29,18 +30,6 @@ def fill_models(draw) -> dict:
             "latency_bars": draw(st.integers(0, 2)),
             "fill_price": draw(st.sampled_from(["open", "worse"])),
             "cancel_after_bars": draw(st.sampled_from([None, 1, 3]))}
-
-
-@st.composite
-def bar_series(draw) -> list[BarData]:
-    bars = []
-    for i in range(1, draw(st.integers(2, 12)) + 1):
-        o, c = draw(st.floats(0.01, 1e5)), draw(st.floats(0.01, 1e5))
-        hi = max(o, c) * (1 + draw(st.floats(0, 0.2)))
-        lo = min(o, c) * (1 - draw(st.floats(0, 0.2)))
-        volume = draw(st.sampled_from([0.0, 0.001, 0.5, 40.0, 1e6]))
-        bars.append(BarData(T0 + timedelta(hours=i), o, hi, lo, c, volume))
-    return bars
 
 
 @st.composite
@@ -64,7 +53,9 @@ def _trader(model: dict, cash: float, held: float, orders: list[WorkingOrder]) -
 
 
 @settings(max_examples=300, deadline=None)
-@given(model=fill_models(), bars=bar_series(), orders=working_orders(),
+@given(model=fill_models(),
+       bars=bar_series(2, 12, 0.01, 1e5, (0.0, 0.001, 0.5, 40.0, 1e6), first=1),
+       orders=working_orders(),
        cash=st.floats(0, 1e9), held=st.sampled_from([0.0, 1e-3, 5.0, 1e6]))
 def test_cash_and_positions_never_go_below_zero_after_any_fill(model, bars, orders, cash, held):
     trader = _trader(model, cash, held, orders)
