@@ -2,6 +2,7 @@
 engine autostarted), and Debian's Chromium driven by Playwright. Screenshots on failure."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -144,6 +145,23 @@ def page(new_tab):
 def goto(page, url: str, path: str = "") -> None:
     page.goto(f"{url}/{path}")
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
+
+
+def type_into(page, key: str, text: str, then: str = "Enter") -> None:
+    """Type `text` into the input of widget `key`, then press `then` (Enter, or Tab to leave
+    it without submitting a form)."""
+    box = page.locator(f".st-key-{key} input")
+    box.fill(text)
+    box.press(then)
+
+
+def pick_sessions(page, box_key: str, ids, name: str) -> None:
+    """Pick sessions `ids` (labelled '#ID `name` …') in the multiselect `box_key`."""
+    box = page.locator(f".st-key-{box_key} input")
+    for sid in ids:
+        box.click()
+        page.get_by_role("option", name=re.compile(f"^#{sid} {name} ")).click()
+    page.keyboard.press("Escape")
 
 
 def no_exception(page) -> None:

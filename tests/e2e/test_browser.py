@@ -11,7 +11,7 @@ from engine.reads import queries
 from engine.reads.fleet import lease_info
 from engine.store.models import Fill, PaperSession
 from tests.conftest import wait_until
-from tests.e2e.conftest import goto, no_exception
+from tests.e2e.conftest import goto, no_exception, pick_sessions
 from ui import flow
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +21,8 @@ GREY = re.compile(r"#6b7280|rgb\(107, 114, 128\)")
 def open_app(page, url: str, db, path: str = "") -> None:
     """Visit a page (the first visit autostarts the engine) and wait for the engine."""
     goto(page, url, path)
-    wait_until(lambda: lease_info(db).online, 60, message="the autostarted engine")
+    wait_until(lambda: lease_info(db).online and not queries.agents(db).empty, 60,
+               message="the autostarted engine and its agents")
 
 
 def _metric(page, label: str) -> str:
@@ -234,11 +235,7 @@ def test_compare_sessions_of_different_assets_by_bars_since_start(app, page):
     page.reload()
     page.wait_for_selector("[data-testid='stMain'] h1")
     page.get_by_role("tab", name="Compare").click()
-    box = page.locator(".st-key-compare_ids input")
-    for sid in ids:
-        box.click()
-        page.get_by_role("option", name=re.compile(f"^#{sid} cmp ")).click()
-    page.keyboard.press("Escape")
+    pick_sessions(page, "compare_ids", ids, "cmp")
     curves = page.locator(".stPlotlyChart g.trace.scatter")
     wait_until(lambda: curves.count() == 3, 30, poll=0.5, message="three curves")
     assert page.locator(".stPlotlyChart .xtitle").first.text_content() == "bars since start"

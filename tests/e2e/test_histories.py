@@ -7,7 +7,7 @@ import pytest
 
 from engine.reads import queries
 from tests.conftest import replay_session, store_bars, wait_until
-from tests.e2e.conftest import goto, no_exception
+from tests.e2e.conftest import goto, no_exception, pick_sessions
 
 pytestmark = pytest.mark.e2e
 LONG = {"symbols": "BTC-USD", "timeframe": "1h", "from": "2018-01-01", "to": "2019-06-01"}
@@ -52,11 +52,7 @@ def test_compare_draws_each_session_from_its_first_bar(app, page, long_sessions)
     url, env, db = app
     goto(page, url, "sessions")
     page.get_by_role("tab", name="Compare").click()
-    box = page.locator(".st-key-compare_ids input")
-    for sid in long_sessions:
-        box.click()
-        page.get_by_role("option", name=re.compile(f"^#{sid} long ")).click()
-    page.keyboard.press("Escape")
+    pick_sessions(page, "compare_ids", long_sessions, "long")
     page.locator(".stPlotlyChart g.trace.scatter").nth(1).wait_for()
     wait_until(lambda: len(page.evaluate(PLOTTED)) == 2, 30, poll=0.5, message="two curves")
     for sid, line in zip(long_sessions, page.evaluate(PLOTTED), strict=True):

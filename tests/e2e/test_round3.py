@@ -11,7 +11,7 @@ from engine.control import sweeps
 from engine.reads.fleet import lease_info
 from engine.store.models import Fill, PaperSession, Sweep
 from tests.conftest import replay_session, store_bars, wait_until
-from tests.e2e.conftest import goto, no_exception
+from tests.e2e.conftest import goto, no_exception, type_into
 
 pytestmark = pytest.mark.e2e
 
@@ -24,12 +24,6 @@ def open_app(page, url: str, db, path: str = "") -> None:
 def _sessions(db) -> int:
     with Session(db) as s:
         return s.exec(select(func.count()).select_from(PaperSession)).one()
-
-
-def _type(page, key: str, value: str) -> None:
-    box = page.locator(f".st-key-{key} input")
-    box.fill(value)
-    box.press("Tab")
 
 
 def test_first_view_while_the_engine_starts_says_starting(app, page):
@@ -54,15 +48,15 @@ def test_a_rejected_field_creates_nothing_and_says_which(app, page):
     url, env, db = app
     open_app(page, url, db, "sessions")
     page.get_by_role("tab", name="New session").click()
-    _type(page, "new_name", "out of bounds")
+    type_into(page, "new_name", "out of bounds", "Tab")
     symbols = page.locator(".st-key-new_symbols input")
     symbols.click()
     page.get_by_role("option", name="BTC-USD", exact=True).click()
     page.keyboard.press("Escape")
     before = _sessions(db)
-    _type(page, "new_size", "5")
-    _type(page, "new_cash", "100000000000")
-    _type(page, "new_sl", "-3")
+    type_into(page, "new_size", "5", "Tab")
+    type_into(page, "new_cash", "100000000000", "Tab")
+    type_into(page, "new_sl", "-3", "Tab")
     page.get_by_role("button", name="Create", exact=True).click()
     page.get_by_text(re.compile("Not created. 3 fields to fix")).wait_for()
     for key, bound in (("new_size", "at most 1 "), ("new_cash", "at most 1,000,000,000"),
@@ -141,7 +135,7 @@ def test_sweeps_stay_apart_from_sessions_and_a_new_one_shows_at_once(app, page):
     for key, text in (("sweep_name", "apart"), ("sweep_param_ma_crossover_fast", "3,5"),
                       ("sweep_param_ma_crossover_slow", "30"), ("sweep_from", "2019-01-01"),
                       ("sweep_to", "2019-03-01")):
-        _type(page, key, text)
+        type_into(page, key, text, "Tab")
     page.locator(".st-key-sweep_create button").click()
     page.get_by_text(re.compile(r"Sweep #\d+ created")).wait_for()
     picked = page.locator(".st-key-sweep_pick")

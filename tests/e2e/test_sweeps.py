@@ -8,16 +8,10 @@ from sqlmodel import Session, func, select
 from engine.control import sweeps
 from engine.store.models import Fill, PaperSession, Sweep
 from tests.conftest import wait_until
-from tests.e2e.conftest import no_exception
+from tests.e2e.conftest import no_exception, type_into
 from tests.e2e.test_browser import open_app
 
 pytestmark = pytest.mark.e2e
-
-
-def _type(page, key: str, text: str) -> None:
-    box = page.locator(f".st-key-{key} input")
-    box.fill(text)
-    box.press("Enter")
 
 
 def test_sweep_progress_heatmap_and_winner_as_paper_session(app, page):
@@ -25,12 +19,12 @@ def test_sweep_progress_heatmap_and_winner_as_paper_session(app, page):
     open_app(page, url, db, "sessions")
     page.get_by_role("tab", name="Sweeps").click()
     page.get_by_text("New sweep").click()
-    _type(page, "sweep_name", "browser sweep")
-    _type(page, "sweep_param_ma_crossover_fast", "5:20:5")
-    _type(page, "sweep_param_ma_crossover_slow", "30,50,100")
-    _type(page, "sweep_from", "2019-01-01")
-    _type(page, "sweep_to", "2019-06-01")
-    _type(page, "sweep_split", "2019-04-01")
+    type_into(page, "sweep_name", "browser sweep")
+    type_into(page, "sweep_param_ma_crossover_fast", "5:20:5")
+    type_into(page, "sweep_param_ma_crossover_slow", "30,50,100")
+    type_into(page, "sweep_from", "2019-01-01")
+    type_into(page, "sweep_to", "2019-06-01")
+    type_into(page, "sweep_split", "2019-04-01")
     page.locator(".st-key-sweep_create button").click()
     with Session(db) as s:
         sweep = wait_until(lambda: s.exec(select(Sweep).where(
@@ -74,7 +68,7 @@ def test_a_walk_forward_rule_starts_as_a_paper_session_that_trades(app, page):
     page.locator(".st-key-sweep_pick").click()
     page.get_by_role("option", name="browser walk", exact=False).first.click()
     page.get_by_text("Trade this rule on paper").wait_for()
-    _type(page, "walk_rule_speed", "max")
+    type_into(page, "walk_rule_speed", "max")
     page.locator(".st-key-walk_rule_start button").click()
     with Session(db) as s:
         paper = wait_until(lambda: s.exec(select(PaperSession).where(
