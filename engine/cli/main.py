@@ -7,6 +7,7 @@ Exit codes: 0 ok, 2 bad input, 3 not allowed in the current state, 4 not found,
 importing the ORM; the other commands load it (engine.cli.full).
 """
 
+import os
 import sys
 
 from engine.cli import fast as cli_fast
@@ -77,4 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader left early (`… | head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return code or 0
