@@ -12,7 +12,7 @@ from engine.control.database import unavailable_errors
 from engine.control.windows import SPEEDS
 from engine.core.settings import FAST_FORWARD, describe_change, speed_text
 from engine.errors import PaperDeskError
-from engine.reads.records import SessionDocument
+from engine.reads.records import Difference, SessionDocument
 from ui import context
 from ui.format import literal
 from ui.outage import OUTAGE
@@ -179,7 +179,7 @@ def reconcile_tab(doc: SessionDocument) -> None:
                  column_config={"cause": st.column_config.TextColumn("cause", width="large")})
 
 
-def differences_table(differences: list[dict]) -> pd.DataFrame:
+def differences_table(differences: list[Difference]) -> pd.DataFrame:
     """Reconcile's differences for reading: a fill on one side only shows "—" on the other."""
     def text(values: pd.Series, fmt: str) -> pd.Series:
         return values.map(lambda v: "—" if v is None or pd.isna(v) else format(v, fmt))

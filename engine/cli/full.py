@@ -164,8 +164,8 @@ def _reconcile(db, args) -> None:
           f" of its window ({result.matched} matched; {result.expected} expected, "
           f"{result.actual} actual, {result.bars:,} bars; settings {result.settings})")
     for d in result.differences:
-        print(f"{d['kind']:<9} {d['bar_ts']:%Y-%m-%d %H:%M} {d['symbol']} {d['side']}: "
-              f"{d['cause']}")
+        print(f"{d.kind:<9} {d.bar_ts:%Y-%m-%d %H:%M} {d.symbol} {d.side}: "
+              f"{d.cause}")
 
 
 def cmd_events(db, args) -> None:

@@ -18,6 +18,7 @@ from engine.market import catalog
 from engine.market.series import BarCache
 from engine.news.series import load_news
 from engine.params import session_key
+from engine.reads.records import Difference
 from engine.registry import strategies
 from engine.store.models import Event, Fill, Order, PaperSession
 from engine.store.types import parse_time
@@ -34,7 +35,7 @@ class Reconciliation:
     actual: int  # fills of the session
     matched: int
     match_pct: float
-    differences: list[dict] = field(default_factory=list)
+    differences: list[Difference] = field(default_factory=list)
     settings: str = "as created"
 
 
@@ -146,14 +147,12 @@ def reconcile(db: Engine, session_id) -> Reconciliation:
     return Reconciliation(
         session_id=key, bars=bars, expected=len(expected), actual=len(actual), matched=matched,
         match_pct=100.0 if total == 0 else matched / total * 100,
-        differences=sorted(differences, key=lambda d: d["bar_ts"]),
+        differences=sorted(differences, key=lambda d: d.bar_ts),
         settings="as created" if not row.config_history else
         f"as created (before {len(row.config_history)} later change(s))")
 
 
-def _diff(kind: str, want: FillRecord | None, have: Row | None, cause: str) -> dict:
+def _diff(kind: str, want: FillRecord | None, have: Row | None, cause: str) -> Difference:
     ref = want or have
-    return {"kind": kind, "bar_ts": ref.bar_ts, "symbol": ref.symbol, "side": ref.side,
-            "expected_qty": want and want.qty, "expected_price": want and want.price,
-            "actual_qty": have and have.qty, "actual_price": have and have.price,
-            "cause": cause}
+    return Difference(kind, ref.bar_ts, ref.symbol, ref.side, want and want.qty,
+                      want and want.price, have and have.qty, have and have.price, cause)

@@ -135,3 +135,19 @@ class SweepDocument:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """A fill Reconcile found on one side only ("missing", "extra") or on both but unequal
+    ("different"), with the cause it names; quantities and prices of the side that has it."""
+
+    kind: str
+    bar_ts: datetime
+    symbol: str
+    side: str
+    expected_qty: float | None
+    expected_price: float | None
+    actual_qty: float | None
+    actual_price: float | None
+    cause: str

@@ -119,7 +119,7 @@ def test_reconcile_names_a_strategy_file_edited_after_the_session_started(env, d
     edited = reconcile(db, sid)
     assert edited.match_pct < 100.0
     assert edited.differences
-    assert {d["cause"] for d in edited.differences} == {
+    assert {d.cause for d in edited.differences} == {
         "strategy code changed since the session started (its file's sha256 is no longer the "
         "one it was created with)"}
 

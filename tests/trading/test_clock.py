@@ -274,9 +274,9 @@ def test_reconcile_names_a_mid_run_settings_change(stored, env):
     result = reconcile(stored, sid)
     assert result.match_pct < 100
     assert result.differences
-    assert all(d["bar_ts"] > changed_after for d in result.differences)
-    assert all(d["cause"].startswith(f"settings changed after bar {changed_after:%Y-%m-%d %H:%M}")
-               and "fast 10 → 4" in d["cause"] for d in result.differences)
+    assert all(d.bar_ts > changed_after for d in result.differences)
+    assert all(d.cause.startswith(f"settings changed after bar {changed_after:%Y-%m-%d %H:%M}")
+               and "fast 10 → 4" in d.cause for d in result.differences)
     untouched = replay_session(stored, {"symbols": "BTC-USD", "timeframe": "1h",
                                         "from": frame["ts"].iloc[-1500].isoformat()})
     assert reconcile(stored, untouched).match_pct == 100.0
