@@ -66,8 +66,7 @@ def sidebar_status() -> None:
     engine = summary.engine
     st.session_state[context.ENGINE_STARTING] = engine_status.starting and not engine.online
     if st.session_state[context.ENGINE_STARTING]:
-        st.status("Starting engine…", state="running")
-        st.caption("The dashboard started it; the controls appear once it runs.")
+        context.starting_notice("The dashboard started it; the controls appear once it runs.")
         return
     if engine.online:
         st.markdown(f"Engine {badge('online')} heartbeat {engine.age_s:.1f}s ago")

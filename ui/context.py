@@ -33,6 +33,14 @@ def engine_starting() -> bool:
     return bool(st.session_state.get(ENGINE_STARTING))
 
 
+def starting_notice(what: str) -> None:
+    """"Starting engine…" and what appears once it runs. An alert, not st.status: a status
+    block drawn by a run_every fragment can blank the page in Streamlit 1.67 ("Bad delta path
+    index", streamlit#16281) — seen when the engine restarts during a database outage."""
+    st.info("Starting engine…", icon=":material/hourglass_top:")
+    st.caption(what)
+
+
 def settings() -> Settings:
     return load_settings()
 

@@ -53,9 +53,8 @@ st.title("Overview")
 def control_panel() -> None:
     state = context.read(summary.system_summary)
     if context.engine_starting() and not state.engine.online:
-        st.status("Starting engine…", state="running")
-        st.caption("The dashboard started the engine; status, health and the switch appear "
-                   "once it runs (a few seconds).")
+        context.starting_notice("The dashboard started the engine; status, health and the "
+                                "switch appear once it runs (a few seconds).")
         return
     left, right = st.columns([1, 2], vertical_alignment="center")
     left.markdown(f"### System {badge(state.status)}")
