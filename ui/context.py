@@ -33,6 +33,13 @@ def engine_starting() -> bool:
     return bool(st.session_state.get(ENGINE_STARTING))
 
 
+def act_with(label: str, fn: Callable, *args, **widgets: str) -> None:
+    """`act`, its keyword values read from the widgets named (argument → widget key) when the
+    button is clicked: a callback's bound arguments are those of the last finished run, which
+    misses a value typed just before the click."""
+    act(label, fn, *args, **{name: st.session_state.get(key) for name, key in widgets.items()})
+
+
 def starting_notice(what: str) -> None:
     """"Starting engine…" and what appears once it runs. An alert, not st.status: a status
     block drawn by a run_every fragment can blank the page in Streamlit 1.67 ("Bad delta path

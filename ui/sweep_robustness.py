@@ -95,12 +95,12 @@ def graduate_rule(sweep_id: int, anchored: bool, step_bars: int) -> None:
                "bars, by the same objective on the same train bars, as the folds did: replay "
                "re-plays the folds' test bars at max speed, then trades on past the window.")
     a, b, c = st.columns([1, 1, 1], vertical_alignment="bottom")
-    source = a.selectbox("Source", ("replay", "live"), key="walk_rule_source")
-    speed = b.text_input("Speed after the window (bars/s)", value="1", key="walk_rule_speed")
+    a.selectbox("Source", ("replay", "live"), key="walk_rule_source")
+    b.text_input("Speed after the window (bars/s)", value="1", key="walk_rule_speed")
     c.button("Start the rule as a paper session", key="walk_rule_start", type="primary",
-             on_click=context.act, args=("Start the rule as a paper session",
-                                         start_walk_forward, sweep_id),
-             kwargs={"source": source, "speed": speed})
+             on_click=context.act_with, args=("Start the rule as a paper session",
+                                              start_walk_forward, sweep_id),
+             kwargs={"source": "walk_rule_source", "speed": "walk_rule_speed"})
 
 
 def panel(sweep_id: int) -> None:

@@ -160,15 +160,14 @@ def graduate(ranked: pd.DataFrame) -> None:
     labels = {int(r.session_id): f"#{r.rank} session {r.session_id} "
               f"({format.signed_pct(r.return_pct)})" for r in ranked.head(50).itertuples()}
     a, b, c = st.columns([2, 1, 1])
-    chosen = a.selectbox("Variant", list(labels), format_func=labels.get,
-                         key="sweep_graduate_pick")
-    source = b.selectbox("Source", ("replay", "live"), key="sweep_graduate_source")
-    speed = c.text_input("Speed after the window (bars/s)", value="1",
-                         key="sweep_graduate_speed")
+    a.selectbox("Variant", list(labels), format_func=labels.get, key="sweep_graduate_pick")
+    b.selectbox("Source", ("replay", "live"), key="sweep_graduate_source")
+    c.text_input("Speed after the window (bars/s)", value="1", key="sweep_graduate_speed")
     st.button("Start as paper session", key="sweep_graduate", type="primary",
-              disabled=not context.can_control(), on_click=context.act,
-              args=("Start as paper session", sweeps.start_as_paper, chosen),
-              kwargs={"source": source, "speed": speed})
+              disabled=not context.can_control(), on_click=context.act_with,
+              args=("Start as paper session", sweeps.start_as_paper),
+              kwargs={"variant_id": "sweep_graduate_pick", "source": "sweep_graduate_source",
+                      "speed": "sweep_graduate_speed"})
 
 
 def paper_sessions(sweep_id: int) -> None:
