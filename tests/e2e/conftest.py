@@ -147,6 +147,17 @@ def goto(page, url: str, path: str = "") -> None:
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
 
 
+def choose(page, key: str, option: str) -> None:
+    """Choose `option` in the selectbox `key` by typing it (the box filters its options as one
+    types) and Enter: sturdier than clicking the box open and the option, which a rerun can
+    close in between, or which could land on what lies under the list."""
+    box = page.locator(f".st-key-{key} input")
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option, exact=True).wait_for()
+    box.press("Enter")
+
+
 def type_into(page, key: str, text: str, then: str = "Enter") -> None:
     """Type `text` into the input of widget `key`, then press `then` (Enter, or Tab to leave
     it without submitting a form)."""

@@ -11,7 +11,7 @@ from engine.reads import queries
 from engine.reads.fleet import lease_info
 from engine.store.models import Fill, PaperSession
 from tests.conftest import wait_until
-from tests.e2e.conftest import goto, no_exception, pick_sessions
+from tests.e2e.conftest import choose, goto, no_exception, pick_sessions
 from ui import flow
 
 pytestmark = pytest.mark.e2e
@@ -205,8 +205,7 @@ def test_form_session_at_max_speed_completes_with_a_full_progress_bar(app, page)
     url, env, db = app
     open_app(page, url, db, "sessions")
     _new_session_form(page, "fast forward", "BTC-USD")
-    page.locator(".st-key-new_speed").click()
-    page.get_by_role("option", name="max (fast-forward)").click()
+    choose(page, "new_speed", "max (fast-forward)")
     page.get_by_role("button", name="Create and start").click()
     heading = page.locator("[data-testid='stMain'] h3").filter(has_text="fast forward")
     heading.wait_for()  # the form opened the new session's page

@@ -11,6 +11,7 @@ from engine.market import catalog
 from engine.store.datasets import ImportedDataset
 from engine.store.models import Bar, Fill, PaperSession
 from tests.conftest import wait_until
+from tests.e2e.conftest import choose
 from tests.e2e.test_browser import _metric, _new_session_form, open_app
 
 pytestmark = pytest.mark.e2e
@@ -49,8 +50,7 @@ def test_operator_uploads_a_csv_and_trades_a_session_on_it(app, page, tmp_path):
     assert page.locator("[data-testid='stFileUploader']").count() == 1
 
     _new_session_form(page, "own data", "MYBTC")
-    page.locator(".st-key-new_speed").click()
-    page.get_by_role("option", name="max (fast-forward)").click()
+    choose(page, "new_speed", "max (fast-forward)")
     page.get_by_role("button", name="Create and start").click()
     heading = page.locator("[data-testid='stMain'] h3").filter(has_text="own data")
     heading.wait_for()

@@ -6,29 +6,21 @@ from sqlmodel import Session, func, select
 
 from engine.store.models import Fill, Order
 from tests.conftest import wait_until
-from tests.e2e.conftest import no_exception
+from tests.e2e.conftest import choose, no_exception
 from tests.e2e.test_browser import _new_session_form, _session_named, open_app
 
 pytestmark = pytest.mark.e2e
-
-
-def _choose(page, key: str, option: str) -> None:
-    box = page.locator(f".st-key-{key} input")
-    box.click()
-    box.fill(option)  # a selectbox filters its options as one types; Enter takes the first
-    page.get_by_role("option", name=option, exact=True).wait_for()
-    box.press("Enter")  # (a click on the option could land on what lies under the list)
 
 
 def test_pessimistic_session_shows_partial_fills_and_the_preset_comparison(app, page):
     url, env, db = app
     open_app(page, url, db, "sessions")
     _new_session_form(page, "pessimistic fills", "BTC-USD")
-    _choose(page, "new_speed", "max (fast-forward)")
+    choose(page, "new_speed", "max (fast-forward)")
     cash = page.locator(".st-key-new_cash input")
     cash.fill("50000000")  # a tenth of it is far more than 2 % of an hour's BTC volume
     cash.press("Enter")
-    _choose(page, "new_fill_model", "Pessimistic")
+    choose(page, "new_fill_model", "Pessimistic")
     page.get_by_text("Pessimistic: fee 60 bps").wait_for()  # the form says what it means
     page.get_by_role("button", name="Create and start").click()
     heading = page.locator("[data-testid='stMain'] h3").filter(has_text="pessimistic fills")

@@ -10,7 +10,7 @@ from sqlmodel import Session, func, select
 
 from engine.store.models import Fill
 from tests.conftest import ROOT, wait_until
-from tests.e2e.conftest import goto, no_exception
+from tests.e2e.conftest import choose, goto, no_exception
 from tests.e2e.test_browser import _new_session_form, _session_named, open_app
 
 pytestmark = pytest.mark.e2e
@@ -28,14 +28,12 @@ def test_a_users_strategy_is_offered_trades_and_is_listed(app, page):
     (folder / "breakout.py").write_text(_readme_strategy())
     open_app(page, url, db, "sessions")
     _new_session_form(page, "my breakout", "BTC-USD")
-    page.locator(".st-key-new_strategy").click()
-    page.get_by_role("option", name="Channel breakout").click()
+    choose(page, "new_strategy", "Channel breakout")
     page.get_by_text("Strategy parameters").click()
     window = page.get_by_role("textbox", name="window")
     window.fill("25")
     window.press("Enter")
-    page.locator(".st-key-new_speed").click()
-    page.get_by_role("option", name="max (fast-forward)").click()
+    choose(page, "new_speed", "max (fast-forward)")
     page.get_by_role("button", name="Create and start").click()
     session = wait_until(lambda: _session_named(db, "my breakout"), 30,
                          message="the session row")
