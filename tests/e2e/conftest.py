@@ -147,6 +147,20 @@ def goto(page, url: str, path: str = "") -> None:
     page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
 
 
+def open_tab(page, name: str) -> None:
+    """Click the tab `name` until it shows as selected: a click that lands while a live
+    refresh redraws the tab strip is lost (a user clicks again)."""
+    tab = page.get_by_role("tab", name=name)
+    selected = page.get_by_role("tab", name=name, selected=True)
+
+    def opened() -> bool:
+        if selected.count() == 0:
+            tab.click()
+        return selected.count() > 0
+
+    wait_until(opened, 60, poll=1.0, message=f"the {name} tab to open")
+
+
 def choose(page, key: str, option: str) -> None:
     """Choose `option` in the selectbox `key` by typing it (the box filters its options as one
     types) and Enter: sturdier than clicking the box open and the option, which a rerun can

@@ -11,7 +11,7 @@ from engine.reads import queries
 from engine.reads.fleet import lease_info
 from engine.store.models import Fill, PaperSession
 from tests.conftest import wait_until
-from tests.e2e.conftest import choose, goto, no_exception, pick_sessions
+from tests.e2e.conftest import choose, goto, no_exception, open_tab, pick_sessions
 from ui import flow
 
 pytestmark = pytest.mark.e2e
@@ -49,7 +49,7 @@ def test_form_session_trades_then_pause_holds_its_trade_count(app, page):
     open_app(page, url, db, "sessions")
     control.wait_for(db, control.update_agent_config(db, "market_data",
                                                      {"interval_s": "0.25"}), 5)
-    page.get_by_role("tab", name="New session").click()
+    open_tab(page, "New session")
     page.locator(".st-key-new_name input").fill("browser session")
     page.locator(".st-key-new_name input").press("Enter")
     symbols = page.locator(".st-key-new_symbols input")
@@ -65,7 +65,7 @@ def test_form_session_trades_then_pause_holds_its_trade_count(app, page):
                 PaperSession.name == "browser session")).first()
 
     session = wait_until(created, 30, message="the session the form created")
-    page.get_by_role("tab", name="Sessions").click()
+    open_tab(page, "Sessions")
     page.get_by_text("● running").first.wait_for(timeout=30_000)
 
     def fills() -> int:
@@ -174,7 +174,7 @@ def _session_named(db, name: str):
 
 def _new_session_form(page, name: str, symbol: str) -> None:
     """Open the New session tab, type a name and choose one symbol."""
-    page.get_by_role("tab", name="New session").click()
+    open_tab(page, "New session")
     page.locator(".st-key-new_name input").fill(name)
     page.locator(".st-key-new_name input").press("Enter")
     symbols = page.locator(".st-key-new_symbols input")
@@ -233,7 +233,7 @@ def test_compare_sessions_of_different_assets_by_bars_since_start(app, page):
         assert control.wait_for_session(db, m.id, 120).status == "completed"
     page.reload()
     page.wait_for_selector("[data-testid='stMain'] h1")
-    page.get_by_role("tab", name="Compare").click()
+    open_tab(page, "Compare")
     pick_sessions(page, "compare_ids", ids, "cmp")
     curves = page.locator(".stPlotlyChart g.trace.scatter")
     wait_until(lambda: curves.count() == 3, 30, poll=0.5, message="three curves")

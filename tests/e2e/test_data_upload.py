@@ -11,14 +11,14 @@ from engine.market import catalog
 from engine.store.datasets import ImportedDataset
 from engine.store.models import Bar, Fill, PaperSession
 from tests.conftest import wait_until
-from tests.e2e.conftest import choose
+from tests.e2e.conftest import choose, open_tab
 from tests.e2e.test_browser import _metric, _new_session_form, open_app
 
 pytestmark = pytest.mark.e2e
 
 
 def _upload(page, path, symbol: str) -> None:
-    page.get_by_role("tab", name="Data").click()
+    open_tab(page, "Data")
     page.locator(".st-key-data_file input[type='file']").set_input_files(str(path))
     page.locator(".st-key-data_file").get_by_text(path.name).wait_for()
     page.locator(".st-key-data_symbol input").fill(symbol)

@@ -10,7 +10,7 @@ from engine.control import actions as control
 from engine.logs import get_logger
 from engine.store.models import PaperSession
 from tests.conftest import wait_until
-from tests.e2e.conftest import no_exception, refreshes
+from tests.e2e.conftest import no_exception, open_tab, refreshes
 from tests.e2e.test_browser import open_app
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,7 @@ def test_form_shows_three_field_errors_at_once(app, page):
     url, env, db = app
     open_app(page, url, db, "sessions")
     before = _sessions(db)
-    page.get_by_role("tab", name="New session").click()
+    open_tab(page, "New session")
     page.locator(".st-key-new_strategy").click()
     page.get_by_role("option", name="Moving-average crossover").click()
     page.get_by_text("Strategy parameters").click()

@@ -6,7 +6,7 @@ from sqlmodel import Session, func, select
 
 from engine.store.models import Fill, Order
 from tests.conftest import wait_until
-from tests.e2e.conftest import choose, no_exception
+from tests.e2e.conftest import choose, no_exception, open_tab
 from tests.e2e.test_browser import _new_session_form, _session_named, open_app
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +39,7 @@ def test_pessimistic_session_shows_partial_fills_and_the_preset_comparison(app, 
                         .where(Order.session_id == session.id)).one()
     assert split, "a capped order should fill over several bars"
 
-    page.get_by_role("tab", name="Orders").click()
+    open_tab(page, "Orders")
     grid = page.locator(".st-key-orders_table [data-testid='stDataFrameResizable']")
     headers = grid.locator("th")
     wait_until(lambda: "fills" in headers.all_inner_texts(), 30, poll=0.5,
@@ -51,7 +51,7 @@ def test_pessimistic_session_shows_partial_fills_and_the_preset_comparison(app, 
              for row in grid.locator("tbody tr").all()}
     assert cells[str(order_id)][shown.index("fills")].strip() == str(parts)
 
-    page.get_by_role("tab", name="Fill models").click()
+    open_tab(page, "Fill models")
     page.get_by_role("button", name="Re-run with each fill model").click()
     cells = page.locator(".st-key-fill_models_table td")
     wait_until(lambda: "pessimistic (this session)" in cells.all_inner_texts(), 60, poll=0.5,

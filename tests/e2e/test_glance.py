@@ -12,7 +12,7 @@ from engine.store.db import session_scope
 from engine.store.events import record_event
 from engine.store.models import AlertAck, Event
 from tests.conftest import wait_until, webhook_server
-from tests.e2e.conftest import goto, no_exception, refreshes
+from tests.e2e.conftest import goto, no_exception, open_tab, refreshes
 from tests.e2e.test_browser import open_app
 
 pytestmark = pytest.mark.e2e
@@ -141,7 +141,7 @@ def test_candles_stay_across_refreshes_with_an_rsi_pane(app, page):
                                        "timeframe": "1h", "strategy": "rsi_reversion",
                                        "speed": "2"}, start=True)
     open_app(page, url, db, f"sessions?session={made.id}")
-    page.get_by_role("tab", name="Chart").click()
+    open_tab(page, "Chart")
     chart = page.locator(".st-key-candles_chart svg.marks")
     chart.wait_for(timeout=60_000)
     assert "RSI 14" in chart.text_content()

@@ -7,7 +7,7 @@ import pytest
 
 from engine.reads import queries
 from tests.conftest import replay_session, store_bars, wait_until
-from tests.e2e.conftest import goto, no_exception, pick_sessions
+from tests.e2e.conftest import goto, no_exception, open_tab, pick_sessions
 
 pytestmark = pytest.mark.e2e
 LONG = {"symbols": "BTC-USD", "timeframe": "1h", "from": "2018-01-01", "to": "2019-06-01"}
@@ -41,7 +41,7 @@ def test_equity_and_drawdown_span_the_whole_window(app, page, long_sessions):
 def test_candles_span_the_whole_window(app, page, long_sessions):
     url, env, db = app
     goto(page, url, f"sessions?session={long_sessions[0]}")
-    page.get_by_role("tab", name="Chart").click()
+    open_tab(page, "Chart")
     page.locator(".st-key-candles_chart svg.marks").wait_for(timeout=60_000)
     caption = page.get_by_text(re.compile("^All [0-9,]+ bars"))
     assert "All 12,385 bars, 2018-01-01 00:00" in caption.inner_text()
@@ -51,7 +51,7 @@ def test_candles_span_the_whole_window(app, page, long_sessions):
 def test_compare_draws_each_session_from_its_first_bar(app, page, long_sessions):
     url, env, db = app
     goto(page, url, "sessions")
-    page.get_by_role("tab", name="Compare").click()
+    open_tab(page, "Compare")
     pick_sessions(page, "compare_ids", long_sessions, "long")
     page.locator(".stPlotlyChart g.trace.scatter").nth(1).wait_for()
     wait_until(lambda: len(page.evaluate(PLOTTED)) == 2, 30, poll=0.5, message="two curves")

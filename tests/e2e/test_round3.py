@@ -11,7 +11,7 @@ from engine.control import sweeps
 from engine.reads.fleet import lease_info
 from engine.store.models import Fill, PaperSession, Sweep
 from tests.conftest import replay_session, store_bars, wait_until
-from tests.e2e.conftest import goto, no_exception, type_into
+from tests.e2e.conftest import goto, no_exception, open_tab, type_into
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,7 @@ def test_first_view_while_the_engine_starts_says_starting(app, page):
 def test_a_rejected_field_creates_nothing_and_says_which(app, page):
     url, env, db = app
     open_app(page, url, db, "sessions")
-    page.get_by_role("tab", name="New session").click()
+    open_tab(page, "New session")
     type_into(page, "new_name", "out of bounds", "Tab")
     symbols = page.locator(".st-key-new_symbols input")
     symbols.click()
@@ -103,13 +103,8 @@ def test_user_text_is_only_text_on_every_page(app, page):
     goto(page, url, f"sessions?session={sid}")
     page.get_by_role("heading").filter(has_text="md").first.wait_for()
     assert page.evaluate(RENDERED)["shown"], page.locator("body").inner_text()[:1500]
-    for tab in DETAIL_TABS:
-        page.get_by_role("tab", name=tab).click()
-        page.get_by_role("tab", name=tab, selected=True).wait_for()
-        _only_text(page, tab)
-    for tab in ("Compare", "Sweeps"):
-        page.get_by_role("tab", name=tab).click()
-        page.get_by_role("tab", name=tab, selected=True).wait_for()
+    for tab in (*DETAIL_TABS, "Compare", "Sweeps"):
+        open_tab(page, tab)
         _only_text(page, tab)
     picker = page.locator(".st-key-sweep_pick input")
     picker.click()
@@ -130,7 +125,7 @@ def test_sweeps_stay_apart_from_sessions_and_a_new_one_shows_at_once(app, page):
     replay_session(db, {"name": "paper", "symbols": "BTC-USD", "timeframe": "1h",
                         "from": "2019-01-01", "to": "2019-02-01"}, status="completed")
     open_app(page, url, db, "sessions")
-    page.get_by_role("tab", name="Sweeps").click()
+    open_tab(page, "Sweeps")
     page.get_by_text("New sweep").click()
     for key, text in (("sweep_name", "apart"), ("sweep_param_ma_crossover_fast", "3,5"),
                       ("sweep_param_ma_crossover_slow", "30"), ("sweep_from", "2019-01-01"),
@@ -149,7 +144,7 @@ def test_sweeps_stay_apart_from_sessions_and_a_new_one_shows_at_once(app, page):
             PaperSession.sweep_id == sweep.id)).all()
         paper = s.exec(select(PaperSession.id).where(PaperSession.sweep_id.is_(None))).all()
     assert variants
-    page.get_by_role("tab", name="Sessions").click()
+    open_tab(page, "Sessions")
     page.locator(".st-key-session_pick input").click()
     offered = page.get_by_role("option").all_inner_texts()
     page.keyboard.press("Escape")

@@ -8,7 +8,7 @@ from sqlmodel import Session, func, select
 from engine.control import sweeps
 from engine.store.models import Fill, PaperSession, Sweep
 from tests.conftest import wait_until
-from tests.e2e.conftest import no_exception, type_into
+from tests.e2e.conftest import no_exception, open_tab, type_into
 from tests.e2e.test_browser import open_app
 
 pytestmark = pytest.mark.e2e
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 def test_sweep_progress_heatmap_and_winner_as_paper_session(app, page):
     url, env, db = app
     open_app(page, url, db, "sessions")
-    page.get_by_role("tab", name="Sweeps").click()
+    open_tab(page, "Sweeps")
     page.get_by_text("New sweep").click()
     type_into(page, "sweep_name", "browser sweep")
     type_into(page, "sweep_param_ma_crossover_fast", "5:20:5")
@@ -64,7 +64,7 @@ def test_a_walk_forward_rule_starts_as_a_paper_session_that_trades(app, page):
         wait_until(lambda: s.get(Sweep, sid, populate_existing=True).status == "completed",
                    180, poll=0.5, message="the app's engine to run the walk-forward sweep")
     page.reload()
-    page.get_by_role("tab", name="Sweeps").click()
+    open_tab(page, "Sweeps")
     page.locator(".st-key-sweep_pick").click()
     page.get_by_role("option", name="browser walk", exact=False).first.click()
     page.get_by_text("Trade this rule on paper").wait_for()
