@@ -125,7 +125,8 @@ def results(sweep_id: int, doc: SweepDocument) -> None:
         st.caption("No variant has finished yet.")
         return
     values = list(doc.grid)
-    st.caption(f"{len(ranked):,} variants of {doc.strategy} on {', '.join(doc.symbols)}"
+    st.caption(f"{len(ranked):,} variants of {format.literal(doc.strategy)} on "
+               f"{format.literal(', '.join(doc.symbols))}"
                f" {doc.timeframe}, {doc.window_from[:16]} – {doc.window_to[:16]}; "
                + ("ranked by in-sample return (split at "
                   f"{doc.split_at:%Y-%m-%d %H:%M})" if doc.split_at else

@@ -154,8 +154,8 @@ def detail(sid: int) -> None:
         st.warning(f"Session {sid} no longer exists.")
         return
     st.markdown(f"### {fmt.literal(doc.name)} {badge(doc.status)}")
-    st.caption(f"#{doc.id} · {doc.strategy} {doc.params} · "
-               f"{', '.join(doc.symbols)} {doc.timeframe} · size "
+    st.caption(f"#{doc.id} · {fmt.literal(doc.strategy)} {fmt.literal(doc.params)} · "
+               f"{fmt.literal(', '.join(doc.symbols))} {doc.timeframe} · size "
                f"{doc.position_size:g} of equity · sentiment: {doc.sentiment}"
                f" · after restart: {doc.restart_policy}"
                f" · created {doc.created_at:%Y-%m-%d %H:%M} ({WALL})")
