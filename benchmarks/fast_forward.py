@@ -166,7 +166,8 @@ def bt_run(df: pd.DataFrame) -> dict:
 
 def phases(db) -> None:
     """Where one run_to_end spends its time, measured without a profiler."""
-    from engine.trading import clock, series, store
+    from engine.market import series
+    from engine.trading import clock, session_clock, store
 
     plain_insert = store.insert_raw
     tables = {"equity_snapshot": "equity snapshots", "trade_order": "orders", "fill": "fills"}
@@ -179,7 +180,8 @@ def phases(db) -> None:
     targets = [  # (owner, attribute, label), in the order printed; nested labels indented
         (clock.SessionBook, "load", "load the session (SessionBook.load)"),
         (series.BarCache, "_top_up", "  of which: read the bars from the bar table"),
-        (clock.SessionClock, "advance", "trade the bars (SessionClock.advance: Trader.step)"),
+        (session_clock.SessionClock, "advance",
+         "trade the bars (SessionClock.advance: Trader.step)"),
         (clock.SessionBook, "commit", "commit the chunks (SessionBook.commit)"),
         (clock, "write_batches", "  of which: write_batches"),
         *((Inserts, table, f"    of which: insert {label}") for table, label in tables.items()),

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from engine.core.bars import BarData, max_gap
+from engine.core.bars import BarData, frames, max_gap
 from engine.core.fill_models import priced_by
 from engine.core.fills import OrderTerms, Pricing, base_price
 from engine.core.news import News
@@ -31,8 +31,6 @@ from engine.core.runner import StrategyRunner, record
 from engine.core.settings import TradeSettings
 from engine.core.strategy_api import BarContext, decision_extras
 from engine.core.walk_rule import Reselector
-
-Frame = tuple[datetime, list[tuple[str, BarData]]]  # a bar time and every symbol's bar at it
 
 
 @dataclass
@@ -363,37 +361,3 @@ def replay(settings: TradeSettings, series: dict[str, tuple[list[datetime], list
     for ts, frame in frames(series, None, until, start):
         trader.step(ts, frame, out)
     return out, trader
-
-
-def frames(series: dict[str, tuple[list[datetime], list[BarData]]], after: datetime | None,
-           until: datetime | None, start: datetime | None = None) -> Iterable[Frame]:
-    """Merge several symbols' bars into bar times in order: those after `after` (and at or
-    after `start`) up to `until` (inclusive; None = no end)."""
-    pointers, lists = {}, {}
-    for symbol, (times, bars) in series.items():
-        i = bisect_right(times, after) if after is not None else 0
-        if start is not None:
-            i = max(i, bisect_left(times, start))
-        pointers[symbol], lists[symbol] = i, (times, bars)
-    if len(series) == 1:
-        (symbol, (times, bars)), = lists.items()
-        for i in range(pointers[symbol], len(times)):
-            ts = times[i]
-            if until is not None and ts > until:
-                return
-            yield ts, [(symbol, bars[i])]
-        return
-    while True:
-        heads = [lists[s][0][i] for s, i in pointers.items() if i < len(lists[s][0])]
-        if not heads:
-            return
-        ts = min(heads)
-        if until is not None and ts > until:
-            return
-        frame = []
-        for symbol, i in pointers.items():
-            times, bars = lists[symbol]
-            if i < len(times) and times[i] == ts:
-                frame.append((symbol, bars[i]))
-                pointers[symbol] = i + 1
-        yield ts, frame

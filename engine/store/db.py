@@ -172,6 +172,17 @@ def insert_raw(s: Session, table: str, columns: tuple[str, ...], rows: list[tupl
     s.connection().exec_driver_sql(sql, rows)
 
 
+def update_raw(s: Session, table: str, columns: tuple[str, ...], rows: list[tuple],
+               key: str = "id") -> None:
+    """UPDATE many rows by `key` with values already in the driver's form, in one executemany
+    (each row: the values of `columns`, then the key): the per-tick write of every session."""
+    if not rows:
+        return
+    assignments = ", ".join(f"{c} = ?" for c in columns)
+    sql = _driver_sql(s.get_bind(), f"UPDATE {table} SET {assignments} WHERE {key} = ?")
+    s.connection().exec_driver_sql(sql, rows)
+
+
 def stored_time(bind: Engine, value: datetime) -> Any:
     """An aware time in the form a UTCDateTime column stores it (for raw inserts): SQLite's
     naive-UTC text as SQLAlchemy writes it, PostgreSQL's timestamptz as is."""

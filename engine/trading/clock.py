@@ -7,109 +7,29 @@ same at 1 bar/s, at 1,000 bars/s, at `max`, and across pauses and restarts.
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import Engine, literal, select, update
 
 from engine.broker.paper import BOOK_LOCK
 from engine.control.transitions import transition
 from engine.core.lifecycle import SessionStatus
-from engine.core.trader import Outbox, Trader, frames
 from engine.gc_pause import no_cycle_collection
-from engine.market.series import BarCache, Series
+from engine.market.series import BarCache
 from engine.news.series import refresh_live_news
 from engine.store.db import session_scope
 from engine.store.events import record_event
 from engine.store.leases import SessionLease
 from engine.store.models import PaperSession
-from engine.trading.budget import in_budget_chunks, reason, run_limited, user_code
+from engine.trading.budget import reason, run_limited, user_code
 from engine.trading.isolation import FAULTS, fail_sessions
+from engine.trading.session_clock import FF_CHUNK, SessionClock
 from engine.trading.store import Batch, load_traders, write_batches
 
-FF_CHUNK = 20_000  # bars per commit when fast-forwarding (progress is visible between chunks)
 LOAD_BATCH = 200  # sessions loaded per round of queries
+IN_LIST_MAX = 200  # more batches than this are checked against every running session
 LOAD_BUDGET_S = 0.15  # of one strategy tick, spent loading newly running sessions
-MAX_CATCH_UP_S = 5.0  # a clock that fell behind trades at most this many seconds of bars a tick
 CLOCK_COLUMNS = (PaperSession.id, PaperSession.settings_rev, PaperSession.speed,
                  PaperSession.ff_until, PaperSession.ff_then)
-
-
-@dataclass
-class SessionClock:
-    """A running session loaded for trading: its Trader, its bars, its window and speed."""
-
-    id: int
-    source: str
-    trader: Trader
-    series: dict[str, Series]
-    start: datetime
-    end: datetime | None
-    rev: int
-    speed: float | None  # bars per second; None = as fast as possible
-    ff_until: datetime | None = None
-    ff_then: float | None = None
-    anchor: float = 0.0  # time.monotonic() when the speed last took effect
-    anchor_bars: int = 0
-    reason: str | None = None  # the wait reason last written for it
-    epoch: int = 0  # the lease epoch it was loaded under (PostgreSQL workers; else 0)
-    guarded: bool = False  # a user's strategy: its bars run within their time budget
-
-    def retime(self, speed: float | None, ff_until: datetime | None, ff_then: float | None,
-               now: float) -> None:
-        self.speed, self.ff_until, self.ff_then = speed, ff_until, ff_then
-        self.anchor, self.anchor_bars = now, self.trader.ledger.bars_done
-
-    def due(self, now: float) -> int:
-        """How many bars the clock owes at `now` (the first is due at once)."""
-        if self.speed is None:
-            return FF_CHUNK
-        owed = int((now - self.anchor) * self.speed) + 1
-        owed -= self.trader.ledger.bars_done - self.anchor_bars
-        return max(0, min(owed, max(1, int(self.speed * MAX_CATCH_UP_S))))
-
-    @property
-    def until(self) -> datetime | None:
-        if self.speed is None and self.ff_until is not None:
-            return min(self.ff_until, self.end) if self.end else self.ff_until
-        return self.end
-
-    def advance(self, max_bars: int, out: Outbox) -> int:
-        """Trade up to `max_bars` bar times; return how many there were. A fault of the
-        session's own strategy (engine.trading.isolation.FAULTS) comes out of here."""
-        if not self.guarded:
-            return self._advance(max_bars, out)
-        return in_budget_chunks(self._advance, max_bars, out, self.trader.work)
-
-    def _advance(self, max_bars: int, out: Outbox) -> int:
-        n = 0
-        step = self.trader.step
-        for ts, bars in frames(self.series, self.trader.ledger.last_ts, self.until, self.start):
-            step(ts, bars, out)
-            n += 1
-            if n >= max_bars:
-                break
-        return n
-
-    @property
-    def finished(self) -> bool:
-        last = self.trader.ledger.last_ts
-        return self.end is not None and last is not None and last >= self.end
-
-    @property
-    def ff_reached(self) -> bool:
-        last = self.trader.ledger.last_ts
-        return (self.speed is None and self.ff_until is not None and last is not None
-                and last >= self.ff_until)
-
-    def batch(self) -> Batch:
-        """An empty batch for the next bars, remembering the drawdown before them."""
-        return Batch(self.id, self.trader, Outbox(),
-                     dd_before=self.trader.ledger.max_drawdown_pct)
-
-    def waiting_for(self) -> str:
-        after = self.trader.ledger.last_ts or self.start
-        symbols = ", ".join(self.series)
-        return f"waiting for {symbols} bars after {after:%Y-%m-%d %H:%M} (market time)"
 
 
 @dataclass
@@ -320,8 +240,9 @@ class SessionBook:
 
     def _write(self, batches: list[Batch], result: Committed) -> None:
         with BOOK_LOCK, session_scope(self.db) as s:
-            query = self._running(PaperSession.id, PaperSession.settings_rev).where(
-                PaperSession.id.in_([b.session_id for b in batches]))
+            query = self._running(PaperSession.id, PaperSession.settings_rev)
+            if len(batches) <= IN_LIST_MAX:  # a tick of many reads them all: no huge IN list
+                query = query.where(PaperSession.id.in_([b.session_id for b in batches]))
             if self.worker is not None:  # held until commit: a claim or a command waits
                 query = query.order_by(PaperSession.id).with_for_update()
             current = {sid: (rev, epoch) for sid, rev, epoch in s.execute(query)}

@@ -18,7 +18,7 @@ from engine.core.lifecycle import WORKING_ORDER, OrderStatus
 from engine.core.trader import Ledger, Outbox, Trader, WorkingOrder
 from engine.market import catalog
 from engine.news.series import session_news
-from engine.store.db import bulk_update, insert_raw, stored_time
+from engine.store.db import bulk_update, insert_raw, stored_time, update_raw
 from engine.store.models import Order, PaperSession
 from engine.store.types import utcnow
 from engine.trading.budget import reason, run_limited, user_code
@@ -132,15 +132,21 @@ def _fill_rows(s: Session, batches: list[Batch], now: datetime) -> list[dict]:
             for b in batches for f in b.out.fills]
 
 
-def _session_row(b: Batch, full: bool) -> dict:
-    """The session's clock and equity path; with `full`, its account and first prices too."""
+ROW_CLOCK = (*CLOCK_FIELDS, "equity", "last_bar_at", "wait_reason")
+ROW_FULL = (*ROW_CLOCK, *ACCOUNT_FIELDS, "first_price")
+
+
+def _session_row(b: Batch, full: bool, stored: dict[datetime, Any], bind: Any) -> tuple:
+    """The session's clock and equity path (ROW_CLOCK); with `full`, its account and first
+    prices too (ROW_FULL); then its id: values in the driver's form."""
     account, ledger = b.trader.account, b.trader.ledger
-    row = {"id": b.session_id, **{f: getattr(ledger, f) for f in CLOCK_FIELDS},
-           "equity": ledger.marked_equity, "last_bar_at": ledger.last_ts, "wait_reason": None}
+    last = ledger.last_ts
+    row = (*(getattr(ledger, f) for f in CLOCK_FIELDS[:-1]), json.dumps(ledger.last_price),
+           ledger.marked_equity,
+           None if last is None else stored.get(last) or stored_time(bind, last), None)
     if full:
-        row |= {f: getattr(account, f) for f in ACCOUNT_FIELDS}
-        row["first_price"] = ledger.first_price
-    return row
+        row += (*(getattr(account, f) for f in ACCOUNT_FIELDS), json.dumps(ledger.first_price))
+    return (*row, b.session_id)
 
 
 def _needs_full_row(b: Batch) -> bool:
@@ -164,9 +170,12 @@ def write_batches(s: Session, batches: list[Batch], stored: dict[datetime, Any])
     insert_raw(s, "equity_snapshot", ("session_id", "ts", "cash", "equity"), [
         (b.session_id, stored[ts], cash, equity)
         for b in batches for ts, cash, equity in b.out.snapshots])
-    for full in (True, False):
-        bulk_update(s, PaperSession, [_session_row(b, full) for b in batches
-                                      if _needs_full_row(b) == full])
+    bind, rows = s.get_bind(), {True: [], False: []}
+    for b in batches:
+        full = _needs_full_row(b)
+        rows[full].append(_session_row(b, full, stored, bind))
+    update_raw(s, "paper_session", ROW_FULL, rows[True])
+    update_raw(s, "paper_session", ROW_CLOCK, rows[False])
     traded = {b.session_id: b.trader.account for b in batches if b.out.fills}
     save_positions(s, traded, {b.session_id: b.trader.ledger.last_price for b in batches})
     return fills
