@@ -1,7 +1,7 @@
 """How long CLI commands take from start to exit, beside `python -c pass` and `tail` measured in
 the same run: `status`, `logs`, the read commands (sessions, session show/trades, agents, agent
-show, health, events) and control commands (engine.cli.fast: no ORM, no pandas), and `data list`
-(an ORM command) for comparison, on a migrated database (SQLite unless --database-url).
+show, health, events, data list) and control commands (engine.cli.fast: no ORM, no pandas), and
+`sweep list` (an ORM command) for comparison, on a migrated database (SQLite unless --database-url).
 
 Usage: python benchmarks/cli_start.py [--runs N] [--database-url URL]
 """
@@ -63,7 +63,8 @@ def main() -> None:
         "python -m engine agent show execution": ["agent", "show", "execution"],
         "python -m engine health": ["health"],
         "python -m engine events": ["events"],
-        "python -m engine data list (ORM path, for comparison)": ["data", "list"],
+        "python -m engine data list": ["data", "list"],
+        "python -m engine sweep list (ORM path, for comparison)": ["sweep", "list"],
     }
     figures = {
         "python -c pass": timed([sys.executable, "-c", "pass"], env, args.runs),

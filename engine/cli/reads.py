@@ -1,10 +1,11 @@
 """The CLI's read commands on plain SQL (engine.reads.plain), which start as fast as `status`:
-health, agents, agent show, sessions, session show, session trades, events (and news list,
-engine.cli.news). Each prints the record the dashboard's ORM reads build
+health, agents, agent show, sessions, session show, session trades, events (and news list and
+data list: engine.cli.news, engine.cli.data). Each prints the record the dashboard's ORM reads build
 (engine.reads.builders), as text or one JSON document."""
 
 from dataclasses import asdict
 
+from engine.cli import data as cli_data
 from engine.cli import news as cli_news
 from engine.cli.lazy import OnUse
 from engine.cli.output import emit_json, show_record, table
@@ -72,7 +73,8 @@ def cmd_events(sql: Sql, args) -> None:
 COMMANDS = {("health", None): cmd_health, ("agents", None): cmd_agents,
             ("agent", "show"): cmd_agent_show, ("sessions", None): cmd_sessions,
             ("session", "show"): cmd_session_show, ("session", "trades"): cmd_session_trades,
-            ("events", None): cmd_events, ("news", "list"): cli_news.list_news}
+            ("events", None): cmd_events, ("news", "list"): cli_news.list_news,
+            ("data", "list"): cli_data.list_data}
 
 
 def command(args):

@@ -27,7 +27,8 @@ READS = [["sessions"], ["sessions", "--all", "--json"], ["session", "show", "SID
          ["session", "show", "SID", "--json"], ["session", "trades", "SID"],
          ["session", "trades", "SID", "--json", "--limit", "3", "--offset", "2"], ["agents"],
          ["agents", "--json"], ["agent", "show", "execution"], ["health", "--json"], ["health"],
-         ["events"], ["events", "--json", "--severity", "error"], ["news", "list", "--json"]]
+         ["events"], ["events", "--json", "--severity", "error"], ["news", "list", "--json"],
+         ["data", "list"]]
 
 
 @pytest.fixture
