@@ -1,6 +1,7 @@
 """How long CLI commands take from start to exit, beside `python -c pass` and `tail` measured in
-the same run: `status`, `logs` and control commands (engine.cli.fast: no ORM), and `health` (an
-ORM command) for comparison, on a migrated database (SQLite unless --database-url).
+the same run: `status`, `logs`, the read commands (sessions, session show/trades, agents, agent
+show, health, events, data list) and control commands (engine.cli.fast: no ORM, no pandas), and
+`sweep list` (an ORM command) for comparison, on a migrated database (SQLite unless --database-url).
 
 Usage: python benchmarks/cli_start.py [--runs N] [--database-url URL]
 """
@@ -55,7 +56,15 @@ def main() -> None:
         "python -m engine agent config … (queue a command)":
             ["agent", "config", "execution", "alert_drawdown_pct=12"],
         "python -m engine session speed ID 10 (queue a command)": ["session", "speed", sid, "10"],
-        "python -m engine health (ORM path, for comparison)": ["health"],
+        "python -m engine sessions": ["sessions"],
+        "python -m engine session show ID": ["session", "show", sid],
+        "python -m engine session trades ID": ["session", "trades", sid],
+        "python -m engine agents": ["agents"],
+        "python -m engine agent show execution": ["agent", "show", "execution"],
+        "python -m engine health": ["health"],
+        "python -m engine events": ["events"],
+        "python -m engine data list": ["data", "list"],
+        "python -m engine sweep list (ORM path, for comparison)": ["sweep", "list"],
     }
     figures = {
         "python -c pass": timed([sys.executable, "-c", "pass"], env, args.runs),

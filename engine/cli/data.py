@@ -40,10 +40,11 @@ def _import(db, args) -> None:
             print(single_line(line))
 
 
-def _list(db, args) -> None:
+def list_data(sql, args) -> None:
+    """`data list` on `sql` (engine.store.plainsql.Sql): one of engine.cli.reads' commands."""
     from engine.reads.datasets import imported_datasets
 
-    found = imported_datasets(db)
+    found = imported_datasets(sql)
     if args.json:
         emit_json(found)
         return
@@ -67,4 +68,5 @@ def _remove(db, args) -> None:
 
 
 def cmd_data(db, args) -> None:
-    {"import": _import, "list": _list, "remove": _remove}[args.action](db, args)
+    """`data import` and `data remove` (`data list` is one of engine.cli.reads' commands)."""
+    {"import": _import, "remove": _remove}[args.action](db, args)

@@ -1,18 +1,23 @@
-"""The CLI commands that start fast: `status`, `logs` and every control command (system, agent
-start/stop/reset-metrics/config, session start/pause/resume/stop/…-all/speed/config). They run
-on plain SQL (engine.store.plainsql, engine.control.queueing) and import neither the ORM, pandas
-nor Alembic; only a database that is not at the newest migration loads Alembic, to migrate it."""
+"""The CLI commands that start fast: `status`, `logs`, the read commands of engine.cli.reads
+(health, agents, agent show, sessions, session show/trades, events) and every control command
+(system, agent start/stop/reset-metrics/config, session start/pause/resume/stop/…-all/speed/
+config). They run on plain SQL (engine.store.plainsql, engine.reads.plain,
+engine.control.queueing) and import neither the ORM, pandas nor Alembic; only a database that
+is not at the newest migration loads Alembic, to migrate it."""
 
 from dataclasses import asdict
 
+from engine.cli import reads
+from engine.cli.lazy import OnUse
 from engine.cli.output import emit_json, show_status
 from engine.config import Settings
-from engine.control import queueing
 from engine.errors import BadInput
 from engine.params import parse_assignments
 from engine.reads.fleet import status_lines, workers
 from engine.reads.summary import log_tail, system_summary
 from engine.store.plainsql import DriverSql, connect, head_revision, sqlite_file
+
+queueing = OnUse("engine.control.queueing")  # for the control commands
 
 SESSION_CONTROL = {"start", "pause", "resume", "stop", "pause-all", "resume-all", "stop-all",
                    "speed", "config"}
@@ -22,7 +27,7 @@ def handles(args, url: str) -> bool:
     """Whether this command runs here: on a SQLite file or PostgreSQL."""
     if url.startswith("sqlite") and sqlite_file(url) is None:
         return False
-    return (args.command in ("status", "logs", "system")
+    return (args.command in ("status", "logs", "system") or reads.command(args) is not None
             or (args.command == "agent" and args.action != "show")
             or (args.command == "session" and args.action in SESSION_CONTROL))
 
@@ -41,7 +46,12 @@ def run(settings: Settings, args) -> None:
     with connect(settings.database_url) as sql:
         if sql.schema_version() != head_revision():
             _migrate(settings)
-        COMMANDS[args.command](sql, settings, args)
+        read = reads.command(args)
+        if read is not None:
+            with sql.unit():
+                read(sql, args)
+        else:
+            COMMANDS[args.command](sql, settings, args)
 
 
 def print_status(source, as_json: bool) -> None:

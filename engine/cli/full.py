@@ -1,49 +1,30 @@
-"""The CLI commands that read through the ORM and pandas (engine.control.actions,
-engine.reads.queries,
-engine.reads.status): health, agents, agent show, sessions, session show/trades/create/reconcile,
-events, run, and status on PostgreSQL."""
+"""The CLI commands that load the ORM and pandas (engine.control.actions, engine.reads.queries
+and the modules they need): run, session create/reconcile/fill-models/robustness/report/export,
+sweep, strategies reload, news, data; and every command on an in-memory database (the read
+commands of engine.cli.reads then read through SQLAlchemy's connection)."""
 
-import importlib
 import sys
 from dataclasses import asdict
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from engine.cli import data as cli_data
 from engine.cli import news as cli_news
+from engine.cli import reads as cli_reads
 from engine.cli import robust as cli_robust
 from engine.cli import strategies as cli_strategies
 from engine.cli import sweep as cli_sweep
-from engine.cli.output import emit_json, shown_value
+from engine.cli.lazy import OnUse
+from engine.cli.output import emit_json
 from engine.config import Settings, load_settings
 from engine.core.fill_models import FILL_FIELDS
 from engine.core.settings import FAST_FORWARD
-from engine.errors import BadInput, single_line
+from engine.errors import BadInput
 from engine.params import parse_assignments
 from engine.store.db import get_engine, migrate
+from engine.store.plainsql import reading
 
-
-class _OnUse:
-    """A module imported when a command first uses it, so the CLI starts without pandas and
-    the API it does not need."""
-
-    def __init__(self, name: str):
-        self._name = name
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(importlib.import_module(self._name), attr)
-
-
-control = _OnUse("engine.control.actions")
-queries = _OnUse("engine.reads.queries")
-status = _OnUse("engine.reads.status")  # what status, health and agent show read: no pandas
-
-
-def _table(frame, columns: list[str]) -> None:
-    if frame.empty:
-        print("(none)")
-        return
-    print(frame[[c for c in columns if c in frame]].to_string(
-        index=False, float_format=lambda v: f"{v:,.2f}"))
+control = OnUse("engine.control.actions")  # the ORM and pandas, on use
+queries = OnUse("engine.reads.queries")
 
 
 def cmd_status(db, args) -> None:
@@ -51,48 +32,6 @@ def cmd_status(db, args) -> None:
     from engine.cli.fast import print_status
 
     print_status(db, args.json)
-
-
-def cmd_health(db, args) -> None:
-    report = status.health(db)
-    if args.json:
-        emit_json(status.as_dict(report))
-        return
-    print(f"health: {report.score:.0f}%  ({report.formula})")
-    print(f"engine online: {report.engine_online}; errors in the last hour: "
-          f"{report.errors_last_hour}; agents running {report.agents_running}/"
-          f"{report.agents_total}")
-
-
-def cmd_agents(db, args) -> None:
-    frame = queries.agents(db)
-    if args.json:
-        emit_json(frame)
-    else:
-        _table(frame, ["id", "status", "ticks", "items_processed", "errors", "last_tick_ms",
-                       "last_active_at"])
-
-
-def _document(record, as_json: bool) -> None:
-    """Print a typed record of engine.reads: a JSON document, or a line per field."""
-    if as_json:
-        emit_json(record)
-        return
-    for key, value in asdict(record).items():
-        print(f"{key}: {shown_value(key, value)}")
-
-
-def cmd_agent_show(db, args) -> None:
-    _document(status.agent(db, args.id), args.json)
-
-
-def cmd_sessions(db, args) -> None:
-    frame = queries.sessions(db, include_archived=args.all, include_sweeps=args.all)
-    if args.json:
-        emit_json(frame)
-    else:
-        _table(frame, ["id", "name", "status", "strategy", "symbols", "timeframe", "equity",
-                       "return_pct", "trade_count"])
 
 
 def _create(db, args) -> None:
@@ -120,18 +59,6 @@ def _create(db, args) -> None:
         emit_json(queries.session_document(db, created.id))
     else:
         print(created.id)
-
-
-def _show_session(db, args) -> None:
-    _document(queries.session_document(db, args.id), args.json)
-
-
-def _trades(db, args) -> None:
-    frame = queries.trades(db, args.id, limit=None)
-    if args.json:
-        emit_json(frame)
-    else:
-        _table(frame, ["time", "symbol", "side", "qty", "price", "fee", "order_id", "reason"])
 
 
 def _fill_models(db, args) -> None:
@@ -168,18 +95,6 @@ def _reconcile(db, args) -> None:
               f"{d.cause}")
 
 
-def cmd_events(db, args) -> None:
-    frame = queries.events(db, limit=args.limit,
-                           severity=[args.severity] if args.severity else None,
-                           source=args.source)
-    if args.json:
-        emit_json(frame)
-    else:
-        for row in frame.itertuples():  # one line each, whatever a message holds
-            print(f"{row.ts:%Y-%m-%d %H:%M:%S} {row.severity:<7} {single_line(row.source):<14} "
-                  f"{single_line(row.message)}")
-
-
 def cmd_run(_db, _args) -> NoReturn:
     import logging
     import os
@@ -196,8 +111,7 @@ def cmd_run(_db, _args) -> NoReturn:
 
 
 # The session actions that read or create; the others are engine.cli.fast's.
-SESSION_COMMANDS = {"create": _create, "show": _show_session, "trades": _trades,
-                    "reconcile": _reconcile, "fill-models": _fill_models,
+SESSION_COMMANDS = {"create": _create, "reconcile": _reconcile, "fill-models": _fill_models,
                     **cli_robust.SESSION_COMMANDS}
 
 
@@ -216,9 +130,8 @@ def cmd_strategies(db, args) -> None:
 
 
 COMMANDS = {
-    "run": cmd_run, "status": cmd_status, "health": cmd_health, "agents": cmd_agents,
-    "agent": cmd_agent_show, "sessions": cmd_sessions, "session": cmd_session, "events": cmd_events,
-    "sweep": cli_sweep.cmd_sweep, "strategies": cmd_strategies, "news": cli_news.cmd_news,
+    "run": cmd_run, "status": cmd_status, "session": cmd_session, "sweep": cli_sweep.cmd_sweep,
+    "strategies": cmd_strategies, "news": cli_news.cmd_news,
     "data": cli_data.cmd_data,
 }
 
@@ -228,4 +141,8 @@ def run(settings: Settings, args) -> int | None:
     db = get_engine(settings.database_url)
     if args.command != "run":
         migrate(db)
+    read = cli_reads.command(args)  # on an in-memory database (engine.cli.fast reads the rest)
+    if read is not None:
+        with reading(db) as sql:
+            return read(sql, args)
     return COMMANDS[args.command](db, args)

@@ -3,8 +3,9 @@
 Exit codes: 0 ok, 2 bad input, 3 not allowed in the current state, 4 not found,
 5 timed out waiting for the engine. Errors are one line on stderr.
 
-`status`, `logs` and the control commands run on plain SQL (engine.cli.fast) and start without
-importing the ORM; the other commands load it (engine.cli.full).
+`status`, `logs`, the read commands (engine.cli.reads) and the control commands run on plain SQL
+(engine.cli.fast) and start without importing the ORM or pandas; the other commands load them
+(engine.cli.full).
 """
 
 import os

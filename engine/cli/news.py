@@ -2,7 +2,8 @@
 for `news` sessions (engine.news.importer), and what is stored (engine.reads.news).
 
 `add_parser` imports nothing but the standard library (the CLI's fast path stays light);
-`cmd_news` runs on the ORM path, importing what it needs when called."""
+`news import` runs on the ORM path, importing what it needs when called; `news list` on plain
+SQL (engine.cli.reads)."""
 
 import importlib
 from pathlib import Path
@@ -25,13 +26,7 @@ def add_parser(sub) -> None:
 
 
 def cmd_news(db, args) -> None:
-    if args.action == "import":
-        _import(db, args)
-    else:
-        _list(db, args)
-
-
-def _import(db, args) -> None:
+    """`news import` (`news list` is one of engine.cli.reads' commands)."""
     if not args.path:
         raise BadInput("news import needs PATH (a CSV file: headline,symbol,time)")
     result = importlib.import_module("engine.news.importer").import_news(db, Path(args.path))
@@ -45,10 +40,11 @@ def _import(db, args) -> None:
               f"{result.rows} headline scores stored as import {result.import_id}")
 
 
-def _list(db, args) -> None:
+def list_news(sql, args) -> None:
+    """`news list` on `sql` (engine.store.plainsql.Sql)."""
     if args.path:
         raise BadInput("news list takes no PATH")
-    found = importlib.import_module("engine.reads.news").news_store(db)
+    found = importlib.import_module("engine.reads.news").news_store(sql)
     if args.json:
         emit_json(found)
         return

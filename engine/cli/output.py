@@ -1,11 +1,14 @@
-"""How `python -m engine` prints: JSON documents and the status report."""
+"""How `python -m engine` prints: JSON documents, records, tables and the status report."""
 
 import json
 import math
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from typing import Any
+
+from engine.errors import single_line
 
 
 def _clean(value: Any) -> Any:
@@ -70,6 +73,36 @@ def shown_value(key: str, value: Any) -> str:
     if key.endswith("_pct"):
         return f"{value:+.2f}%"
     return f"{value:,}" if isinstance(value, int) else f"{value:,.6g}"
+
+
+def show_record(record, as_json: bool) -> None:
+    """Print a typed record of engine.reads: a JSON document, or a line per field."""
+    if as_json:
+        emit_json(record)
+        return
+    for key, value in asdict(record).items():
+        print(f"{key}: {shown_value(key, value)}")
+
+
+def _cell(value: Any) -> str:
+    """A table's cell: a fraction with separators and two decimals, a whole number as it is,
+    anything else on one line; nothing (or not a number) as —."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return single_line(str(value))
+
+
+def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """`columns` of `rows` as a text table, every column right-aligned under its name, or
+    (none)."""
+    if not rows:
+        return "(none)"
+    cells = [list(columns), *([_cell(row[c]) for c in columns] for row in rows)]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True))
+                     for line in cells)
 
 
 def _figure(value: float | None, spec: str = ".2f") -> str:

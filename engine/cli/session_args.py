@@ -8,6 +8,7 @@ from engine.cli.args import WAIT_S, wait_seconds
 from engine.params import bound_text
 
 BOUNDED = "bounded by the engine"  # the help of an option whose Param describes it on --help
+TRADES_PAGE = 500  # fills `session trades` prints unless --limit says otherwise
 
 
 class _Help(argparse.HelpFormatter):
@@ -119,6 +120,14 @@ def _read(p: argparse.ArgumentParser) -> None:
     _json(p)
 
 
+def _trades(p: argparse.ArgumentParser) -> None:
+    _read(p)
+    p.add_argument("--limit", default=TRADES_PAGE, metavar="N",
+                   help=f"at most N fills, newest first (default {TRADES_PAGE})")
+    p.add_argument("--offset", default=0, metavar="N",
+                   help="skip the newest N fills: the next page is --offset LIMIT (default 0)")
+
+
 def _robustness(p: argparse.ArgumentParser) -> None:
     _read(p)
     p.add_argument("--n", metavar="PATHS", help="Monte-Carlo paths (default 1000)")
@@ -138,7 +147,7 @@ def _export(p: argparse.ArgumentParser) -> None:
 
 ACTIONS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "show": ("a session's state, money, positions and metrics", _read),
-    "trades": ("a session's fills with the reason for each", _read),
+    "trades": ("a session's fills with the reason for each, a page at a time", _trades),
     "create": ("create a session (replay or live)", _create),
     "start": ("start trading a session", _control),
     "pause": ("pause a session (no new orders)", _control),

@@ -6,9 +6,12 @@ A symbol never becomes a file path: the shipped files are listed once and the im
 of the database this process uses (DATABASE_URL); a (symbol, timeframe) is looked up among
 them, and anything else is refused with BadInput before any file is touched."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from engine.config import load_settings
 from engine.core.bars import TIMEFRAMES
@@ -23,6 +26,28 @@ IMPORTED = ("SELECT symbol, timeframe, asset_class, sha256, rows, first_ts, last
             "FROM imported_dataset ORDER BY symbol, timeframe")
 STORED_BARS = ("SELECT ts, open, high, low, close, volume FROM bar WHERE symbol = ? AND "
                "timeframe = ? ORDER BY ts")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One imported dataset and its provenance."""
+
+    symbol: str
+    timeframe: str
+    asset_class: str
+    file_name: str
+    sha256: str
+    rows: int
+    first_ts: datetime
+    last_ts: datetime
+    gaps: int
+    imported_by: str
+    imported_at: datetime
+
+
+def dataset_info(row: Mapping[str, Any]) -> DatasetInfo:
+    """An imported dataset's record from its imported_dataset columns (times aware UTC)."""
+    return DatasetInfo(**{f.name: row[f.name] for f in fields(DatasetInfo)})
 
 
 class Imported(NamedTuple):

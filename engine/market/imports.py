@@ -8,7 +8,6 @@ is kept as provenance only."""
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from itertools import repeat
 
 from sqlalchemy import Engine, delete, func, select
@@ -30,25 +29,8 @@ WRITE_CHUNK = 100_000  # rows handed to the driver at a time (bounds the Python 
 
 
 @dataclass(frozen=True)
-class DatasetInfo:
-    """One imported dataset and its provenance."""
-
-    symbol: str
-    timeframe: str
-    asset_class: str
-    file_name: str
-    sha256: str
-    rows: int
-    first_ts: datetime
-    last_ts: datetime
-    gaps: int
-    imported_by: str
-    imported_at: datetime
-
-
-@dataclass(frozen=True)
 class ImportResult:
-    dataset: DatasetInfo
+    dataset: catalog.DatasetInfo
     unchanged: bool  # the same file was imported before: nothing written
     replaced: bool
     naive_times: bool
@@ -82,12 +64,6 @@ def _refuse_in_use(s, symbol: str, timeframe: str, doing: str) -> None:
                              f"before you {doing} its data")
 
 
-def dataset_info(row: ImportedDataset) -> DatasetInfo:
-    return DatasetInfo(row.symbol, row.timeframe, row.asset_class, row.file_name, row.sha256,
-                       row.rows, row.first_ts, row.last_ts, row.gaps, row.imported_by,
-                       row.imported_at)
-
-
 def _bar_chunks(db: Engine, symbol: str, timeframe: str, frame):
     """The bar table's rows of `frame`, WRITE_CHUNK at a time, times in the form the database
     stores them (SQLite: SQLAlchemy's naive-UTC text, made by numpy)."""
@@ -115,7 +91,8 @@ def import_dataset(db: Engine, data: bytes, file_name: str, symbol: str, timefra
     with session_scope(db) as s:
         old = s.get(ImportedDataset, (symbol, timeframe))
         if old is not None and old.sha256 == sha and old.asset_class == asset_class:
-            return ImportResult(dataset_info(old), True, False, False, False, "", [])
+            return ImportResult(catalog.dataset_info(old.model_dump()), True, False, False,
+                                False, "", [])
         stored = s.execute(select(func.count()).select_from(Bar).where(
             Bar.symbol == symbol, Bar.timeframe == timeframe)).scalar_one()
     if old is None and stored:
@@ -150,8 +127,8 @@ def import_dataset(db: Engine, data: bytes, file_name: str, symbol: str, timefra
         record_event(s, "data", "imported", f"{symbol} {timeframe} ({asset_class}): "
                      f"{row.rows} bars from {row.file_name} (sha256 {sha[:12]}) by "
                      f"{row.imported_by}" + (", replacing the previous file" if old else ""))
-    return ImportResult(dataset_info(row), False, old is not None, bars.naive_times,
-                        bars.descending, bars.kind, bars.gaps)
+    return ImportResult(catalog.dataset_info(row.model_dump()), False, old is not None,
+                        bars.naive_times, bars.descending, bars.kind, bars.gaps)
 
 
 def remove_dataset(db: Engine, symbol: str, timeframe: str) -> int:

@@ -1,12 +1,11 @@
-"""The stored news: each imported headline file with its provenance, and the scores by source."""
+"""The stored news: each imported headline file with its provenance, and the scores by source.
+In plain SQL (engine.store.plainsql): `news list` runs on the CLI's fast path."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, func, select
-from sqlmodel import Session
-
-from engine.store.news import NewsImport, NewsScore
+from engine.store.plainsql import Sql, loaded, reading
 
 
 @dataclass(frozen=True)
@@ -28,12 +27,13 @@ class NewsStore:
     scores: dict[str, int] = field(default_factory=dict)  # scores stored by source
 
 
-def news_store(db: Engine) -> NewsStore:
-    with Session(db) as s:
-        imports = [NewsFile(r.id, r.file_name, r.sha256, r.rows, r.symbols, r.first_at,
-                            r.last_at, r.imported_by, r.imported_at)
-                   for r in s.execute(select(NewsImport).order_by(NewsImport.id.desc()))
-                   .scalars()]
-        scores = dict(s.execute(select(NewsScore.source, func.count())
-                                .group_by(NewsScore.source).order_by(NewsScore.source)).all())
+def news_store(source: Sql | Any) -> NewsStore:
+    """Called with an `Sql` (the CLI's own connection) or an SQLAlchemy engine."""
+    with reading(source) as sql:
+        imports = [NewsFile(**loaded(r, times=("first_at", "last_at", "imported_at")))
+                   for r in sql.records(
+                       "SELECT id, file_name, sha256, rows, symbols, first_at, last_at, "
+                       "imported_by, imported_at FROM news_import ORDER BY id DESC")]
+        scores = dict(sql.rows("SELECT source, COUNT(*) FROM news_score GROUP BY source "
+                               "ORDER BY source"))
     return NewsStore(imports, scores)

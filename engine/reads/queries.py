@@ -10,19 +10,16 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from engine.core.bars import TIMEFRAMES
-from engine.core.fill_models import FILL_FIELDS
-from engine.core.lifecycle import WORKING_ORDER, OrderStatus, allowed_actions
-from engine.core.settings import FAST_FORWARD
-from engine.core.stats import session_stats
+from engine.core.lifecycle import WORKING_ORDER, OrderStatus
 from engine.errors import BadInput, NotFound, shown
 from engine.logs import ENGINE_LOG, SEVERITIES
 from engine.market import catalog
 from engine.params import optional_text, session_key, whole
+from engine.reads import builders
+from engine.reads.builders import MAX_EVENTS, MAX_ROWS, SESSION_COLUMNS
 from engine.reads.curve import per_bar_curve
 from engine.reads.fleet import workers as fleet_workers
-from engine.reads.records import PositionLine, SessionDocument
-from engine.reads.status import agent_card
-from engine.registry.agents import SPECS
+from engine.reads.records import SessionDocument
 from engine.store.models import (
     Agent,
     Bar,
@@ -35,10 +32,6 @@ from engine.store.models import (
     SentimentScore,
 )
 
-SESSION_COLUMNS = ("id", "name", "symbols", "strategy", "timeframe", "status", "started_at",
-                   "created_at", "starting_cash", "cash", "equity", "trade_count", "archived",
-                   "realized_pnl", "max_drawdown_pct", "error", "bars_done", "bars_total")
-MAX_ROWS = 100_000  # the most rows one read returns
 MAX_COMPARED = 50  # sessions in one comparison
 
 
@@ -61,10 +54,8 @@ def _time(value: Any, field: str) -> datetime | None:
 def agents(db: Engine) -> pd.DataFrame:
     """Every agent in pipeline order, with metrics, config and key figures."""
     with Session(db) as s:
-        rows = list(s.execute(select(Agent)).scalars())
-    order = {kind: i for i, kind in enumerate(SPECS)}
-    rows.sort(key=lambda r: order.get(r.kind, len(order)))
-    return pd.DataFrame([asdict(agent_card(r)) for r in rows])
+        rows = [r.model_dump() for r in s.execute(select(Agent)).scalars()]
+    return pd.DataFrame([asdict(card) for card in builders.agent_cards(rows)])
 
 
 def node_positions(db: Engine) -> dict[str, tuple[float, float]]:
@@ -87,13 +78,9 @@ def sessions(db: Engine, include_archived: bool = False, include_sweeps: bool = 
     if not include_sweeps:
         query = query.where(PaperSession.sweep_id.is_(None))
     with Session(db) as s:
-        frame = pd.DataFrame(s.execute(query).all(), columns=list(SESSION_COLUMNS))
-    frame["return_pct"] = (frame["equity"] / frame["starting_cash"] - 1) * 100
-    frame["pnl"] = frame["equity"] - frame["starting_cash"]
-    # equity − starting cash = realized + unrealized exactly: a buy's fee sits in its average
-    # price, a sell's in its realized P&L.
-    frame["unrealized_pnl"] = frame["pnl"] - frame["realized_pnl"]
-    return frame
+        rows = s.execute(query).all()
+    return pd.DataFrame([builders.session_line(r._mapping) for r in rows],
+                        columns=list(builders.SESSION_LINE))
 
 
 def _session_row(s: Session, session_id) -> PaperSession:
@@ -112,12 +99,12 @@ def positions(db: Engine, session_id: int) -> pd.DataFrame:
                          .where(PaperSession.id == key)).scalar() or {}
         rows = s.execute(select(Position.symbol, Position.qty, Position.avg_price,
                                 Position.last_price)
-                         .where(Position.session_id == key, Position.qty > 0)).all()
-    rows = [(sym, qty, avg, last.get(sym, price)) for sym, qty, avg, price in rows]
-    frame = pd.DataFrame(rows, columns=["symbol", "qty", "avg_price", "last_price"])
-    frame["market_value"] = frame["qty"] * frame["last_price"]
-    frame["unrealized_pnl"] = (frame["last_price"] - frame["avg_price"]) * frame["qty"]
-    return frame
+                         .where(Position.session_id == key, Position.qty > 0)
+                         .order_by(Position.symbol)).all()
+    return pd.DataFrame([{**asdict(p), "unrealized_pnl": p.unrealized_pnl}
+                         for p in builders.position_lines(last, rows)],
+                        columns=["symbol", "qty", "avg_price", "last_price", "market_value",
+                                 "unrealized_pnl"])
 
 
 def session_document(db: Engine, session_id) -> SessionDocument:
@@ -126,29 +113,11 @@ def session_document(db: Engine, session_id) -> SessionDocument:
         row = _session_row(s, session_id)
         pending = s.execute(select(func.count()).select_from(Order).where(
             Order.session_id == row.id, Order.status.in_(WORKING_ORDER))).scalar_one()
-    held = positions(db, row.id)
-    stats = session_stats(row.model_dump(), float(held["unrealized_pnl"].sum()),
-                          catalog.asset_class(row.symbols.split(",")[0], row.timeframe))
-    lines = [PositionLine(r.symbol, r.qty, r.avg_price, r.last_price, r.market_value)
-             for r in held.itertuples()]
-    return SessionDocument(
-        id=row.id, name=row.name, status=row.status, strategy=row.strategy,
-        symbols=row.symbols.split(","), timeframe=row.timeframe, params=row.params,
-        walk_rule=row.walk_rule,
-        starting_cash=row.starting_cash, cash=row.cash, equity=row.equity,
-        return_pct=stats["return_pct"], trades=row.trade_count, pending_orders=pending,
-        **{f: getattr(row, f) for f in ("fill_model", *FILL_FIELDS)},
-        position_size=row.position_size, stop_loss_pct=row.stop_loss_pct,
-        take_profit_pct=row.take_profit_pct, restart_policy=row.restart_policy,
-        sentiment=row.sentiment, archived=row.archived, error=row.error, created_at=row.created_at,
-        started_at=row.started_at, stopped_at=row.stopped_at, last_bar_at=row.last_bar_at,
-        source=row.source, window_from=row.window_from, window_to=row.window_to,
-        speed=FAST_FORWARD if row.speed is None else row.speed, ff_until=row.ff_until,
-        ff_then=row.ff_then, bars_done=row.bars_done, bars_total=row.bars_total,
-        progress_pct=(row.bars_done / row.bars_total * 100) if row.bars_total else None,
-        wait_reason=row.wait_reason, config_history=row.config_history or [],
-        allowed=allowed_actions("session", row.status), positions=lines, metrics=stats,
-        sweep_id=row.sweep_id)
+        held = s.execute(select(Position.symbol, Position.qty, Position.avg_price,
+                                Position.last_price)
+                         .where(Position.session_id == row.id, Position.qty > 0)
+                         .order_by(Position.symbol)).all()
+        return builders.session_document(row.model_dump(), pending, held)
 
 
 def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
@@ -269,7 +238,7 @@ def comparison(db: Engine, session_ids: list[int], history: Callable[[Engine, in
 def events(db: Engine, limit: int = 100, severity: list[str] | None = None,
            source: str | None = None, text: str | None = None) -> pd.DataFrame:
     """The activity feed, newest first; filters run in SQL on indexed columns."""
-    limit = whole(limit, "limit", 1, 5000)
+    limit = whole(limit, "limit", 1, MAX_EVENTS)
     if severity is not None and (not isinstance(severity, list | tuple)
                                  or not all(v in SEVERITIES for v in severity)):
         raise BadInput(f"severity must be a list of {', '.join(SEVERITIES)} (got "

@@ -17,6 +17,10 @@ class PositionLine:
     last_price: float
     market_value: float
 
+    @property
+    def unrealized_pnl(self) -> float:
+        return (self.last_price - self.avg_price) * self.qty
+
 
 @dataclass(frozen=True, slots=True)
 class SessionDocument:

@@ -1,18 +1,21 @@
-"""Reads that need no pandas: the system summary, health, one agent, a log tail. The CLI's
-`status`, `health`, `agent show` and `logs` start fast because they import only this;
-`engine.reads.queries` offers them to the dashboard too."""
+"""The dashboard's reads that need no pandas: health, one agent, alerts, the diagram's flow,
+login failures. Health and the agent card are built by engine.reads.builders, which the CLI's
+plain-SQL reads (engine.reads.plain) share."""
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, and_, case, func, select
 from sqlmodel import Session
 
-from engine.core.lifecycle import AgentStatus, SessionStatus, allowed_actions
+from engine.core.lifecycle import SessionStatus
 from engine.core.news import NEWS
 from engine.errors import BadInput, NotFound, shown
 from engine.params import agent_key, client_key, whole
+from engine.reads import builders
+from engine.reads.builders import HEALTH_FORMULA as HEALTH_FORMULA  # the overview page's
+from engine.reads.builders import Health
 from engine.reads.fleet import lease_info
 from engine.reads.records import AgentCard
 from engine.store.models import (
@@ -27,16 +30,11 @@ from engine.store.models import (
 )
 from engine.store.types import utcnow
 
-DEGRADED = "degraded"  # running, but its last ticks failed
-HEALTH_FORMULA = (
-    "health % = 40 × engine heartbeat fresh (≤ 6 s) + 30 × share of agents running with no "
-    "failing ticks + 20 × max(0, 1 − errors in the last hour ÷ 10) + 10 × market data ticked "
-    "without error in the last 10 s; errors = error events + failed agent ticks"
-)
 ALERT_SEVERITIES = ("warning", "error")
 FLOW_WINDOW_S = 60  # the diagram's throughput: what moved in the last minute (wall time)
 RECENT_ROWS = 5000  # orders are counted among the newest rows only (bounded cost)
 MAX_WITHIN_S = 366 * 86400  # how far back login failures are looked up
+
 
 @dataclass(frozen=True)
 class AlertGroup:
@@ -63,75 +61,24 @@ class FlowCounts:
     fills: dict[int, int]  # fills by session (Fill.ts)
 
 
-@dataclass(frozen=True)
-class Health:
-    score: float
-    formula: str
-    engine_online: bool
-    heartbeat_age_s: float | None
-    engine_cpu_pct: float
-    engine_rss_mb: float
-    errors_last_hour: int
-    agents_running: int
-    agents_total: int
-    data: list[dict] = field(default_factory=list)
-
-
 def health(db: Engine) -> Health:
     engine = lease_info(db)
     now = utcnow()
     with Session(db) as s:
-        agents = list(s.execute(select(Agent)).scalars())
+        agents = [a.model_dump() for a in s.execute(select(Agent)).scalars()]
         errors = s.execute(select(func.count()).select_from(Event).where(
             Event.severity == "error", Event.ts >= now - timedelta(hours=1))).scalar_one()
         latest = s.execute(select(Bar.symbol, Bar.timeframe, func.max(Bar.ts))
                            .group_by(Bar.symbol, Bar.timeframe)).all()
-    errors += sum((a.summary or {}).get("errors_last_hour") or 0 for a in agents)
-    running = sum(condition(a) == AgentStatus.RUNNING for a in agents)
-    market = next((a for a in agents if a.kind == "market_data"), None)
-    market_active = bool(
-        market and condition(market) == AgentStatus.RUNNING and market.last_active_at
-        and (now - market.last_active_at).total_seconds() <= 10
-    )
-    score = (
-        40 * engine.online
-        + 30 * (running / len(agents) if agents else 0)
-        + 20 * max(0.0, 1 - errors / 10)
-        + 10 * market_active
-    )
-    return Health(
-        score=round(score, 1), formula=HEALTH_FORMULA, engine_online=engine.online,
-        heartbeat_age_s=engine.age_s, engine_cpu_pct=engine.cpu_pct,
-        engine_rss_mb=engine.rss_mb, errors_last_hour=errors, agents_running=running,
-        agents_total=len(agents),
-        data=[{"symbol": sym, "timeframe": tf, "last_bar": ts} for sym, tf, ts in latest],
-    )
-
-
-def condition(row: Agent) -> str:
-    """The status a user should see: a running agent whose recent ticks fail is degraded."""
-    if row.status == AgentStatus.RUNNING and row.consecutive_errors:
-        return DEGRADED
-    return row.status
-
-
-def agent_card(row: Agent) -> AgentCard:
-    return AgentCard(
-        id=row.id, name=row.name, kind=row.kind, status=row.status, condition=condition(row),
-        consecutive_errors=row.consecutive_errors, status_changed_at=row.status_changed_at,
-        last_active_at=row.last_active_at, ticks=row.ticks,
-        items_processed=row.items_processed, errors=row.errors,
-        last_tick_ms=round(row.last_tick_ms, 2), last_error=row.last_error,
-        retry_at=row.retry_at, config=row.config, summary=row.summary or {},
-        allowed=allowed_actions("agent", row.status))
+    return builders.health(engine, agents, errors, latest, now)
 
 
 def agent(db: Engine, agent_id: str) -> AgentCard:
     with Session(db) as s:
         row = s.get(Agent, agent_key(agent_id))
-    if row is None:
-        raise NotFound(f"no agent {agent_id!r}")
-    return agent_card(row)
+        if row is None:
+            raise NotFound(f"no agent {agent_id!r}")
+        return builders.agent_card(row.model_dump())
 
 
 def as_dict(obj) -> dict:

@@ -63,6 +63,19 @@ def loaded_json(raw: Any) -> Any:
     return json.loads(raw) if isinstance(raw, str) else raw
 
 
+def loaded(record: dict[str, Any], times: tuple[str, ...] = (), jsons: tuple[str, ...] = (),
+           flags: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A row as the ORM loads it: the `times` aware UTC, the `jsons` parsed, the `flags`
+    booleans (SQLite stores 0 or 1)."""
+    for name in times:
+        record[name] = loaded_time(record[name])
+    for name in jsons:
+        record[name] = loaded_json(record[name])
+    for name in flags:
+        record[name] = bool(record[name])
+    return record
+
+
 class Sql:
     """SQL with `?` placeholders on one connection; rows come back as the driver gives them."""
 
@@ -70,7 +83,12 @@ class Sql:
         self.sqlite = sqlite
 
     def rows(self, query: str, *params: Any) -> list[tuple]:
-        return self._execute(query if self.sqlite else query.replace("?", "%s"), params)
+        return self._execute(self._dialect(query), params)[1]
+
+    def records(self, query: str, *params: Any) -> list[dict[str, Any]]:
+        """Rows as {column name: value}, so a read takes its columns by name."""
+        names, found = self._execute(self._dialect(query), params)
+        return [dict(zip(names, row, strict=True)) for row in found]
 
     def value(self, query: str, *params: Any) -> Any:
         """The first column of the first row, or None when there is no row."""
@@ -81,7 +99,11 @@ class Sql:
         """An aware time in the form its column stores it."""
         return value.astimezone(UTC).strftime(SQLITE_TIME) if self.sqlite else value
 
-    def _execute(self, query: str, params: tuple) -> list[tuple]:
+    def _dialect(self, query: str) -> str:
+        return query if self.sqlite else query.replace("?", "%s")
+
+    def _execute(self, query: str, params: tuple) -> tuple[list[str], list[tuple]]:
+        """The column names and the rows of `query` (none for a statement)."""
         raise NotImplementedError
 
 
@@ -92,9 +114,11 @@ class AlchemySql(Sql):
         super().__init__(connection.dialect.name == "sqlite")
         self.connection = connection
 
-    def _execute(self, query: str, params: tuple) -> list[tuple]:
+    def _execute(self, query: str, params: tuple) -> tuple[list[str], list[tuple]]:
         result = self.connection.exec_driver_sql(query, params)
-        return result.fetchall() if result.returns_rows else []
+        if not result.returns_rows:
+            return [], []
+        return list(result.keys()), result.fetchall()
 
 
 class DriverSql(Sql):
@@ -104,11 +128,13 @@ class DriverSql(Sql):
         super().__init__(sqlite)
         self.connection = connection
 
-    def _execute(self, query: str, params: tuple) -> list[tuple]:
+    def _execute(self, query: str, params: tuple) -> tuple[list[str], list[tuple]]:
         cursor = self.connection.cursor()
         try:
             cursor.execute(query, params)
-            return cursor.fetchall() if cursor.description else []
+            if not cursor.description:
+                return [], []
+            return [c[0] for c in cursor.description], cursor.fetchall()
         finally:
             cursor.close()
 

@@ -56,8 +56,6 @@ def _imported(env: dict, *args: str) -> set[str]:
     ["session", "speed", "SID", "20"], ["session", "stop-all"],
 ], ids=" ".join)
 def test_fast_commands_import_neither_the_orm_nor_sqlalchemy(desk, env, logs_dir, args):
-    if args[0] == "status" and ON_PG:
-        pytest.skip("status on PostgreSQL reads the worker fleet through the ORM")
     (logs_dir / "execution.log").write_text("a line\n")
     modules = _imported(env, *[desk["sid"] if a == "SID" else a for a in args])
     assert "engine.cli.fast" in modules

@@ -8,8 +8,9 @@ type (tests/fuzz/values.py). Whatever it is given, a function
   message is one line: never a ValueError, TypeError, OverflowError or a driver's error;
 - writes no row when it raises.
 
-Not fuzzed: engine.control.sweeps.locked_sweep and engine.reads.status.condition /
-agent_card, which take an ORM session or row from the engine's own code, not a user's value.
+Not fuzzed: engine.control.sweeps.locked_sweep, which takes an ORM session, and the builders of
+engine.reads.builders, which take a row's columns from the engine's own reads, not a user's
+value.
 
 Examples per function: 40 by default (about 1,800 in all: functions without arguments stop
 sooner); PAPERDESK_FUZZ_EXAMPLES=N runs N per function. The example database is

@@ -65,7 +65,7 @@ GRAMMAR: dict[str, tuple[list, dict]] = {
         "--take-profit-pct": ("0", "10"), "--restart-policy": ("resume", "paused"),
         "--source": ("replay", "live"), "--from": v.dates(), "--to": v.dates(),
         "--speed": v.SPEEDS, "--until": v.dates(), "--then": v.SPEEDS, "--start": FLAG,
-        "--close-positions": FLAG}),
+        "--close-positions": FLAG, "--limit": ("5", "0", "100001"), "--offset": ("0", "3", "-1")}),
     "sweep": ([tuple(SWEEP_ACTIONS), IDS], {
         "--json": FLAG, "--wait": v.waits(), "--name": ("s",),
         "--strategy": v.STRATEGY_NAMES, "--symbols": v.SYMBOLS,

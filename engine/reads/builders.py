@@ -1,0 +1,141 @@
+"""The read API's records built from column values by name, one builder each: the ORM reads
+(engine.reads.queries, engine.reads.status) pass a model's `model_dump()`, the plain-SQL reads
+(engine.reads.plain) a row loaded by engine.store.plainsql.loaded; both get the same record.
+Imports neither the ORM nor pandas."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.core.fill_models import FILL_FIELDS
+from engine.core.lifecycle import AgentStatus, allowed_actions
+from engine.core.settings import FAST_FORWARD
+from engine.core.stats import session_stats
+from engine.market import catalog
+from engine.reads.fleet import LeaseInfo
+from engine.reads.records import AgentCard, PositionLine, SessionDocument
+from engine.registry.agents import SPECS
+
+MAX_ROWS = 100_000  # the most rows one read returns
+MAX_EVENTS = 5000  # the most events one read returns
+SESSION_COLUMNS = ("id", "name", "symbols", "strategy", "timeframe", "status", "started_at",
+                   "created_at", "starting_cash", "cash", "equity", "trade_count", "archived",
+                   "realized_pnl", "max_drawdown_pct", "error", "bars_done", "bars_total")
+SESSION_LINE = (*SESSION_COLUMNS, "return_pct", "pnl", "unrealized_pnl")  # a sessions row
+TRADE_COLUMNS = ("time", "bar_time", "symbol", "side", "qty", "price", "fee", "realized_pnl",
+                 "order_id", "reason", "lineage", "priced_by")
+EVENT_COLUMNS = ("id", "ts", "severity", "source", "kind", "message")
+DEGRADED = "degraded"  # running, but its last ticks failed
+HEALTH_FORMULA = (
+    "health % = 40 × engine heartbeat fresh (≤ 6 s) + 30 × share of agents running with no "
+    "failing ticks + 20 × max(0, 1 − errors in the last hour ÷ 10) + 10 × market data ticked "
+    "without error in the last 10 s; errors = error events + failed agent ticks"
+)
+
+
+@dataclass(frozen=True)
+class Health:
+    score: float
+    formula: str
+    engine_online: bool
+    heartbeat_age_s: float | None
+    engine_cpu_pct: float
+    engine_rss_mb: float
+    errors_last_hour: int
+    agents_running: int
+    agents_total: int
+    data: list[dict] = field(default_factory=list)
+
+
+def session_line(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of the sessions list: SESSION_COLUMNS and the P&L derived from them."""
+    line = {c: row[c] for c in SESSION_COLUMNS}
+    pnl = row["equity"] - row["starting_cash"]
+    # equity − starting cash = realized + unrealized exactly: a buy's fee sits in its average
+    # price, a sell's in its realized P&L.
+    return {**line, "return_pct": (row["equity"] / row["starting_cash"] - 1) * 100, "pnl": pnl,
+            "unrealized_pnl": pnl - row["realized_pnl"]}
+
+
+def position_lines(marks: Mapping[str, float] | None,
+                   held: Iterable[tuple[str, float, float, float]]) -> list[PositionLine]:
+    """Open positions (symbol, qty, avg_price, stored last price) valued at `marks`, the
+    session's closes at its current bar (its clock)."""
+    marks = marks or {}
+    return [PositionLine(symbol, qty, avg, marks.get(symbol, last), qty * marks.get(symbol, last))
+            for symbol, qty, avg, last in held]
+
+
+def session_document(row: Mapping[str, Any], pending: int,
+                     held: Iterable[tuple[str, float, float, float]]) -> SessionDocument:
+    """The session document from the session's columns, its working orders and its open
+    positions (position_lines)."""
+    lines = position_lines(row["last_price"], held)
+    unrealized = float(sum(p.unrealized_pnl for p in lines))
+    symbols = row["symbols"].split(",")
+    stats = session_stats(dict(row), unrealized, catalog.asset_class(symbols[0], row["timeframe"]))
+    same = ("id", "name", "status", "strategy", "timeframe", "params", "walk_rule",
+            "starting_cash", "cash", "equity", "fill_model", *FILL_FIELDS, "position_size",
+            "stop_loss_pct", "take_profit_pct", "restart_policy", "sentiment", "archived",
+            "error", "created_at", "started_at", "stopped_at", "last_bar_at", "source",
+            "window_from", "window_to", "ff_until", "ff_then", "bars_done", "bars_total",
+            "wait_reason", "sweep_id")
+    return SessionDocument(
+        **{f: row[f] for f in same}, symbols=symbols, return_pct=stats["return_pct"],
+        trades=row["trade_count"], pending_orders=pending,
+        speed=FAST_FORWARD if row["speed"] is None else row["speed"],
+        progress_pct=(row["bars_done"] / row["bars_total"] * 100) if row["bars_total"] else None,
+        config_history=row["config_history"] or [],
+        allowed=allowed_actions("session", row["status"]), positions=lines, metrics=stats)
+
+
+def condition(row: Mapping[str, Any]) -> str:
+    """The status a user should see: a running agent whose recent ticks fail is degraded."""
+    if row["status"] == AgentStatus.RUNNING and row["consecutive_errors"]:
+        return DEGRADED
+    return row["status"]
+
+
+def agent_card(row: Mapping[str, Any]) -> AgentCard:
+    return AgentCard(
+        id=row["id"], name=row["name"], kind=row["kind"], status=row["status"],
+        condition=condition(row), consecutive_errors=row["consecutive_errors"],
+        status_changed_at=row["status_changed_at"], last_active_at=row["last_active_at"],
+        ticks=row["ticks"], items_processed=row["items_processed"], errors=row["errors"],
+        last_tick_ms=round(row["last_tick_ms"], 2), last_error=row["last_error"],
+        retry_at=row["retry_at"], config=row["config"], summary=row["summary"] or {},
+        allowed=allowed_actions("agent", row["status"]))
+
+
+def agent_cards(rows: Iterable[Mapping[str, Any]]) -> list[AgentCard]:
+    """Every agent's card in pipeline order."""
+    order = {kind: i for i, kind in enumerate(SPECS)}
+    return [agent_card(r) for r in sorted(rows, key=lambda r: order.get(r["kind"], len(order)))]
+
+
+def health(engine: LeaseInfo, agents: list[Mapping[str, Any]], error_events: int,
+           latest: Iterable[tuple[str, str, datetime]], now: datetime) -> Health:
+    """Health from the engine's lease, the agents' columns, the error events of the last hour
+    and each dataset's last bar (symbol, timeframe, time)."""
+    errors = error_events + sum((a["summary"] or {}).get("errors_last_hour") or 0
+                                for a in agents)
+    running = sum(condition(a) == AgentStatus.RUNNING for a in agents)
+    market = next((a for a in agents if a["kind"] == "market_data"), None)
+    market_active = bool(
+        market and condition(market) == AgentStatus.RUNNING and market["last_active_at"]
+        and (now - market["last_active_at"]).total_seconds() <= 10
+    )
+    score = (
+        40 * engine.online
+        + 30 * (running / len(agents) if agents else 0)
+        + 20 * max(0.0, 1 - errors / 10)
+        + 10 * market_active
+    )
+    return Health(
+        score=round(score, 1), formula=HEALTH_FORMULA, engine_online=engine.online,
+        heartbeat_age_s=engine.age_s, engine_cpu_pct=engine.cpu_pct,
+        engine_rss_mb=engine.rss_mb, errors_last_hour=errors, agents_running=running,
+        agents_total=len(agents),
+        data=[{"symbol": sym, "timeframe": tf, "last_bar": ts} for sym, tf, ts in latest],
+    )
