@@ -16,6 +16,7 @@ from ui.desk import pnl_px, styled
 from ui.desk import table as desk_table
 from ui.fill_models import caption as fill_caption
 from ui.fill_models import fill_models_tab
+from ui.session_actions import CLOSABLE, close_position_button
 from ui.session_clock import clock_panel, reconcile_tab
 from ui.session_form import new_session, presets
 from ui.session_robustness import robustness_tab
@@ -96,6 +97,8 @@ def session_controls(doc: SessionDocument) -> None:
     cols[4].checkbox("Close positions on stop", key="close_on_stop",
                      help="Sell every holding at the session's last close when stopping "
                      "(the stop dialog asks again)")
+    if doc.status in CLOSABLE:
+        close_position_button(cols[5], doc)
     if doc.status in ("stopped", "completed"):
         cols[5].button("Unarchive" if doc.archived else "Archive", key="sess_archive",
                        icon=":material/archive:", help="Hide or show it in the default list",
@@ -136,7 +139,7 @@ def lineage_table(trades: pd.DataFrame) -> pd.DataFrame:
         "realized P&L": [fmt.realized(v, side)
                          for v, side in zip(trades["realized_pnl"], trades["side"],
                                             strict=True)],
-        "why": trades["reason"],
+        "why": trades["reason"], "by": trades["by"],
         "indicators": lineage.apply(lambda x: ", ".join(
             f"{k}={v}" for k, v in (x.get("indicators") or {}).items())),
         "sentiment": lineage.apply(lambda x: x.get("sentiment")),

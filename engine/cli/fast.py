@@ -1,7 +1,8 @@
 """The CLI commands that start fast: `status`, `logs` and every control command (system, agent
-start/stop/reset-metrics/config, session start/pause/resume/stop/…-all/speed/config). They run
-on plain SQL (engine.store.plainsql, engine.control.queueing) and import neither the ORM, pandas
-nor Alembic; only a database that is not at the newest migration loads Alembic, to migrate it."""
+start/stop/reset-metrics/config, session start/pause/resume/stop/…-all/speed/config/
+close-position). They run on plain SQL (engine.store.plainsql, engine.control.queueing) and
+import neither the ORM, pandas nor Alembic; only a database that is not at the newest migration
+loads Alembic, to migrate it."""
 
 from dataclasses import asdict
 
@@ -15,7 +16,7 @@ from engine.reads.summary import log_tail, system_summary
 from engine.store.plainsql import DriverSql, connect, head_revision, sqlite_file
 
 SESSION_CONTROL = {"start", "pause", "resume", "stop", "pause-all", "resume-all", "stop-all",
-                   "speed", "config"}
+                   "speed", "config", "close-position"}
 
 
 def handles(args, url: str) -> bool:
@@ -88,6 +89,9 @@ def _session_command(sql: DriverSql, args) -> tuple[int, str]:
         return (queueing.set_session_speed(sql, args.id, args.values[0], until=args.until,
                                            then=args.then),
                 f"session {args.id}: speed {args.values[0]}")
+    if action == "close-position":
+        return (queueing.close_position(sql, args.id),
+                f"session {args.id}: position closed at the next bar")
     if action == "config":
         return (queueing.update_session_config(sql, args.id, parse_assignments(args.values)),
                 f"session {args.id}: settings changed")

@@ -131,7 +131,8 @@ def _trades(db, args) -> None:
     if args.json:
         emit_json(frame)
     else:
-        _table(frame, ["time", "symbol", "side", "qty", "price", "fee", "order_id", "reason"])
+        _table(frame, ["time", "symbol", "side", "qty", "price", "fee", "order_id", "reason",
+                       "by"])
 
 
 def _fill_models(db, args) -> None:

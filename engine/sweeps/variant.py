@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
+from engine.core.bars import frames
 from engine.core.curve import display_curve, return_blocks
 from engine.core.news import News
 from engine.core.portfolio import Account
 from engine.core.settings import TradeSettings
 from engine.core.stats import session_stats
 from engine.core.strategies import STRATEGIES
-from engine.core.trader import Ledger, Outbox, Trader, frames, replay
+from engine.core.trader import Ledger, Outbox, Trader, replay
 from engine.errors import StrategyError
 from engine.registry import strategies
 from engine.trading.budget import OverBudget, in_budget_chunks, reason, run_limited, user_code

@@ -17,10 +17,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from engine.analytics.walkforward import Fold, WalkForward, folds
+from engine.core.bars import frames
 from engine.core.news import News
 from engine.core.selection import Candidate, select_best
 from engine.core.settings import TradeSettings
-from engine.core.trader import Outbox, Trader, frames, replay
+from engine.core.trader import Outbox, Trader, replay
 from engine.core.walk_rule import score
 from engine.sweeps import variant
 

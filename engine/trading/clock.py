@@ -13,8 +13,9 @@ from sqlalchemy import Engine, literal, select, update
 
 from engine.broker.paper import BOOK_LOCK
 from engine.control.transitions import transition
+from engine.core.bars import frames
 from engine.core.lifecycle import SessionStatus
-from engine.core.trader import Outbox, Trader, frames
+from engine.core.trader import Outbox, Trader
 from engine.gc_pause import no_cycle_collection
 from engine.market.series import BarCache, Series
 from engine.news.series import refresh_live_news

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.core import strategies
+from engine.core.bars import frames
 from engine.core.settings import TradeSettings, WalkRule
-from engine.core.trader import Outbox, Trader, frames, replay
+from engine.core.trader import Outbox, Trader, replay
 from tests.sweeps.test_walk_forward_core import Slot, _run, _series, _settings
 
 TRAIN = STEP = 200
