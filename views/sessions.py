@@ -16,7 +16,7 @@ from ui.desk import pnl_px, styled
 from ui.desk import table as desk_table
 from ui.fill_models import caption as fill_caption
 from ui.fill_models import fill_models_tab
-from ui.session_actions import CLOSABLE, close_position_button
+from ui.session_actions import CLOSABLE, close_position_button, edit_parameters
 from ui.session_clock import clock_panel, reconcile_tab
 from ui.session_form import new_session, presets
 from ui.session_robustness import robustness_tab
@@ -175,33 +175,16 @@ def detail(sid: int) -> None:
     clock_panel(doc)
     metrics_row(doc.metrics, doc)
     # Stateful tabs: only the open one is drawn (each chart or table costs a page run).
-    perf, chart, held, trades_tab, orders_tab, rec_tab, fills_tab, robust_tab = st.tabs(
-        ["Performance", "Chart", "Positions", "Trades", "Orders", "Reconcile", "Fill models",
-         "Robustness"], key="detail_tab", on_change="rerun")
-    if perf.open:
-        with perf:
-            performance(sid)
-    if chart.open:
-        with chart:
-            candles(doc, sid)
-    if held.open:
-        with held:
-            positions(doc)
-    if trades_tab.open:
-        with trades_tab:
-            trade_list(sid)
-    if orders_tab.open:
-        with orders_tab:
-            order_list(sid)
-    if rec_tab.open:
-        with rec_tab:
-            reconcile_tab(doc)
-    if fills_tab.open:
-        with fills_tab:
-            fill_models_tab(doc)
-    if robust_tab.open:
-        with robust_tab:
-            robustness_tab(doc)
+    tabs = {"Performance": lambda: performance(sid), "Chart": lambda: candles(doc, sid),
+            "Positions": lambda: positions(doc), "Trades": lambda: trade_list(sid),
+            "Orders": lambda: order_list(sid), "Reconcile": lambda: reconcile_tab(doc),
+            "Fill models": lambda: fill_models_tab(doc),
+            "Robustness": lambda: robustness_tab(doc), "Parameters": lambda: edit_parameters(doc)}
+    for tab, draw in zip(st.tabs(list(tabs), key="detail_tab", on_change="rerun"),
+                         tabs.values(), strict=True):
+        if tab.open:
+            with tab:
+                draw()
 
 
 def performance(sid: int) -> None:

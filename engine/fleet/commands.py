@@ -128,7 +128,8 @@ def _configure(s: Session, session: PaperSession, changes: dict, by: str) -> str
         setattr(session, key, value)
     at = session.last_bar_at
     session.config_history = [*session.config_history, {
-        "after_bar": at.isoformat() if at else None, "before": before, "after": changes}]
+        "after_bar": at.isoformat() if at else None, "before": before, "after": changes,
+        "by": by}]
     session.settings_rev += 1
     summary = describe_change(before, changes)
     when = f"after bar {at:%Y-%m-%d %H:%M}" if at else "before its first bar"

@@ -87,3 +87,34 @@ def test_close_position_asks_then_sells_everything_as_a_manual_order(app, page):
     page.get_by_text("Every fill matches the fast-forward.").wait_for(timeout=60_000)
     page.get_by_text("Manual orders (Close position)").wait_for()
     no_exception(page)
+
+
+def test_edit_parameters_refuses_a_bad_value_then_saves_a_good_one_into_the_history(app, page):
+    url, env, db = app
+    store_bars(db, ("BTC-USD", "1h"))
+    sid = control.create_session(db, {"name": "to edit", **SPEC, "speed": "1"}, start=True).id
+    open_app(page, url, db, f"sessions?session={sid}")
+    open_tab(page, "Parameters")
+    fast = page.locator(f".st-key-edit_param_{sid}_0_fast input")
+    wait_until(lambda: fast.input_value() == "10", 30, message="the current fast period")
+    save = page.locator(".st-key-edit_params_save button").first
+    fast.fill("ten")
+    fast.press("Tab")
+    save.click()
+    page.get_by_text("Not saved: 1 field to fix").wait_for()
+    error = page.locator(f".st-key-edit_param_{sid}_0_fast + div "
+                         "[data-testid='stAlertContentError']")
+    assert "must be a whole number (got 'ten')" in error.inner_text()
+    assert _session(db, sid).config_history == []
+    fast.fill("4")
+    fast.press("Tab")
+    save.click()
+    wait_until(lambda: _session(db, sid).config_history, 30, message="the change to apply")
+    (change,) = _session(db, sid).config_history
+    assert (change["after"]["params"]["fast"], change["by"]) == (4, "local user")
+    cells = page.locator(".st-key-settings_history [data-testid='stDataFrameResizable'] td")
+    wait_until(lambda: "fast 10 → 4" in cells.all_inner_texts(), 30,
+               message="the change in the settings history")
+    assert "local user" in cells.all_inner_texts()
+    assert page.locator(f".st-key-edit_param_{sid}_1_fast input").input_value() == "4"
+    no_exception(page)
