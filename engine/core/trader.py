@@ -1,5 +1,7 @@
 """The per-bar trading core. For each bar of a session, in time order:
 
+0. apply the operator's interventions recorded after an earlier bar (Close position: cancel
+   the working orders and queue a market sell of every holding, decided on that earlier bar);
 1. fill the working orders eligible on this bar (after their latency; next open, limit and stop
    rules; at most the volume cap's share of the bar, the rest working on; slippage with impact,
    fee);
@@ -9,10 +11,10 @@
 4. apply risk, and queue orders for the next bar.
 
 A `Trader` holds one session's state in memory and writes what happens into an `Outbox`. It is
-pure: given the same settings, bars and starting state it returns the same orders, fills and
-equity, however the bars are split into calls — which is what makes a session's results
-independent of its speed, pauses and restarts. A strategy that raises or answers outside the
-API makes `step` and `prime` raise StrategyError, naming its file and line.
+pure: given the same settings, bars, interventions and starting state it returns the same
+orders, fills and equity, however the bars are split into calls — which is what makes a
+session's results independent of its speed, pauses and restarts. A strategy that raises or
+answers outside the API makes `step` and `prime` raise StrategyError, naming its file and line.
 """
 
 from bisect import bisect_left, bisect_right
