@@ -1,4 +1,4 @@
-"""Confirmation dialogs for stops, each saying what Start undoes and what is final.
+"""Confirmation dialogs for stops and closes, each saying what Start undoes and what is final.
 
 A button asks with `ask(...)`: the request is kept in st.session_state and the whole app runs
 again, and app.py opens the dialog with `show_pending()` outside every live-refresh fragment, so
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from engine.control import actions as control
+from engine.core.lifecycle import SessionStatus
 from engine.reads.records import AgentCard, SessionDocument
 from ui import context
 from ui.format import literal, price
@@ -100,6 +101,21 @@ def session_stop(doc: SessionDocument, close_positions: bool = False) -> Request
                    "it cannot be started again.", "Stop session", FINAL, control.session_action,
                    (doc.id, "stop"), {"close_positions": close_positions and bool(held)},
                    positions=held)
+
+
+def close_position(doc: SessionDocument) -> Request:
+    held = ", ".join(f"{p.qty:g} {literal(p.symbol)} (last close {price(p.last_price)})"
+                     for p in doc.positions if p.qty > 0)
+    when = ("at the open of its next bar" if doc.status == SessionStatus.RUNNING else
+            "at the open of the first bar after it resumes (a paused session trades no bars)")
+    return Request(f"Close the position of session #{doc.id}?",
+                   f"**{literal(doc.name)}** sells its whole position — {held} — with a market "
+                   f"order {when}, priced by its fill model (slippage, fee). Its working orders "
+                   "are cancelled. The order is recorded as a manual order by "
+                   f"**{literal(context.user())}**, and Reconcile replays it at that bar. The "
+                   "strategy keeps trading and may buy again on its own signal.",
+                   "Close position", "This cannot be undone: the sale is an order of this "
+                   "paper session.", control.close_position, (doc.id,))
 
 
 def agent_stop(agent: AgentCard) -> Request:

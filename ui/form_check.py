@@ -50,7 +50,9 @@ def _check(errors: dict[str, str], field: str, check: Callable[[], Any]) -> Any:
         return None
 
 
-def _params(errors: dict[str, str], strategy: str, given: dict[str, Any]) -> None:
+def check_params(errors: dict[str, str], strategy: str, given: dict[str, Any]) -> None:
+    """Record under `param_NAME` each parameter the strategy's own parser refuses, then under
+    PARAMS what its checks across parameters refuse (e.g. fast below slow)."""
     cls = _check(errors, "strategy", lambda: strategies.lookup(strategy))
     if cls is None:
         return
@@ -88,7 +90,7 @@ def field_errors(spec: dict[str, Any], available: list[str]) -> dict[str, str]:
     errors: dict[str, str] = {}
     _check(errors, "name", lambda: parse_name(spec.get("name")))
     symbols = _check(errors, "symbols", lambda: parse_symbols(spec.get("symbols") or [], available))
-    _params(errors, spec.get("strategy", ""), dict(spec.get("params") or {}))
+    check_params(errors, spec.get("strategy", ""), dict(spec.get("params") or {}))
     for field, param in SESSION_FIELDS.items():
         preset = field in FILL_FIELDS and spec.get(field) is None  # blank: the preset's value
         if field in spec and not preset:

@@ -17,7 +17,7 @@ from ui import context
 from ui.format import literal
 from ui.outage import OUTAGE
 from ui.session_form import day_start, speed_label
-from ui.theme import MARKET
+from ui.theme import BAR_FORMAT, MARKET
 
 TIME = "%Y-%m-%d %H:%M"
 TERMINAL = ("stopped", "completed")
@@ -172,6 +172,12 @@ def reconcile_tab(doc: SessionDocument) -> None:
             else "before the first bar"
         st.caption(f"Settings changed {when}: "
                    f"{describe_change(change['before'], change['after'])}")
+    if result.interventions:
+        st.caption("Manual orders (Close position), replayed by the fast-forward at their bars:")
+        st.dataframe(pd.DataFrame(result.interventions), hide_index=True, width="stretch",
+                     column_config={
+                         "decision_bar": st.column_config.DatetimeColumn(
+                             f"after bar ({MARKET})", format=BAR_FORMAT)})
     if not result.differences:
         st.success("Every fill matches the fast-forward.", icon=":material/check_circle:")
         return

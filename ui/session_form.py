@@ -4,7 +4,9 @@ create the session (checking it all again). The buttons' callbacks read the widg
 st.session_state (always the values on screen) and, on success, reset the form and open the new
 session."""
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -18,7 +20,7 @@ from engine.core.fill_models import PRESETS as FILL_PRESETS
 from engine.core.fill_models import preset_values, summary
 from engine.core.settings import FAST_FORWARD
 from engine.errors import BadInput, PaperDeskError
-from engine.params import bound_text
+from engine.params import Param, bound_text
 from engine.reads import queries
 from ui import context
 from ui.form_check import PARAMS, field_errors, offered_strategies, sentiment_select
@@ -185,9 +187,11 @@ def _plain(message: str, name: str) -> str:
     return message
 
 
-def field_error(where, field: str, label: str, name: str | None = None) -> None:
-    """The last click's problem with `field`, under it, in the field's label."""
-    message = st.session_state.get(FIELD_ERRORS, {}).get(field)
+def field_error(where, field: str, label: str, name: str | None = None,
+                errors_key: str = FIELD_ERRORS) -> None:
+    """The last click's problem with `field` (kept under `errors_key`), under it, in the
+    field's label."""
+    message = st.session_state.get(errors_key, {}).get(field)
     if message:
         where.error(f"**{label}** {literal(_plain(message, name or field))}",
                     icon=":material/error:")
@@ -249,17 +253,25 @@ def _clock_fields(symbols: list[str], timeframe: str) -> None:
                      "bars": st.column_config.NumberColumn(format="localized")})
 
 
+def param_inputs(params: dict[str, Param], key: Callable[[str], str], values: dict[str, Any],
+                 errors_key: str = FIELD_ERRORS, disabled: bool = False) -> None:
+    """A text input per declared parameter (widget `key(name)`, the strategy's help on it),
+    created showing `values` (else the default), with the last click's problem under each
+    (ui.form_check names the field)."""
+    cols = st.columns(3)
+    for i, (pname, p) in enumerate(params.items()):
+        cols[i % 3].text_input(pname, value=str(values.get(pname, p.default)),
+                               help=literal(p.help), key=key(pname), disabled=disabled)
+        field_error(cols[i % 3], f"param_{pname}", pname, f"param {pname}", errors_key)
+    field_error(st, PARAMS, "Parameters:", "param", errors_key)
+
+
 def _strategy_params(strategy: str) -> None:
     params = offered_strategies()[strategy].params
     errors = st.session_state.get(FIELD_ERRORS, {})
     bad = PARAMS in errors or any(f"param_{p}" in errors for p in params)
     with st.expander("Strategy parameters", expanded=bad):
-        cols = st.columns(3)
-        for i, (pname, p) in enumerate(params.items()):
-            cols[i % 3].text_input(pname, value=str(p.default), help=literal(p.help),
-                                   key=f"new_param_{strategy}_{pname}")
-            field_error(cols[i % 3], f"param_{pname}", pname, f"param {pname}")
-        field_error(st, PARAMS, "Parameters:", "param")
+        param_inputs(params, lambda pname: f"new_param_{strategy}_{pname}", {})
 
 
 def _money_and_risk() -> None:

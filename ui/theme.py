@@ -47,7 +47,7 @@ def button_css(keys_by_action: dict[str, list[str]]) -> str:
 BUTTON_KEYS = {
     "start": ["side_start", "overview_start", "agent_start", "sess_start"],
     "stop": ["side_stop", "overview_stop", "agent_stop", "sess_stop", "bulk_stop_all",
-             "confirm_ok"],  # every confirm here stops something: red
+             "sess_close_position", "confirm_ok"],  # every confirm stops or sells: red
     "pause": ["side_pause", "overview_pause", "sess_pause", "bulk_pause_all"],
     "resume": ["side_resume", "overview_resume", "sess_resume", "bulk_resume_all"],
 }

@@ -16,6 +16,7 @@ from ui.desk import pnl_px, styled
 from ui.desk import table as desk_table
 from ui.fill_models import caption as fill_caption
 from ui.fill_models import fill_models_tab
+from ui.session_actions import CLOSABLE, close_position_button, edit_parameters
 from ui.session_clock import clock_panel, reconcile_tab
 from ui.session_form import new_session, presets
 from ui.session_robustness import robustness_tab
@@ -96,6 +97,8 @@ def session_controls(doc: SessionDocument) -> None:
     cols[4].checkbox("Close positions on stop", key="close_on_stop",
                      help="Sell every holding at the session's last close when stopping "
                      "(the stop dialog asks again)")
+    if doc.status in CLOSABLE:
+        close_position_button(cols[5], doc)
     if doc.status in ("stopped", "completed"):
         cols[5].button("Unarchive" if doc.archived else "Archive", key="sess_archive",
                        icon=":material/archive:", help="Hide or show it in the default list",
@@ -136,7 +139,7 @@ def lineage_table(trades: pd.DataFrame) -> pd.DataFrame:
         "realized P&L": [fmt.realized(v, side)
                          for v, side in zip(trades["realized_pnl"], trades["side"],
                                             strict=True)],
-        "why": trades["reason"],
+        "why": trades["reason"], "by": trades["by"],
         "indicators": lineage.apply(lambda x: ", ".join(
             f"{k}={v}" for k, v in (x.get("indicators") or {}).items())),
         "sentiment": lineage.apply(lambda x: x.get("sentiment")),
@@ -172,33 +175,16 @@ def detail(sid: int) -> None:
     clock_panel(doc)
     metrics_row(doc.metrics, doc)
     # Stateful tabs: only the open one is drawn (each chart or table costs a page run).
-    perf, chart, held, trades_tab, orders_tab, rec_tab, fills_tab, robust_tab = st.tabs(
-        ["Performance", "Chart", "Positions", "Trades", "Orders", "Reconcile", "Fill models",
-         "Robustness"], key="detail_tab", on_change="rerun")
-    if perf.open:
-        with perf:
-            performance(sid)
-    if chart.open:
-        with chart:
-            candles(doc, sid)
-    if held.open:
-        with held:
-            positions(doc)
-    if trades_tab.open:
-        with trades_tab:
-            trade_list(sid)
-    if orders_tab.open:
-        with orders_tab:
-            order_list(sid)
-    if rec_tab.open:
-        with rec_tab:
-            reconcile_tab(doc)
-    if fills_tab.open:
-        with fills_tab:
-            fill_models_tab(doc)
-    if robust_tab.open:
-        with robust_tab:
-            robustness_tab(doc)
+    tabs = {"Performance": lambda: performance(sid), "Chart": lambda: candles(doc, sid),
+            "Positions": lambda: positions(doc), "Trades": lambda: trade_list(sid),
+            "Orders": lambda: order_list(sid), "Reconcile": lambda: reconcile_tab(doc),
+            "Fill models": lambda: fill_models_tab(doc),
+            "Robustness": lambda: robustness_tab(doc), "Parameters": lambda: edit_parameters(doc)}
+    for tab, draw in zip(st.tabs(list(tabs), key="detail_tab", on_change="rerun"),
+                         tabs.values(), strict=True):
+        if tab.open:
+            with tab:
+                draw()
 
 
 def performance(sid: int) -> None:

@@ -1,7 +1,7 @@
 """The CLI commands that start fast: `status`, `logs`, the read commands of engine.cli.reads
 (health, agents, agent show, sessions, session show/trades, events) and every control command
 (system, agent start/stop/reset-metrics/config, session start/pause/resume/stop/…-all/speed/
-config). They run on plain SQL (engine.store.plainsql, engine.reads.plain,
+config/close-position). They run on plain SQL (engine.store.plainsql, engine.reads.plain,
 engine.control.queueing) and import neither the ORM, pandas nor Alembic; only a database that
 is not at the newest migration loads Alembic, to migrate it."""
 
@@ -20,7 +20,7 @@ from engine.store.plainsql import DriverSql, connect, head_revision, sqlite_file
 queueing = OnUse("engine.control.queueing")  # for the control commands
 
 SESSION_CONTROL = {"start", "pause", "resume", "stop", "pause-all", "resume-all", "stop-all",
-                   "speed", "config"}
+                   "speed", "config", "close-position"}
 
 
 def handles(args, url: str) -> bool:
@@ -98,6 +98,9 @@ def _session_command(sql: DriverSql, args) -> tuple[int, str]:
         return (queueing.set_session_speed(sql, args.id, args.values[0], until=args.until,
                                            then=args.then),
                 f"session {args.id}: speed {args.values[0]}")
+    if action == "close-position":
+        return (queueing.close_position(sql, args.id),
+                f"session {args.id}: position closed at the next bar")
     if action == "config":
         return (queueing.update_session_config(sql, args.id, parse_assignments(args.values)),
                 f"session {args.id}: settings changed")

@@ -17,7 +17,7 @@ AGENT_TABLE = ("id", "status", "ticks", "items_processed", "errors", "last_tick_
                "last_active_at")
 SESSION_TABLE = ("id", "name", "status", "strategy", "symbols", "timeframe", "equity",
                  "return_pct", "trade_count")
-TRADE_TABLE = ("time", "symbol", "side", "qty", "price", "fee", "order_id", "reason")
+TRADE_TABLE = ("time", "symbol", "side", "qty", "price", "fee", "order_id", "reason", "by")
 
 
 def _rows(rows: list[dict], columns: tuple[str, ...], as_json: bool) -> None:

@@ -153,6 +153,8 @@ ACTIONS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
     "pause": ("pause a session (no new orders)", _control),
     "resume": ("resume a paused session from its current bar", _control),
     "stop": ("stop a session for good (open orders are cancelled)", _stop),
+    "close-position": ("sell every holding of a running or paused session at market on its "
+                       "next bar (a manual order; its working orders are cancelled)", _control),
     "pause-all": ("pause every running session", _control),
     "resume-all": ("resume every paused session", _control),
     "stop-all": ("stop every session for good", _control),

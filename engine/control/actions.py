@@ -113,6 +113,15 @@ def session_action(
     return Outcome(f"session {session_id}: {action} queued", command=command)
 
 
+def close_position(db: Engine, session_id: Any, by: str = "cli") -> Outcome:
+    """Queue an operator's close of a running or paused session's position: at its next bar
+    the engine cancels its working orders and sells every holding at market through the
+    session's fill model, as a manual order naming `by`; Reconcile replays it at that bar."""
+    with _sql(db) as sql:
+        command = queueing.close_position(sql, session_id, by)
+    return Outcome(f"session {session_id}: close position queued", command=command)
+
+
 def bulk_session_action(db: Engine, action: str, by: str = "cli") -> Outcome:
     """Queue pause_all / resume_all / stop_all: every session the action applies to."""
     with _sql(db) as sql:

@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.control import windows
-from engine.core.lifecycle import TERMINAL_SESSION, CommandStatus, SystemStatus, next_status
+from engine.core.lifecycle import (
+    TERMINAL_SESSION,
+    CommandStatus,
+    SessionStatus,
+    SystemStatus,
+    next_status,
+)
+from engine.core.portfolio import DUST
 from engine.errors import BadInput, NotAllowed, NotFound, PaperDeskError, WaitTimeout, shown
 from engine.params import actor, agent_key, mapping, parse_params, session_key
 from engine.registry import strategies
@@ -143,6 +150,32 @@ def bulk_session_action(sql: Sql, action: str, by: str = "cli") -> int:
     if not isinstance(action, str) or action not in BULK_ACTIONS:
         raise BadInput(f"bulk action must be one of {', '.join(BULK_ACTIONS)}")
     return queue_command(sql, "session", None, action, {}, by)
+
+
+CLOSE_POSITION = "close_position"
+CLOSABLE = (SessionStatus.RUNNING, SessionStatus.PAUSED)
+
+
+def close_position(sql: Sql, session_id: Any, by: str = "cli") -> int:
+    """Queue an operator's close of a running or paused session's position: at its next bar
+    the engine cancels its working orders and sells every holding at market through its fill
+    model (a paused session's next bar comes when it resumes)."""
+    session = _session(sql, session_id)
+    key = str(session.id)
+    state = _projected(sql, "session", key, session.status)
+    if state not in CLOSABLE:
+        raise NotAllowed(f"cannot close the position of session {session.id} "
+                         f"({session.name}): it is {state}; only a running or paused session "
+                         "trades")
+    if sql.value("SELECT COUNT(*) FROM command WHERE status = ? AND target = 'session' AND "
+                 "target_id = ? AND action = ?", CommandStatus.PENDING.value, key,
+                 CLOSE_POSITION):
+        raise NotAllowed(f"a close of session {session.id}'s position is already queued")
+    if not sql.value("SELECT COUNT(*) FROM position WHERE session_id = ? AND qty > ?",
+                     session.id, DUST):
+        raise NotAllowed(f"session {session.id} ({session.name}) holds no position: nothing "
+                         "to close")
+    return queue_command(sql, "session", key, CLOSE_POSITION, {}, by)
 
 
 def _changeable(sql: Sql, session_id: Any, what: str) -> SessionRow:

@@ -28,3 +28,25 @@ class OrderOutcome(NamedTuple):
     seq: int
     status: str
     reason: str | None
+
+
+MANUAL, STRATEGY = "manual", "strategy"  # where an order came from (the order row's origin)
+CLOSE = "close"  # the one kind of intervention: sell every holding at the next bar
+
+
+class Intervention(NamedTuple):
+    """An operator's action on a session's trading, recorded with the bar it follows: the core
+    applies it on the first bar after `after_bar` — the same bar in the live run and in every
+    replay, so results stay a function of data, settings, window and interventions."""
+
+    kind: str  # CLOSE
+    after_bar: datetime  # the last bar the session had traded when it was recorded
+    by: str  # who asked for it
+
+    @classmethod
+    def of(cls, stored: dict) -> "Intervention":
+        """An intervention as the session row stores it (its `as_dict`)."""
+        return cls(stored["kind"], datetime.fromisoformat(stored["after_bar"]), stored["by"])
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "after_bar": self.after_bar.isoformat(), "by": self.by}

@@ -1,5 +1,7 @@
 """The per-bar trading core. For each bar of a session, in time order:
 
+0. apply the operator's interventions recorded after an earlier bar (Close position: cancel
+   the working orders and queue a market sell of every holding, decided on that earlier bar);
 1. fill the working orders eligible on this bar (after their latency; next open, limit and stop
    rules; at most the volume cap's share of the bar, the rest working on; slippage with impact,
    fee);
@@ -9,10 +11,10 @@
 4. apply risk, and queue orders for the next bar.
 
 A `Trader` holds one session's state in memory and writes what happens into an `Outbox`. It is
-pure: given the same settings, bars and starting state it returns the same orders, fills and
-equity, however the bars are split into calls — which is what makes a session's results
-independent of its speed, pauses and restarts. A strategy that raises or answers outside the
-API makes `step` and `prime` raise StrategyError, naming its file and line.
+pure: given the same settings, bars, interventions and starting state it returns the same
+orders, fills and equity, however the bars are split into calls — which is what makes a
+session's results independent of its speed, pauses and restarts. A strategy that raises or
+answers outside the API makes `step` and `prime` raise StrategyError, naming its file and line.
 """
 
 from bisect import bisect_left, bisect_right
@@ -25,7 +27,7 @@ from engine.core.fill_models import priced_by
 from engine.core.fills import OrderTerms, Pricing, base_price
 from engine.core.news import News
 from engine.core.portfolio import DUST, Account, apply_fill, executable_qty
-from engine.core.records import FillRecord, OrderOutcome
+from engine.core.records import MANUAL, STRATEGY, FillRecord, Intervention, OrderOutcome
 from engine.core.risk import Exits, decide
 from engine.core.runner import StrategyRunner, record
 from engine.core.settings import TradeSettings
@@ -47,6 +49,8 @@ class WorkingOrder:
     lineage: dict = field(default_factory=dict)
     filled: float = 0.0  # quantity filled so far (partial fills)
     age: int = 0  # bars of its symbol since the decision bar
+    origin: str = STRATEGY  # or MANUAL: an operator's intervention
+    by: str | None = None  # who placed a manual order
 
     @property
     def remaining(self) -> float:
@@ -94,7 +98,7 @@ class Trader:
     def __init__(self, settings: TradeSettings, account: Account | None = None,
                  ledger: Ledger | None = None, working: Iterable[WorkingOrder] = (),
                  next_seq: int = 1, exits: dict[str, Exits] | None = None,
-                 news: News | None = None):
+                 news: News | None = None, interventions: Iterable[Intervention] = ()):
         self.settings = settings
         self.runner = StrategyRunner(settings, news)  # `news`: a `news` session's scores
         self.walk = (Reselector(settings, replay, news) if settings.walk_rule is not None
@@ -112,6 +116,11 @@ class Trader:
         # each held position's own stop-loss / take-profit, from the decision that opened it
         # (a restored session passes those of its positions' entry orders)
         self.exits: dict[str, Exits] = dict(exits or {})
+        # the operator's interventions still to apply (a restored session has applied those
+        # before its last traded bar)
+        last = self.ledger.last_ts
+        self.pending = sorted((i for i in interventions if last is None or i.after_bar >= last),
+                              key=lambda i: i.after_bar)
 
     def prime(self, series: dict[str, tuple[list[datetime], list[BarData]]],
               start: datetime, upto: datetime | None = None) -> None:
@@ -178,6 +187,8 @@ class Trader:
         then keep their last price); the strategy sees the session's sentiment input."""
         if self.walk is not None:
             self._walk_step(bars)
+        while self.pending and self.pending[0].after_bar < ts:
+            self._close_all(self.pending.pop(0), out)
         if self.working:
             self._fill(bars, out)
         self._mark(ts, bars, out)
@@ -236,6 +247,28 @@ class Trader:
         self.next_seq += 1
         self.working.append(working)
         out.orders.append(working)
+
+    def _close_all(self, act: Intervention, out: Outbox) -> None:
+        """An operator's close: cancel the working orders, then sell every holding with a
+        market order decided on the intervention's bar, which fills from this bar on through
+        the fill model like any order."""
+        for order in self.working:
+            out.closed.append(OrderOutcome(order.seq, "cancelled",
+                                           f"replaced by a manual close by {act.by}"))
+        self.working = []
+        for symbol in sorted(self.account.holdings):  # sorted: the same order numbers always
+            qty = self.account.holdings[symbol].qty
+            if qty <= DUST:
+                continue
+            lineage = {"rule": "manual close", "by": act.by,
+                       "bar_ts": act.after_bar.isoformat(),
+                       "close": self.ledger.last_price.get(symbol)}
+            order = WorkingOrder(seq=self.next_seq, symbol=symbol, side="sell", qty=qty,
+                                 decision_ts=act.after_bar, reason="manual close",
+                                 lineage=lineage, origin=MANUAL, by=act.by)
+            self.next_seq += 1
+            self.working.append(order)
+            out.orders.append(order)
 
     def _fill(self, bars: list[tuple[str, BarData]], out: Outbox) -> None:
         by_symbol = dict(bars)
@@ -350,12 +383,13 @@ class Trader:
 
 
 def replay(settings: TradeSettings, series: dict[str, tuple[list[datetime], list[BarData]]],
-           start: datetime, until: datetime | None, news: News | None = None
-           ) -> tuple[Outbox, "Trader"]:
+           start: datetime, until: datetime | None, news: News | None = None,
+           interventions: Iterable[Intervention] = ()) -> tuple[Outbox, "Trader"]:
     """Fast-forward a fresh Trader through every bar time from `start` through `until`
-    (primed on the warm-up bars before `start`), in memory; return what it produced and the
-    trader (its account and ledger at the end). `news`: a `news` session's scores."""
-    trader = Trader(settings, news=news)
+    (primed on the warm-up bars before `start`), in memory, applying the operator's
+    `interventions` at their bars; return what it produced and the trader (its account and
+    ledger at the end). `news`: a `news` session's scores."""
+    trader = Trader(settings, news=news, interventions=interventions)
     out = Outbox()
     trader.prime(series, start)
     for ts, frame in frames(series, None, until, start):

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from engine.broker.paper import BOOK_LOCK, cancel_open_orders, close_positions
+from engine.control.queueing import CLOSABLE, CLOSE_POSITION
 from engine.control.transitions import transition
 from engine.core.lifecycle import (
     TERMINAL_SESSION,
@@ -24,12 +25,14 @@ from engine.core.lifecycle import (
     SessionStatus,
     SystemStatus,
 )
+from engine.core.portfolio import DUST
+from engine.core.records import CLOSE, Intervention
 from engine.core.settings import describe_change, speed_text
 from engine.errors import NotAllowed, NotFound, PaperDeskError
 from engine.logs import get_logger
 from engine.store.db import session_scope
 from engine.store.events import record_event
-from engine.store.models import Command, PaperSession, SystemState
+from engine.store.models import Command, PaperSession, Position, SystemState
 from engine.store.types import parse_time, utcnow
 
 
@@ -125,7 +128,8 @@ def _configure(s: Session, session: PaperSession, changes: dict, by: str) -> str
         setattr(session, key, value)
     at = session.last_bar_at
     session.config_history = [*session.config_history, {
-        "after_bar": at.isoformat() if at else None, "before": before, "after": changes}]
+        "after_bar": at.isoformat() if at else None, "before": before, "after": changes,
+        "by": by}]
     session.settings_rev += 1
     summary = describe_change(before, changes)
     when = f"after bar {at:%Y-%m-%d %H:%M}" if at else "before its first bar"
@@ -134,15 +138,46 @@ def _configure(s: Session, session: PaperSession, changes: dict, by: str) -> str
     return message
 
 
+def _close_position(rt: EngineControl, s: Session, session: PaperSession, by: str) -> str:
+    """Record an operator's close after the session's last traded bar; its clock reloads
+    (settings_rev) and the core applies it on the next bar, as every replay does."""
+    if session.status not in CLOSABLE:
+        raise NotAllowed(f"cannot close the position of session {session.id}: it is "
+                         f"{session.status}")
+    at = session.last_bar_at
+    held = s.execute(select(Position.symbol, Position.qty).where(
+        Position.session_id == session.id, Position.qty > DUST).order_by(Position.symbol)).all()
+    if at is None or not held:
+        raise NotAllowed(f"session {session.id} holds no position: nothing to close")
+    if any(Intervention.of(i).after_bar >= at for i in session.interventions or []):
+        raise NotAllowed(f"a close of session {session.id}'s position already waits for its "
+                         "next bar")
+    session.interventions = [*(session.interventions or []),
+                             Intervention(CLOSE, at, by).as_dict()]
+    session.settings_rev += 1
+    sells = ", ".join(f"{qty:.8g} {symbol}" for symbol, qty in held)
+    when = ("the next bar" if session.status == SessionStatus.RUNNING
+            else "the first bar after it resumes")
+    message = (f"session {session.id}: close position by {by} after bar {at:%Y-%m-%d %H:%M}: "
+               f"sells {sells} at market on {when}")
+    record_event(s, f"session-{session.id}", "intervention", message)
+    get_logger(rt.logs_dir, f"session-{session.id}").info(message)
+    return message
+
+
 def _session(rt: EngineControl, command: Command) -> str:
+    closing = command.action == CLOSE_POSITION
     with BOOK_LOCK, session_scope(rt.db) as s:
-        session = s.get(PaperSession, int(command.target_id))
+        # a close locks the row: a worker's commit of later bars waits, or is dropped after
+        session = s.get(PaperSession, int(command.target_id), with_for_update=closing)
         if session is None:
             raise NotFound(f"no session {command.target_id}")
         if command.action == "speed":
             return _speed(s, session, command.payload, command.requested_by)
         if command.action == "configure":
             return _configure(s, session, command.payload, command.requested_by)
+        if closing:
+            return _close_position(rt, s, session, command.requested_by)
         _change_session(rt, s, session, command.action, note=f"by {command.requested_by}",
                         close=bool(command.payload.get("close_positions")))
         return f"session {session.id} is {session.status}"

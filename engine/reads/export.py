@@ -19,7 +19,7 @@ from engine.store.models import Order
 FORMATS = ("csv", "parquet")
 ORDER_COLUMNS = ("id", "seq", "symbol", "side", "order_type", "qty", "filled_qty",
                  "limit_price", "stop_price", "status", "decision_bar_ts", "created_at",
-                 "closed_at", "reason", "lineage")
+                 "closed_at", "reason", "lineage", "origin", "requested_by")
 
 
 def _orders(db: Engine, key: int) -> pd.DataFrame:

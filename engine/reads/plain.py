@@ -69,14 +69,16 @@ def session_document(source: Sql | Any, session_id: Any) -> SessionDocument:
 def trades(source: Sql | Any, session_id: Any, limit: int = 500,
            offset: int = 0) -> list[dict[str, Any]]:
     """A page of a session's fills, newest first, with the order's lineage (why it
-    happened): `limit` fills after skipping the newest `offset`."""
+    happened) and, for a manual order, who placed it (`by`): `limit` fills after skipping the
+    newest `offset`."""
     limit, offset = whole(limit, "limit", 1, MAX_ROWS), whole(offset, "offset", 0, MAX_ID)
     with reading(source) as sql:
         key = _session(sql, session_id)["id"]
         rows = sql.records(
             'SELECT fill.ts AS "time", fill.bar_ts AS bar_time, fill.symbol, fill.side, '
             "fill.qty, fill.price, fill.fee, fill.realized_pnl, fill.order_id, "
-            "trade_order.reason, trade_order.lineage, fill.priced_by FROM fill JOIN "
+            "trade_order.reason, trade_order.lineage, fill.priced_by, "
+            'trade_order.requested_by AS "by" FROM fill JOIN '
             "trade_order ON trade_order.id = fill.order_id WHERE fill.session_id = ? "
             "ORDER BY fill.id DESC LIMIT ? OFFSET ?", key, limit, offset)
     return [loaded(r, times=("time", "bar_time"), jsons=("lineage",)) for r in rows]

@@ -121,12 +121,14 @@ def session_document(db: Engine, session_id) -> SessionDocument:
 
 
 def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
-    """Fills of a session, newest first, with the order's lineage (why it happened)."""
+    """Fills of a session, newest first, with the order's lineage (why it happened) and, for
+    a manual order, who placed it (`by`)."""
     session_id = session_key(session_id)
     limit = None if limit is None else whole(limit, "limit", 1, MAX_ROWS)
     query = (
         select(Fill.ts, Fill.bar_ts, Fill.symbol, Fill.side, Fill.qty, Fill.price, Fill.fee,
-               Fill.realized_pnl, Fill.order_id, Order.reason, Order.lineage, Fill.priced_by)
+               Fill.realized_pnl, Fill.order_id, Order.reason, Order.lineage, Fill.priced_by,
+               Order.requested_by)
         .join(Order, Order.id == Fill.order_id)
         .where(Fill.session_id == session_id)
         .order_by(Fill.id.desc())
@@ -138,7 +140,7 @@ def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
         rows = s.execute(query).all()
     return pd.DataFrame(rows, columns=["time", "bar_time", "symbol", "side", "qty", "price", "fee",
                                        "realized_pnl", "order_id", "reason", "lineage",
-                                       "priced_by"])
+                                       "priced_by", "by"])
 
 
 def orders(db: Engine, session_id, status: str | None = None, limit: int = 200) -> pd.DataFrame:
@@ -149,7 +151,8 @@ def orders(db: Engine, session_id, status: str | None = None, limit: int = 200) 
     parts = select(func.count()).where(Fill.order_id == Order.id).scalar_subquery()
     query = select(Order.id, Order.created_at, Order.symbol, Order.side, Order.order_type,
                    Order.qty, Order.filled_qty, Order.qty - Order.filled_qty, parts,
-                   Order.status, Order.reason, Order.decision_bar_ts).where(
+                   Order.status, Order.reason, Order.origin, Order.requested_by,
+                   Order.decision_bar_ts).where(
         Order.session_id == session_key(session_id)).order_by(Order.id.desc()).limit(limit)
     if status:
         query = query.where(Order.status == status)
@@ -157,7 +160,7 @@ def orders(db: Engine, session_id, status: str | None = None, limit: int = 200) 
         rows = s.execute(query).all()
     return pd.DataFrame(rows, columns=["id", "created_at", "symbol", "side", "type", "qty",
                                        "filled", "remaining", "fills", "status", "reason",
-                                       "decision_bar"])
+                                       "origin", "by", "decision_bar"])
 
 
 def equity_curve(db: Engine, session_id, limit: int | None = 5000) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """Reconcile: fast-forward a session's window again, with the settings it started with, and
 compare trade by trade with what it did. Every difference names its cause from the session's
 history (settings changed mid-run, closed on stop, live bars that passed while paused, the
-strategy's file edited since the session was created)."""
+strategy's file edited since the session was created). The operator's manual closes are
+replayed at their bars, and listed."""
 
 import math
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Engine, Row, select
 from sqlmodel import Session
 
-from engine.core.records import FillRecord
+from engine.core.records import MANUAL, FillRecord, Intervention
 from engine.core.settings import TradeSettings, describe_change
 from engine.core.trader import Outbox, Trader, replay
 from engine.errors import BadInput, NotFound
@@ -18,7 +19,7 @@ from engine.market import catalog
 from engine.market.series import BarCache
 from engine.news.series import load_news
 from engine.params import session_key
-from engine.reads.records import Difference
+from engine.reads.records import Difference, ManualOrder
 from engine.registry import strategies
 from engine.store.models import Event, Fill, Order, PaperSession
 from engine.store.types import parse_time
@@ -37,6 +38,9 @@ class Reconciliation:
     match_pct: float
     differences: list[Difference] = field(default_factory=list)
     settings: str = "as created"
+    # the operator's orders, replayed at their bars (so they match unless something else
+    # differs)
+    interventions: list[ManualOrder] = field(default_factory=list)
 
 
 def initial_settings(row: PaperSession) -> TradeSettings:
@@ -49,12 +53,14 @@ def initial_settings(row: PaperSession) -> TradeSettings:
 
 def rerun(db: Engine, row: PaperSession, settings: TradeSettings,
           until: datetime | None) -> tuple[Outbox, Trader]:
-    """Fast-forward the session's window from its first bar through `until` with `settings`,
-    in memory; return what it produced and the trader (its account and ledger at the end)."""
+    """Fast-forward the session's window from its first bar through `until` with `settings`
+    and the operator's recorded interventions, in memory; return what it produced and the
+    trader (its account and ledger at the end)."""
     if until is None:
         return Outbox(), Trader(settings)
     series = BarCache(db).session_series(settings.symbols, row.timeframe)
-    return replay(settings, series, row.window_from, until, load_news(db, settings))
+    return replay(settings, series, row.window_from, until, load_news(db, settings),
+                  [Intervention.of(i) for i in row.interventions or []])
 
 
 def _expected(db: Engine, row: PaperSession) -> tuple[list[FillRecord], int]:
@@ -68,6 +74,13 @@ def _actual(s: Session, session_id: int) -> list[Row]:
                                  Fill.fee, Order.seq, Order.reason)
                           .join(Order, Order.id == Fill.order_id)
                           .where(Fill.session_id == session_id).order_by(Fill.id)).all())
+
+
+def _manual_orders(s: Session, session_id: int) -> list[ManualOrder]:
+    return [ManualOrder(*r) for r in s.execute(
+        select(Order.seq, Order.symbol, Order.side, Order.qty, Order.filled_qty, Order.status,
+               Order.decision_bar_ts, Order.requested_by)
+        .where(Order.session_id == session_id, Order.origin == MANUAL).order_by(Order.seq))]
 
 
 def _close(a: float, b: float) -> bool:
@@ -96,6 +109,9 @@ class _Causes:
         if self.code_changed:
             return ("strategy code changed since the session started (its file's sha256 is no "
                     "longer the one it was created with)")
+        if reason == "manual close":
+            return ("manual close (Close position): replayed at its bar, it sold a different "
+                    "holding because of an earlier difference")
         if self.source == "live":
             if self.live_gaps:
                 return f"live: {self.live_gaps[0]}"
@@ -125,6 +141,7 @@ def reconcile(db: Engine, session_id) -> Reconciliation:
         key = row.id
         actual = _actual(s, key)
         causes = _Causes(s, row)
+        manual = _manual_orders(s, key)
     expected, bars = _expected(db, row)
     remaining = {}
     for f in actual:
@@ -148,8 +165,14 @@ def reconcile(db: Engine, session_id) -> Reconciliation:
         session_id=key, bars=bars, expected=len(expected), actual=len(actual), matched=matched,
         match_pct=100.0 if total == 0 else matched / total * 100,
         differences=sorted(differences, key=lambda d: d.bar_ts),
-        settings="as created" if not row.config_history else
-        f"as created (before {len(row.config_history)} later change(s))")
+        settings=_settings_text(row), interventions=manual)
+
+
+def _settings_text(row: PaperSession) -> str:
+    text = "as created" if not row.config_history else \
+        f"as created (before {len(row.config_history)} later change(s))"
+    closes = len(row.interventions or [])
+    return text + (f", with {closes} manual close(s) replayed at their bars" if closes else "")
 
 
 def _diff(kind: str, want: FillRecord | None, have: Row | None, cause: str) -> Difference:

@@ -155,3 +155,17 @@ class Difference:
     actual_qty: float | None
     actual_price: float | None
     cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class ManualOrder:
+    """An order an operator placed (Close position): Reconcile replays it at its bar."""
+
+    seq: int  # its number among the session's orders
+    symbol: str
+    side: str
+    qty: float
+    filled: float
+    status: str
+    decision_bar: datetime  # the bar it followed; it filled from the next bar on
+    by: str | None  # who asked for it

@@ -12,6 +12,7 @@ from engine.core.lifecycle import (
     SessionStatus,
     SystemStatus,
 )
+from engine.core.records import STRATEGY
 from engine.core.settings import DEFAULT_TIMEFRAME, TradeSettings
 from engine.store.types import UTCDateTime, utcnow
 
@@ -143,6 +144,9 @@ class PaperSession(PaperSessionBase, table=True):
     settings_rev: int = Field(default=0, description="bumped by every settings change")
     config_history: list = Field(default_factory=list, sa_type=JSON,
                                  description="settings changes: bar, before, after")
+    interventions: list = Field(default_factory=list, sa_type=JSON,
+                                description="the operator's actions on its trading "
+                                            "(engine.core.records.Intervention)")
     ff_until: datetime | None = Field(default=None, sa_type=UTCDateTime,
                                       description="fast-forward up to this bar, then play")
     ff_then: float | None = Field(default=None, description="bars/s after ff_until")
@@ -205,6 +209,10 @@ class Order(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     reason: str | None = None
     lineage: dict = Field(default_factory=dict, sa_type=JSON)
+    origin: str = Field(default=STRATEGY, sa_type=String(16),
+                        description="strategy, or manual: an operator's intervention")
+    requested_by: str | None = Field(default=None, sa_type=String(100),
+                                     description="who placed a manual order")
 
 
 class Fill(SQLModel, table=True):

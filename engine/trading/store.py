@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from engine.broker.paper import ACCOUNT_FIELDS, fill_row, load_accounts, save_positions
 from engine.core.lifecycle import WORKING_ORDER, OrderStatus
+from engine.core.records import Intervention
 from engine.core.trader import Ledger, Outbox, Trader, WorkingOrder
 from engine.market import catalog
 from engine.news.series import session_news
@@ -53,7 +54,8 @@ def load_traders(s: Session, rows: list[PaperSession]
         working[o.session_id].append(WorkingOrder(
             seq=o.seq, symbol=o.symbol, side=o.side, qty=o.qty, decision_ts=o.decision_bar_ts,
             order_type=o.order_type, limit_price=o.limit_price, stop_price=o.stop_price,
-            reason=o.reason or "", lineage=o.lineage, filled=o.filled_qty))
+            reason=o.reason or "", lineage=o.lineage, filled=o.filled_qty, origin=o.origin,
+            by=o.requested_by))
     last_seq = dict(s.execute(select(Order.session_id, func.max(Order.seq))
                               .where(Order.session_id.in_(ids)).group_by(Order.session_id)).all())
     traders, failures = {}, {}
@@ -65,7 +67,8 @@ def load_traders(s: Session, rows: list[PaperSession]
             traders[row.id] = run_limited(
                 user_code(row.strategy), 1, Trader, settings, accounts[row.id], ledger,
                 working[row.id], (last_seq.get(row.id) or 0) + 1,
-                news=session_news(s, settings))
+                news=session_news(s, settings),
+                interventions=[Intervention.of(i) for i in row.interventions or []])
         except FAULTS as exc:
             failures[row.id] = reason(exc, row.strategy, None)
     return traders, failures
@@ -73,7 +76,7 @@ def load_traders(s: Session, rows: list[PaperSession]
 
 ORDER_COLUMNS = ("session_id", "seq", "symbol", "side", "order_type", "qty", "filled_qty",
                  "limit_price", "stop_price", "status", "decision_bar_ts", "created_at",
-                 "closed_at", "reason", "lineage")
+                 "closed_at", "reason", "lineage", "origin", "requested_by")
 FILL_COLUMNS = ("order_id", "session_id", "symbol", "side", "qty", "price", "fee",
                 "realized_pnl", "priced_by", "bar_ts", "ts")
 
@@ -94,7 +97,7 @@ def _order_rows(batch: Batch, stamp: Any, stored: dict[datetime, Any]) -> list[t
             batch.session_id, o.seq, o.symbol, o.side, o.order_type, o.qty, filled,
             o.limit_price, o.stop_price, status or _working_status(filled),
             stored[o.decision_ts], stamp, None if status is None else stamp,
-            why or o.reason, json.dumps(o.lineage)))
+            why or o.reason, json.dumps(o.lineage), o.origin, o.by))
     return rows
 
 

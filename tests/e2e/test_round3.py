@@ -78,7 +78,7 @@ RENDERED = """() => ({
         .includes(':red[red] $x^2$ [link](http://example.com)'),
 })"""
 DETAIL_TABS = ("Performance", "Chart", "Positions", "Trades", "Orders", "Reconcile",
-               "Fill models", "Robustness")
+               "Fill models", "Robustness", "Parameters")
 
 
 def _only_text(page, where: str) -> None:

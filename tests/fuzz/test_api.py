@@ -125,6 +125,7 @@ API = {
     "actions.session_action": (actions.session_action, {
         "session_id": SESSION_ID, "action": one_of("start", "pause", "resume", "stop"),
         "close_positions": FLAGS, "by": BY}),
+    "actions.close_position": (actions.close_position, {"session_id": SESSION_ID, "by": BY}),
     "actions.bulk_session_action": (actions.bulk_session_action, {
         "action": one_of("pause_all", "resume_all", "stop_all"), "by": BY}),
     "actions.set_session_speed": (actions.set_session_speed, {

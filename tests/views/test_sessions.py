@@ -1,5 +1,6 @@
 from datetime import date
 
+import streamlit as st
 from sqlalchemy import update
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
@@ -295,3 +296,44 @@ def test_ratios_wait_for_enough_trades(filled, db):
         assert metrics["Sharpe (annualized)"] == "—"
     assert metrics["Equity"] == fmt.money(doc.equity)
     assert metrics["Realized P&L"] == fmt.signed_money(doc.metrics["realized_pnl"])
+
+
+def _save_params(at: AppTest, sid: int, **typed: str) -> AppTest:
+    for name, text in typed.items():
+        at.text_input(key=f"edit_param_{sid}_0_{name}").input(text)
+    return _button(at, "edit_params_save").click().run()
+
+
+def test_edit_parameters_refuses_by_field_then_queues_the_change_into_the_history(
+        filled, db, env):
+    sid = filled["running"]
+    at = run_page("sessions", session_selected=sid, detail_tab="Parameters")
+    assert [at.text_input(key=f"edit_param_{sid}_0_{n}").value for n in ("fast", "slow")] == [
+        "3", "8"]
+    assert any("No changes" in c.value for c in at.caption)
+    _save_params(at, sid, fast="abc")
+    assert commands(db) == []
+    assert any(e.value.startswith("**fast** must be a whole number") for e in at.error)
+    assert any("Not saved: 1 field to fix" in e.value for e in at.error)
+    _save_params(at, sid, fast="9")  # each is fine; together fast is not below slow
+    assert commands(db) == []
+    assert any("must be below param slow" in e.value for e in at.error)
+    _save_params(at, sid, fast="4", slow="12")
+    assert commands(db) == [("session", str(sid), "configure",
+                             {"params": {"fast": 4, "slow": 12}})]
+    apply_commands(db, env)
+    st.cache_data.clear()  # reads are cached for a second
+    at = run_page("sessions", session_selected=sid, detail_tab="Parameters")
+    assert at.text_input(key=f"edit_param_{sid}_1_fast").value == "4"
+    (history,) = [d.value for d in at.dataframe if "change" in d.value.columns]
+    assert list(history["change"]) == ["fast 3 → 4, slow 8 → 12"]
+    assert list(history["by"]) == ["local user"]
+
+
+def test_edit_parameters_is_off_for_a_finished_session(filled, db):
+    sid = filled["completed"]
+    at = run_page("sessions", session_selected=sid, detail_tab="Parameters")
+    assert at.text_input(key=f"edit_param_{sid}_0_fast").disabled
+    assert _button(at, "edit_params_save").disabled
+    assert _button(at, "sess_archive")
+    assert not any(b.key == "sess_close_position" for b in at.button)
