@@ -122,7 +122,7 @@ def test_session_trades_are_the_orm_fills_a_page_at_a_time(desk, db):
                             "3"], sid))
     assert page == listed[3:7]
     newest = _run(["session", "trades", sid, "--limit", "5"], sid)
-    columns = ["time", "symbol", "side", "qty", "price", "fee", "order_id", "reason"]
+    columns = ["time", "symbol", "side", "qty", "price", "fee", "order_id", "reason", "by"]
     assert _cells(newest) == _cells(_pandas_table(every.head(5), columns))
 
 
