@@ -3,8 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import event, insert
 
 from engine.reads import curves, queries
+from engine.store.db import session_scope
+from engine.store.models import EquitySnapshot
 from tests.conftest import replay_session, store_bars
 
 LONG = {"name": "long", "symbols": "BTC-USD", "timeframe": "1h", "from": "2018-01-01",
@@ -58,3 +61,39 @@ def test_candles_merge_into_buckets_that_keep_each_high_and_low():
     assert drawn["close"].iloc[-1] == bars["close"].iloc[-1]
     assert drawn["last"].iloc[-1] == len(bars) - 1
     assert len(curves.ohlc_buckets(bars.head(10), points=1_000)) == 10
+
+
+def test_a_growing_curve_is_drawn_from_its_new_snapshots_as_if_read_whole(db, long_session):
+    """The drawn curve is kept and extended by the snapshots written since: the same rows as
+    downsampling the whole curve, a new low's drawdown and a new high included, reading only
+    the new snapshots."""
+    before = curves.equity_history(db, long_session)
+    last = queries.equity_curve(db, long_session, limit=1).iloc[-1]
+    peak = queries.equity_curve(db, long_session, limit=None)["equity"].max()
+    low, high = peak * 0.5, peak * 1.25  # a drawdown of 50 % from the old peak, then a top
+    hour = pd.Timedelta(hours=1)
+    with session_scope(db) as s:
+        s.execute(insert(EquitySnapshot), [
+            {"session_id": long_session, "ts": (last["ts"] + k * hour).to_pydatetime(),
+             "cash": last["cash"], "equity": equity}
+            for k, equity in enumerate((low, last["equity"], high, high * 0.9), start=1)])
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db, "before_cursor_execute", seen)
+    try:
+        after = curves.equity_history(db, long_session)
+    finally:
+        event.remove(db, "before_cursor_execute", seen)
+    whole = curves.extremes(queries.equity_curve(db, long_session, limit=None),
+                            ["equity", "drawdown_pct"])
+    pd.testing.assert_frame_equal(after, whole[after.columns], check_dtype=False)
+    assert after["drawdown_pct"].min() == pytest.approx(-50.0)
+    assert after["drawdown_pct"].iloc[-1] == pytest.approx(-10.0)
+    assert after["equity"].max() == high
+    assert after["n"].iloc[-1] == before["n"].iloc[-1] + 4
+    reads = [sql for sql in statements if "FROM equity_snapshot" in sql and "min(" not in sql]
+    assert reads
+    assert all("equity_snapshot.ts >" in sql for sql in reads)  # only what is new
