@@ -16,10 +16,12 @@ from sqlmodel import Session
 from engine.params import session_key
 from engine.reads import queries
 from engine.reads.curve import display_only
+from engine.store.datasets import ImportedDataset
 from engine.store.models import EquitySnapshot
 
 POINTS = 2_000  # about one point per pixel column of a wide chart, twice over
 CACHED_CURVES = 64  # drawn equity curves kept per process (equity_history)
+CACHED_WINDOWS = 16  # windows of bars kept per process (window_bars), 20,000 bars ≈ 1 MiB each
 
 
 def ohlc_buckets(bars: pd.DataFrame, points: int = POINTS) -> pd.DataFrame:
@@ -150,6 +152,48 @@ def comparison_history(db: Engine, session_ids: list[int],
     return queries.comparison(db, session_ids, partial(equity_history, points=share))
 
 
+@dataclass(frozen=True)
+class _Window:
+    """A dataset's bars from a start, as read so far, and the import they came from."""
+
+    imported_at: datetime | None  # None: a shipped dataset or live bars
+    bars: pd.DataFrame
+
+
+_windows: OrderedDict[tuple, _Window] = OrderedDict()
+_windows_lock = threading.Lock()
+
+
 def window_bars(db: Engine, symbol: str, timeframe: str, start=None, end=None) -> pd.DataFrame:
-    """Every bar of `symbol` from `start` to `end` (the latest queries.MAX_ROWS of them)."""
-    return queries.bars(db, symbol, timeframe, start=start, end=end, limit=queries.MAX_ROWS)
+    """Every bar of `symbol` from `start` to `end` (the latest queries.MAX_ROWS of them).
+
+    The bars read are kept per process (CACHED_WINDOWS windows) while the dataset is not
+    imported again; a later `end` reads only the bars from the last one kept on (re-read: a
+    live bar may be rewritten), by the bar table's key."""
+    if end is None:
+        return queries.bars(db, symbol, timeframe, start=start, end=end, limit=queries.MAX_ROWS)
+    with Session(db) as s:
+        imported_at = s.execute(select(ImportedDataset.imported_at).where(
+            ImportedDataset.symbol == symbol, ImportedDataset.timeframe == timeframe)).scalar()
+    slot = (db.url.render_as_string(), symbol, timeframe, start)
+    with _windows_lock:
+        kept = _windows.get(slot)
+    if kept is None or kept.imported_at != imported_at or not len(kept.bars):
+        kept = _Window(imported_at, queries.bars(db, symbol, timeframe, start=start, end=end,
+                                                 limit=queries.MAX_ROWS))
+        if len(kept.bars) == queries.MAX_ROWS:  # cut to the latest: not a window to extend
+            return kept.bars
+    elif kept.bars["ts"].iloc[-1] < end:
+        last = kept.bars["ts"].iloc[-1]
+        newer = queries.bars(db, symbol, timeframe, start=last.to_pydatetime(), end=end,
+                             limit=queries.MAX_ROWS)
+        kept = _Window(imported_at, pd.concat([kept.bars[kept.bars["ts"] < last], newer],
+                                              ignore_index=True))
+        if len(kept.bars) >= queries.MAX_ROWS:
+            return kept.bars.tail(queries.MAX_ROWS).reset_index(drop=True)
+    with _windows_lock:
+        _windows[slot] = kept
+        _windows.move_to_end(slot)
+        while len(_windows) > CACHED_WINDOWS:
+            _windows.popitem(last=False)
+    return kept.bars[kept.bars["ts"] <= end].reset_index(drop=True)

@@ -3,11 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, update
 
 from engine.reads import curves, queries
 from engine.store.db import session_scope
-from engine.store.models import EquitySnapshot
+from engine.store.models import Bar, EquitySnapshot
 from tests.conftest import replay_session, store_bars
 
 LONG = {"name": "long", "symbols": "BTC-USD", "timeframe": "1h", "from": "2018-01-01",
@@ -97,3 +97,23 @@ def test_a_growing_curve_is_drawn_from_its_new_snapshots_as_if_read_whole(db, lo
     reads = [sql for sql in statements if "FROM equity_snapshot" in sql and "min(" not in sql]
     assert reads
     assert all("equity_snapshot.ts >" in sql for sql in reads)  # only what is new
+
+
+def test_a_window_of_bars_read_again_with_a_later_end_is_the_window_read_whole(db):
+    """window_bars keeps what it read and reads only from its last bar on (that bar again:
+    a live bar may be rewritten): the same bars as reading the window whole."""
+    store_bars(db, ("BTC-USD", "1h"))
+    start = pd.Timestamp("2019-01-01", tz="UTC").to_pydatetime()
+    mid, end = (pd.Timestamp(d, tz="UTC").to_pydatetime() for d in ("2019-02-01", "2019-03-01"))
+    first = curves.window_bars(db, "BTC-USD", "1h", start=start, end=mid)
+    pd.testing.assert_frame_equal(first, queries.bars(db, "BTC-USD", "1h", start=start,
+                                                      end=mid, limit=queries.MAX_ROWS))
+    with session_scope(db) as s:  # the last bar read is rewritten (a live bar's update)
+        s.execute(update(Bar).where(Bar.symbol == "BTC-USD", Bar.timeframe == "1h",
+                                    Bar.ts == mid).values(close=Bar.close + 1))
+    later = curves.window_bars(db, "BTC-USD", "1h", start=start, end=end)
+    whole = queries.bars(db, "BTC-USD", "1h", start=start, end=end, limit=queries.MAX_ROWS)
+    pd.testing.assert_frame_equal(later, whole)
+    assert later.loc[later["ts"] == mid, "close"].item() == first["close"].iloc[-1] + 1
+    pd.testing.assert_frame_equal(curves.window_bars(db, "BTC-USD", "1h", start=start, end=mid),
+                                  whole[whole["ts"] <= mid])
