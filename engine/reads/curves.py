@@ -154,9 +154,9 @@ def comparison_history(db: Engine, session_ids: list[int],
 
 @dataclass(frozen=True)
 class _Window:
-    """A dataset's bars from a start, as read so far, and the import they came from."""
+    """A dataset's bars from a start, as read so far, and the file they came from."""
 
-    imported_at: datetime | None  # None: a shipped dataset or live bars
+    sha256: str | None  # of the imported file; None: a shipped dataset or live bars
     bars: pd.DataFrame
 
 
@@ -167,28 +167,28 @@ _windows_lock = threading.Lock()
 def window_bars(db: Engine, symbol: str, timeframe: str, start=None, end=None) -> pd.DataFrame:
     """Every bar of `symbol` from `start` to `end` (the latest queries.MAX_ROWS of them).
 
-    The bars read are kept per process (CACHED_WINDOWS windows) while the dataset is not
-    imported again; a later `end` reads only the bars from the last one kept on (re-read: a
+    The bars read are kept per process (CACHED_WINDOWS windows) while the dataset's imported
+    file stays the same; a later `end` reads only the bars from the last one kept on (re-read: a
     live bar may be rewritten), by the bar table's key."""
     if end is None:
         return queries.bars(db, symbol, timeframe, start=start, end=end, limit=queries.MAX_ROWS)
     with Session(db) as s:
-        imported_at = s.execute(select(ImportedDataset.imported_at).where(
+        sha256 = s.execute(select(ImportedDataset.sha256).where(
             ImportedDataset.symbol == symbol, ImportedDataset.timeframe == timeframe)).scalar()
     slot = (db.url.render_as_string(), symbol, timeframe, start)
     with _windows_lock:
         kept = _windows.get(slot)
-    if kept is None or kept.imported_at != imported_at or not len(kept.bars):
-        kept = _Window(imported_at, queries.bars(db, symbol, timeframe, start=start, end=end,
-                                                 limit=queries.MAX_ROWS))
+    if kept is None or kept.sha256 != sha256 or not len(kept.bars):
+        kept = _Window(sha256, queries.bars(db, symbol, timeframe, start=start, end=end,
+                                            limit=queries.MAX_ROWS))
         if len(kept.bars) == queries.MAX_ROWS:  # cut to the latest: not a window to extend
             return kept.bars
     elif kept.bars["ts"].iloc[-1] < end:
         last = kept.bars["ts"].iloc[-1]
         newer = queries.bars(db, symbol, timeframe, start=last.to_pydatetime(), end=end,
                              limit=queries.MAX_ROWS)
-        kept = _Window(imported_at, pd.concat([kept.bars[kept.bars["ts"] < last], newer],
-                                              ignore_index=True))
+        kept = _Window(sha256, pd.concat([kept.bars[kept.bars["ts"] < last], newer],
+                                         ignore_index=True))
         if len(kept.bars) >= queries.MAX_ROWS:
             return kept.bars.tail(queries.MAX_ROWS).reset_index(drop=True)
     with _windows_lock:

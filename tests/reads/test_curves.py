@@ -5,6 +5,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import event, insert, update
 
+from engine.control.datasets import import_upload
+from engine.market import catalog
 from engine.reads import curves, queries
 from engine.store.db import session_scope
 from engine.store.models import Bar, EquitySnapshot
@@ -117,3 +119,16 @@ def test_a_window_of_bars_read_again_with_a_later_end_is_the_window_read_whole(d
     assert later.loc[later["ts"] == mid, "close"].item() == first["close"].iloc[-1] + 1
     pd.testing.assert_frame_equal(curves.window_bars(db, "BTC-USD", "1h", start=start, end=mid),
                                   whole[whole["ts"] <= mid])
+
+
+def test_a_window_of_an_imported_dataset_is_read_anew_once_another_file_replaces_it(db):
+    frame = catalog.load("BTC-USD", "1d").iloc[:300]
+    start, end = (frame["ts"].iloc[i].to_pydatetime() for i in (0, -1))
+    import_upload(db, frame.to_csv(index=False).encode(), "mine.csv", "MINE", "1d", "crypto",
+                  False, "me")
+    first = curves.window_bars(db, "MINE", "1d", start=start, end=end)
+    doubled = frame.assign(**{c: frame[c] * 2 for c in ("open", "high", "low", "close")})
+    import_upload(db, doubled.to_csv(index=False).encode(), "mine.csv", "MINE", "1d", "crypto",
+                  True, "me")
+    again = curves.window_bars(db, "MINE", "1d", start=start, end=end)
+    assert list(again["close"]) == [2 * c for c in first["close"]]
