@@ -49,6 +49,8 @@ from engine.store.models import (
 
 PAGES = (  # (label, page, extra session state)
     ("overview", "overview", {}),
+    ("overview/exposure", "overview", {"desk_tab": "Exposure"}),
+    ("overview/daily", "overview", {"desk_tab": "Daily P&L"}),
     ("agents", "agents", {}),
     ("sessions", "sessions", {}),
     ("sessions/chart", "sessions", {"detail_tab": "Chart"}),

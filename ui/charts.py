@@ -64,6 +64,34 @@ def equity_spec(currency: str = "quote currency") -> dict:
     }
 
 
+DAY_PNL_PX = 170
+
+
+def daily_pnl_spec(currency: str = "quote currency") -> dict:
+    """A Vega-Lite spec of one session's P&L per day of its clock as bars, green gains and red
+    losses, for st.vega_lite_chart(days, spec) with rows of day, pnl and equity. Days without
+    a bar (a stock's weekend) are left out rather than drawn as zero."""
+    day = {"field": "day", "type": "ordinal", "timeUnit": "utcyearmonthdate",
+           "title": f"day, {MARKET_TIME}", "axis": {"format": "%b %d", "labelAngle": -45}}
+    tip = [{"field": "day", "type": "temporal", "timeUnit": "utcyearmonthdate",
+            "title": "day (UTC)", "format": "%Y-%m-%d"},
+           {"field": "pnl", "type": "quantitative", "format": "+,.2f",
+            "title": f"the day's P&L ({currency})"},
+           {"field": "equity", "type": "quantitative", "format": ",.2f",
+            "title": f"equity at the day's last bar ({currency})"}]
+    return {
+        "height": DAY_PNL_PX, "width": "container",
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": {
+            "x": day,
+            "y": {"field": "pnl", "type": "quantitative", "title": f"P&L ({currency})",
+                  "axis": {"format": ",.0f", "tickCount": 4}},
+            "color": {"condition": {"test": "datum.pnl >= 0", "value": GREEN}, "value": RED},
+            "tooltip": tip},
+    }
+
+
 def indicator_lines(bars: pd.DataFrame, chart: tuple[ChartItem, ...],
                     params: dict) -> dict[str, pd.Series]:
     """The moving averages the strategy's `chart` declares (SmaLine), over the bars shown, by

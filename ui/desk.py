@@ -1,12 +1,21 @@
 """The desk: money across sessions, summed from the per-session figures
 engine.reads.queries.sessions
-reads (P&L, realized and unrealized come from there). No `st.` calls."""
+reads (P&L, realized and unrealized come from there), exposure per symbol and daily P&L
+(engine.reads.desk) as shown. No `st.` calls."""
 
 from dataclasses import dataclass
 
 import pandas as pd
 
-from ui.format import colour_pnl, colour_status, money, signed_money, signed_pct
+from ui.format import (
+    CURRENCY_CODE,
+    colour_pnl,
+    colour_status,
+    money,
+    pct,
+    signed_money,
+    signed_pct,
+)
 
 
 @dataclass(frozen=True)
@@ -68,3 +77,26 @@ def styled(view: pd.DataFrame, status_hex: dict[str, str]):
         "unrealized": signed_money})
     styler = colour_pnl(styler, ["P&L", "P&L %", "realized", "unrealized"])
     return colour_status(styler, "status", status_hex)
+
+
+EXPOSURE = {"symbol": "symbol", "qty": "net quantity (units)",
+            "market_value": f"market value ({CURRENCY_CODE})",
+            "equity_pct": "share of equity (%)",
+            "unrealized_pnl": f"unrealized P&L ({CURRENCY_CODE})", "sessions": "sessions"}
+
+
+def exposure_table(symbols: pd.DataFrame):
+    """engine.reads.desk.exposure's rows as shown: labelled columns with units, money with
+    separators, signed coloured unrealized P&L."""
+    view = symbols[list(EXPOSURE)].rename(columns=EXPOSURE)
+    styler = view.style.format({
+        EXPOSURE["qty"]: "{:,.8g}".format, EXPOSURE["market_value"]: money,
+        EXPOSURE["equity_pct"]: pct, EXPOSURE["unrealized_pnl"]: signed_money})
+    return colour_pnl(styler, [EXPOSURE["unrealized_pnl"]])
+
+
+def by_session(daily: pd.DataFrame) -> list[tuple[int, str, pd.DataFrame]]:
+    """engine.reads.desk.daily_pnl's rows per session, newest session first: (id, "#id name",
+    its days' day, pnl and equity)."""
+    return [(int(sid), str(rows["session"].iloc[0]), rows[["day", "pnl", "equity"]])
+            for sid, rows in daily.groupby("session_id", sort=False)]

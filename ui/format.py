@@ -47,6 +47,13 @@ def signed_pct(value: float | None, decimals: int = 2) -> str:
     return f"{value:+.{decimals}f}%"
 
 
+def pct(value: float | None, decimals: int = 2) -> str:
+    """12.34% — a share, which has no direction (P&L in % is signed_pct)."""
+    if _missing(value):
+        return DASH
+    return f"{value:.{decimals}f}%"
+
+
 def price(value: float | None) -> str:
     """A price with the decimals its size needs: 64,123.50 · 182.31 · 0.4312."""
     if _missing(value):

@@ -9,13 +9,14 @@ import streamlit as st
 from engine.control import actions as control
 from engine.errors import ConfigError
 from engine.logs import SEVERITIES
+from engine.reads import desk as desk_reads
 from engine.reads import queries, status, summary
 from engine.reads.status import HEALTH_FORMULA
-from ui import confirm, context
+from ui import charts, confirm, context
 from ui.alerts import acknowledge, send_test
-from ui.desk import pnl_px, styled, totals
+from ui.desk import by_session, exposure_table, pnl_px, styled, totals
 from ui.desk import table as desk_table
-from ui.format import literal, money, signed_money, signed_pct
+from ui.format import CURRENCY_CODE, literal, money, pct, signed_money, signed_pct
 from ui.theme import (
     BAR_FORMAT,
     MARKET,
@@ -112,6 +113,21 @@ def desk() -> None:
     with d.container(key=pnl_key("unrealized", total.unrealized)):
         st.metric("Unrealized P&L", signed_money(total.unrealized),
                   help="Open positions marked at each session's last close")
+    # Stateful tabs: only the open one reads and draws.
+    listed, held, days = st.tabs(["Sessions", "Exposure", "Daily P&L"], key="desk_tab",
+                                 on_change="rerun")
+    if listed.open:
+        with listed:
+            session_rows(sessions)
+    if held.open:
+        with held:
+            exposure()
+    if days.open:
+        with days:
+            daily_pnl()
+
+
+def session_rows(sessions: pd.DataFrame) -> None:
     view = desk_table(sessions)
     st.dataframe(styled(view, STATUS_HEX), hide_index=True, width="stretch", key="desk_table",
                  on_select=partial(context.ask_to_open, "desk_table", [int(i) for i in view["id"]]),
@@ -122,6 +138,43 @@ def desk() -> None:
     shown = f"The latest {len(view)} of {len(sessions)} sessions. " if len(view) < len(
         sessions) else ""
     st.caption(f"{shown}Click a row to open its session.")
+
+
+def exposure() -> None:
+    """What the running and paused sessions hold, per symbol."""
+    held = context.read(desk_reads.exposure)
+    if held.symbols.empty:
+        st.info(f"No open positions in the {held.sessions} running or paused sessions.",
+                icon=":material/info:")
+        return
+    st.container(key="desk_exposure").dataframe(exposure_table(held.symbols), hide_index=True,
+                                                width="stretch")
+    invested = float(held.symbols["market_value"].sum())
+    st.caption(f"Open positions of the {held.sessions} running or paused sessions (sweep "
+               "variants and archived sessions left out), each marked at the close of its "
+               f"session's current bar. {money(invested)} invested, "
+               f"{pct(invested / held.equity * 100 if held.equity else None)} of their "
+               f"{money(held.equity)} total equity.")
+
+
+def daily_pnl() -> None:
+    """Each of the latest running or paused sessions' P&L per day of its own clock."""
+    daily = context.read(desk_reads.daily_pnl)
+    if daily.empty:
+        st.info("No running or paused session has traded a bar yet.", icon=":material/info:")
+        return
+    spec = charts.daily_pnl_spec(CURRENCY_CODE)
+    columns = st.columns(3)
+    for i, (sid, label, days) in enumerate(by_session(daily)):
+        with columns[i % 3].container(key=f"daily_pnl_{sid}"):
+            st.text(label)
+            st.vega_lite_chart(days, spec, width="stretch")
+            st.caption(f"{signed_money(days['pnl'].sum())} over these {len(days)} days")
+    st.caption(f"The latest {desk_reads.DAILY_SESSIONS} running or paused sessions at most; "
+               f"each bar is a day of the session's own clock ({MARKET}, UTC days) over its "
+               f"last {desk_reads.DAYS} days: the equity at the day's last bar minus the one "
+               "before (the starting cash before its first bar). Days without a bar are "
+               "left out.")
 
 
 @st.fragment(run_every=context.refresh_every())

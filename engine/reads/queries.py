@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, String, func, select, type_coerce
 from sqlmodel import Session
 
 from engine.core.bars import TIMEFRAMES
@@ -181,16 +181,19 @@ def bars(db: Engine, symbol: str, timeframe: str, start=None, end=None,
         raise BadInput(f"symbol must be a symbol such as BTC-USD (got {shown(symbol)})")
     timeframe, limit = _timeframe(timeframe), whole(limit, "limit", 1, MAX_ROWS)
     start, end = _time(start, "start"), _time(end, "end")
-    query = select(Bar.ts, Bar.open, Bar.high, Bar.low, Bar.close, Bar.volume).where(
-        Bar.symbol == symbol, Bar.timeframe == timeframe)
+    query = select(type_coerce(Bar.ts, String), Bar.open, Bar.high, Bar.low, Bar.close,
+                   Bar.volume).where(Bar.symbol == symbol, Bar.timeframe == timeframe)
     if start is not None:
         query = query.where(Bar.ts >= start)
     if end is not None:
         query = query.where(Bar.ts <= end)
     with db.connect() as c:  # core rows, as plain tuples: a whole window is 20,000 of them
         rows = c.execute(query.order_by(Bar.ts.desc()).limit(limit)).all()
-    return pd.DataFrame(map(tuple, reversed(rows)),
-                        columns=["ts", "open", "high", "low", "close", "volume"])
+    frame = pd.DataFrame(map(tuple, reversed(rows)),
+                         columns=["ts", "open", "high", "low", "close", "volume"])
+    # times parsed by pandas at once (SQLite gives text): one by one they are most of the read
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True, format="ISO8601")
+    return frame
 
 
 def sentiment_latest(db: Engine) -> pd.DataFrame:

@@ -1,17 +1,20 @@
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
+from sqlalchemy import update
 from sqlmodel import Session, func, select
 from streamlit.testing.v1 import AppTest
 
+from engine.reads import desk as desk_reads
 from engine.reads import queries
 from engine.store.db import session_scope
 from engine.store.events import record_event
 from engine.store.leases import EngineWorker
-from engine.store.models import AlertAck, Event
+from engine.store.models import AlertAck, Event, PaperSession
+from tests.conftest import replay_session, store_bars
 from tests.views.conftest import APP, answer_dialog, commands, dialog_titles, run_page
 from ui import format as fmt
-from ui.desk import totals
+from ui.desk import exposure_table, totals
 
 OIDC = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x",
                  "client_id": "id", "client_secret": "s",
@@ -93,6 +96,34 @@ def test_desk_shows_money_across_sessions_signed(filled, db):
     assert abs(total.realized + total.unrealized - total.pnl) < 1e-6
     desk = next(d.value for d in at.dataframe if "P&L" in d.value.columns)
     assert set(desk["name"]) == set(sessions["name"])
+
+
+def test_desk_tabs_show_exposure_per_symbol_and_daily_pnl_bars(db):
+    store_bars(db, ("BTC-USD", "1h"))
+    sid = replay_session(db, {"symbols": "BTC-USD", "from": "2019-01-01", "to": "2019-03-03",
+                              "params": {"fast": 5, "slow": 20}}, status="completed")
+    with session_scope(db) as s:  # a paused session holding BTC at its clock
+        s.execute(update(PaperSession).where(PaperSession.id == sid).values(status="paused"))
+    held = desk_reads.exposure(db)
+    assert list(held.symbols["symbol"]) == ["BTC-USD"]
+    at = run_page("overview", desk_tab="Exposure")
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "symbol" in d.value.columns)
+    assert list(table.columns) == ["symbol", "net quantity (units)", "market value (USD)",
+                                   "share of equity (%)", "unrealized P&L (USD)", "sessions"]
+    assert list(table["symbol"]) == list(held.symbols["symbol"])
+    assert list(table["market value (USD)"]) == list(held.symbols["market_value"])
+    shown = exposure_table(held.symbols).to_html()  # as the grid draws it
+    first = held.symbols.iloc[0]
+    for figure in (fmt.money(first["market_value"]), fmt.pct(first["equity_pct"]),
+                   fmt.signed_money(first["unrealized_pnl"])):
+        assert f">{figure}<" in shown
+
+    at = run_page("overview", desk_tab="Daily P&L")
+    assert not at.exception
+    daily = desk_reads.daily_pnl(db)
+    assert len(at.get("vega_lite_chart")) == daily["session_id"].nunique() > 0
+    assert any(t.value == daily["session"].iloc[0] for t in at.text)
 
 
 def test_health_figure_colour_tells_60_from_100():
