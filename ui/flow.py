@@ -141,13 +141,18 @@ def agent_node(agent: AgentCard) -> NodeSpec:
     return NodeSpec(agent.id, content, STATUS_HEX.get(state, GREY), "agent")
 
 
+def session_line(row) -> str:
+    """A session's word (queries.sessions' `condition`) and its symbols."""
+    return f"● {row.condition} · {literal(row.symbols)}"
+
+
 def session_nodes(sessions: pd.DataFrame) -> list[NodeSpec]:
     running = sessions[sessions["status"].isin(["running", "paused"])]
     nodes = [
         NodeSpec(f"session-{row.id}",
-                 f"**{literal(row.name)}** `{row.strategy}`\n\n● {row.status} · {row.symbols}\n\n"
+                 f"**{literal(row.name)}** `{row.strategy}`\n\n{session_line(row)}\n\n"
                  f"P&L {row.return_pct:+.2f}% · {row.trade_count} trades",
-                 STATUS_HEX.get(row.status, GREY), "session")
+                 STATUS_HEX.get(row.condition, GREY), "session")
         for row in running.head(MAX_SESSION_NODES).itertuples()
     ]
     extra = len(running) - MAX_SESSION_NODES

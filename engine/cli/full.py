@@ -69,8 +69,9 @@ def cmd_agents(db, args) -> None:
     if args.json:
         emit_json(frame)
     else:
-        _table(frame, ["id", "status", "ticks", "items_processed", "errors", "last_tick_ms",
-                       "last_active_at"])
+        _table(frame.assign(status=frame["condition"]),  # the word every surface shows
+               ["id", "status", "ticks", "items_processed", "errors", "last_tick_ms",
+                "last_active_at"])
 
 
 def _document(record, as_json: bool) -> None:
@@ -78,7 +79,11 @@ def _document(record, as_json: bool) -> None:
     if as_json:
         emit_json(record)
         return
-    for key, value in asdict(record).items():
+    fields = asdict(record)
+    if "condition" in fields:  # an agent or a session: its word first, as the dashboard shows it
+        word = fields.pop("condition")
+        fields = {"status": word, "lifecycle_status": fields.pop("status"), **fields}
+    for key, value in fields.items():
         print(f"{key}: {shown_value(key, value)}")
 
 
@@ -91,8 +96,9 @@ def cmd_sessions(db, args) -> None:
     if args.json:
         emit_json(frame)
     else:
-        _table(frame, ["id", "name", "status", "strategy", "symbols", "timeframe", "equity",
-                       "return_pct", "trade_count"])
+        _table(frame.assign(status=frame["condition"]),  # the word every surface shows
+               ["id", "name", "status", "strategy", "symbols", "timeframe", "equity",
+                "return_pct", "trade_count", "why"])
 
 
 def _create(db, args) -> None:
@@ -149,7 +155,7 @@ def _fill_models(db, args) -> None:
 
 def _progress(doc: dict) -> None:
     total = doc.bars_total or 0
-    print(f"session {doc.id}: {doc.status}, bar {doc.bars_done:,}/{total:,}",
+    print(f"session {doc.id}: {doc.condition}, bar {doc.bars_done:,}/{total:,}",
           file=sys.stderr)
 
 

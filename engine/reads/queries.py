@@ -21,7 +21,8 @@ from engine.params import optional_text, session_key, whole
 from engine.reads.curve import per_bar_curve
 from engine.reads.fleet import workers as fleet_workers
 from engine.reads.records import PositionLine, SessionDocument
-from engine.reads.status import agent_card
+from engine.reads.status import agent_card, session_hold
+from engine.reads.words import session_word
 from engine.registry.agents import SPECS
 from engine.store.models import (
     Agent,
@@ -37,7 +38,8 @@ from engine.store.models import (
 
 SESSION_COLUMNS = ("id", "name", "symbols", "strategy", "timeframe", "status", "started_at",
                    "created_at", "starting_cash", "cash", "equity", "trade_count", "archived",
-                   "realized_pnl", "max_drawdown_pct", "error", "bars_done", "bars_total")
+                   "realized_pnl", "max_drawdown_pct", "error", "bars_done", "bars_total",
+                   "wait_reason")
 MAX_ROWS = 100_000  # the most rows one read returns
 MAX_COMPARED = 50  # sessions in one comparison
 
@@ -88,6 +90,11 @@ def sessions(db: Engine, include_archived: bool = False, include_sweeps: bool = 
         query = query.where(PaperSession.sweep_id.is_(None))
     with Session(db) as s:
         frame = pd.DataFrame(s.execute(query).all(), columns=list(SESSION_COLUMNS))
+        hold = session_hold(s)
+    shown = [session_word(status, why, hold)
+             for status, why in zip(frame["status"], frame["wait_reason"], strict=True)]
+    frame["condition"] = [w.word for w in shown]  # the word every surface shows
+    frame["why"] = [w.why for w in shown]
     frame["return_pct"] = (frame["equity"] / frame["starting_cash"] - 1) * 100
     frame["pnl"] = frame["equity"] - frame["starting_cash"]
     # equity − starting cash = realized + unrealized exactly: a buy's fee sits in its average
@@ -124,6 +131,7 @@ def session_document(db: Engine, session_id) -> SessionDocument:
     """The session document of the CLI and the detail view: state, money, positions, metrics."""
     with Session(db) as s:
         row = _session_row(s, session_id)
+        shown = session_word(row.status, row.wait_reason, session_hold(s))
         pending = s.execute(select(func.count()).select_from(Order).where(
             Order.session_id == row.id, Order.status.in_(WORKING_ORDER))).scalar_one()
     held = positions(db, row.id)
@@ -132,7 +140,8 @@ def session_document(db: Engine, session_id) -> SessionDocument:
     lines = [PositionLine(r.symbol, r.qty, r.avg_price, r.last_price, r.market_value)
              for r in held.itertuples()]
     return SessionDocument(
-        id=row.id, name=row.name, status=row.status, strategy=row.strategy,
+        id=row.id, name=row.name, status=row.status, condition=shown.word,
+        strategy=row.strategy,
         symbols=row.symbols.split(","), timeframe=row.timeframe, params=row.params,
         walk_rule=row.walk_rule,
         starting_cash=row.starting_cash, cash=row.cash, equity=row.equity,
@@ -146,7 +155,7 @@ def session_document(db: Engine, session_id) -> SessionDocument:
         speed=FAST_FORWARD if row.speed is None else row.speed, ff_until=row.ff_until,
         ff_then=row.ff_then, bars_done=row.bars_done, bars_total=row.bars_total,
         progress_pct=(row.bars_done / row.bars_total * 100) if row.bars_total else None,
-        wait_reason=row.wait_reason, config_history=row.config_history or [],
+        wait_reason=shown.why or row.wait_reason, config_history=row.config_history or [],
         allowed=allowed_actions("session", row.status), positions=lines, metrics=stats,
         sweep_id=row.sweep_id)
 

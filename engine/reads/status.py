@@ -15,6 +15,7 @@ from engine.errors import BadInput, NotFound, shown
 from engine.params import agent_key, client_key, whole
 from engine.reads.fleet import lease_info
 from engine.reads.records import AgentCard
+from engine.reads.words import agent_word, pipeline_hold
 from engine.store.models import (
     Agent,
     AlertAck,
@@ -27,7 +28,6 @@ from engine.store.models import (
 )
 from engine.store.types import utcnow
 
-DEGRADED = "degraded"  # running, but its last ticks failed
 HEALTH_FORMULA = (
     "health % = 40 × engine heartbeat fresh (≤ 6 s) + 30 × share of agents running with no "
     "failing ticks + 20 × max(0, 1 − errors in the last hour ÷ 10) + 10 × market data ticked "
@@ -109,10 +109,16 @@ def health(db: Engine) -> Health:
 
 
 def condition(row: Agent) -> str:
-    """The status a user should see: a running agent whose recent ticks fail is degraded."""
-    if row.status == AgentStatus.RUNNING and row.consecutive_errors:
-        return DEGRADED
-    return row.status
+    """The status a user should see (engine.reads.words.agent_word): a running agent whose
+    recent ticks fail is degraded; one retrying after an error is in error until a tick
+    succeeds."""
+    return agent_word(row.status, row.consecutive_errors, row.retry_at).word
+
+
+def session_hold(s: Session) -> str | None:
+    """Why every running session waits, when a stage of the pipeline it needs is not running
+    (engine.reads.words.pipeline_hold), or None."""
+    return pipeline_hold({a.kind: condition(a) for a in s.execute(select(Agent)).scalars()})
 
 
 def agent_card(row: Agent) -> AgentCard:

@@ -1,0 +1,75 @@
+"""Issue 19, item 9, in a real browser: one status word on the agent card, its node and the
+sidebar; a waiting session says why on its node; the diagram's text readable and its controls
+themed."""
+
+import re
+
+import pytest
+from sqlmodel import Session, select
+
+from engine.control import actions as control
+from engine.reads.fleet import lease_info
+from engine.store.models import Event
+from tests.conftest import wait_until
+from tests.e2e.conftest import goto, no_exception
+from tests.e2e.test_truth import failing_feed
+
+pytestmark = pytest.mark.e2e
+FLOW = "iframe[title='streamlit_flow.streamlit_flow']"
+
+
+def open_app(page, url: str, db, path: str = "") -> None:
+    """Open `path` once the autostarted engine runs (and so has registered its agents)."""
+    goto(page, url)
+    wait_until(lambda: lease_info(db).online, 60, message="the autostarted engine")
+    goto(page, url, path)
+
+
+def _word(text: str, pattern: str) -> str | None:
+    found = re.search(pattern, text)
+    return found[1] if found else None
+
+
+def _words(page, agent: str, name: str) -> tuple[str | None, ...]:
+    """The word the card's heading, the agent's node and the sidebar say for `agent`."""
+    heading = page.locator("[data-testid='stMain'] h3").filter(has_text=name).first
+    node = page.frame_locator(FLOW).locator(f".react-flow__node[data-id='{agent}']")
+    sidebar = page.locator("[data-testid='stSidebar']").inner_text()
+    return (_word(heading.inner_text(), r"● (\w+)"), _word(node.inner_text(), r"● (\w+)"),
+            _word(sidebar, rf"{name} (\w+) —") or "running")
+
+
+def _failures(db, agent: str) -> int:
+    with Session(db) as s:
+        return len(s.exec(select(Event.id).where(
+            Event.source == agent, Event.message.contains("→ error"))).all())
+
+
+def test_a_failing_agent_says_one_word_on_its_card_node_and_sidebar(app, page):
+    url, env, db = app
+    open_app(page, url, db, "agents?agent=sentiment")
+    page.frame_locator(FLOW).locator(".react-flow__node[data-id='sentiment']").wait_for()
+    with failing_feed() as port:
+        control.wait_for(db, control.update_agent_config(db, "sentiment", {
+            "rss_feeds": f"http://127.0.0.1:{port}/x", "interval_s": "2.5"}), 10)
+        wait_until(lambda: _words(page, "sentiment", "Sentiment") == ("degraded",) * 3, 20,
+                   poll=0.25, message="card, node and sidebar to say degraded")
+        wait_until(lambda: _words(page, "sentiment", "Sentiment") == ("error",) * 3, 30,
+                   poll=0.25, message="card, node and sidebar to say error")
+        # Its retry (16 s on) starts and runs the agent once more, and fails again: each
+        # surface still says error, whenever it refreshes.
+        first = _failures(db, "sentiment")
+        seen = set()
+
+        def retried() -> bool:
+            seen.add(_words(page, "sentiment", "Sentiment"))
+            return _failures(db, "sentiment") > first
+
+        wait_until(retried, 40, poll=0.25, message="the retry to fail again")
+        for _ in range(8):  # two more refreshes
+            seen.add(_words(page, "sentiment", "Sentiment"))
+            page.wait_for_timeout(500)
+        assert seen == {("error",) * 3}
+        control.wait_for(db, control.update_agent_config(db, "sentiment", {"rss_feeds": ""}),
+                         10)
+    no_exception(page)
