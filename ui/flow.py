@@ -142,8 +142,9 @@ def agent_node(agent: AgentCard) -> NodeSpec:
 
 
 def session_line(row) -> str:
-    """A session's word (queries.sessions' `condition`) and its symbols."""
-    return f"● {row.condition} · {literal(row.symbols)}"
+    """A session's word (queries.sessions' `condition`), why it waits, and its symbols."""
+    why = f" — {literal(row.why)}" if row.why else ""
+    return f"● {row.condition}{why} · {literal(row.symbols)}"
 
 
 def session_nodes(sessions: pd.DataFrame) -> list[NodeSpec]:

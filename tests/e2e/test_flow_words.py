@@ -73,3 +73,23 @@ def test_a_failing_agent_says_one_word_on_its_card_node_and_sidebar(app, page):
         control.wait_for(db, control.update_agent_config(db, "sentiment", {"rss_feeds": ""}),
                          10)
     no_exception(page)
+
+
+def test_a_session_held_by_a_stopped_execution_agent_says_so_on_its_node(app, page):
+    url, env, db = app
+    open_app(page, url, db, "agents")
+    made = control.create_session(db, {"name": "held one", "symbols": "BTC-USD",
+                                       "timeframe": "1h", "strategy": "ma_crossover",
+                                       "speed": "1"}, start=True)
+    control.wait_for(db, made, 30)
+    node = page.frame_locator(FLOW).locator(f".react-flow__node[data-id='session-{made.id}']")
+    wait_until(lambda: "● running" in node.inner_text(), 30, poll=0.25,
+               message="the session's node running")
+    control.wait_for(db, control.agent_action(db, "execution", "stop"), 30)
+    wait_until(lambda: "● waiting — execution agent stopped: fills held" in node.inner_text(),
+               30, poll=0.25, message="the session's node to say it waits, and why")
+    assert re.search(r"rgb\(202, 138, 4\)|#ca8a04", node.get_attribute("style") or "")
+    control.wait_for(db, control.agent_action(db, "execution", "start"), 30)
+    wait_until(lambda: "● running" in node.inner_text(), 30, poll=0.25,
+               message="the session's node running again")
+    no_exception(page)

@@ -11,7 +11,7 @@ from engine.reads import queries, status
 from engine.reads.summary import system_summary
 from engine.reads.words import COLOURS, agent_word, pipeline_hold, session_word
 from engine.store.db import session_scope
-from engine.store.models import Agent
+from engine.store.models import Agent, PaperSession
 from engine.store.types import utcnow
 from tests.conftest import run_main
 from tests.views.conftest import run_page
@@ -93,7 +93,7 @@ def test_a_held_session_is_waiting_on_every_surface(filled, db):
     assert (doc.condition, doc.wait_reason) == ("waiting", why)
     assert system_summary(db).sessions.get("waiting") == 1
     node = next(n for n in flow.session_nodes(queries.sessions(db)) if n.id == f"session-{sid}")
-    assert "● waiting" in node.content
+    assert f"● waiting — {why}" in node.content
     assert node.colour == COLOURS["waiting"][0]
     shown = run_main("session", "show", str(sid)).stdout.splitlines()
     assert shown[0] == "status: waiting"
@@ -101,3 +101,9 @@ def test_a_held_session_is_waiting_on_every_surface(filled, db):
     listed = run_main("sessions").stdout
     assert any(line.split()[:1] == [str(sid)] and "waiting" in line for line in
                listed.splitlines())
+    with session_scope(db) as s:  # running again: the clock's own reason, if any, is shown
+        s.execute(update(Agent).where(Agent.id == "execution").values(status="running"))
+        s.execute(update(PaperSession).where(PaperSession.id == sid).values(
+            wait_reason="waiting for BTC-USD bars after 2019-01-13 12:00 (market time)"))
+    node = next(n for n in flow.session_nodes(queries.sessions(db)) if n.id == f"session-{sid}")
+    assert "● waiting — waiting for BTC-USD bars" in node.content
