@@ -1,6 +1,6 @@
 """Issue 19, item 9, in a real browser: one status word on the agent card, its node and the
-sidebar; a waiting session says why on its node; the diagram's text readable and its controls
-themed."""
+sidebar; a waiting session says why on its node; a window whose from is after its to says so;
+the diagram's text readable and its controls themed."""
 
 import re
 
@@ -11,7 +11,7 @@ from engine.control import actions as control
 from engine.reads.fleet import lease_info
 from engine.store.models import Event
 from tests.conftest import wait_until
-from tests.e2e.conftest import goto, no_exception
+from tests.e2e.conftest import goto, no_exception, open_tab, type_into
 from tests.e2e.test_truth import failing_feed
 
 pytestmark = pytest.mark.e2e
@@ -92,4 +92,28 @@ def test_a_session_held_by_a_stopped_execution_agent_says_so_on_its_node(app, pa
     control.wait_for(db, control.agent_action(db, "execution", "start"), 30)
     wait_until(lambda: "● running" in node.inner_text(), 30, poll=0.25,
                message="the session's node running again")
+    no_exception(page)
+
+
+def test_the_form_says_from_is_after_to_naming_both(app, page):
+    url, env, db = app
+    open_app(page, url, db, "sessions")
+    open_tab(page, "New session")
+    type_into(page, "new_name", "backwards", "Tab")
+    symbols = page.locator(".st-key-new_symbols input")
+    symbols.click()
+    page.get_by_role("option", name="BTC-USD", exact=True).click()
+    page.keyboard.press("Escape")
+    wait_until(lambda: page.locator(".st-key-new_from input").input_value(), 30, poll=0.25,
+               message="From to be filled with the default window")
+    for key, day in (("new_from", "2019-06-01"), ("new_to", "2018-01-01")):
+        field = page.locator(f".st-key-{key} input")
+        field.fill(day)
+        field.press("Enter")
+        page.keyboard.press("Escape")
+    page.get_by_role("button", name="Create and start").click()
+    error = page.locator(".st-key-new_from + div [data-testid='stAlertContentError']")
+    error.wait_for()
+    assert "From 2019-06-01 is after to: 2018-01-01" in error.inner_text()  # To: its day's end
+    assert "bar(s)" not in page.locator("body").inner_text()
     no_exception(page)
