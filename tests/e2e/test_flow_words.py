@@ -117,3 +117,67 @@ def test_the_form_says_from_is_after_to_naming_both(app, page):
     assert "From 2019-06-01 is after to: 2018-01-01" in error.inner_text()  # To: its day's end
     assert "bar(s)" not in page.locator("body").inner_text()
     no_exception(page)
+
+
+SMALLEST_TEXT_PX = """() => {
+  const scale = new DOMMatrix(getComputedStyle(
+    document.querySelector('.react-flow__viewport')).transform).a;
+  let smallest = Infinity;
+  for (const el of document.querySelectorAll('.react-flow__node *')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (own) smallest = Math.min(smallest, parseFloat(getComputedStyle(el).fontSize));
+  }
+  return {scale, smallest, rendered: smallest * scale};
+}"""
+CONTROLS = """() => [...document.querySelectorAll('.react-flow__controls-button')].map(b => ({
+  background: getComputedStyle(b).backgroundColor,
+  icon: getComputedStyle(b.querySelector('svg')).fill}))"""
+
+
+def _rgb(colour: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in re.findall(r"\d+", colour)[:3])
+
+
+def _luminance(colour: str) -> float:
+    r, g, b = _rgb(colour)
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_diagram_text_is_readable_fits_and_its_controls_follow_the_theme(app, new_tab,
+                                                                             scheme):
+    url, env, db = app
+    page = new_tab(color_scheme=scheme)  # the app's theme follows the system setting
+    open_app(page, url, db)
+    for n in range(3):  # a few running sessions: their nodes join the diagram
+        control.wait_for(db, control.create_session(db, {
+            "name": f"readable {scheme} {n}", "symbols": "ETH-USD", "timeframe": "1d",
+            "strategy": "rsi_reversion", "speed": "1"}, start=True), 30)
+    goto(page, url, "agents")
+    page.locator(FLOW).wait_for()
+    frame = page.locator(FLOW).element_handle().content_frame()
+    frame.wait_for_selector(".react-flow__node[data-id='execution']")
+    frame.wait_for_selector(".react-flow__controls-button")
+    wait_until(lambda: frame.evaluate(SMALLEST_TEXT_PX)["rendered"] >= 12, 10, poll=0.25,
+               message="the diagram's text at least 12 px on screen")
+    box = page.locator(FLOW).bounding_box()
+    nodes = frame.query_selector_all(".react-flow__node")
+    assert len(nodes) >= 4 + 3
+    for node in nodes:  # fit to view: every node inside the diagram's frame
+        inner = node.bounding_box()  # in the page's coordinates
+        assert box["x"] <= inner["x"]
+        assert inner["x"] + inner["width"] <= box["x"] + box["width"]
+        assert box["y"] <= inner["y"]
+        assert inner["y"] + inner["height"] <= box["y"] + box["height"]
+
+    def themed() -> bool:
+        controls = frame.evaluate(CONTROLS)
+        if scheme == "dark":  # a dark button with a light icon
+            return len(controls) >= 3 and all(
+                _luminance(b["background"]) < 0.35 and _luminance(b["icon"]) > 0.6
+                for b in controls)
+        return len(controls) >= 3 and all(
+            _luminance(b["background"]) > 0.8 and _luminance(b["icon"]) < 0.4 for b in controls)
+
+    wait_until(themed, 10, poll=0.25, message=f"the zoom controls in the {scheme} theme")
+    no_exception(page)
