@@ -64,10 +64,10 @@ def command_latencies(db, ids: list[int], count: int) -> list[float]:
     for i in range(count):
         sid = ids[i % len(ids)]
         for action in ("pause", "resume"):
-            cid = control.session_action(db, sid, action, by="benchmark")
-            control.wait_for(db, cid, 5, poll=0.01)
+            outcome = control.session_action(db, sid, action, by="benchmark")
+            control.wait_for(db, outcome, 5, poll=0.01)
             with Session(db) as s:
-                command = s.get(Command, cid)
+                command = s.get(Command, outcome.command)
             latencies.append((command.applied_at - command.created_at).total_seconds() * 1000)
         time.sleep(0.1)
     return latencies
@@ -146,7 +146,7 @@ def main() -> None:
                 return s.exec(select(func.count()).select_from(PaperSession).where(
                     PaperSession.status == "running")).one() == len(ids)
 
-        wait_for(all_running, 60)
+        wait_for(all_running, max(60, len(ids) / 25))  # a mass start: 100 commands a poll
         if pg:
             wait_for(lambda: fleet_ready(db, args.workers), 120)
         steady = sample_ticks(db, args.seconds, min(args.settle, args.seconds / 2))

@@ -61,7 +61,7 @@ def table(sessions: pd.DataFrame) -> pd.DataFrame:
     sessions = sessions.head(TABLE_ROWS)
     return pd.DataFrame({
         "id": sessions["id"], "name": sessions["name"],
-        "status": "● " + sessions["status"], "P&L": sessions["pnl"],
+        "status": "● " + sessions["condition"], "P&L": sessions["pnl"],
         "P&L %": sessions["return_pct"], "equity": sessions["equity"],
         "realized": sessions["realized_pnl"],
         "unrealized": sessions["unrealized_pnl"],

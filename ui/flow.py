@@ -31,10 +31,21 @@ MAX_SESSION_NODES = 8
 ACTIVE_WITHIN_S = 5.0
 TEXT_REFRESH_MS = 10_000
 NEWS_UNUSED = "not used by any session"  # the sentiment → strategy edge with no `news` session
-STEP_X = 330  # px between pipeline stages: room for an edge's throughput label
-STEP_Y = 140  # px between the main lane and the one above it
+# Sized so that at a 1440 px wide window the default layout fits the frame at a zoom of at
+# least MIN_ZOOM, and no zoom shows text below READABLE_PX: FONT_PX × MIN_ZOOM.
+FONT_PX = 15  # every text of the diagram (nodes and edge labels), before zooming
+READABLE_PX = 12  # the smallest text the diagram ever shows on screen
+MIN_ZOOM = READABLE_PX / FONT_PX
+NODE_WIDTH = 190
+STEP_X = 300  # px between pipeline stages: room for an edge's throughput label
+STEP_Y = 200  # px between the lanes of the pipeline: room for the label of an edge between
+SESSION_COLUMNS = 4  # session nodes: rows under the pipeline, right (execution) to left
+SESSION_TOP = STEP_Y + 240  # the first row of sessions: room for the fills labels above it
+SESSION_ROW = 150  # px between rows of sessions
+FRAME_PX = 600  # the diagram's height with one row of sessions (or none): room for tall nodes
 DEFAULT_POSITIONS = {kind: (stage * STEP_X, STEP_Y * (1 - lane))
                      for kind, (stage, lane) in pipeline_layout().items()}
+SERVES_SESSIONS = "execution"  # the agent whose edges go down to the session nodes
 MIN_SPAN_S = 3.0  # a bar rate needs samples at least this far apart
 
 
@@ -141,13 +152,19 @@ def agent_node(agent: AgentCard) -> NodeSpec:
     return NodeSpec(agent.id, content, STATUS_HEX.get(state, GREY), "agent")
 
 
+def session_line(row) -> str:
+    """A session's word (queries.sessions' `condition`), why it waits, and its symbols."""
+    why = f" — {literal(row.why)}" if row.why else ""
+    return f"● {row.condition}{why} · {literal(row.symbols)}"
+
+
 def session_nodes(sessions: pd.DataFrame) -> list[NodeSpec]:
     running = sessions[sessions["status"].isin(["running", "paused"])]
     nodes = [
         NodeSpec(f"session-{row.id}",
-                 f"**{literal(row.name)}** `{row.strategy}`\n\n● {row.status} · {row.symbols}\n\n"
+                 f"**{literal(row.name)}** `{row.strategy}`\n\n{session_line(row)}\n\n"
                  f"P&L {row.return_pct:+.2f}% · {row.trade_count} trades",
-                 STATUS_HEX.get(row.status, GREY), "session")
+                 STATUS_HEX.get(row.condition, GREY), "session")
         for row in running.head(MAX_SESSION_NODES).itertuples()
     ]
     extra = len(running) - MAX_SESSION_NODES
@@ -171,7 +188,7 @@ def edges_for(agents: pd.DataFrame, sessions: list[NodeSpec]) -> list[tuple[str,
         for source in spec.inputs if spec else ():
             if source in by_id:
                 out.append((source, agent.id, flowing(source) and flowing(agent.id)))
-    out += [("execution", node.id, flowing("execution")) for node in sessions]
+    out += [(SERVES_SESSIONS, node.id, flowing(SERVES_SESSIONS)) for node in sessions]
     return out
 
 
@@ -194,9 +211,11 @@ def _node(spec: NodeSpec, pos: tuple[float, float], palette: Palette) -> Streaml
     return StreamlitFlowNode(
         spec.id, pos, {"content": spec.content},
         node_type="default" if spec.kind == "agent" else "output",
-        source_position="right", target_position="left", selectable=True, draggable=True,
-        style={"border": f"3px solid {spec.colour}", "borderRadius": "8px", "width": 220,
-               "fontSize": "12px", "textAlign": "left", "color": palette.text,
+        source_position="bottom" if spec.id == SERVES_SESSIONS else "right",
+        target_position="left" if spec.kind == "agent" else "top", selectable=True,
+        draggable=True,
+        style={"border": f"3px solid {spec.colour}", "borderRadius": "8px", "width": NODE_WIDTH,
+               "fontSize": f"{FONT_PX}px", "textAlign": "left", "color": palette.text,
                "backgroundColor": palette.card, "backgroundImage": tint},
     )
 
@@ -207,14 +226,27 @@ def _edge(source: str, target: str, animated: bool, label: str,
         f"{source}->{target}", source, target, animated=animated, label=label,
         marker_end={"type": "arrowclosed", "width": 18, "height": 18, "color": palette.edge},
         style={"stroke": palette.edge, "strokeWidth": 2},
-        label_show_bg=True, label_style={"fill": palette.text, "fontWeight": 600, "fontSize": 12},
+        label_show_bg=True, label_style={"fill": palette.text, "fontWeight": 600,
+                                         "fontSize": FONT_PX},
         label_bg_style={"fill": palette.label_bg, "fillOpacity": 0.9})
 
 
 def default_position(spec: NodeSpec, index: int) -> tuple[float, float]:
+    """An agent's place in the pipeline; the `index`th session's in the rows under it, the
+    first under the execution agent."""
     if spec.id in DEFAULT_POSITIONS:
         return DEFAULT_POSITIONS[spec.id]
-    return (4 * STEP_X, index * 150)
+    row, column = divmod(index, SESSION_COLUMNS)
+    return (DEFAULT_POSITIONS[SERVES_SESSIONS][0] - column * STEP_X,
+            SESSION_TOP + row * SESSION_ROW)
+
+
+def frame_height(state: StreamlitFlowState) -> int:
+    """The diagram's height in pixels: FRAME_PX, and a row more for each row of session nodes
+    past the first (so the default layout still fits at MIN_ZOOM or more)."""
+    sessions = sum(n.id.startswith("session-") for n in state.nodes)
+    extra_rows = max(0, (sessions - 1) // SESSION_COLUMNS)
+    return FRAME_PX + round(extra_rows * SESSION_ROW * MIN_ZOOM)
 
 
 def build_state(agents: pd.DataFrame, sessions: pd.DataFrame,
@@ -266,7 +298,7 @@ def compact(agents: pd.DataFrame, sessions: pd.DataFrame, rates: Throughput) -> 
                 f"{edge_label(source, target, rates)} → {names[target]}")
     live = int(sessions["status"].isin(["running", "paused"]).sum()) if len(sessions) else 0
     if live:
-        outgoing.setdefault("execution", []).append(
+        outgoing.setdefault(SERVES_SESSIONS, []).append(
             f"{_per_min(sum(rates.fills.values()), 'fills')} → {live} sessions")
     lines = []
     for agent in cards(agents):
@@ -283,6 +315,7 @@ def positions(state: StreamlitFlowState) -> dict[str, tuple[float, float]]:
 
 def render(key: str, state: StreamlitFlowState) -> StreamlitFlowState:
     """Draw the diagram; returns the state the user left it in (drags, selection)."""
-    return streamlit_flow(key, state, height=460, fit_view=True, layout=ManualLayout(),
-                          get_node_on_click=True, hide_watermark=True, min_zoom=0.3,
+    return streamlit_flow(key, state, height=frame_height(state), fit_view=True,
+                          layout=ManualLayout(), get_node_on_click=True, hide_watermark=True,
+                          min_zoom=MIN_ZOOM,
                           show_minimap=False)

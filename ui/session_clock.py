@@ -13,6 +13,7 @@ from engine.control.windows import SPEEDS
 from engine.core.settings import FAST_FORWARD, describe_change, speed_text
 from engine.errors import PaperDeskError
 from engine.reads.records import Difference, SessionDocument
+from engine.reads.words import WAITING_WORD
 from ui import context
 from ui.format import literal
 from ui.outage import OUTAGE
@@ -50,7 +51,7 @@ def clock_speed(doc: SessionDocument) -> str:
 
 def clock_panel(doc: SessionDocument) -> None:
     """Where the session's clock is, how fast it runs, and why it waits (if it does)."""
-    if doc.wait_reason and doc.status == "running":
+    if doc.condition == WAITING_WORD:
         st.warning(f"Clock waiting: {literal(doc.wait_reason)}", icon=":material/hourglass_top:")
     left, right = st.columns([3, 2], vertical_alignment="bottom")
     with left:

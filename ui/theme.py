@@ -1,20 +1,13 @@
 """Status colours and words: every status is said in words as well as colour."""
 
 
-from engine.reads.colours import AMBER, BLUE, DEGRADED, GREEN, GREY, ORANGE, RED, VIOLET
+from engine.reads.colours import AMBER, BLUE, GREEN, RED
+from engine.reads.words import COLOURS
 from ui.format import GAIN_HEX, LOSS_HEX, direction
 
-STATUS_COLOR = {
-    "running": "green", "paused": "yellow", "error": "red", "stopped": "gray",
-    "created": "blue", "starting": "orange", "stopping": "orange", "pending": "blue",
-    "filled": "green", "cancelled": "gray", "rejected": "red", "online": "green",
-    "offline": "red", "completed": "violet", "degraded": "orange",
-}
-STATUS_HEX = {
-    "running": GREEN, "paused": AMBER, "error": RED, "stopped": GREY,
-    "created": BLUE, "starting": ORANGE, "stopping": ORANGE,
-    "completed": VIOLET, "degraded": DEGRADED,
-}
+# Every status word's colour, from the one vocabulary (engine.reads.words).
+STATUS_COLOR = {text: tone for text, (_, tone) in COLOURS.items()}
+STATUS_HEX = {text: hex_ for text, (hex_, _) in COLOURS.items()}
 SEVERITY_ICON = {"info": "● info", "warning": "▲ warning", "error": "✖ error"}
 TIME_FORMAT = "YYYY-MM-DD HH:mm:ss"  # for st.column_config.DatetimeColumn (times are UTC)
 BAR_FORMAT = "YYYY-MM-DD HH:mm"  # bar times (market time)

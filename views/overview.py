@@ -77,12 +77,13 @@ def control_panel() -> None:
     context.show_last_error()
 
     health = context.read(status.health)
-    active_sessions = state.sessions.get("running", 0)
+    active_sessions = state.sessions.get("running", 0) + state.sessions.get("waiting", 0)
     a, b, c, d = st.container(key="pair_health").columns(4)
     a.metric("Active agents", f"{health.agents_running} / {health.agents_total}",
              help="Agents running with no failing ticks, out of all registered agents")
     b.metric("Active sessions", f"{active_sessions:,}",
-             help=f"Running paper sessions; {state.sessions.get('paused', 0):,} paused "
+             help=f"Running paper sessions ({state.sessions.get('waiting', 0):,} of them "
+                  f"waiting); {state.sessions.get('paused', 0):,} paused "
                   "(sweeps' variants are on the Sessions page's Sweeps tab)")
     c.metric("Trades (last hour)", f"{state.fills_last_hour:,}",
              help=f"Fills of paper sessions in the last hour; {state.pending_orders:,} orders "

@@ -156,7 +156,7 @@ def detail(sid: int) -> None:
     except NotFound:
         st.warning(f"Session {sid} no longer exists.")
         return
-    st.markdown(f"### {fmt.literal(doc.name)} {badge(doc.status)}")
+    st.markdown(f"### {fmt.literal(doc.name)} {badge(doc.condition)}")
     st.caption(f"#{doc.id} · {fmt.literal(doc.strategy)} {fmt.literal(doc.params)} · "
                f"{fmt.literal(', '.join(doc.symbols))} {doc.timeframe} · size "
                f"{doc.position_size:g} of equity · sentiment: {doc.sentiment}"

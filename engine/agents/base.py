@@ -304,7 +304,9 @@ class BaseAgent:
                     state=self.state,
                     summary={**self.summary(), "tick_p95_ms": self.tick_p95_ms(),
                              "errors_last_hour": self.errors_last_hour()},
-                    **({"last_error": self.tick_error} if self.consecutive_errors else {}),
+                    # a tick that succeeded ends an error's retries: shown running again
+                    **({"last_error": self.tick_error} if self.consecutive_errors
+                       else {"retry_at": None}),
                 )
             )
 

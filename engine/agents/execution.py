@@ -9,12 +9,13 @@ import time
 from engine.agents.base import BaseAgent
 from engine.core.records import FillRecord
 from engine.logs import get_logger
+from engine.reads.words import held
 from engine.registry.agents import SPECS
 from engine.store.db import session_scope
 from engine.store.events import record_events
 from engine.trading.clock import Committed
 
-STRATEGY_HELD = "strategy agent stopped: decisions held"
+STRATEGY_HELD = held("strategy", "stopped")
 FF_BUDGET_S = 0.5  # of each tick, spent on fast-forwarding `max`-speed sessions
 FILL_EVENTS_MAX = 20  # more fills than this in one batch are summed up in one event
 

@@ -12,10 +12,11 @@ event and a line on this agent's card, and the other files load as usual.
 import time
 
 from engine.agents.base import BaseAgent
+from engine.reads.words import held
 from engine.registry import strategies
 from engine.registry.agents import SPECS
 
-EXECUTION_HELD = "execution agent stopped: fills held"
+EXECUTION_HELD = held("execution", "stopped")
 
 
 class StrategyAgent(BaseAgent):

@@ -76,7 +76,7 @@ def _fill_models(db, args) -> None:
 
 def _progress(doc: dict) -> None:
     total = doc.bars_total or 0
-    print(f"session {doc.id}: {doc.status}, bar {doc.bars_done:,}/{total:,}",
+    print(f"session {doc.id}: {doc.condition}, bar {doc.bars_done:,}/{total:,}",
           file=sys.stderr)
 
 

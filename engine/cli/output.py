@@ -80,7 +80,11 @@ def show_record(record, as_json: bool) -> None:
     if as_json:
         emit_json(record)
         return
-    for key, value in asdict(record).items():
+    fields = asdict(record)
+    if "condition" in fields:  # an agent or a session: its word first, as the dashboard shows it
+        word = fields.pop("condition")
+        fields = {"status": word, "lifecycle_status": fields.pop("status"), **fields}
+    for key, value in fields.items():
         print(f"{key}: {shown_value(key, value)}")
 
 

@@ -16,7 +16,7 @@ plain = OnUse("engine.reads.plain")  # status and the control commands never loa
 AGENT_TABLE = ("id", "status", "ticks", "items_processed", "errors", "last_tick_ms",
                "last_active_at")
 SESSION_TABLE = ("id", "name", "status", "strategy", "symbols", "timeframe", "equity",
-                 "return_pct", "trade_count")
+                 "return_pct", "trade_count", "why")
 TRADE_TABLE = ("time", "symbol", "side", "qty", "price", "fee", "order_id", "reason", "by")
 
 
@@ -25,6 +25,11 @@ def _rows(rows: list[dict], columns: tuple[str, ...], as_json: bool) -> None:
         emit_json(rows)
     else:
         print(table(rows, columns))
+
+
+def _worded(rows: list[dict]) -> list[dict]:
+    """Rows whose status column shows the word every surface shows (engine.reads.words)."""
+    return [{**row, "status": row["condition"]} for row in rows]
 
 
 def cmd_health(sql: Sql, args) -> None:
@@ -39,7 +44,8 @@ def cmd_health(sql: Sql, args) -> None:
 
 
 def cmd_agents(sql: Sql, args) -> None:
-    _rows([asdict(card) for card in plain.agents(sql)], AGENT_TABLE, args.json)
+    cards = [asdict(card) for card in plain.agents(sql)]
+    _rows(cards if args.json else _worded(cards), AGENT_TABLE, args.json)
 
 
 def cmd_agent_show(sql: Sql, args) -> None:
@@ -47,8 +53,8 @@ def cmd_agent_show(sql: Sql, args) -> None:
 
 
 def cmd_sessions(sql: Sql, args) -> None:
-    _rows(plain.sessions(sql, include_archived=args.all, include_sweeps=args.all),
-          SESSION_TABLE, args.json)
+    lines = plain.sessions(sql, include_archived=args.all, include_sweeps=args.all)
+    _rows(lines if args.json else _worded(lines), SESSION_TABLE, args.json)
 
 
 def cmd_session_show(sql: Sql, args) -> None:

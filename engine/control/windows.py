@@ -6,7 +6,7 @@ Every value is checked with a message that names the field (`from`, `to`, `speed
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from engine.core.settings import FAST_FORWARD
@@ -103,11 +103,21 @@ def replay_window(symbols: list[str], timeframe: str, raw_from: Any, raw_to: Any
         if end > hi:
             raise BadInput(f"to: {symbol} {timeframe} data ends {hi:%Y-%m-%d %H:%M}; "
                            f"choose to on or before it")
+    if start > end:
+        limit = f"to: {_day(end)}" if parse_when(raw_to, "to") else \
+            f"the last {timeframe} bar of {', '.join(symbols)} ({_day(end)})"
+        raise BadInput(f"from: {_day(start)} is after {limit}; choose from before it")
     inside = times[(times >= start) & (times <= end)]
     if len(inside) < 2:
-        raise BadInput(f"from/to: the window {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} "
-                       f"holds {len(inside)} bar(s); it needs at least 2")
+        bars = "1 bar" if len(inside) == 1 else f"{len(inside)} bars"
+        raise BadInput(f"from/to: the window {_day(start)} – {_day(end)} holds {bars}; "
+                       "it needs at least 2")
     return Window(start, inside[-1].to_pydatetime(), len(inside))
+
+
+def _day(when: datetime) -> str:
+    """A window's bound as the user writes it: the date, with the time unless midnight."""
+    return f"{when:%Y-%m-%d}" if when.time() == time() else f"{when:%Y-%m-%d %H:%M}"
 
 
 def _ranges(spans: dict) -> str:

@@ -15,18 +15,20 @@ from engine.core.stats import session_stats
 from engine.market import catalog
 from engine.reads.fleet import LeaseInfo
 from engine.reads.records import AgentCard, PositionLine, SessionDocument
+from engine.reads.words import agent_word, pipeline_hold, session_word
 from engine.registry.agents import SPECS
 
 MAX_ROWS = 100_000  # the most rows one read returns
 MAX_EVENTS = 5000  # the most events one read returns
 SESSION_COLUMNS = ("id", "name", "symbols", "strategy", "timeframe", "status", "started_at",
                    "created_at", "starting_cash", "cash", "equity", "trade_count", "archived",
-                   "realized_pnl", "max_drawdown_pct", "error", "bars_done", "bars_total")
-SESSION_LINE = (*SESSION_COLUMNS, "return_pct", "pnl", "unrealized_pnl")  # a sessions row
+                   "realized_pnl", "max_drawdown_pct", "error", "bars_done", "bars_total",
+                   "wait_reason")
+SESSION_LINE = (*SESSION_COLUMNS, "condition", "why", "return_pct", "pnl",
+                "unrealized_pnl")  # a sessions row
 TRADE_COLUMNS = ("time", "bar_time", "symbol", "side", "qty", "price", "fee", "realized_pnl",
                  "order_id", "reason", "lineage", "priced_by")
 EVENT_COLUMNS = ("id", "ts", "severity", "source", "kind", "message")
-DEGRADED = "degraded"  # running, but its last ticks failed
 HEALTH_FORMULA = (
     "health % = 40 × engine heartbeat fresh (≤ 6 s) + 30 × share of agents running with no "
     "failing ticks + 20 × max(0, 1 − errors in the last hour ÷ 10) + 10 × market data ticked "
@@ -48,13 +50,16 @@ class Health:
     data: list[dict] = field(default_factory=list)
 
 
-def session_line(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A row of the sessions list: SESSION_COLUMNS and the P&L derived from them."""
+def session_line(row: Mapping[str, Any], hold: str | None = None) -> dict[str, Any]:
+    """A row of the sessions list: SESSION_COLUMNS, the word it shows and why (`hold`: why
+    every running session waits, engine.reads.builders.hold), and the P&L derived from them."""
     line = {c: row[c] for c in SESSION_COLUMNS}
+    shown = session_word(row["status"], row["wait_reason"], hold)
     pnl = row["equity"] - row["starting_cash"]
     # equity − starting cash = realized + unrealized exactly: a buy's fee sits in its average
     # price, a sell's in its realized P&L.
-    return {**line, "return_pct": (row["equity"] / row["starting_cash"] - 1) * 100, "pnl": pnl,
+    return {**line, "condition": shown.word, "why": shown.why,
+            "return_pct": (row["equity"] / row["starting_cash"] - 1) * 100, "pnl": pnl,
             "unrealized_pnl": pnl - row["realized_pnl"]}
 
 
@@ -68,9 +73,11 @@ def position_lines(marks: Mapping[str, float] | None,
 
 
 def session_document(row: Mapping[str, Any], pending: int,
-                     held: Iterable[tuple[str, float, float, float]]) -> SessionDocument:
-    """The session document from the session's columns, its working orders and its open
-    positions (position_lines)."""
+                     held: Iterable[tuple[str, float, float, float]],
+                     hold: str | None = None) -> SessionDocument:
+    """The session document from the session's columns, its working orders, its open
+    positions (position_lines) and why every running session waits (`hold`)."""
+    shown = session_word(row["status"], row["wait_reason"], hold)
     lines = position_lines(row["last_price"], held)
     unrealized = float(sum(p.unrealized_pnl for p in lines))
     symbols = row["symbols"].split(",")
@@ -80,9 +87,11 @@ def session_document(row: Mapping[str, Any], pending: int,
             "stop_loss_pct", "take_profit_pct", "restart_policy", "sentiment", "archived",
             "error", "created_at", "started_at", "stopped_at", "last_bar_at", "source",
             "window_from", "window_to", "ff_until", "ff_then", "bars_done", "bars_total",
-            "wait_reason", "sweep_id")
+            "sweep_id")
     return SessionDocument(
-        **{f: row[f] for f in same}, symbols=symbols, return_pct=stats["return_pct"],
+        **{f: row[f] for f in same}, condition=shown.word,
+        wait_reason=shown.why or row["wait_reason"], symbols=symbols,
+        return_pct=stats["return_pct"],
         trades=row["trade_count"], pending_orders=pending,
         speed=FAST_FORWARD if row["speed"] is None else row["speed"],
         progress_pct=(row["bars_done"] / row["bars_total"] * 100) if row["bars_total"] else None,
@@ -91,10 +100,16 @@ def session_document(row: Mapping[str, Any], pending: int,
 
 
 def condition(row: Mapping[str, Any]) -> str:
-    """The status a user should see: a running agent whose recent ticks fail is degraded."""
-    if row["status"] == AgentStatus.RUNNING and row["consecutive_errors"]:
-        return DEGRADED
-    return row["status"]
+    """The word a user sees for an agent (engine.reads.words.agent_word): a running agent whose
+    recent ticks fail is degraded; one retrying after an error is in error until a tick
+    succeeds."""
+    return agent_word(row["status"], row["consecutive_errors"], row["retry_at"]).word
+
+
+def hold(agents: Iterable[Mapping[str, Any]]) -> str | None:
+    """Why every running session waits, when a stage of the pipeline it needs is not running
+    (engine.reads.words.pipeline_hold), from the agents' columns; or None."""
+    return pipeline_hold({a["kind"]: condition(a) for a in agents})
 
 
 def agent_card(row: Mapping[str, Any]) -> AgentCard:

@@ -42,8 +42,9 @@ def sessions(source: Sql | Any, include_archived: bool = False, include_sweeps: 
              + " ORDER BY id DESC LIMIT ?")
     with reading(source) as sql:
         rows = sql.records(query, *([False] if not include_archived else []), limit)
+        hold = builders.hold(_agents(sql))
     return [builders.session_line(loaded(r, times=("started_at", "created_at"),
-                                         flags=("archived",))) for r in rows]
+                                         flags=("archived",)), hold) for r in rows]
 
 
 def _session(sql: Sql, session_id: Any) -> dict[str, Any]:
@@ -63,7 +64,8 @@ def session_document(source: Sql | Any, session_id: Any) -> SessionDocument:
                             *(str(s) for s in WORKING_ORDER))
         held = sql.rows("SELECT symbol, qty, avg_price, last_price FROM position WHERE "
                         "session_id = ? AND qty > 0 ORDER BY symbol", row["id"])
-    return builders.session_document(row, pending, held)
+        hold = builders.hold(_agents(sql))
+    return builders.session_document(row, pending, held, hold)
 
 
 def trades(source: Sql | Any, session_id: Any, limit: int = 500,

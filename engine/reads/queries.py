@@ -20,6 +20,7 @@ from engine.reads.builders import MAX_EVENTS, MAX_ROWS, SESSION_COLUMNS
 from engine.reads.curve import per_bar_curve
 from engine.reads.fleet import workers as fleet_workers
 from engine.reads.records import SessionDocument
+from engine.reads.status import session_hold
 from engine.store.models import (
     Agent,
     Bar,
@@ -79,7 +80,8 @@ def sessions(db: Engine, include_archived: bool = False, include_sweeps: bool = 
         query = query.where(PaperSession.sweep_id.is_(None))
     with Session(db) as s:
         rows = s.execute(query).all()
-    return pd.DataFrame([builders.session_line(r._mapping) for r in rows],
+        hold = session_hold(s)
+    return pd.DataFrame([builders.session_line(r._mapping, hold) for r in rows],
                         columns=list(builders.SESSION_LINE))
 
 
@@ -117,7 +119,7 @@ def session_document(db: Engine, session_id) -> SessionDocument:
                                 Position.last_price)
                          .where(Position.session_id == row.id, Position.qty > 0)
                          .order_by(Position.symbol)).all()
-        return builders.session_document(row.model_dump(), pending, held)
+        return builders.session_document(row.model_dump(), pending, held, session_hold(s))
 
 
 def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:

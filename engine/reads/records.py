@@ -30,6 +30,7 @@ class SessionDocument:
     id: int
     name: str
     status: str
+    condition: str  # the word every surface shows (engine.reads.words.session_word)
     strategy: str
     symbols: list[str]
     timeframe: str
@@ -88,7 +89,7 @@ class AgentCard:
     name: str
     kind: str
     status: str
-    condition: str  # the status a user should see: running with failing ticks is "degraded"
+    condition: str  # the word every surface shows (engine.reads.words.agent_word)
     consecutive_errors: int
     status_changed_at: datetime | None
     last_active_at: datetime | None

@@ -73,6 +73,12 @@ def health(db: Engine) -> Health:
     return builders.health(engine, agents, errors, latest, now)
 
 
+def session_hold(s: Session) -> str | None:
+    """Why every running session waits, when a stage of the pipeline it needs is not running
+    (engine.reads.builders.hold), or None."""
+    return builders.hold(a.model_dump() for a in s.execute(select(Agent)).scalars())
+
+
 def agent(db: Engine, agent_id: str) -> AgentCard:
     with Session(db) as s:
         row = s.get(Agent, agent_key(agent_id))

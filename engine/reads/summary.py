@@ -2,6 +2,7 @@
 the system summary and a log tail. Called with an `Sql` (the CLI's own connection) or an
 SQLAlchemy engine (the dashboard)."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from engine.errors import NotFound
 from engine.logs import ENGINE_LOG, Tail, check_log_id, tail
 from engine.params import MAX_ID
 from engine.reads.fleet import LeaseInfo, lease_info
+from engine.reads.words import agent_word, pipeline_hold, session_word
 from engine.store.plainsql import Sql, reading
 
 
@@ -20,7 +22,7 @@ class SystemSummary:
     status: str
     allowed: list[str]
     engine: LeaseInfo
-    agents: dict[str, int]
+    agents: dict[str, int]  # by the word each shows (engine.reads.words)
     sessions: dict[str, int]
     fills_last_hour: int  # of paper sessions (a sweep's variants are backtests)
     sweep_fills_last_hour: int
@@ -36,8 +38,15 @@ _RECENT_FILLS = ("SELECT COALESCE(SUM(CASE WHEN paper_session.sweep_id IS NULL T
                  "fill.session_id WHERE fill.ts >= ?")
 
 
-def _grouped(sql: Sql, query: str, *params: Any) -> dict[str, int]:
-    return {str(key): n for key, n in sql.rows(query, *params)}
+def _sessions(sql: Sql, hold: str | None) -> dict[str, int]:
+    """The desk's sessions (not a sweep's variants) counted by the word each shows."""
+    counts: Counter[str] = Counter()
+    for state, waits, n in sql.rows(
+            "SELECT status, wait_reason IS NOT NULL, COUNT(*) FROM paper_session WHERE "
+            "archived = ? AND sweep_id IS NULL GROUP BY status, wait_reason IS NOT NULL",
+            False):
+        counts[session_word(state, "waits" if waits else None, hold).word] += n
+    return dict(sorted(counts.items()))
 
 
 def system_summary(source: Sql | Any) -> SystemSummary:
@@ -46,15 +55,15 @@ def system_summary(source: Sql | Any) -> SystemSummary:
         status = sql.value("SELECT status FROM system_state WHERE id = 1") or SystemStatus.STOPPED
         since = sql.stored_time(datetime.now(UTC) - timedelta(hours=1))
         ((paper_fills, sweep_fills),) = sql.rows(_RECENT_FILLS, since)
+        shown_agents = {kind: agent_word(state, errors, retry_at).word for kind, state, errors,
+                        retry_at in sql.rows("SELECT kind, status, consecutive_errors, retry_at "
+                                             "FROM agent")}
         return SystemSummary(
             status=str(status),
             allowed=allowed_actions("system", status),
             engine=lease_info(sql),
-            agents=_grouped(sql, "SELECT status, COUNT(*) FROM agent GROUP BY status "
-                                 "ORDER BY status"),
-            sessions=_grouped(sql, "SELECT status, COUNT(*) FROM paper_session WHERE "
-                                   "archived = ? AND sweep_id IS NULL GROUP BY status "
-                                   "ORDER BY status", False),
+            agents=dict(sorted(Counter(shown_agents.values()).items())),
+            sessions=_sessions(sql, pipeline_hold(shown_agents)),
             fills_last_hour=int(paper_fills),
             sweep_fills_last_hour=int(sweep_fills),
             pending_orders=sql.value("SELECT COUNT(*) FROM trade_order WHERE status = ?",

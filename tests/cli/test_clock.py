@@ -37,7 +37,11 @@ def test_create_takes_a_window_and_a_speed_and_refuses_bad_ones_by_name(env, db)
     for args, field in ((["--from", "2010-01-01"], "from: ETH-USD 1d data starts 2017-11-09"),
                         (["--to", "2031-01-01"], "to: ETH-USD 1d data ends 2020-01-17"),
                         (["--from", "2019-13-01"], "from must be an ISO date"),
-                        (["--from", "2019-05-01", "--to", "2019-05-01"], "from/to: the window"),
+                        (["--from", "2019-05-01", "--to", "2019-05-01"],
+                         "from/to: the window 2019-05-01 – 2019-05-01 holds 1 bar; it needs at "
+                         "least 2"),
+                        (["--from", "2019-06-01", "--to", "2018-01-01"],
+                         "from: 2019-06-01 is after to: 2018-01-01; choose from before it"),
                         (["--speed", "-3"], "speed must be above 0"),
                         (["--source", "live", "--from", "2019-01-01"], "from/to: a live session"),
                         (["--source", "paper"], "source must be one of replay, live")):

@@ -75,7 +75,10 @@ CREATE_CASES = [
     *[(f"to={v!r}", _create(to=v), BadInput, "to")
       for v in ("2031-01-01", "nope", "2019-10-18", "1999-01-01")],
     ("from after to", _create(**{"from": "2019-06-01", "to": "2019-01-01"}), BadInput,
-     "from/to: the window"),
+     "from: 2019-06-01 is after to: 2019-01-01; choose from before it"),
+    ("from after the data, no to", _create(**{"from": "2030-01-01"}), BadInput,
+     r"from: 2030-01-01 is after the last 1h bar of BTC-USD \(2019-10-17 09:00\); choose "
+     "from before it"),
     ("live with a window", _create(source="live", to="2019-01-01"), BadInput,
      "from/to: a live session"),
     *[(f"speed={v!r}", _create(speed=v), BadInput, "speed must be")

@@ -141,6 +141,9 @@ def test_failing_agent_goes_to_error_retries_and_others_keep_running(engine_proc
                message="market data still ticking")
     headlines.write_text("headline,symbol\nBitcoin surges to record high,BTC-USD\n")
     wait_until(lambda: sentiment().status == "running", 15, message="retry with backoff")
+    recovered = wait_until(lambda: (a := sentiment()).condition == "running" and a, 10,
+                           message="shown running once a retried tick succeeds")
+    assert recovered.retry_at is None  # the retries are over: a later failure is degraded
     with Session(db) as s:
         assert s.get(SystemState, 1).status == "running"
 

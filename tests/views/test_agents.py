@@ -1,5 +1,7 @@
 import pytest
 from sqlalchemy import update
+from streamlit_flow.elements import StreamlitFlowNode
+from streamlit_flow.state import StreamlitFlowState
 
 from engine.reads import queries, status
 from engine.reads.status import FlowCounts
@@ -174,3 +176,24 @@ def test_strategy_card_lists_the_operators_files_and_names_a_broken_one(filled, 
     assert list(table["strategy"]) == ["ma_crossover", "rsi_reversion", "blend", "macd_crossover"]
     assert list(table["file"])[-1] == "macd.py"
     assert any(e.value.startswith("Not loaded: oops.py:1: SyntaxError") for e in at.error)
+
+
+def test_sessions_sit_in_rows_under_the_pipeline_and_the_frame_grows_with_them(filled, db):
+    """Readable at 1440 px: no zoom shows text under 12 px, and the default layout is no wider
+    than the pipeline's four stages, so it fits the frame at that zoom."""
+    assert flow.FONT_PX * flow.MIN_ZOOM >= 12
+    spec = flow.NodeSpec("session-1", "", "#000000", "session")
+    places = [flow.default_position(spec, i) for i in range(flow.MAX_SESSION_NODES + 1)]
+    execution = flow.DEFAULT_POSITIONS["execution"]
+    assert places[0] == (execution[0], flow.SESSION_TOP)
+    assert min(x for x, _ in places) >= min(x for x, _ in flow.DEFAULT_POSITIONS.values())
+    assert max(x for x, _ in places) == max(x for x, _ in flow.DEFAULT_POSITIONS.values())
+    assert all(y > execution[1] for _, y in places)
+    state = flow.build_state(queries.agents(db), queries.sessions(db), {}, None)
+    assert flow.frame_height(state) == flow.FRAME_PX  # one running session: one row
+    many = state.nodes + [StreamlitFlowNode(f"session-{i}", (0, 0), {"content": ""})
+                          for i in range(100, 105)]
+    taller = flow.frame_height(StreamlitFlowState(many, state.edges))
+    assert taller == flow.FRAME_PX + round(flow.SESSION_ROW * flow.MIN_ZOOM)
+    sessions_edge = next(n for n in state.nodes if n.id == "execution")
+    assert sessions_edge.source_position == "bottom"

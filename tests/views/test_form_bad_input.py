@@ -126,6 +126,19 @@ def test_new_session_form_names_the_bad_field_and_creates_nothing(desk, db, chan
     assert rows(db) == before
 
 
+def test_from_after_to_says_so_naming_both_fields(desk, db):
+    before = rows(db)
+    at = run_page("sessions", sessions_tab="New session")
+    at.text_input(key="new_name").input(GOOD["name"])
+    at.multiselect(key="new_symbols").set_value(GOOD["symbols"]).run()
+    _pick(new_from=date(2019, 6, 1), new_to=date(2018, 1, 1))(at)
+    _button(at, "new_create").click().run()
+    said = _one_error(at).replace("\\", "")  # as drawn: without Markdown's escapes
+    assert said.startswith("**From** 2019-06-01 is after to: 2018-01-01")  # To: its day's end
+    assert "bar" not in said
+    assert rows(db) == before
+
+
 BOUNDED = [(field, key, value) for field, (key, *_) in RISK_INPUTS.items()
            for value in (SESSION_FIELDS[field].low - 1, SESSION_FIELDS[field].high * 10)]
 
