@@ -73,6 +73,14 @@ def _pandas_table(frame, columns: list[str]) -> str:
     return frame[columns].to_string(index=False, float_format=lambda v: f"{v:,.2f}")
 
 
+def _record_lines(record) -> list[str]:
+    """A record as `show` prints it: the word every surface shows as its status, the
+    lifecycle's status next, then every other field in order."""
+    rest = {k: v for k, v in asdict(record).items() if k not in ("status", "condition")}
+    return [f"status: {record.condition}", f"lifecycle_status: {record.status}",
+            *(f"{k}: {shown_value(k, v)}" for k, v in rest.items())]
+
+
 def _run(args: list[str], sid: str):
     result = run_main(*[sid if a == "SID" else a for a in args])
     assert result.returncode == 0, (args, result.stderr)
@@ -99,8 +107,9 @@ def test_sessions_are_the_orm_reads(desk, db):
     assert desk["archived"] in set(every["id"]) - set(shown["id"])
     assert json.loads(_run(["sessions", "--all", "--json"], sid)) == _json(every)
     columns = ["id", "name", "status", "strategy", "symbols", "timeframe", "equity",
-               "return_pct", "trade_count"]
-    assert _cells(_run(["sessions"], sid)) == _cells(_pandas_table(shown, columns))
+               "return_pct", "trade_count", "why"]
+    worded = shown.assign(status=shown["condition"])  # the word every surface shows
+    assert _cells(_run(["sessions"], sid)) == _cells(_pandas_table(worded, columns))
 
 
 def test_session_show_is_the_orm_document(desk, db):
@@ -108,8 +117,7 @@ def test_session_show_is_the_orm_document(desk, db):
     document = queries.session_document(db, sid)
     assert len(document.positions) == 2  # two symbols held, valued at the session's clock
     assert json.loads(_run(["session", "show", sid, "--json"], sid)) == _json(document)
-    assert _run(["session", "show", sid], sid).splitlines() == [
-        f"{k}: {shown_value(k, v)}" for k, v in asdict(document).items()]
+    assert _run(["session", "show", sid], sid).splitlines() == _record_lines(document)
 
 
 def test_session_trades_are_the_orm_fills_a_page_at_a_time(desk, db):
@@ -132,12 +140,12 @@ def test_agents_and_health_are_the_orm_reads(desk, db):
     assert json.loads(_run(["agents", "--json"], sid)) == _json(cards)
     columns = ["id", "status", "ticks", "items_processed", "errors", "last_tick_ms",
                "last_active_at"]
-    assert _cells(_run(["agents"], sid)) == _cells(_pandas_table(cards, columns))
+    worded = cards.assign(status=cards["condition"])  # the word every surface shows
+    assert _cells(_run(["agents"], sid)) == _cells(_pandas_table(worded, columns))
     card = status.agent(db, "sentiment")
     assert card.condition == "degraded"
     assert json.loads(_run(["agent", "show", "sentiment", "--json"], sid)) == _json(card)
-    assert _run(["agent", "show", "sentiment"], sid).splitlines() == [
-        f"{k}: {shown_value(k, v)}" for k, v in asdict(card).items()]
+    assert _run(["agent", "show", "sentiment"], sid).splitlines() == _record_lines(card)
     report = json.loads(_run(["health", "--json"], sid))
     assert report == _json(status.as_dict(status.health(db)))
     assert report["errors_last_hour"] > 1  # the error event and the agents' failed ticks
