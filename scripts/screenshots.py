@@ -2,8 +2,9 @@
 
 Usage: python scripts/screenshots.py [--url http://localhost:8501] [--out docs/screenshots]
                                      [--session ID] [--compare ID,ID,...] [--only NAME,...]
-Besides one picture of each page, it opens a session's page (its clock, progress and speed),
-its Chart, Reconcile and Fill models tabs, the Sweeps and Data tabs, the new-session form, a
+Besides one picture of each page, it opens the overview desk's Exposure and Daily P&L tabs,
+a session's page (its clock, progress and speed), its Chart, Reconcile, Fill models and
+Parameters tabs and its Close position dialog, the Sweeps and Data tabs, the new-session form, a
 comparison of sessions (the first three listed unless --compare), and the overview, the agents, the
 logs and a session's page on a phone (390×844). Desktop pictures are as tall as the page's content.
 Uses Debian's Chromium (/usr/bin/chromium) through Playwright.
@@ -47,6 +48,25 @@ def session_tab(session: str | None, tab: str, shown: str,
         if button:
             page.get_by_role("button", name=button).click()
         page.locator(shown).first.wait_for(timeout=120_000)
+    return act
+
+
+def desk_tab(tab: str, shown: str) -> Callable[[Page], None]:
+    """The overview's desk on its `tab` once `shown` (a locator) is."""
+    def act(page: Page) -> None:
+        page.wait_for_timeout(SETTLE_MS)
+        page.get_by_role("tab", name=tab).click()
+        page.locator(shown).first.wait_for(timeout=60_000)
+    return act
+
+
+def close_dialog(session: str | None) -> Callable[[Page], None]:
+    """A session's Close position dialog (asked, not confirmed)."""
+    def act(page: Page) -> None:
+        session_page(session)(page)
+        page.wait_for_timeout(SETTLE_MS)
+        page.locator(".st-key-sess_close_position button").first.click()
+        page.get_by_role("dialog").first.wait_for()
     return act
 
 
@@ -123,6 +143,8 @@ def shoot(page: Page, url: str, path: str, act: Callable[[Page], None] | None,
         page.wait_for_timeout(SETTLE_MS)
         if anchor:
             page.locator(anchor).first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    elif page.get_by_role("dialog").count():  # a dialog stays as it is, at desktop size
+        page.locator("[role='dialog'] h2").first.click()  # no focus ring left behind
     else:
         page.locator("[data-testid='stMain'] h1").first.click()  # no focus ring left behind
         height = page.evaluate(
@@ -151,6 +173,9 @@ def main() -> None:
     shots = [  # name, path, action, width, what a phone picture starts at (None: the top)
         ("overview", "", None, wide, None),
         ("overview-phone", "", None, phone, None),
+        ("overview-exposure", "", desk_tab("Exposure", ".st-key-desk_exposure"), wide, None),
+        ("overview-daily-pnl", "", desk_tab("Daily P&L", "[class*='st-key-daily_pnl_']"),
+         wide, None),
         ("agents", "agents", measured, wide, None),
         ("agents-phone", "agents", measured, phone, None),
         ("agents-strategies", "agents?agent=strategy", strategy_card, wide, None),
@@ -164,6 +189,9 @@ def main() -> None:
         ("sessions-fill-models", "sessions", session_tab(
             args.session, "Fill models", ".st-key-fill_models_chart",
             "Re-run with each fill model"), wide, None),
+        ("sessions-parameters", "sessions", session_tab(
+            args.session, "Parameters", ".st-key-edit_params"), wide, None),
+        ("sessions-close-position", "sessions", close_dialog(args.session), wide, None),
         ("sessions-sweeps", "sessions", sweeps, wide, None),
         ("sessions-data", "sessions", data_tab, wide, None),
         ("sessions-phone", "sessions", session_page(args.session), phone, heading),
