@@ -180,6 +180,14 @@ def type_into(page, key: str, text: str, then: str = "Enter") -> None:
     box.press(then)
 
 
+def name_a_btc_session(page, name: str) -> None:
+    """On the New session form: type `name` and pick BTC-USD as its only symbol."""
+    type_into(page, "new_name", name, "Tab")
+    page.locator(".st-key-new_symbols input").click()
+    page.get_by_role("option", name="BTC-USD", exact=True).click()
+    page.keyboard.press("Escape")
+
+
 def pick_sessions(page, box_key: str, ids, name: str) -> None:
     """Pick sessions `ids` (labelled '#ID `name` …') in the multiselect `box_key`."""
     box = page.locator(f".st-key-{box_key} input")

@@ -11,7 +11,7 @@ from engine.control import actions as control
 from engine.reads.fleet import lease_info
 from engine.store.models import Event
 from tests.conftest import wait_until
-from tests.e2e.conftest import goto, no_exception, open_tab, type_into
+from tests.e2e.conftest import goto, name_a_btc_session, no_exception, open_tab
 from tests.e2e.test_truth import failing_feed
 
 pytestmark = pytest.mark.e2e
@@ -99,11 +99,7 @@ def test_the_form_says_from_is_after_to_naming_both(app, page):
     url, env, db = app
     open_app(page, url, db, "sessions")
     open_tab(page, "New session")
-    type_into(page, "new_name", "backwards", "Tab")
-    symbols = page.locator(".st-key-new_symbols input")
-    symbols.click()
-    page.get_by_role("option", name="BTC-USD", exact=True).click()
-    page.keyboard.press("Escape")
+    name_a_btc_session(page, "backwards")
     wait_until(lambda: page.locator(".st-key-new_from input").input_value(), 30, poll=0.25,
                message="From to be filled with the default window")
     for key, day in (("new_from", "2019-06-01"), ("new_to", "2018-01-01")):

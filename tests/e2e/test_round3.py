@@ -11,7 +11,7 @@ from engine.control import sweeps
 from engine.reads.fleet import lease_info
 from engine.store.models import Fill, PaperSession, Sweep
 from tests.conftest import replay_session, store_bars, wait_until
-from tests.e2e.conftest import goto, no_exception, open_tab, type_into
+from tests.e2e.conftest import goto, name_a_btc_session, no_exception, open_tab, type_into
 
 pytestmark = pytest.mark.e2e
 
@@ -48,11 +48,7 @@ def test_a_rejected_field_creates_nothing_and_says_which(app, page):
     url, env, db = app
     open_app(page, url, db, "sessions")
     open_tab(page, "New session")
-    type_into(page, "new_name", "out of bounds", "Tab")
-    symbols = page.locator(".st-key-new_symbols input")
-    symbols.click()
-    page.get_by_role("option", name="BTC-USD", exact=True).click()
-    page.keyboard.press("Escape")
+    name_a_btc_session(page, "out of bounds")
     before = _sessions(db)
     type_into(page, "new_size", "5", "Tab")
     type_into(page, "new_cash", "100000000000", "Tab")
