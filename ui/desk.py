@@ -52,13 +52,9 @@ def pnl_px(view: pd.DataFrame, least: int = 90) -> int:
     return max(least, widest * CHAR_PX + CELL_PAD_PX)
 
 
-TABLE_ROWS = 200  # rows styled and shown (styling every cell of thousands costs a page run)
-
-
 def table(sessions: pd.DataFrame) -> pd.DataFrame:
-    """The latest TABLE_ROWS sessions' rows: key columns first (status and P&L fit on a
+    """`sessions`' rows as the desk shows them: key columns first (status and P&L fit on a
     phone)."""
-    sessions = sessions.head(TABLE_ROWS)
     return pd.DataFrame({
         "id": sessions["id"], "name": sessions["name"],
         "status": "● " + sessions["condition"], "P&L": sessions["pnl"],

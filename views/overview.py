@@ -17,6 +17,7 @@ from ui.alerts import acknowledge, send_test
 from ui.desk import by_session, exposure_table, pnl_px, styled, totals
 from ui.desk import table as desk_table
 from ui.format import CURRENCY_CODE, literal, money, pct, signed_money, signed_pct
+from ui.paging import pager
 from ui.theme import (
     BAR_FORMAT,
     MARKET,
@@ -35,6 +36,7 @@ TIME = {"ts": st.column_config.DatetimeColumn(f"time ({WALL})", format=TIME_FORM
 
 # Name, status and P&L first and narrow: on a phone they are what fits (the id stays in the
 # data for the row click).
+FEED_ROWS = 100  # styled rows cost a page run (ui.paging); the CLI pages through the rest
 DESK_COLUMNS = {"name": st.column_config.Column("session", width=110),
                 "status": st.column_config.Column(width=100)}
 
@@ -129,16 +131,15 @@ def desk() -> None:
 
 
 def session_rows(sessions: pd.DataFrame) -> None:
-    view = desk_table(sessions)
+    offset, limit = pager(len(sessions), "desk_page", "sessions")
+    view = desk_table(sessions.iloc[offset:offset + limit])
     st.dataframe(styled(view, STATUS_HEX), hide_index=True, width="stretch", key="desk_table",
                  on_select=partial(context.ask_to_open, "desk_table", [int(i) for i in view["id"]]),
                  selection_mode="single-row", height=min(38 + 35 * len(view), 420),
                  column_config={**DESK_COLUMNS,
                                 "P&L": st.column_config.Column(width=pnl_px(view))},
                  column_order=[c for c in view.columns if c != "id"])
-    shown = f"The latest {len(view)} of {len(sessions)} sessions. " if len(view) < len(
-        sessions) else ""
-    st.caption(f"{shown}Click a row to open its session.")
+    st.caption("Click a row to open its session.")
 
 
 def exposure() -> None:
@@ -301,7 +302,7 @@ def activity_feed() -> None:
 
     @st.fragment(run_every=context.refresh_every())
     def table() -> None:
-        feed = context.read(queries.events, limit=200, severity=tuple(severity) or None,
+        feed = context.read(queries.events, limit=FEED_ROWS, severity=tuple(severity) or None,
                             source=None if source == "all" else source, text=text or None)
         if feed.empty:
             st.info("No events match.", icon=":material/info:")
@@ -309,6 +310,9 @@ def activity_feed() -> None:
         st.dataframe(_styled(feed[["ts", "severity", "source", "kind", "message"]]),
                      hide_index=True, width="stretch", height=420,
                      column_config=TIME)
+        if len(feed) == FEED_ROWS:
+            st.caption(f"The latest {FEED_ROWS} events that match; `python -m engine events "
+                       "--limit N` lists more.")
 
     table()
 

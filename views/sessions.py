@@ -16,14 +16,15 @@ from ui.desk import pnl_px, styled
 from ui.desk import table as desk_table
 from ui.fill_models import caption as fill_caption
 from ui.fill_models import fill_models_tab
+from ui.paging import pager
 from ui.session_actions import CLOSABLE, close_position_button, edit_parameters
 from ui.session_clock import clock_panel, reconcile_tab
 from ui.session_form import new_session, presets
 from ui.session_robustness import robustness_tab
 from ui.theme import BAR_FORMAT, MARKET, STATUS_HEX, TIME_FORMAT, WALL, badge, pnl_key
 
+FILLS_MARKED = 200  # the latest fills, marked on the candles
 VARIANT = "session_variant"  # a sweep's variant opened by its link: in the picker too
-TRADES_SHOWN = 200  # the latest fills; `python -m engine session trades ID` lists every one
 SESSION_ACTIONS = {
     "start": (":material/play_arrow:", "Start trading this session"),
     "pause": (":material/pause:", "No new orders or fills; positions stay marked to market"),
@@ -70,7 +71,9 @@ def bulk_controls() -> bool:
 @st.fragment(run_every=context.refresh_every())
 def table(include_archived: bool) -> None:
     sessions = context.read(queries.sessions, include_archived=include_archived)
-    view = desk_table(sessions).assign(started=sessions["started_at"])
+    offset, limit = pager(len(sessions), "sessions_page", "sessions")
+    shown = sessions.iloc[offset:offset + limit]
+    view = desk_table(shown).assign(started=shown["started_at"])
     st.dataframe(styled(view, STATUS_HEX), hide_index=True, width="stretch",
                  height=min(38 + 35 * len(view), 400),
                  column_config={"P&L": st.column_config.Column(width=pnl_px(view)),
@@ -207,7 +210,7 @@ def candles(doc: SessionDocument, sid: int) -> None:
     if bars.empty:
         st.info("No bars yet.")
         return
-    trades = context.read(queries.trades, sid, limit=TRADES_SHOWN)
+    trades = context.read(queries.trades, sid, limit=FILLS_MARKED)
     drawn = curves.ohlc_buckets(bars)
     chart = chart_of(doc.strategy)
     lines, rsi = charts.at_rows(charts.indicator_lines(bars, chart, doc.params),
@@ -241,14 +244,15 @@ def positions(doc: SessionDocument) -> None:
 
 
 def trade_list(sid: int) -> None:
-    trades = context.read(queries.trades, sid, limit=TRADES_SHOWN)
+    offset, limit = pager(context.read(queries.fill_count, sid), "trades_page", "fills")
+    trades = context.read(queries.trades, sid, limit=limit, offset=offset)
     if trades.empty:
         st.caption("No trades yet.")
         return
-    st.caption(f"The latest {TRADES_SHOWN} fills, newest first; 'why' is the rule that "
-               "fired, with the indicator values and sentiment on the decision bar. 'bar' is "
-               f"the bar it filled on ({MARKET}); 'recorded' is when PaperDesk wrote it "
-               f"({WALL}).")
+    st.caption("Every fill, newest first (`python -m engine session trades ID` lists them "
+               "too); 'why' is the rule that fired, with the indicator values and sentiment "
+               f"on the decision bar. 'bar' is the bar it filled on ({MARKET}); 'recorded' is "
+               f"when PaperDesk wrote it ({WALL}).")
     table = lineage_table(trades)
     styler = fmt.colour_pnl(fmt.colour_sides(table.style), ["realized P&L"])
     st.dataframe(styler, hide_index=True, width="stretch", column_config={

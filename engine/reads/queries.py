@@ -14,7 +14,7 @@ from engine.core.lifecycle import WORKING_ORDER, OrderStatus
 from engine.errors import BadInput, NotFound, shown
 from engine.logs import ENGINE_LOG, SEVERITIES
 from engine.market import catalog
-from engine.params import optional_text, session_key, whole
+from engine.params import MAX_ID, optional_text, session_key, whole
 from engine.reads import builders
 from engine.reads.builders import MAX_EVENTS, MAX_ROWS, SESSION_COLUMNS
 from engine.reads.curve import per_bar_curve
@@ -122,11 +122,21 @@ def session_document(db: Engine, session_id) -> SessionDocument:
         return builders.session_document(row.model_dump(), pending, held, session_hold(s))
 
 
-def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
-    """Fills of a session, newest first, with the order's lineage (why it happened) and, for
-    a manual order, who placed it (`by`)."""
+def fill_count(db: Engine, session_id) -> int:
+    """How many fills a session has (its fills' session index, not their rows)."""
+    session_id = session_key(session_id)
+    with Session(db) as s:
+        _session_row(s, session_id)
+        return s.execute(select(func.count()).select_from(Fill)
+                         .where(Fill.session_id == session_id)).scalar_one()
+
+
+def trades(db: Engine, session_id, limit: int | None = 500, offset: int = 0) -> pd.DataFrame:
+    """Fills of a session, newest first after the newest `offset`, with the order's lineage
+    (why it happened) and, for a manual order, who placed it (`by`)."""
     session_id = session_key(session_id)
     limit = None if limit is None else whole(limit, "limit", 1, MAX_ROWS)
+    offset = whole(offset, "offset", 0, MAX_ID)
     query = (
         select(Fill.ts, Fill.bar_ts, Fill.symbol, Fill.side, Fill.qty, Fill.price, Fill.fee,
                Fill.realized_pnl, Fill.order_id, Order.reason, Order.lineage, Fill.priced_by,
@@ -137,6 +147,8 @@ def trades(db: Engine, session_id, limit: int | None = 500) -> pd.DataFrame:
     )
     if limit:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     with Session(db) as s:
         _session_row(s, session_id)
         rows = s.execute(query).all()
