@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.control import windows
 from engine.core.lifecycle import (
     TERMINAL_SESSION,
     CommandStatus,
@@ -191,6 +190,8 @@ def set_session_speed(sql: Sql, session_id: Any, speed: Any, until: Any = None,
                       then: Any = None, by: str = "cli") -> int:
     """Queue a speed change: bars per second or `max`; `max` may stop at `until` (a bar
     time) and continue at `then` bars per second."""
+    from engine.control import windows  # on use: the catalog loads with it
+
     parsed = windows.parse_speed(speed)
     session = _changeable(sql, session_id, "speed")
     if session.source == "live":
