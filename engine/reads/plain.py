@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.core.lifecycle import WORKING_ORDER
 from engine.errors import BadInput, NotFound, shown
+from engine.log_files import SEVERITIES
 from engine.params import MAX_ID, agent_key, optional_text, session_key, whole
 from engine.reads import builders
 from engine.reads.builders import MAX_EVENTS, MAX_ROWS, SESSION_COLUMNS, Health
@@ -122,8 +123,6 @@ def health(source: Sql | Any) -> Health:
 def events(source: Sql | Any, limit: int = 100, severity: str | None = None,
            source_id: str | None = None) -> list[dict[str, Any]]:
     """The activity feed, newest first; filters run in SQL on indexed columns."""
-    from engine.logs import SEVERITIES
-
     limit = whole(limit, "limit", 1, MAX_EVENTS)
     if severity is not None and severity not in SEVERITIES:
         raise BadInput(f"severity must be one of {', '.join(SEVERITIES)} (got "

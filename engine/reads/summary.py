@@ -6,17 +6,15 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.core.lifecycle import CommandStatus, OrderStatus, SystemStatus, allowed_actions
 from engine.errors import NotFound
+from engine.log_files import ENGINE_LOG, Tail, check_log_id, tail
 from engine.params import MAX_ID
 from engine.reads.fleet import LeaseInfo, lease_info
 from engine.reads.words import agent_word, pipeline_hold, session_word
 from engine.store.plainsql import Sql, reading
-
-if TYPE_CHECKING:
-    from engine.logs import Tail
 
 
 @dataclass(frozen=True)
@@ -76,10 +74,8 @@ def system_summary(source: Sql | Any) -> SystemSummary:
 
 
 def log_tail(source: Sql | Any, logs_dir: Path, log_id: str, lines: int = 100,
-             level: str | None = None, grep: str | None = None) -> "Tail":
+             level: str | None = None, grep: str | None = None) -> Tail:
     """Tail a log whose id is an agent in the database, `session-N` of a session, or engine."""
-    from engine.logs import ENGINE_LOG, check_log_id, tail  # on use: status writes no log
-
     check_log_id(log_id)
     with reading(source) as sql:
         if log_id.startswith("session-"):
