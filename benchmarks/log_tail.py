@@ -10,7 +10,7 @@ from pathlib import Path
 
 from common import machine, percentile
 
-from engine.logs import tail
+from engine.log_files import tail
 
 LINE = "2026-11-25T10:00:00.000Z INFO     session 12: bought 0.0123 BTC-USD @ 8,051.0000 ({i})\n"
 WARN = "2026-11-25T10:00:00.000Z WARNING  alert: session 12 drawdown 10.2% ({i})\n"

@@ -2,7 +2,6 @@
 a text becomes a single literal line (for a log, an event, the activity feed, a CLI error)."""
 
 import os
-import traceback
 import unicodedata
 
 
@@ -68,6 +67,8 @@ class StrategyError(PaperDeskError):
         """`exc`, raised inside a strategy, on one line: `where`, the exception, and the file
         and line of the innermost frame in `source_file` (the strategy's own file), else of the
         innermost frame."""
+        import traceback  # on use: the CLI's reads start without it
+
         frames = traceback.extract_tb(exc.__traceback__)
         own = os.path.realpath(source_file) if source_file else None
         mine = [f for f in frames if own and os.path.realpath(f.filename) == own]

@@ -1,26 +1,18 @@
-"""Per-agent and per-session rotating log files, and a tail that reads from the end."""
+"""Per-agent and per-session rotating log files (engine.log_files reads them)."""
 
 import logging
-import os
-import re
 import sys
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from engine.errors import BadInput, NotFound, shown, single_line
+from engine.errors import single_line
+from engine.log_files import log_path
 
-LOG_ID = re.compile(r"[a-z][a-z0-9_]{0,62}|session-[1-9][0-9]{0,11}")  # whole id: fullmatch
-ENGINE_LOG = "engine"  # the engine process's own log
-SEVERITIES = ("info", "warning", "error")  # of events, the activity feed
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_BYTES = 20 * 1024 * 1024
 BACKUPS = 3
-CHUNK = 64 * 1024
-MAX_SCAN_BYTES = 64 * 1024 * 1024
 
 MAX_OPEN_FILES = 128  # 1,000 sessions must not hold 1,000 file handles
 
@@ -63,22 +55,6 @@ class _FileHandler(RotatingFileHandler):
                              f"({type(error).__name__}: {error}); records are dropped\n")
 
 
-def check_log_id(log_id: str) -> None:
-    """Reject anything that is not an agent id or `session-N` before it nears a path."""
-    if not isinstance(log_id, str) or not LOG_ID.fullmatch(log_id):
-        raise BadInput(f"log id {shown(log_id)} is not an agent id or session-N")
-
-
-def log_path(logs_dir: Path, log_id: str) -> Path:
-    """Return the file for `log_id`, which must resolve inside `logs_dir`."""
-    check_log_id(log_id)
-    root = logs_dir.resolve()
-    path = (root / f"{log_id}.log").resolve()
-    if path.parent != root:
-        raise BadInput(f"log id {log_id!r} points outside the logs folder")
-    return path
-
-
 def get_logger(logs_dir: Path, log_id: str, pin: bool = False) -> logging.Logger:
     """Return the logger writing to `logs_dir/<log_id>.log` (rotating), creating it once.
 
@@ -109,65 +85,3 @@ def get_logger(logs_dir: Path, log_id: str, pin: bool = False) -> logging.Logger
                 oldest.removeHandler(handler)
                 handler.close()
     return logger
-
-
-@dataclass
-class Tail:
-    lines: list[str]
-    path: Path
-    size_bytes: int
-    scanned_bytes: int
-    complete: bool  # False when the scan limit stopped the search before the file's start
-
-
-def _matches(line: str, min_level: int, needle: str | None) -> bool:
-    if min_level:
-        parts = line.split(None, 2)
-        level = logging.getLevelName(parts[1]) if len(parts) > 1 else 0
-        if not isinstance(level, int) or level < min_level:
-            return False
-    return needle is None or needle in line.lower()
-
-
-def _level_number(level: str | None) -> int:
-    if not level:
-        return 0
-    name = level.strip().upper() if isinstance(level, str) else ""
-    if name not in LEVELS:
-        raise BadInput(f"level must be one of {', '.join(LEVELS)} (got {shown(level)})")
-    return logging.getLevelName(name)
-
-
-def tail(
-    logs_dir: Path, log_id: str, lines: int = 100, level: str | None = None, grep: str | None = None
-) -> Tail:
-    """Read the last `lines` matching lines, seeking back from the end in 64 KiB chunks."""
-    if isinstance(lines, bool) or not isinstance(lines, int) or not 1 <= lines <= 10_000:
-        raise BadInput(f"lines must be between 1 and 10000 (got {shown(lines)})")
-    min_level = _level_number(level)
-    if grep is not None and not isinstance(grep, str):
-        raise BadInput(f"grep must be text (got {shown(grep)})")
-    needle = grep.lower() if grep else None
-    path = log_path(logs_dir, log_id)
-    if not path.is_file():
-        raise NotFound(f"no log file yet for {log_id}")
-    found: list[str] = []
-    with path.open("rb") as fh:
-        size = fh.seek(0, os.SEEK_END)
-        pos, carry = size, b""
-        while pos > 0 and len(found) < lines and size - pos < MAX_SCAN_BYTES:
-            step = min(CHUNK, pos)
-            pos -= step
-            fh.seek(pos)
-            block = fh.read(step) + carry
-            parts = block.split(b"\n")
-            carry = parts.pop(0) if pos > 0 else b""
-            for raw in reversed(parts):
-                text = raw.decode("utf-8", errors="replace").rstrip("\r")
-                if text and _matches(text, min_level, needle):
-                    found.append(text)
-                    if len(found) == lines:
-                        break
-    return Tail(
-        lines=found[::-1], path=path, size_bytes=size, scanned_bytes=size - pos, complete=pos == 0
-    )

@@ -3,7 +3,8 @@ import logging
 import pytest
 
 from engine.errors import BadInput, NotFound
-from engine.logs import get_logger, log_path, tail
+from engine.log_files import LEVEL_NUMBERS, log_path, tail
+from engine.logs import get_logger
 
 
 def _write(logs_dir, log_id, n):
@@ -27,6 +28,11 @@ def test_tail_filters_by_level_and_text(tmp_path):
     assert [line.split()[-1] for line in warnings.lines] == ["70", "80", "90"]
     found = tail(tmp_path, "execution", lines=50, grep="LINE 4")
     assert {line.split()[-1] for line in found.lines} == {"4", *map(str, range(40, 50))}
+
+
+def test_the_tail_reads_levels_as_logging_numbers_them():
+    """engine.log_files filters by level without importing logging: its table is logging's."""
+    assert {n: v for n, v in logging.getLevelNamesMapping().items() if v} == LEVEL_NUMBERS
 
 
 def test_tail_of_missing_file_is_not_found(tmp_path):

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from engine.errors import BadInput, NotFound
-from engine.logs import ENGINE_LOG, LEVELS, log_path
+from engine.log_files import ENGINE_LOG, LEVELS, log_path
 from engine.reads import queries, summary
 from ui import context
 from ui.format import literal

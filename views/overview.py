@@ -8,7 +8,7 @@ import streamlit as st
 
 from engine.control import actions as control
 from engine.errors import ConfigError
-from engine.logs import SEVERITIES
+from engine.log_files import SEVERITIES
 from engine.reads import desk as desk_reads
 from engine.reads import queries, status, summary
 from engine.reads.status import HEALTH_FORMULA

@@ -13,11 +13,11 @@ from engine.cli.output import emit_json, show_status
 from engine.config import Settings
 from engine.errors import BadInput
 from engine.params import parse_assignments
-from engine.reads.fleet import status_lines, workers
-from engine.reads.summary import log_tail, system_summary
 from engine.store.plainsql import DriverSql, connect, head_revision, sqlite_file
 
 queueing = OnUse("engine.control.queueing")  # for the control commands
+fleet = OnUse("engine.reads.fleet")  # for status
+summary = OnUse("engine.reads.summary")  # for status and logs
 
 SESSION_CONTROL = {"start", "pause", "resume", "stop", "pause-all", "resume-all", "stop-all",
                    "speed", "config", "close-position"}
@@ -56,11 +56,11 @@ def run(settings: Settings, args) -> None:
 
 def print_status(source, as_json: bool) -> None:
     """Print `status` read from `source` (an `Sql` in its unit of work, or an engine)."""
-    report = asdict(system_summary(source))
-    fleet = workers(source)
-    lines = status_lines(source) if fleet and not as_json else []
+    report = asdict(summary.system_summary(source))
+    running = fleet.workers(source)
+    lines = fleet.status_lines(source) if running and not as_json else []
     if as_json:
-        emit_json({**report, "workers": [asdict(w) for w in fleet]})
+        emit_json({**report, "workers": [asdict(w) for w in running]})
         return
     show_status(report, False)
     for line in lines:
@@ -74,8 +74,8 @@ def cmd_status(sql: DriverSql, _settings: Settings, args) -> None:
 
 def cmd_logs(sql: DriverSql, settings: Settings, args) -> None:
     with sql.unit():
-        found = log_tail(sql, settings.logs_dir, args.id, lines=args.lines, level=args.level,
-                         grep=args.grep)
+        found = summary.log_tail(sql, settings.logs_dir, args.id, lines=args.lines,
+                                 level=args.level, grep=args.grep)
     for line in found.lines:
         print(line)
 

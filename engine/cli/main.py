@@ -67,7 +67,8 @@ def _dispatch(args) -> int | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(words).parse_args(words)
     try:
         code = _dispatch(args)
     except PaperDeskError as exc:

@@ -5,14 +5,14 @@ data list: engine.cli.news, engine.cli.data). Each prints the record the dashboa
 
 from dataclasses import asdict
 
-from engine.cli import data as cli_data
-from engine.cli import news as cli_news
 from engine.cli.lazy import OnUse
 from engine.cli.output import emit_json, show_record, table
 from engine.errors import single_line
 from engine.store.plainsql import Sql
 
 plain = OnUse("engine.reads.plain")  # status and the control commands never load it
+cli_data = OnUse("engine.cli.data")  # data list
+cli_news = OnUse("engine.cli.news")  # news list
 AGENT_TABLE = ("id", "status", "ticks", "items_processed", "errors", "last_tick_ms",
                "last_active_at")
 SESSION_TABLE = ("id", "name", "status", "strategy", "symbols", "timeframe", "equity",
@@ -76,11 +76,19 @@ def cmd_events(sql: Sql, args) -> None:
               f"{single_line(row['source']):<14} {single_line(row['message'])}")
 
 
+def cmd_news_list(sql: Sql, args) -> None:
+    cli_news.list_news(sql, args)
+
+
+def cmd_data_list(sql: Sql, args) -> None:
+    cli_data.list_data(sql, args)
+
+
 COMMANDS = {("health", None): cmd_health, ("agents", None): cmd_agents,
             ("agent", "show"): cmd_agent_show, ("sessions", None): cmd_sessions,
             ("session", "show"): cmd_session_show, ("session", "trades"): cmd_session_trades,
-            ("events", None): cmd_events, ("news", "list"): cli_news.list_news,
-            ("data", "list"): cli_data.list_data}
+            ("events", None): cmd_events, ("news", "list"): cmd_news_list,
+            ("data", "list"): cmd_data_list}
 
 
 def command(args):

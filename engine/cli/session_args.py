@@ -170,11 +170,14 @@ DEFAULTS = {"id": None, "values": [], "json": False, "wait": None, "until": None
             "then": None, "close_positions": False}  # what the shared dispatch reads
 
 
-def add_parser(sub) -> None:
-    """`session ACTION`: a sub-command per action."""
+def add_parser(sub, named: str | None = None) -> None:
+    """`session ACTION`: a sub-command per action; only `named`'s when it is one (the command
+    line's), every one otherwise (help, a usage error)."""
     session = sub.add_parser("session", help="create, show or control sessions")
     actions = session.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, (about, arguments) in ACTIONS.items():
+        if named in ACTIONS and action != named:
+            continue
         p = actions.add_parser(action, help=about, description=about, formatter_class=_Help)
         p.set_defaults(**DEFAULTS)  # first: the options added next keep these defaults
         arguments(p)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.control import windows
 from engine.core.lifecycle import (
     TERMINAL_SESSION,
     CommandStatus,
@@ -18,11 +17,8 @@ from engine.core.lifecycle import (
     SystemStatus,
     next_status,
 )
-from engine.core.portfolio import DUST
 from engine.errors import BadInput, NotAllowed, NotFound, PaperDeskError, WaitTimeout, shown
 from engine.params import actor, agent_key, mapping, parse_params, session_key
-from engine.registry import strategies
-from engine.registry.agents import agent_spec
 from engine.store.plainsql import Sql, loaded_json, loaded_time
 
 SESSION_ACTIONS = ("start", "pause", "resume", "stop")
@@ -115,6 +111,8 @@ def agent_action(sql: Sql, agent_id: str, action: str, by: str = "cli") -> int:
 def update_agent_config(sql: Sql, agent_id: str, changes: dict[str, Any],
                         by: str = "cli") -> int:
     """Validate config changes against the agent type's schema and queue them."""
+    from engine.registry.agents import agent_spec  # on use: no other command needs the kinds
+
     changes = mapping(changes, "config")
     if not changes:
         raise BadInput("config needs at least one KEY=VALUE")
@@ -160,6 +158,8 @@ def close_position(sql: Sql, session_id: Any, by: str = "cli") -> int:
     """Queue an operator's close of a running or paused session's position: at its next bar
     the engine cancels its working orders and sells every holding at market through its fill
     model (a paused session's next bar comes when it resumes)."""
+    from engine.core.portfolio import DUST  # on use: the portfolio's fills load with it
+
     session = _session(sql, session_id)
     key = str(session.id)
     state = _projected(sql, "session", key, session.status)
@@ -190,7 +190,7 @@ def set_session_speed(sql: Sql, session_id: Any, speed: Any, until: Any = None,
                       then: Any = None, by: str = "cli") -> int:
     """Queue a speed change: bars per second or `max`; `max` may stop at `until` (a bar
     time) and continue at `then` bars per second."""
-    from engine.control.session_spec import fast_forward  # on use, as below
+    from engine.control import windows  # on use: the catalog loads with it
 
     parsed = windows.parse_speed(speed)
     session = _changeable(sql, session_id, "speed")
@@ -198,7 +198,7 @@ def set_session_speed(sql: Sql, session_id: Any, speed: Any, until: Any = None,
         raise NotAllowed(f"cannot change the speed of session {session.id}: a live session "
                          "follows its feed")
     payload: dict[str, Any] = {"speed": parsed}
-    ff = fast_forward(parsed, until, then, session.window_from, session.window_to)
+    ff = windows.fast_forward(parsed, until, then, session.window_from, session.window_to)
     if ff:
         payload |= {"until": ff["ff_until"].isoformat(), "then": ff["ff_then"]}
     return queue_command(sql, "session", str(session.id), "speed", payload, by)
@@ -208,8 +208,10 @@ def update_session_config(sql: Sql, session_id: Any, changes: dict[str, Any],
                           by: str = "cli") -> int:
     """Queue a settings change from the next bar on: strategy parameters by name, or
     fee_bps, slippage_bps, position_size, stop_loss_pct, take_profit_pct."""
-    # On use: engine.control.session_spec imports SQLAlchemy, which the other commands do without.
+    # On use: the session fields and the strategies' registry, which the other commands do
+    # without.
     from engine.control.session_spec import RISK_FIELDS, SESSION_FIELDS
+    from engine.registry import strategies
 
     changes = mapping(changes, "config")
     if not changes:

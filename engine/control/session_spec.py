@@ -125,28 +125,8 @@ def _clock_fields(symbols: list[str], timeframe: str, clock: dict[str, Any]) -> 
     window = windows.replay_window(symbols, timeframe, clock["from"], clock["to"])
     return {"source": "replay", "speed": speed, "window_from": window.start,
             "window_to": window.end, "bars_total": window.bars,
-            **fast_forward(speed, clock["until"], clock["then"], window.start, window.end)}
-
-
-def fast_forward(speed: float | None, until: Any, then: Any, window_from, window_to) -> dict:
-    """The clock fields of "fast-forward to `until`, then play at `then` bars/s" (ff_until,
-    ff_then): only at speed max, `until` inside the window, `then` a speed above 0; none when
-    `until` and `then` are empty. The same rule for a new session and a speed change."""
-    stop_at = windows.parse_when(until, "until")
-    if stop_at is None:
-        if then not in (None, ""):
-            raise BadInput("then goes with until")
-        return {}
-    if speed is not None:
-        raise BadInput("until: only a max-speed fast-forward stops at a date")
-    if window_from is None or not window_from <= stop_at <= window_to:
-        raise BadInput("until must lie in the session's window" + (
-            f" {window_from:%Y-%m-%d %H:%M} – {window_to:%Y-%m-%d %H:%M}"
-            if window_from is not None else " (it has none)"))
-    after = windows.parse_speed(then if then not in (None, "") else "1", "then")
-    if after is None:
-        raise BadInput("then must be bars per second, not max")
-    return {"ff_until": stop_at, "ff_then": after}
+            **windows.fast_forward(speed, clock["until"], clock["then"], window.start,
+                                   window.end)}
 
 
 def parse_name(raw: Any) -> str:

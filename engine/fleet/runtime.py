@@ -26,7 +26,8 @@ from engine.errors import one_line
 from engine.fleet.commands import apply_pending
 from engine.fleet.lease import HEARTBEAT_S, Lease, downtime
 from engine.fleet.workers import Worker, command_turn
-from engine.logs import ENGINE_LOG, get_logger
+from engine.log_files import ENGINE_LOG
+from engine.logs import get_logger
 from engine.registry import strategies
 from engine.store.db import get_engine, migrate, session_scope, sqlite_path
 from engine.store.events import record_event

@@ -1,22 +1,21 @@
 """The read API's records built from column values by name, one builder each: the ORM reads
 (engine.reads.queries, engine.reads.status) pass a model's `model_dump()`, the plain-SQL reads
 (engine.reads.plain) a row loaded by engine.store.plainsql.loaded; both get the same record.
-Imports neither the ORM nor pandas."""
+Imports neither the ORM nor pandas; what one builder alone needs (the record classes, the
+catalog, the statistics, the agent kinds) it imports when it runs, so the CLI's `sessions`
+loads none of them."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.core.fill_models import FILL_FIELDS
 from engine.core.lifecycle import AgentStatus, allowed_actions
-from engine.core.settings import FAST_FORWARD
-from engine.core.stats import session_stats
-from engine.market import catalog
-from engine.reads.fleet import LeaseInfo
-from engine.reads.records import AgentCard, PositionLine, SessionDocument
 from engine.reads.words import agent_word, pipeline_hold, session_word
-from engine.registry.agents import SPECS
+
+if TYPE_CHECKING:
+    from engine.reads.fleet import LeaseInfo
+    from engine.reads.records import AgentCard, PositionLine, SessionDocument
 
 MAX_ROWS = 100_000  # the most rows one read returns
 MAX_EVENTS = 5000  # the most events one read returns
@@ -64,9 +63,11 @@ def session_line(row: Mapping[str, Any], hold: str | None = None) -> dict[str, A
 
 
 def position_lines(marks: Mapping[str, float] | None,
-                   held: Iterable[tuple[str, float, float, float]]) -> list[PositionLine]:
+                   held: Iterable[tuple[str, float, float, float]]) -> "list[PositionLine]":
     """Open positions (symbol, qty, avg_price, stored last price) valued at `marks`, the
     session's closes at its current bar (its clock)."""
+    from engine.reads.records import PositionLine
+
     marks = marks or {}
     return [PositionLine(symbol, qty, avg, marks.get(symbol, last), qty * marks.get(symbol, last))
             for symbol, qty, avg, last in held]
@@ -74,9 +75,15 @@ def position_lines(marks: Mapping[str, float] | None,
 
 def session_document(row: Mapping[str, Any], pending: int,
                      held: Iterable[tuple[str, float, float, float]],
-                     hold: str | None = None) -> SessionDocument:
+                     hold: str | None = None) -> "SessionDocument":
     """The session document from the session's columns, its working orders, its open
     positions (position_lines) and why every running session waits (`hold`)."""
+    from engine.core.fill_models import FILL_FIELDS
+    from engine.core.settings import FAST_FORWARD
+    from engine.core.stats import session_stats
+    from engine.market import catalog
+    from engine.reads.records import SessionDocument
+
     shown = session_word(row["status"], row["wait_reason"], hold)
     lines = position_lines(row["last_price"], held)
     unrealized = float(sum(p.unrealized_pnl for p in lines))
@@ -112,7 +119,9 @@ def hold(agents: Iterable[Mapping[str, Any]]) -> str | None:
     return pipeline_hold({a["kind"]: condition(a) for a in agents})
 
 
-def agent_card(row: Mapping[str, Any]) -> AgentCard:
+def agent_card(row: Mapping[str, Any]) -> "AgentCard":
+    from engine.reads.records import AgentCard
+
     return AgentCard(
         id=row["id"], name=row["name"], kind=row["kind"], status=row["status"],
         condition=condition(row), consecutive_errors=row["consecutive_errors"],
@@ -123,13 +132,15 @@ def agent_card(row: Mapping[str, Any]) -> AgentCard:
         allowed=allowed_actions("agent", row["status"]))
 
 
-def agent_cards(rows: Iterable[Mapping[str, Any]]) -> list[AgentCard]:
+def agent_cards(rows: Iterable[Mapping[str, Any]]) -> "list[AgentCard]":
     """Every agent's card in pipeline order."""
+    from engine.registry.agents import SPECS
+
     order = {kind: i for i, kind in enumerate(SPECS)}
     return [agent_card(r) for r in sorted(rows, key=lambda r: order.get(r["kind"], len(order)))]
 
 
-def health(engine: LeaseInfo, agents: list[Mapping[str, Any]], error_events: int,
+def health(engine: "LeaseInfo", agents: list[Mapping[str, Any]], error_events: int,
            latest: Iterable[tuple[str, str, datetime]], now: datetime) -> Health:
     """Health from the engine's lease, the agents' columns, the error events of the last hour
     and each dataset's last bar (symbol, timeframe, time)."""

@@ -7,7 +7,6 @@ On PostgreSQL any number of `python -m engine run` processes share the running s
 (engine.fleet.workers); on SQLite there is one engine (engine.fleet.lease) and no worker rows.
 """
 
-import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -57,6 +56,8 @@ class WorkerInfo:
 def process_gone(hostname: str, pid: int) -> bool:
     """Whether a process that said it runs on this host has ended (seen at once, before its
     heartbeat goes stale)."""
+    import socket  # on use: only a live lease or worker is looked up
+
     if hostname != socket.gethostname():
         return False
     import psutil  # on use: only a holder on this host is checked for its process

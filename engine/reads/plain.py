@@ -5,17 +5,18 @@ every read is bounded in SQL. Called with an `Sql` (the CLI's own connection) or
 SQLAlchemy engine."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.core.lifecycle import WORKING_ORDER
 from engine.errors import BadInput, NotFound, shown
-from engine.logs import SEVERITIES
+from engine.log_files import SEVERITIES
 from engine.params import MAX_ID, agent_key, optional_text, session_key, whole
 from engine.reads import builders
 from engine.reads.builders import MAX_EVENTS, MAX_ROWS, SESSION_COLUMNS, Health
-from engine.reads.fleet import lease_info
-from engine.reads.records import AgentCard, SessionDocument
 from engine.store.plainsql import Sql, loaded, loaded_time, reading
+
+if TYPE_CHECKING:  # the record classes load when a builder makes one
+    from engine.reads.records import AgentCard, SessionDocument
 
 # how each table's columns are stored (engine.store.models), to load them as the ORM does
 SESSION_TIMES = ("created_at", "started_at", "stopped_at", "last_bar_at", "window_from",
@@ -55,7 +56,7 @@ def _session(sql: Sql, session_id: Any) -> dict[str, Any]:
     return loaded(found[0], times=SESSION_TIMES, jsons=SESSION_JSONS, flags=SESSION_FLAGS)
 
 
-def session_document(source: Sql | Any, session_id: Any) -> SessionDocument:
+def session_document(source: Sql | Any, session_id: Any) -> "SessionDocument":
     """The session document (engine.reads.queries.session_document's, read in plain SQL)."""
     with reading(source) as sql:
         row = _session(sql, session_id)
@@ -91,13 +92,13 @@ def _agents(sql: Sql) -> list[dict[str, Any]]:
             for r in sql.records("SELECT * FROM agent")]
 
 
-def agents(source: Sql | Any) -> list[AgentCard]:
+def agents(source: Sql | Any) -> "list[AgentCard]":
     """Every agent's card in pipeline order."""
     with reading(source) as sql:
         return builders.agent_cards(_agents(sql))
 
 
-def agent(source: Sql | Any, agent_id: str) -> AgentCard:
+def agent(source: Sql | Any, agent_id: str) -> "AgentCard":
     with reading(source) as sql:
         found = sql.records("SELECT * FROM agent WHERE id = ?", agent_key(agent_id))
     if not found:
@@ -106,6 +107,8 @@ def agent(source: Sql | Any, agent_id: str) -> AgentCard:
 
 
 def health(source: Sql | Any) -> Health:
+    from engine.reads.fleet import lease_info
+
     now = datetime.now(UTC)
     with reading(source) as sql:
         engine = lease_info(sql)

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from engine.core.bars import TIMEFRAMES
 from engine.core.lifecycle import WORKING_ORDER, OrderStatus
 from engine.errors import BadInput, NotFound, shown
-from engine.logs import ENGINE_LOG, SEVERITIES
+from engine.log_files import ENGINE_LOG, SEVERITIES
 from engine.market import catalog
 from engine.params import MAX_ID, optional_text, session_key, whole
 from engine.reads import builders

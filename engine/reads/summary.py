@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.core.lifecycle import CommandStatus, OrderStatus, SystemStatus, allowed_actions
 from engine.errors import NotFound
-from engine.logs import ENGINE_LOG, Tail, check_log_id, tail
+from engine.log_files import ENGINE_LOG, Tail, check_log_id, tail
 from engine.params import MAX_ID
 from engine.reads.fleet import LeaseInfo, lease_info
 from engine.reads.words import agent_word, pipeline_hold, session_word

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, func, select
 
-from engine.logs import get_logger, tail
+from engine.log_files import tail
+from engine.logs import get_logger
 from engine.market import catalog
 from engine.registry.agents import SPECS
 from engine.store.db import session_scope

@@ -38,14 +38,21 @@ def desk(db, env, logs_dir) -> dict:
     return {"sid": str(sid)}
 
 
+MODULES = "-- modules --"  # the probe's stderr lists sys.modules after this line
+PROBE = ("import runpy, sys\n"
+         "try:\n"
+         "    runpy.run_module('engine', run_name='__main__', alter_sys=True)\n"
+         "finally:\n"
+         f"    print({MODULES!r}, *sys.modules, sep='\\n', file=sys.stderr)\n")
+
+
 def _imported(env: dict, *args: str) -> set[str]:
-    """The modules `python -m engine ARGS` imports (it must exit 0)."""
-    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "engine", *args],
-                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            check=False)
+    """The modules `python -m engine ARGS` holds in sys.modules when it exits (it must exit
+    0), those it imports on use (importlib) included: -X importtime lists none of those."""
+    result = subprocess.run([sys.executable, "-c", PROBE, *args], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, (args, result.stderr[-2000:])
-    return {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines()
-            if line.startswith("import time:") and line.count("|") == 2}
+    return set(result.stderr.split(f"{MODULES}\n", 1)[1].split())
 
 
 @pytest.mark.parametrize("args", [

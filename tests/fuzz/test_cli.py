@@ -24,7 +24,8 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from engine.cli import full as cli_full
-from engine.cli.base import AGENT_ACTIONS, SESSION_ACTIONS
+from engine.cli.base import AGENT_ACTIONS
+from engine.cli.session_args import ACTIONS as SESSION_ACTIONS
 from engine.cli.sweep import COMMANDS as SWEEP_ACTIONS
 from tests.conftest import cli, run_main
 from tests.fuzz import values as v
@@ -52,7 +53,7 @@ GRAMMAR: dict[str, tuple[list, dict]] = {
     "agent": ([AGENT_ACTIONS, v.AGENT_IDS, v.assignment(), v.assignment()],
               {"--json": FLAG, "--wait": v.waits()}),
     "sessions": ([], {"--json": FLAG, "--all": FLAG}),
-    "session": ([SESSION_ACTIONS, IDS, (*v.SPEEDS, "fast=5", "fee_bps=20", "slow=40"),
+    "session": ([tuple(SESSION_ACTIONS), IDS, (*v.SPEEDS, "fast=5", "fee_bps=20", "slow=40"),
                  ("fast=4", "position_size=0.5")], {
         "--json": FLAG, "--wait": v.waits(), "--name": ("n", "a session"),
         "--symbols": v.SYMBOLS, "--strategy": v.STRATEGY_NAMES, "--cash": ("10000", "1e9", "1e12"),
