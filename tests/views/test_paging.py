@@ -1,6 +1,7 @@
 """Long tables a page at a time (ui.paging): every row stays reachable, newest first, and a
 table of one page draws no pager."""
 
+import streamlit as st
 from sqlmodel import Session, select
 
 from engine.control import actions as control
@@ -45,6 +46,7 @@ def test_the_desk_pages_its_sessions_and_a_short_list_draws_no_pager(filled, db)
     for k in range(PAGE_ROWS + 1 - listed):
         control.create_session(db, {"name": f"more {k}", "strategy": "ma_crossover",
                                     "symbols": "BTC-USD"})
+    st.cache_data.clear()  # the reads are shared for READ_TTL_S: read the new sessions now
     at = run_page("overview")
     assert len(_table(at, "P&L")) == PAGE_ROWS
     newest = _table(at, "P&L")["name"].iloc[0]
