@@ -6,6 +6,7 @@ same at 1 bar/s, at 1,000 bars/s, at `max`, and across pauses and restarts.
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, literal, select, update
@@ -17,7 +18,7 @@ from engine.gc_pause import no_cycle_collection
 from engine.market.series import BarCache
 from engine.news.series import refresh_live_news
 from engine.store.db import session_scope
-from engine.store.events import record_event
+from engine.store.events import EventRow, record_event, record_events
 from engine.store.leases import SessionLease
 from engine.store.models import PaperSession
 from engine.trading.budget import reason, run_limited, user_code
@@ -30,14 +31,16 @@ IN_LIST_MAX = 200  # more batches than this are checked against every running se
 LOAD_BUDGET_S = 0.15  # of one strategy tick, spent loading newly running sessions
 CLOCK_COLUMNS = (PaperSession.id, PaperSession.settings_rev, PaperSession.speed,
                  PaperSession.ff_until, PaperSession.ff_then)
+Describe = Callable[[list[Batch]], list[EventRow]]  # the events a commit's batches raise
 
 
 @dataclass
 class Committed:
-    """What one commit wrote: the batches kept and their fill rows."""
+    """What one commit wrote: the batches kept, their fill rows and their events."""
 
     batches: list[Batch] = field(default_factory=list)
     fills: list[dict] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
     completed: list[int] = field(default_factory=list)
 
 
@@ -156,8 +159,9 @@ class SessionBook:
 
     # ------------------------------------------------------------ trading (execution stage)
 
-    def tick(self, now: float) -> Committed:
-        """Advance every clock at a bar-per-second speed by the bars it owes, in one commit."""
+    def tick(self, now: float, describe: Describe | None = None) -> Committed:
+        """Advance every clock at a bar-per-second speed by the bars it owes, in one commit
+        (with the events `describe` finds in its batches)."""
         self.cache.refresh()
         self.news_seen = refresh_live_news(
             self.db, (c.trader for c in self.clocks.values() if c.source == "live"),
@@ -181,9 +185,10 @@ class SessionBook:
                 waiting[clock.id] = clock.waiting_for()
         self.set_reasons(waiting)
         self.fail_faulted()
-        return self.commit(batches)
+        return self.commit(batches, describe)
 
-    def fast_forward(self, deadline: float, only: int | None = None) -> list[Committed]:
+    def fast_forward(self, deadline: float, only: int | None = None,
+                     describe: Describe | None = None) -> list[Committed]:
         """Run the `max`-speed sessions (or just session `only`, whatever its speed) in
         chunks until they finish or `deadline` passes."""
         done = []
@@ -200,8 +205,8 @@ class SessionBook:
                                                        clock.trader.runner.source)
                         break
                     batch.complete, reached = clock.finished, clock.ff_reached
-                    if moved or batch.complete or reached:
-                        done.append(self.commit([batch]))  # at `reached` it retimes the clock
+                    if moved or batch.complete or reached:  # at `reached` it retimes the clock
+                        done.append(self.commit([batch], describe))
                 if not (moved or batch.complete or reached):
                     self.set_reasons({clock.id: clock.waiting_for()})
                     break
@@ -218,14 +223,15 @@ class SessionBook:
             self.clocks.pop(sid, None)
         fail_sessions(self.db, failures, self.logger)
 
-    def commit(self, batches: list[Batch]) -> Committed:
+    def commit(self, batches: list[Batch], describe: Describe | None = None) -> Committed:
         """Write the batches of sessions still running with the settings they were computed
-        with; a session paused, stopped or reconfigured meanwhile is dropped and reloaded."""
+        with, and the events `describe` finds in them; a session paused, stopped or
+        reconfigured meanwhile is dropped and reloaded."""
         result = Committed()
         if not batches:
             return result
         try:
-            self._write(batches, result)
+            self._write(batches, result, describe)
         except Exception:
             for b in batches:  # their bars were traded in memory only: reload from the database
                 self.clocks.pop(b.session_id, None)
@@ -238,7 +244,7 @@ class SessionBook:
             self.clocks.pop(sid, None)
         return result
 
-    def _write(self, batches: list[Batch], result: Committed) -> None:
+    def _write(self, batches: list[Batch], result: Committed, describe: Describe | None) -> None:
         with BOOK_LOCK, session_scope(self.db) as s:
             query = self._running(PaperSession.id, PaperSession.settings_rev)
             if len(batches) <= IN_LIST_MAX:  # a tick of many reads them all: no huge IN list
@@ -253,6 +259,9 @@ class SessionBook:
                 else:
                     self.clocks.pop(b.session_id, None)
             result.fills = write_batches(s, result.batches, self.cache.stored)
+            if describe is not None:
+                result.events = describe(result.batches)
+                record_events(s, result.events)
             for b in result.batches:
                 self._after(s, self.clocks[b.session_id], b, result)
 
