@@ -23,6 +23,7 @@ CHUNK = 64 * 1024
 MAX_SCAN_BYTES = 64 * 1024 * 1024
 
 MAX_OPEN_FILES = 128  # 1,000 sessions must not hold 1,000 file handles
+APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW  # never through a link
 
 _lock = threading.Lock()
 _open: OrderedDict[tuple[str, str], logging.Logger] = OrderedDict()
@@ -122,25 +123,34 @@ def append_lines(logs_dir: Path, lines: dict[str, list[tuple[int, str]]]) -> Non
     if not lines:
         return
     logs_dir.mkdir(parents=True, exist_ok=True)
+    root = str(logs_dir.resolve())
     for log_id, records in lines.items():
-        path = log_path(logs_dir, log_id)
+        check_log_id(log_id)  # a name without a separator: <root>/<id>.log is in the folder
+        path = os.path.join(root, f"{log_id}.log")
         data = "".join(FORMATTER.format(logging.makeLogRecord(
             {"msg": message, "levelno": level, "levelname": logging.getLevelName(level)}))
             + "\n" for level, message in records).encode()
         try:
-            size = path.stat().st_size if path.is_file() else 0
-            if size and size + len(data) >= MAX_BYTES:
-                _rotate(logs_dir, log_id, path)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            try:
-                os.write(fd, data)
-            finally:
-                os.close(fd)
+            _append(logs_dir, log_id, path, data)
         except OSError as error:
             _unwritable(path, error)
 
 
-def _rotate(logs_dir: Path, log_id: str, path: Path) -> None:
+def _append(logs_dir: Path, log_id: str, path: str, data: bytes) -> None:
+    try:
+        size = os.lstat(path).st_size
+    except FileNotFoundError:
+        size = 0
+    if size and size + len(data) >= MAX_BYTES:
+        _rotate(logs_dir, log_id, path)
+    fd = os.open(path, APPEND, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _rotate(logs_dir: Path, log_id: str, path: str) -> None:
     """Roll `path` over as RotatingFileHandler does (.1 … .BACKUPS), first closing the
     logger get_logger may hold open on it."""
     with _lock:
@@ -149,9 +159,8 @@ def _rotate(logs_dir: Path, log_id: str, path: Path) -> None:
             logger.removeHandler(handler)
             handler.close()
         for i in range(BACKUPS - 1, 0, -1):
-            older = Path(f"{path}.{i}")
-            if older.exists():
-                os.replace(older, f"{path}.{i + 1}")
+            if os.path.exists(f"{path}.{i}"):
+                os.replace(f"{path}.{i}", f"{path}.{i + 1}")
         os.replace(path, f"{path}.1")
 
 

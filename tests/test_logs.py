@@ -100,3 +100,14 @@ def test_appended_lines_roll_the_file_over_and_the_open_logger_follows(logs_dir,
 def test_appending_to_an_id_outside_the_folder_is_refused(logs_dir):
     with pytest.raises(BadInput):
         append_lines(logs_dir, {"../x": [(logging.INFO, "no")]})
+
+
+def test_appending_never_writes_through_a_link(logs_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(logs._FileHandler, "last_error", float("-inf"))  # not rate-limited
+    outside = tmp_path / "outside.txt"
+    outside.write_text("mine\n")
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    (logs_dir / "session-9.log").symlink_to(outside)
+    append_lines(logs_dir, {"session-9": [(logging.INFO, "no")]})
+    assert outside.read_text() == "mine\n"
+    assert "cannot write the log" in capsys.readouterr().err

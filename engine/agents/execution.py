@@ -47,8 +47,11 @@ class ExecutionAgent(BaseAgent):
 
     def _events(self, batches: list[Batch]) -> list[EventRow]:
         """The fills, rejections and alerts of a commit's batches, written with them."""
-        events = []
+        events, limit = [], self.cfg["alert_drawdown_pct"]
         for batch in batches:
+            if not (batch.out.fills or batch.out.closed) and not (
+                    batch.dd_before < limit <= batch.trader.ledger.max_drawdown_pct):
+                continue  # most batches of a tick: bars marked, nothing to tell
             sid, source = batch.session_id, f"session-{batch.session_id}"
             fills = batch.out.fills
             if len(fills) > FILL_EVENTS_MAX:
