@@ -14,7 +14,7 @@ from sqlalchemy import Engine, literal, select, update
 from engine.broker.paper import BOOK_LOCK
 from engine.control.transitions import transition
 from engine.core.lifecycle import SessionStatus
-from engine.gc_pause import no_cycle_collection
+from engine.gc_pause import freeze_long_lived, no_cycle_collection
 from engine.market.series import BarCache
 from engine.news.series import refresh_live_news
 from engine.store.db import session_scope
@@ -29,6 +29,7 @@ from engine.trading.store import Batch, load_traders, write_batches
 LOAD_BATCH = 200  # sessions loaded per round of queries
 IN_LIST_MAX = 200  # more batches than this are checked against every running session
 LOAD_BUDGET_S = 0.15  # of one strategy tick, spent loading newly running sessions
+REFREEZE_S = 600.0  # at most this often, freezing loaded sessions first runs a full collection
 CLOCK_COLUMNS = (PaperSession.id, PaperSession.settings_rev, PaperSession.speed,
                  PaperSession.ff_until, PaperSession.ff_then)
 Describe = Callable[[list[Batch]], list[EventRow]]  # the events a commit's batches raise
@@ -60,6 +61,7 @@ class SessionBook:
         self.counts = {"orders": 0, "fills": 0, "bars": 0}
         self.failed: dict[int, str] = {}  # sessions whose own strategy failed, and why
         self.news_seen: int | None = None  # the newest headline score live sessions were given
+        self.collected_at = float("-inf")  # when a freeze last ran a full collection first
 
     # ------------------------------------------------------------ loading (strategy stage)
 
@@ -101,7 +103,16 @@ class SessionBook:
             if clock is not None and (clock.speed, clock.ff_until, clock.ff_then) != timing:
                 clock.retime(*timing, now)
         self.fail_faulted()
+        if loaded:
+            self._freeze(now)
         return loaded
+
+    def _freeze(self, now: float) -> None:
+        """Take the loaded sessions out of the cycle collector's sight (gc_pause)."""
+        collect_first = now - self.collected_at >= REFREEZE_S
+        if collect_first:
+            self.collected_at = now
+        freeze_long_lived(collect_first)
 
     def _load_many(self, s, session_ids: list[int], now: float,
                    epochs: dict[int, int] | None = None) -> int:
