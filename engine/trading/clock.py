@@ -85,7 +85,7 @@ class SessionBook:
         """Load newly running sessions (and ones whose settings or lease changed), drop the
         others, and take speed changes; return how many were (re)loaded."""
         with session_scope(self.db) as s:
-            rows = {r.id: r for r in s.execute(self._running(*CLOCK_COLUMNS))}
+            rows = {r.id: r for r in s.connection().execute(self._running(*CLOCK_COLUMNS))}
             for sid in set(self.clocks) - set(rows):
                 del self.clocks[sid]
             stale = [sid for sid, r in rows.items() if sid not in self.clocks
@@ -262,7 +262,7 @@ class SessionBook:
                 query = query.where(PaperSession.id.in_([b.session_id for b in batches]))
             if self.worker is not None:  # held until commit: a claim or a command waits
                 query = query.order_by(PaperSession.id).with_for_update()
-            current = {sid: (rev, epoch) for sid, rev, epoch in s.execute(query)}
+            current = {sid: (rev, epoch) for sid, rev, epoch in s.connection().execute(query)}
             for b in batches:
                 clock = self.clocks[b.session_id]
                 if current.get(b.session_id) == (clock.rev, clock.epoch):
