@@ -1,6 +1,7 @@
 """Per-agent and per-session rotating log files (engine.log_files reads them)."""
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -9,12 +10,13 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from engine.errors import single_line
-from engine.log_files import log_path
+from engine.log_files import check_log_id, log_path
 
 MAX_BYTES = 20 * 1024 * 1024
 BACKUPS = 3
 
 MAX_OPEN_FILES = 128  # 1,000 sessions must not hold 1,000 file handles
+APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW  # never through a link
 
 _lock = threading.Lock()
 _open: OrderedDict[tuple[str, str], logging.Logger] = OrderedDict()
@@ -47,12 +49,16 @@ class _FileHandler(RotatingFileHandler):
     last_error = 0.0
 
     def handleError(self, record):  # noqa: N802  (logging's API name)
-        now = time.monotonic()
-        if now - _FileHandler.last_error >= LOG_ERROR_EVERY_S:
-            _FileHandler.last_error = now
-            error = sys.exc_info()[1]
-            sys.stderr.write(f"warning: cannot write the log {self.baseFilename} "
-                             f"({type(error).__name__}: {error}); records are dropped\n")
+        _unwritable(self.baseFilename, sys.exc_info()[1])
+
+
+def _unwritable(path, error: BaseException | None) -> None:
+    """Say on stderr, at most once a LOG_ERROR_EVERY_S, that a log cannot be written."""
+    now = time.monotonic()
+    if now - _FileHandler.last_error >= LOG_ERROR_EVERY_S:
+        _FileHandler.last_error = now
+        sys.stderr.write(f"warning: cannot write the log {path} "
+                         f"({type(error).__name__}: {error}); records are dropped\n")
 
 
 def get_logger(logs_dir: Path, log_id: str, pin: bool = False) -> logging.Logger:
@@ -85,3 +91,51 @@ def get_logger(logs_dir: Path, log_id: str, pin: bool = False) -> logging.Logger
                 oldest.removeHandler(handler)
                 handler.close()
     return logger
+
+
+def append_lines(logs_dir: Path, lines: dict[str, list[tuple[int, str]]]) -> None:
+    """Append (level, message) records to many logs (sessions' lines of one tick), each file
+    opened once and written in one append: no logger or handler per session. Lines are
+    formatted as the loggers format them and the files rotate as theirs do."""
+    if not lines:
+        return
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    root = str(logs_dir.resolve())
+    for log_id, records in lines.items():
+        check_log_id(log_id)  # a name without a separator: <root>/<id>.log is in the folder
+        path = os.path.join(root, f"{log_id}.log")
+        data = "".join(FORMATTER.format(logging.makeLogRecord(
+            {"msg": message, "levelno": level, "levelname": logging.getLevelName(level)}))
+            + "\n" for level, message in records).encode()
+        try:
+            _append(logs_dir, log_id, path, data)
+        except OSError as error:
+            _unwritable(path, error)
+
+
+def _append(logs_dir: Path, log_id: str, path: str, data: bytes) -> None:
+    try:
+        size = os.lstat(path).st_size
+    except FileNotFoundError:
+        size = 0
+    if size and size + len(data) >= MAX_BYTES:
+        _rotate(logs_dir, log_id, path)
+    fd = os.open(path, APPEND, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _rotate(logs_dir: Path, log_id: str, path: str) -> None:
+    """Roll `path` over as RotatingFileHandler does (.1 … .BACKUPS), first closing the
+    logger get_logger may hold open on it."""
+    with _lock:
+        logger = _open.pop((str(logs_dir), log_id), None)
+        for handler in list(logger.handlers) if logger else []:
+            logger.removeHandler(handler)
+            handler.close()
+        for i in range(BACKUPS - 1, 0, -1):
+            if os.path.exists(f"{path}.{i}"):
+                os.replace(f"{path}.{i}", f"{path}.{i + 1}")
+        os.replace(path, f"{path}.1")

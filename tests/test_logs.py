@@ -2,9 +2,10 @@ import logging
 
 import pytest
 
+from engine import logs
 from engine.errors import BadInput, NotFound
 from engine.log_files import LEVEL_NUMBERS, log_path, tail
-from engine.logs import get_logger
+from engine.logs import append_lines, get_logger
 
 
 def _write(logs_dir, log_id, n):
@@ -74,3 +75,47 @@ def test_a_line_break_in_logged_text_cannot_forge_a_record(logs_dir):
     assert len(lines) == 1
     assert "\\n2030-01-01" in lines[0]
     assert tail(logs_dir, "session-7", level="ERROR").lines == []
+
+
+def test_appended_lines_land_in_the_session_log_one_line_each(logs_dir):
+    log = get_logger(logs_dir, "session-7")
+    log.info("started")
+    for handler in log.handlers:
+        handler.flush()
+    append_lines(logs_dir, {"session-7": [
+        (logging.INFO, "fill: bought 1 BTC-USD"),
+        (logging.WARNING, "rejected: x\n2030-01-01T00:00:00.000Z ERROR    FORGED")]})
+    lines = tail(logs_dir, "session-7").lines
+    assert [line.split(None, 2)[1:] for line in lines[:2]] == [
+        ["INFO", "started"], ["INFO", "fill: bought 1 BTC-USD"]]
+    assert len(lines) == 3
+    assert "\\n2030-01-01" in lines[2]
+    assert tail(logs_dir, "session-7", level="WARNING").lines == lines[2:]
+    assert tail(logs_dir, "session-7", level="ERROR").lines == []
+
+
+def test_appended_lines_roll_the_file_over_and_the_open_logger_follows(logs_dir, monkeypatch):
+    monkeypatch.setattr(logs, "MAX_BYTES", 200)
+    log = get_logger(logs_dir, "session-8")
+    log.info("first")
+    append_lines(logs_dir, {"session-8": [(logging.INFO, "x" * 150)]})
+    assert len(tail(logs_dir, "session-8").lines) == 1
+    assert "first" in (logs_dir / "session-8.log.1").read_text()
+    get_logger(logs_dir, "session-8").info("after")
+    assert tail(logs_dir, "session-8").lines[-1].endswith("INFO     after")
+
+
+def test_appending_to_an_id_outside_the_folder_is_refused(logs_dir):
+    with pytest.raises(BadInput):
+        append_lines(logs_dir, {"../x": [(logging.INFO, "no")]})
+
+
+def test_appending_never_writes_through_a_link(logs_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(logs._FileHandler, "last_error", float("-inf"))  # not rate-limited
+    outside = tmp_path / "outside.txt"
+    outside.write_text("mine\n")
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    (logs_dir / "session-9.log").symlink_to(outside)
+    append_lines(logs_dir, {"session-9": [(logging.INFO, "no")]})
+    assert outside.read_text() == "mine\n"
+    assert "cannot write the log" in capsys.readouterr().err

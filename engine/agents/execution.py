@@ -1,6 +1,7 @@
 """Execution agent: the paper broker's loop. It advances every running session's clock by the
-bars it owes — fill, mark equity, decide, in the core — commits each batch in one transaction,
-and raises alerts. While the strategy agent is stopped it holds every clock, visibly.
+bars it owes — fill, mark equity, decide, in the core — commits each batch in one transaction
+with its events (fills, rejections, alerts), then appends each session's log lines to its file
+once. While the strategy agent is stopped it holds every clock, visibly.
 """
 
 import logging
@@ -8,12 +9,12 @@ import time
 
 from engine.agents.base import BaseAgent
 from engine.core.records import FillRecord
-from engine.logs import get_logger
+from engine.logs import append_lines
 from engine.reads.words import held
 from engine.registry.agents import SPECS
-from engine.store.db import session_scope
-from engine.store.events import record_events
+from engine.store.events import EventRow
 from engine.trading.clock import Committed
+from engine.trading.store import Batch
 
 STRATEGY_HELD = held("strategy", "stopped")
 FF_BUDGET_S = 0.5  # of each tick, spent on fast-forwarding `max`-speed sessions
@@ -37,15 +38,20 @@ class ExecutionAgent(BaseAgent):
         if self.held:
             book.release_holds(now)
             self.held = False
-        results = [book.tick(now), *book.fast_forward(now + FF_BUDGET_S)]
+        results = [book.tick(now, self._events),
+                   *book.fast_forward(now + FF_BUDGET_S, describe=self._events)]
         fills = sum(len(r.fills) for r in results)
-        self._record(results)
+        self._log(results)
         self.filled += fills
         return fills
 
-    def _events(self, result: Committed) -> list[tuple[str, str, str, str]]:
-        events = []
-        for batch in result.batches:
+    def _events(self, batches: list[Batch]) -> list[EventRow]:
+        """The fills, rejections and alerts of a commit's batches, written with them."""
+        events, limit = [], self.cfg["alert_drawdown_pct"]
+        for batch in batches:
+            if not (batch.out.fills or batch.out.closed) and not (
+                    batch.dd_before < limit <= batch.trader.ledger.max_drawdown_pct):
+                continue  # most batches of a tick: bars marked, nothing to tell
             sid, source = batch.session_id, f"session-{batch.session_id}"
             fills = batch.out.fills
             if len(fills) > FILL_EVENTS_MAX:
@@ -53,11 +59,6 @@ class ExecutionAgent(BaseAgent):
                                f"{len(batch.out.snapshots)} bars", "info"))
             else:
                 events += [(source, "fill", _fill_message(sid, f), "info") for f in fills]
-            if 0 < len(batch.out.orders) <= FILL_EVENTS_MAX:
-                log = get_logger(self.ctx.settings.logs_dir, source)
-                for o in batch.out.orders:
-                    log.info("order #%d: %s %.8g %s (%s) decided on bar %s", o.seq, o.side,
-                             o.qty, o.symbol, o.reason, o.decision_ts.isoformat())
             events += [(source, "rejected", f"session {sid}: order #{seq} rejected: {why}",
                         "warning") for seq, status, why in batch.out.closed
                        if status == "rejected"]
@@ -82,16 +83,20 @@ class ExecutionAgent(BaseAgent):
                                "trades in a row"))
         return alerts
 
-    def _record(self, results: list[Committed]) -> None:
-        events = [e for r in results for e in self._events(r)]
-        if not events:
-            return
-        with session_scope(self.db) as s:
-            record_events(s, events)
-        logs_dir = self.ctx.settings.logs_dir
-        for source, kind, message, severity in events:
-            level = logging.INFO if severity == "info" else logging.WARNING
-            get_logger(logs_dir, source).log(level, "%s: %s", kind, message)
+    def _log(self, results: list[Committed]) -> None:
+        """Each session's orders and events of this tick, appended to its log in one write."""
+        lines: dict[str, list[tuple[int, str]]] = {}
+        for result in results:
+            for batch in result.batches:
+                if 0 < len(batch.out.orders) <= FILL_EVENTS_MAX:
+                    lines.setdefault(f"session-{batch.session_id}", []).extend(
+                        (logging.INFO, f"order #{o.seq}: {o.side} {o.qty:.8g} {o.symbol} "
+                         f"({o.reason}) decided on bar {o.decision_ts.isoformat()}")
+                        for o in batch.out.orders)
+            for source, kind, message, severity in result.events:
+                level = logging.INFO if severity == "info" else logging.WARNING
+                lines.setdefault(source, []).append((level, f"{kind}: {message}"))
+        append_lines(self.ctx.settings.logs_dir, lines)
 
     def summary(self) -> dict:
         book = self.ctx.book

@@ -10,6 +10,7 @@ from engine.store.models import Event
 from engine.store.types import utcnow
 
 MAX_MESSAGE = 2000  # characters of an event's message
+EventRow = tuple[str, str, str, str]  # (source, kind, message, severity)
 
 
 def _line(text: str) -> str:
@@ -22,7 +23,7 @@ def record_event(db: Session, source: str, kind: str, message: str, severity: st
                  severity=severity))
 
 
-def record_events(db: Session, events: list[tuple[str, str, str, str]]) -> None:
+def record_events(db: Session, events: list[EventRow]) -> None:
     """Add many (source, kind, message, severity) events in one executemany."""
     now = utcnow()
     bulk_insert(db, Event, [{"ts": now, "source": _line(source), "kind": _line(kind),

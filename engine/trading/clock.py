@@ -6,6 +6,7 @@ same at 1 bar/s, at 1,000 bars/s, at `max`, and across pauses and restarts.
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, literal, select, update
@@ -13,11 +14,11 @@ from sqlalchemy import Engine, literal, select, update
 from engine.broker.paper import BOOK_LOCK
 from engine.control.transitions import transition
 from engine.core.lifecycle import SessionStatus
-from engine.gc_pause import no_cycle_collection
+from engine.gc_pause import freeze_long_lived, no_cycle_collection
 from engine.market.series import BarCache
 from engine.news.series import refresh_live_news
 from engine.store.db import session_scope
-from engine.store.events import record_event
+from engine.store.events import EventRow, record_event, record_events
 from engine.store.leases import SessionLease
 from engine.store.models import PaperSession
 from engine.trading.budget import reason, run_limited, user_code
@@ -28,16 +29,19 @@ from engine.trading.store import Batch, load_traders, write_batches
 LOAD_BATCH = 200  # sessions loaded per round of queries
 IN_LIST_MAX = 200  # more batches than this are checked against every running session
 LOAD_BUDGET_S = 0.15  # of one strategy tick, spent loading newly running sessions
+REFREEZE_S = 600.0  # at most this often, freezing loaded sessions first runs a full collection
 CLOCK_COLUMNS = (PaperSession.id, PaperSession.settings_rev, PaperSession.speed,
                  PaperSession.ff_until, PaperSession.ff_then)
+Describe = Callable[[list[Batch]], list[EventRow]]  # the events a commit's batches raise
 
 
 @dataclass
 class Committed:
-    """What one commit wrote: the batches kept and their fill rows."""
+    """What one commit wrote: the batches kept, their fill rows and their events."""
 
     batches: list[Batch] = field(default_factory=list)
     fills: list[dict] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
     completed: list[int] = field(default_factory=list)
 
 
@@ -57,6 +61,7 @@ class SessionBook:
         self.counts = {"orders": 0, "fills": 0, "bars": 0}
         self.failed: dict[int, str] = {}  # sessions whose own strategy failed, and why
         self.news_seen: int | None = None  # the newest headline score live sessions were given
+        self.collected_at = float("-inf")  # when a freeze last ran a full collection first
 
     # ------------------------------------------------------------ loading (strategy stage)
 
@@ -80,7 +85,7 @@ class SessionBook:
         """Load newly running sessions (and ones whose settings or lease changed), drop the
         others, and take speed changes; return how many were (re)loaded."""
         with session_scope(self.db) as s:
-            rows = {r.id: r for r in s.execute(self._running(*CLOCK_COLUMNS))}
+            rows = {r.id: r for r in s.connection().execute(self._running(*CLOCK_COLUMNS))}
             for sid in set(self.clocks) - set(rows):
                 del self.clocks[sid]
             stale = [sid for sid, r in rows.items() if sid not in self.clocks
@@ -98,7 +103,16 @@ class SessionBook:
             if clock is not None and (clock.speed, clock.ff_until, clock.ff_then) != timing:
                 clock.retime(*timing, now)
         self.fail_faulted()
+        if loaded:
+            self._freeze(now)
         return loaded
+
+    def _freeze(self, now: float) -> None:
+        """Take the loaded sessions out of the cycle collector's sight (gc_pause)."""
+        collect_first = now - self.collected_at >= REFREEZE_S
+        if collect_first:
+            self.collected_at = now
+        freeze_long_lived(collect_first)
 
     def _load_many(self, s, session_ids: list[int], now: float,
                    epochs: dict[int, int] | None = None) -> int:
@@ -156,8 +170,9 @@ class SessionBook:
 
     # ------------------------------------------------------------ trading (execution stage)
 
-    def tick(self, now: float) -> Committed:
-        """Advance every clock at a bar-per-second speed by the bars it owes, in one commit."""
+    def tick(self, now: float, describe: Describe | None = None) -> Committed:
+        """Advance every clock at a bar-per-second speed by the bars it owes, in one commit
+        (with the events `describe` finds in its batches)."""
         self.cache.refresh()
         self.news_seen = refresh_live_news(
             self.db, (c.trader for c in self.clocks.values() if c.source == "live"),
@@ -181,9 +196,10 @@ class SessionBook:
                 waiting[clock.id] = clock.waiting_for()
         self.set_reasons(waiting)
         self.fail_faulted()
-        return self.commit(batches)
+        return self.commit(batches, describe)
 
-    def fast_forward(self, deadline: float, only: int | None = None) -> list[Committed]:
+    def fast_forward(self, deadline: float, only: int | None = None,
+                     describe: Describe | None = None) -> list[Committed]:
         """Run the `max`-speed sessions (or just session `only`, whatever its speed) in
         chunks until they finish or `deadline` passes."""
         done = []
@@ -200,8 +216,8 @@ class SessionBook:
                                                        clock.trader.runner.source)
                         break
                     batch.complete, reached = clock.finished, clock.ff_reached
-                    if moved or batch.complete or reached:
-                        done.append(self.commit([batch]))  # at `reached` it retimes the clock
+                    if moved or batch.complete or reached:  # at `reached` it retimes the clock
+                        done.append(self.commit([batch], describe))
                 if not (moved or batch.complete or reached):
                     self.set_reasons({clock.id: clock.waiting_for()})
                     break
@@ -218,14 +234,15 @@ class SessionBook:
             self.clocks.pop(sid, None)
         fail_sessions(self.db, failures, self.logger)
 
-    def commit(self, batches: list[Batch]) -> Committed:
+    def commit(self, batches: list[Batch], describe: Describe | None = None) -> Committed:
         """Write the batches of sessions still running with the settings they were computed
-        with; a session paused, stopped or reconfigured meanwhile is dropped and reloaded."""
+        with, and the events `describe` finds in them; a session paused, stopped or
+        reconfigured meanwhile is dropped and reloaded."""
         result = Committed()
         if not batches:
             return result
         try:
-            self._write(batches, result)
+            self._write(batches, result, describe)
         except Exception:
             for b in batches:  # their bars were traded in memory only: reload from the database
                 self.clocks.pop(b.session_id, None)
@@ -238,14 +255,14 @@ class SessionBook:
             self.clocks.pop(sid, None)
         return result
 
-    def _write(self, batches: list[Batch], result: Committed) -> None:
+    def _write(self, batches: list[Batch], result: Committed, describe: Describe | None) -> None:
         with BOOK_LOCK, session_scope(self.db) as s:
             query = self._running(PaperSession.id, PaperSession.settings_rev)
             if len(batches) <= IN_LIST_MAX:  # a tick of many reads them all: no huge IN list
                 query = query.where(PaperSession.id.in_([b.session_id for b in batches]))
             if self.worker is not None:  # held until commit: a claim or a command waits
                 query = query.order_by(PaperSession.id).with_for_update()
-            current = {sid: (rev, epoch) for sid, rev, epoch in s.execute(query)}
+            current = {sid: (rev, epoch) for sid, rev, epoch in s.connection().execute(query)}
             for b in batches:
                 clock = self.clocks[b.session_id]
                 if current.get(b.session_id) == (clock.rev, clock.epoch):
@@ -253,6 +270,9 @@ class SessionBook:
                 else:
                     self.clocks.pop(b.session_id, None)
             result.fills = write_batches(s, result.batches, self.cache.stored)
+            if describe is not None:
+                result.events = describe(result.batches)
+                record_events(s, result.events)
             for b in result.batches:
                 self._after(s, self.clocks[b.session_id], b, result)
 

@@ -8,6 +8,7 @@ repeat a fill, and a restarted engine continues from the last committed bar.
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import func, select, tuple_
@@ -106,6 +107,8 @@ def _update_earlier_orders(s: Session, batches: list[Batch], now: datetime) -> N
     cancelled or rejected (with the reason)."""
     rows = []
     for b in batches:
+        if not (b.out.closed or b.out.filled):
+            continue
         new = {o.seq for o in b.out.orders}
         changed: dict[int, dict] = {}
         for seq, status, why in b.out.closed:
@@ -137,6 +140,8 @@ def _fill_rows(s: Session, batches: list[Batch], now: datetime) -> list[dict]:
 
 ROW_CLOCK = (*CLOCK_FIELDS, "equity", "last_bar_at", "wait_reason")
 ROW_FULL = (*ROW_CLOCK, *ACCOUNT_FIELDS, "first_price")
+_ledger_values = attrgetter(*CLOCK_FIELDS[:-1])  # the clock's values but its last prices
+_account_values = attrgetter(*ACCOUNT_FIELDS)
 
 
 def _session_row(b: Batch, full: bool, stored: dict[datetime, Any], bind: Any) -> tuple:
@@ -144,11 +149,10 @@ def _session_row(b: Batch, full: bool, stored: dict[datetime, Any], bind: Any) -
     prices too (ROW_FULL); then its id: values in the driver's form."""
     account, ledger = b.trader.account, b.trader.ledger
     last = ledger.last_ts
-    row = (*(getattr(ledger, f) for f in CLOCK_FIELDS[:-1]), json.dumps(ledger.last_price),
-           ledger.marked_equity,
+    row = (*_ledger_values(ledger), json.dumps(ledger.last_price), ledger.marked_equity,
            None if last is None else stored.get(last) or stored_time(bind, last), None)
     if full:
-        row += (*(getattr(account, f) for f in ACCOUNT_FIELDS), json.dumps(ledger.first_price))
+        row += (*_account_values(account), json.dumps(ledger.first_price))
     return (*row, b.session_id)
 
 
@@ -179,6 +183,7 @@ def write_batches(s: Session, batches: list[Batch], stored: dict[datetime, Any])
         rows[full].append(_session_row(b, full, stored, bind))
     update_raw(s, "paper_session", ROW_FULL, rows[True])
     update_raw(s, "paper_session", ROW_CLOCK, rows[False])
-    traded = {b.session_id: b.trader.account for b in batches if b.out.fills}
-    save_positions(s, traded, {b.session_id: b.trader.ledger.last_price for b in batches})
+    traded = [b for b in batches if b.out.fills]
+    save_positions(s, {b.session_id: b.trader.account for b in traded},
+                   {b.session_id: b.trader.ledger.last_price for b in traded})
     return fills

@@ -35,6 +35,12 @@ def test_session_created_from_the_cli_trades_waits_and_completes(engine_proc):
     assert first["side"] == "buy"
     assert first["lineage"]["rule"] == "fast MA crossed above slow MA"
     assert {"fast_ma", "slow_ma"} <= set(first["lineage"]["indicators"])
+    log = cli(env, "logs", f"session-{sid}", "--lines", "10000").stdout.splitlines()
+    assert any(" INFO     order #1: buy " in line for line in log)
+    logged = [line.split(" fill: ", 1)[1] for line in log if " INFO     fill: " in line]
+    events = json.loads(cli(env, "events", "--source", f"session-{sid}", "--json").stdout)
+    assert logged
+    assert logged[0] in {e["message"] for e in events if e["kind"] == "fill"}
 
     assert cli(env, "agent", "stop", "strategy", "--wait", "5").returncode == 0
     held = wait_until(lambda: (d := _doc(env, sid))["wait_reason"] and d, 10,
