@@ -149,10 +149,13 @@ class SweepRunner:
                                                        plan.split),
                               remaining, IN_FLIGHT * processes)
             while flight and not self._halted(plan.id):
+                written = False  # a variant's write beats the sweep's heart itself
                 for run in sorted(flight.finished(POLL_S), key=lambda run: run.idx):
                     if not plan.write(run, self.holder, self.logger):
                         break
-                self._beat(plan.id)
+                    written = True
+                if not written:
+                    self._beat(plan.id)
             if plan.walk and not self._halted(plan.id) and all_written(self.db, plan.id):
                 run_walk_forward(plan, pool_trainer(pool.submit, lambda: self._beat(plan.id)
                                                     or self._halted(plan.id)),
