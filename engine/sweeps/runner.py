@@ -142,9 +142,9 @@ class SweepRunner:
     def _run(self, plan: "_Plan") -> None:
         remaining = plan.remaining()
         processes = self.workers if plan.walk else min(self.workers, max(1, len(remaining)))
-        with ProcessPoolExecutor(processes, mp_context=get_context("spawn"),
-                                 initializer=init_packed,
-                                 initargs=(packed(plan.series, plan.news),)) as pool:
+        with packed(plan.series, plan.news) as bars, ProcessPoolExecutor(
+                processes, mp_context=get_context("spawn"), initializer=init_packed,
+                initargs=(bars,)) as pool:
             flight = InFlight(lambda task: pool.submit(run_variant, *task, plan.start, plan.end,
                                                        plan.split),
                               remaining, IN_FLIGHT * processes)

@@ -8,7 +8,11 @@ settings. Its figures (and its bar returns summed in runs, for the overfitting o
 bar; of its equity curve it keeps only the display resolution (engine.core.curve), which is
 what the runner stores."""
 
+import os
 import pickle
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -41,19 +45,31 @@ def init(series: dict, news: News | None = None) -> None:
 EPOCH, MICROSECOND = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
 
 
-def packed(series: dict, news: News | None = None) -> bytes:
-    """The sweep's bars and headline scores for `init_packed`, pickled once for every pool
-    process: the bars as columns of plain numbers (bar times in microseconds since the epoch,
-    exact), which pickle about 7x quicker than BarData tuples of datetimes."""
+@contextmanager
+def packed(series: dict, news: News | None = None) -> Iterator[str]:
+    """The sweep's bars and headline scores written once to a temporary file (removed on exit),
+    whose path `init_packed` reads in each pool process. The bars go as columns of plain numbers
+    (bar times in microseconds since the epoch, exact), which pickle about 7x quicker than
+    BarData tuples of datetimes; and through a file, not the initializer's arguments: a spawned
+    process reads its process object only after importing its main module, and the runner's
+    write of it waits, beyond the pipe's 64 KB, until it has: the pool's processes would start
+    one after another."""
     columns = {symbol: ([(ts - EPOCH) // MICROSECOND for ts in times],
                         list(zip(*bars, strict=True))[1:])
                for symbol, (times, bars) in series.items()}
-    return pickle.dumps((columns, news), pickle.HIGHEST_PROTOCOL)
+    fd, path = tempfile.mkstemp(prefix="paperdesk-sweep-", suffix=".bars")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            pickle.dump((columns, news), file, pickle.HIGHEST_PROTOCOL)
+        yield path
+    finally:
+        os.unlink(path)
 
 
-def init_packed(blob: bytes) -> None:
-    """Pool initializer: `init` with the bars and scores `packed` made, equal to its input."""
-    columns, news = pickle.loads(blob)  # noqa: S301 - made by `packed`, in the runner
+def init_packed(path: str) -> None:
+    """Pool initializer: `init` with the bars and scores `packed` wrote, equal to its input."""
+    with open(path, "rb") as file:
+        columns, news = pickle.load(file)  # noqa: S301 - written by `packed`, in the runner
     series = {}
     for symbol, (micros, values) in columns.items():
         times = [EPOCH + us * MICROSECOND for us in micros]
