@@ -7,6 +7,8 @@ import tempfile
 import time
 from multiprocessing import get_context
 from pathlib import Path
+from resource import RUSAGE_CHILDREN, RUSAGE_SELF, getrusage
+from typing import NamedTuple
 
 from common import start_engine, wait_for
 from sqlmodel import Session
@@ -22,6 +24,20 @@ from engine.sweeps.runner import run_sweep
 SYMBOL, TIMEFRAME = "BTC-USD", "1h"
 
 
+class Timed(NamedTuple):
+    """One timed sweep: its throughput and its CPU a variant (less sensitive to a shared
+    machine's load than the wall clock)."""
+
+    rate: float  # variants per second, wall clock
+    cpu_ms: float  # CPU a variant, this process and its pool processes, in ms
+
+
+def cpu_s() -> float:
+    """CPU seconds (user and system) of this process and of its children ended so far."""
+    return sum(r.ru_utime + r.ru_stime for r in (getrusage(RUSAGE_SELF),
+                                                  getrusage(RUSAGE_CHILDREN)))
+
+
 def create(url: str, variants: int) -> tuple:
     """A stored-bars database and a queued sweep of `variants` variants; (engine, sweep id)."""
     db = get_engine(url)
@@ -35,20 +51,20 @@ def create(url: str, variants: int) -> tuple:
     return db, created.id
 
 
-def one_run(url: str, variants: int, processes: int) -> float:
-    """Variants per second of one sweep of `variants` variants on `processes` processes."""
+def one_run(url: str, variants: int, processes: int) -> Timed:
+    """One sweep of `variants` variants on `processes` processes, timed."""
     db, sweep_id = create(url, variants)
-    began = time.perf_counter()
-    status = run_sweep(db, sweep_id, workers=processes)
+    cpu, began = cpu_s(), time.perf_counter()
+    status = run_sweep(db, sweep_id, workers=processes)  # its pool has ended on return
     elapsed = time.perf_counter() - began
     if status != "completed":
         raise SystemExit(f"sweep {sweep_id} ended {status}")
-    return variants / elapsed
+    return Timed(variants / elapsed, (cpu_s() - cpu) * 1000 / variants)
 
 
-def bt_optimize(variants: int, processes: int) -> float:
-    """Variants per second of backtesting.py's `optimize` over the same grid (fast 2…, slow 60)
-    and bars, on `processes` pool processes (its default fork pool), nothing stored."""
+def bt_optimize(variants: int, processes: int) -> Timed:
+    """backtesting.py's `optimize` over the same grid (fast 2…, slow 60) and bars, on
+    `processes` pool processes (its default fork pool), nothing stored, timed."""
     # imported here: benchmarks/sweep_memory.py imports this module, and its spawned pool
     # processes would otherwise load backtesting.py and pandas too
     import backtesting
@@ -59,9 +75,10 @@ def bt_optimize(variants: int, processes: int) -> float:
         processes, initializer, initargs)
     bt = FractionalBacktest(bt_frame(), SmaCross, cash=CASH, commission=FEE_BPS / 10_000,
                             spread=SLIPPAGE_BPS / 10_000, finalize_trades=True)
-    began = time.perf_counter()
+    cpu, began = cpu_s(), time.perf_counter()
     bt.optimize(fast=list(range(2, variants + 2)), slow=[60], maximize="Return [%]")
-    return variants / (time.perf_counter() - began)
+    elapsed = time.perf_counter() - began  # its pool has ended on return
+    return Timed(variants / elapsed, (cpu_s() - cpu) * 1000 / variants)
 
 
 def queue_run(url: str, variants: int, engines: int, processes: int) -> float:
