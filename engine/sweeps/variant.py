@@ -34,8 +34,8 @@ _news: dict = {}  # and its headline scores (a `news` sweep's), by symbol
 
 
 def init(series: dict, news: News | None = None) -> None:
-    """Pool initializer: keep the sweep's bars (symbol → (times, bars)) and its headline
-    scores in this process."""
+    """Keep the sweep's bars (symbol → (times, bars)) and its headline scores in this process
+    (a pool process's initializer `init_packed` calls it; a job worker's process directly)."""
     _series.clear()
     _series.update(series)
     _news.clear()
