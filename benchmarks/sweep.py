@@ -3,133 +3,66 @@
 completed session (orders, fills, its equity curve at display resolution, account) in one
 transaction — on 1 process and on all cores, beside backtesting.py's `optimize` over the same
 grid and bars on as many processes, the machine and the reference-loop anchor, all measured in
-the same run. Every run gets a fresh SQLite database (or --database-url).
+the same run. Each figure is the best of --runs runs, ours and backtesting.py's interleaved (the
+median in brackets), with the least CPU a variant took (this process and its pool processes,
+user and system: less sensitive than the wall clock to a shared machine's load). Every run gets
+a fresh SQLite database (or --database-url).
 
 With a PostgreSQL --database-url it also times the job queue (engine.fleet.jobs): 1 and then 2
 `python -m engine run` workers (system stopped, so only the sweep runs; each with half the
 cores as pool processes, so 2 workers fill the machine), from the sweep's creation until the
 worker that writes its last variant completes it.
 
-Usage: python benchmarks/sweep.py [--variants 16] [--database-url URL]
+Usage: python benchmarks/sweep.py [--variants 16] [--runs 3] [--database-url URL]
 """
 
 import argparse
 import os
-import signal
 import tempfile
-import time
 import warnings
-from multiprocessing import get_context
 from pathlib import Path
+from statistics import median
 
-from common import anchor, machine, start_engine, wait_for
-from sqlmodel import Session
-
-from engine.control import sweeps
-from engine.market import catalog
-from engine.market.replay import load_shipped
-from engine.reads.fleet import workers
-from engine.store.db import get_engine, migrate
-from engine.store.models import Sweep
-from engine.sweeps.runner import run_sweep
-
-SYMBOL, TIMEFRAME = "BTC-USD", "1h"
+from common import anchor, machine
 
 
-def create(url: str, variants: int) -> tuple:
-    """A stored-bars database and a queued sweep of `variants` variants; (engine, sweep id)."""
-    db = get_engine(url)
-    migrate(db)
-    load_shipped(db, SYMBOL, TIMEFRAME)
-    first, last, _ = catalog.span(SYMBOL, TIMEFRAME)
-    created = sweeps.create_sweep(db, {
-        "strategy": "ma_crossover", "symbols": SYMBOL, "timeframe": TIMEFRAME,
-        "from": first.isoformat(), "to": last.isoformat(),
-        "grid": {"fast": f"2:{variants + 1}:1", "slow": "60"}})
-    return db, created.id
-
-
-def one_run(url: str, variants: int, processes: int) -> float:
-    """Variants per second of one sweep of `variants` variants on `processes` processes."""
-    db, sweep_id = create(url, variants)
-    began = time.perf_counter()
-    status = run_sweep(db, sweep_id, workers=processes)
-    elapsed = time.perf_counter() - began
-    if status != "completed":
-        raise SystemExit(f"sweep {sweep_id} ended {status}")
-    return variants / elapsed
-
-
-def bt_optimize(variants: int, processes: int) -> float:
-    """Variants per second of backtesting.py's `optimize` over the same grid (fast 2…, slow 60)
-    and bars, on `processes` pool processes (its default fork pool), nothing stored."""
-    # imported here: benchmarks/sweep_memory.py imports this module, and its spawned pool
-    # processes would otherwise load backtesting.py and pandas too
-    import backtesting
-    from backtesting.lib import FractionalBacktest
-    from fast_forward import CASH, FEE_BPS, SLIPPAGE_BPS, SmaCross, bt_frame
-
-    backtesting.Pool = lambda _=None, initializer=None, initargs=(): get_context("fork").Pool(
-        processes, initializer, initargs)
-    bt = FractionalBacktest(bt_frame(), SmaCross, cash=CASH, commission=FEE_BPS / 10_000,
-                            spread=SLIPPAGE_BPS / 10_000, finalize_trades=True)
-    began = time.perf_counter()
-    bt.optimize(fast=list(range(2, variants + 2)), slow=[60], maximize="Return [%]")
-    return variants / (time.perf_counter() - began)
-
-
-def queue_run(url: str, variants: int, engines: int, processes: int) -> float:
-    """Variants per second of one sweep on the job queue of `engines` engine workers."""
-    db = get_engine(url)
-    procs = []
-    for _ in range(engines):
-        home = Path(tempfile.mkdtemp(prefix="paperdesk-sweep-worker-"))
-        env = {**os.environ, "DATABASE_URL": url, "PAPERDESK_HOME": str(home),
-               "PAPERDESK_AUTOSTART": "0", "PAPERDESK_INITIAL_STATE": "stopped",
-               "PAPERDESK_JOB_PROCESSES": str(processes)}
-        procs.append(start_engine(env, home / "engine.out"))
-    try:
-        pids = {str(p.pid) for p in procs}
-        wait_for(lambda: {w.holder.rsplit(":", 1)[1] for w in workers(db) if w.alive} >= pids,
-                 60)
-        _, sweep_id = create(url, variants)
-        began = time.perf_counter()
-        status = wait_for(lambda: _finished(db, sweep_id), 600, poll=0.05)
-        elapsed = time.perf_counter() - began
-    finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            p.wait(60)
-    if status != "completed":
-        raise SystemExit(f"sweep {sweep_id} ended {status}")
-    return variants / elapsed
-
-
-def _finished(db, sweep_id: int) -> str | None:
-    with Session(db) as s:
-        status = s.get(Sweep, sweep_id).status
-    return None if status in ("queued", "running") else status
+def _figures(runs: list) -> str:
+    """Best and median throughput, and the least CPU a variant, of timed runs."""
+    best = max(run.rate for run in runs)
+    return (f"{best:.2f} variants/s ({best * 20_111:,.0f} bars/s) "
+            f"[{median(run.rate for run in runs):.2f}], "
+            f"{min(run.cpu_ms for run in runs):.0f} ms CPU a variant")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", type=int, default=16)
     parser.add_argument("--database-url")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each (best is reported)")
     args = parser.parse_args()
+    # imported here: the runner's pool processes are spawned, and a spawned process imports the
+    # main module (this file) first; the engine's own pool processes (python -m engine) import
+    # none, and so stay lean: the pure core and the bars
+    from sweep_runs import bt_optimize, one_run, queue_run
+
     warnings.filterwarnings("ignore", module="backtesting")
     home = Path(tempfile.mkdtemp(prefix="paperdesk-sweep-"))
     print(machine())
     print(anchor())
     cores = os.cpu_count() or 1
     for processes in sorted({1, cores}):
-        url = args.database_url or f"sqlite:///{home / f'sweep-{processes}.db'}"
-        rate = one_run(url, args.variants, processes)
-        theirs = bt_optimize(args.variants, processes)
-        on = f"on {processes} process{'es' if processes > 1 else ''}"
-        print(f"{args.variants} variants × 20,111 bars {on}: {rate:.2f} variants/s "
-              f"({rate * 20_111:,.0f} bars/s, stored); backtesting.py optimize {on}: "
-              f"{theirs:.2f} variants/s (nothing stored); ratio {rate / theirs:.2f}x")
+        ours, theirs = [], []
+        for run in range(args.runs):  # interleaved, so a busy moment hits both
+            url = args.database_url or f"sqlite:///{home / f'sweep-{processes}-{run}.db'}"
+            ours.append(one_run(url, args.variants, processes))
+            theirs.append(bt_optimize(args.variants, processes))
+        print(f"{args.variants} variants × 20,111 bars on {processes} "
+              f"process{'es' if processes > 1 else ''}, best of {args.runs} [median]: ours "
+              f"{_figures(ours)} (stored); backtesting.py optimize {_figures(theirs)} (nothing "
+              f"stored); ratio {max(ours).rate / max(theirs).rate:.2f}x "
+              f"[{median(t.rate for t in ours) / median(t.rate for t in theirs):.2f}x], "
+              f"CPU a variant {min(t.cpu_ms for t in theirs) / min(t.cpu_ms for t in ours):.2f}x "
+              f"less")
     if args.database_url and args.database_url.startswith("postgresql"):
         processes = max(1, cores // 2)
         for engines in (1, 2):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 from common import anchor, machine
-from sweep import create
+from sweep_runs import create
 
 from engine.sweeps import runner
 from engine.sweeps.in_flight import IN_FLIGHT

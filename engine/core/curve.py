@@ -22,11 +22,12 @@ def display_curve(snapshots: list[Snapshot], points: int = DISPLAY_POINTS) -> li
         return list(snapshots)
     inner, buckets = len(snapshots) - 2, (points - 2) // 2
     kept = {0, len(snapshots) - 1}
+    equities = [equity for _, _, equity in snapshots]
     for b in range(buckets):
         lo, hi = 1 + b * inner // buckets, 1 + (b + 1) * inner // buckets
-        run = range(lo, hi)
-        kept.add(min(run, key=lambda i: snapshots[i][2]))
-        kept.add(max(run, key=lambda i: snapshots[i][2]))
+        run = equities[lo:hi]  # the first lowest and the first highest of the run
+        kept.add(lo + run.index(min(run)))
+        kept.add(lo + run.index(max(run)))
     return [snapshots[i] for i in sorted(kept)]
 
 

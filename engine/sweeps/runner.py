@@ -47,7 +47,7 @@ from engine.store.events import record_event
 from engine.store.models import PaperSession, Sweep, SweepVariant
 from engine.store.types import utcnow
 from engine.sweeps.in_flight import IN_FLIGHT, InFlight
-from engine.sweeps.variant import VariantRun, init, run_variant
+from engine.sweeps.variant import VariantRun, init, init_packed, packed, run_variant
 from engine.sweeps.walk import train
 from engine.sweeps.walk_runner import all_written, pool_trainer, run_walk_forward
 from engine.trading.store import Batch, write_batches
@@ -142,16 +142,20 @@ class SweepRunner:
     def _run(self, plan: "_Plan") -> None:
         remaining = plan.remaining()
         processes = self.workers if plan.walk else min(self.workers, max(1, len(remaining)))
-        with ProcessPoolExecutor(processes, mp_context=get_context("spawn"), initializer=init,
-                                 initargs=(plan.series, plan.news)) as pool:
+        with packed(plan.series, plan.news) as bars, ProcessPoolExecutor(
+                processes, mp_context=get_context("spawn"), initializer=init_packed,
+                initargs=(bars,)) as pool:
             flight = InFlight(lambda task: pool.submit(run_variant, *task, plan.start, plan.end,
                                                        plan.split),
                               remaining, IN_FLIGHT * processes)
             while flight and not self._halted(plan.id):
+                written = False  # a variant's write beats the sweep's heart itself
                 for run in sorted(flight.finished(POLL_S), key=lambda run: run.idx):
                     if not plan.write(run, self.holder, self.logger):
                         break
-                self._beat(plan.id)
+                    written = True
+                if not written:
+                    self._beat(plan.id)
             if plan.walk and not self._halted(plan.id) and all_written(self.db, plan.id):
                 run_walk_forward(plan, pool_trainer(pool.submit, lambda: self._beat(plan.id)
                                                     or self._halted(plan.id)),

@@ -8,11 +8,16 @@ settings. Its figures (and its bar returns summed in runs, for the overfitting o
 bar; of its equity curve it keeps only the display resolution (engine.core.curve), which is
 what the runner stores."""
 
+import os
+import pickle
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
-from engine.core.bars import frames
+from engine.core.bars import BarData, frames
 from engine.core.curve import display_curve, return_blocks
 from engine.core.news import News
 from engine.core.portfolio import Account
@@ -29,12 +34,47 @@ _news: dict = {}  # and its headline scores (a `news` sweep's), by symbol
 
 
 def init(series: dict, news: News | None = None) -> None:
-    """Pool initializer: keep the sweep's bars (symbol → (times, bars)) and its headline
-    scores in this process."""
+    """Keep the sweep's bars (symbol → (times, bars)) and its headline scores in this process
+    (a pool process's initializer `init_packed` calls it; a job worker's process directly)."""
     _series.clear()
     _series.update(series)
     _news.clear()
     _news.update(news or {})
+
+
+EPOCH, MICROSECOND = datetime(1970, 1, 1, tzinfo=UTC), timedelta(microseconds=1)
+
+
+@contextmanager
+def packed(series: dict, news: News | None = None) -> Iterator[str]:
+    """The sweep's bars and headline scores written once to a temporary file (removed on exit),
+    whose path `init_packed` reads in each pool process. The bars go as columns of plain numbers
+    (bar times in microseconds since the epoch, exact), which pickle about 7x quicker than
+    BarData tuples of datetimes; and through a file, not the initializer's arguments: a spawned
+    process reads its process object only after importing its main module, and the runner's
+    write of it waits, beyond the pipe's 64 KB, until it has: the pool's processes would start
+    one after another."""
+    columns = {symbol: ([(ts - EPOCH) // MICROSECOND for ts in times],
+                        list(zip(*bars, strict=True))[1:])
+               for symbol, (times, bars) in series.items()}
+    fd, path = tempfile.mkstemp(prefix="paperdesk-sweep-", suffix=".bars")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            pickle.dump((columns, news), file, pickle.HIGHEST_PROTOCOL)
+        yield path
+    finally:
+        os.unlink(path)
+
+
+def init_packed(path: str) -> None:
+    """Pool initializer: `init` with the bars and scores `packed` wrote, equal to its input."""
+    with open(path, "rb") as file:
+        columns, news = pickle.load(file)  # noqa: S301 - written by `packed`, in the runner
+    series = {}
+    for symbol, (micros, values) in columns.items():
+        times = [EPOCH + us * MICROSECOND for us in micros]
+        series[symbol] = (times, [BarData(*row) for row in zip(times, *values, strict=True)])
+    init(series, news)
 
 
 def loaded(symbols: tuple[str, ...]) -> dict:

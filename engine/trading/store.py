@@ -11,7 +11,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from engine.broker.paper import ACCOUNT_FIELDS, fill_row, load_accounts, save_positions
@@ -128,12 +128,17 @@ def _update_earlier_orders(s: Session, batches: list[Batch], now: datetime) -> N
 
 
 def _fill_rows(s: Session, batches: list[Batch], now: datetime) -> list[dict]:
-    wanted = [(b.session_id, f.seq) for b in batches for f in b.out.fills]
-    if not wanted:
+    """The batches' fills as fill rows, each with its order's id. The ids are read by each
+    session's range of filled order numbers (a few bound values a session, on the
+    (session_id, seq) index), not by every pair: a sweep variant fills hundreds of orders."""
+    spans = {b.session_id: (min(seqs), max(seqs)) for b in batches
+             if (seqs := [f.seq for f in b.out.fills])}
+    if not spans:
         return []
     ids = {(sid, seq): oid for oid, sid, seq in s.execute(
-        select(Order.id, Order.session_id, Order.seq)
-        .where(tuple_(Order.session_id, Order.seq).in_(wanted)))}
+        select(Order.id, Order.session_id, Order.seq).where(or_(*(
+            (Order.session_id == sid) & Order.seq.between(low, high)
+            for sid, (low, high) in spans.items()))))}
     return [fill_row(f, order_id=ids[(b.session_id, f.seq)], session_id=b.session_id, ts=now)
             for b in batches for f in b.out.fills]
 
