@@ -75,6 +75,7 @@ def load_traders(s: Session, rows: list[PaperSession]
     return traders, failures
 
 
+SPANS_PER_QUERY = 200  # sessions whose order ids one statement reads (_fill_rows)
 ORDER_COLUMNS = ("session_id", "seq", "symbol", "side", "order_type", "qty", "filled_qty",
                  "limit_price", "stop_price", "status", "decision_bar_ts", "created_at",
                  "closed_at", "reason", "lineage", "origin", "requested_by")
@@ -130,15 +131,16 @@ def _update_earlier_orders(s: Session, batches: list[Batch], now: datetime) -> N
 def _fill_rows(s: Session, batches: list[Batch], now: datetime) -> list[dict]:
     """The batches' fills as fill rows, each with its order's id. The ids are read by each
     session's range of filled order numbers (a few bound values a session, on the
-    (session_id, seq) index), not by every pair: a sweep variant fills hundreds of orders."""
-    spans = {b.session_id: (min(seqs), max(seqs)) for b in batches
-             if (seqs := [f.seq for f in b.out.fills])}
-    if not spans:
-        return []
-    ids = {(sid, seq): oid for oid, sid, seq in s.execute(
-        select(Order.id, Order.session_id, Order.seq).where(or_(*(
-            (Order.session_id == sid) & Order.seq.between(low, high)
-            for sid, (low, high) in spans.items()))))}
+    (session_id, seq) index), not by every pair: a sweep variant fills hundreds of orders.
+    SPANS_PER_QUERY sessions a statement: SQLite refuses an expression deeper than 1,000."""
+    spans = [(b.session_id, min(seqs), max(seqs)) for b in batches
+             if (seqs := [f.seq for f in b.out.fills])]
+    ids = {}
+    for at in range(0, len(spans), SPANS_PER_QUERY):
+        ids.update({(sid, seq): oid for oid, sid, seq in s.execute(
+            select(Order.id, Order.session_id, Order.seq).where(or_(*(
+                (Order.session_id == sid) & Order.seq.between(low, high)
+                for sid, low, high in spans[at:at + SPANS_PER_QUERY]))))})
     return [fill_row(f, order_id=ids[(b.session_id, f.seq)], session_id=b.session_id, ts=now)
             for b in batches for f in b.out.fills]
 

@@ -1,0 +1,38 @@
+"""One commit of many sessions' fills (as a tick at thousands of sessions, or a sweep's
+writer, makes): every fill is booked against its own session's order, however many sessions
+the commit holds (engine.trading.store reads the order ids SPANS_PER_QUERY sessions a
+statement; one statement for them all would exceed SQLite's expression depth)."""
+
+from collections import Counter
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from engine.core.trader import Outbox
+from engine.store.models import Fill, Order
+from engine.trading.clock import SessionBook
+from engine.trading.store import SPANS_PER_QUERY, Batch
+from tests.conftest import replay_session, store_bars
+
+
+def test_one_commit_books_the_fills_of_more_sessions_than_one_statement_reads(db):
+    store_bars(db, ("BTC-USD", "1h"))
+    spec = {"symbols": "BTC-USD", "from": "2019-01-01", "to": "2019-02-01"}
+    sids = [replay_session(db, spec, to_end=False) for _ in range(SPANS_PER_QUERY + 20)]
+    book = SessionBook(db)
+    batches = []
+    for sid in sids:
+        clock = book.load(sid)
+        batch = Batch(sid, clock.trader, Outbox())
+        clock.advance(400, batch.out)
+        batches.append(batch)
+    assert all(b.out.fills for b in batches)
+    book.commit(batches)
+    with Session(db) as s:
+        booked = s.execute(select(Fill.session_id, Order.session_id, Order.seq, Fill.bar_ts)
+                           .join(Order, Order.id == Fill.order_id)).all()
+    assert all(fill_sid == order_sid for fill_sid, order_sid, _, _ in booked)
+    assert sorted((sid, seq, ts) for sid, _, seq, ts in booked) == sorted(
+        (b.session_id, f.seq, f.bar_ts) for b in batches for f in b.out.fills)
+    assert Counter(sid for sid, *_ in booked) == {b.session_id: len(b.out.fills)
+                                                  for b in batches}
