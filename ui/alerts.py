@@ -9,6 +9,8 @@ from engine.control.notify import SendOutcome, send_test_and_record
 from engine.reads.status import AlertGroup
 from ui import context
 
+ALERTS_SHOWN = 8  # alert groups drawn, newest first (each a bordered row with a button)
+
 
 def acknowledge(groups: list[AlertGroup]) -> None:
     """Hide each group's alerts up to its latest event, naming who acknowledged them; a later

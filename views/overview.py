@@ -13,7 +13,7 @@ from engine.reads import desk as desk_reads
 from engine.reads import queries, status, summary
 from engine.reads.status import HEALTH_FORMULA
 from ui import charts, confirm, context
-from ui.alerts import acknowledge, send_test
+from ui.alerts import ALERTS_SHOWN, acknowledge, send_test
 from ui.desk import by_session, exposure_table, pnl_px, styled, totals
 from ui.desk import table as desk_table
 from ui.format import CURRENCY_CODE, literal, money, pct, signed_money, signed_pct
@@ -36,7 +36,7 @@ TIME = {"ts": st.column_config.DatetimeColumn(f"time ({WALL})", format=TIME_FORM
 
 # Name, status and P&L first and narrow: on a phone they are what fits (the id stays in the
 # data for the row click).
-FEED_ROWS = 100  # styled rows cost a page run (ui.paging); the CLI pages through the rest
+FEED_ROWS = 50  # styled rows cost a page run (ui.paging); the CLI lists more
 DESK_COLUMNS = {"name": st.column_config.Column("session", width=110),
                 "status": st.column_config.Column(width=100)}
 
@@ -239,7 +239,8 @@ def _group_key(group) -> str:
 @st.fragment(run_every=context.refresh_every())
 def alerts() -> None:
     """Unacknowledged warnings and errors, one row per source and kind, newest first."""
-    groups = context.read(status.alert_groups)
+    groups = context.read(status.alert_groups, limit=ALERTS_SHOWN + 1)
+    more, groups = len(groups) > ALERTS_SHOWN, groups[:ALERTS_SHOWN]
     title, everything = st.columns([3, 1], vertical_alignment="bottom")
     title.subheader("Alerts")
     if not groups:
@@ -249,7 +250,7 @@ def alerts() -> None:
     why = "" if allowed else " (read-only: your account may not)"
     everything.button("Acknowledge all", key="ack_all", icon=":material/done_all:",
                       disabled=not allowed, width="stretch", on_click=acknowledge, args=(groups,),
-                      help=f"Hide every alert listed; a new one shows its group again{why}")
+                      help=f"Hide every alert group listed; a new alert shows its group again{why}")
     for group in groups:
         with st.container(border=True, key=f"alert_{group.source}_{group.kind}"):
             text, button = st.columns([5, 1], vertical_alignment="center")
@@ -262,6 +263,10 @@ def alerts() -> None:
             button.button("Acknowledge", key=_group_key(group), disabled=not allowed,
                           width="stretch", on_click=acknowledge, args=([group],),
                           help=f"Hide these {group.count} alerts until a new one{why}")
+    if more:
+        st.caption(f"The {ALERTS_SHOWN} newest groups; older ones show as these are "
+                   "acknowledged (`python -m engine events --severity error` and "
+                   "`--severity warning` list every one).")
 
 
 def notifications() -> None:

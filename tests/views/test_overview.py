@@ -14,6 +14,7 @@ from engine.store.models import AlertAck, Event, PaperSession
 from tests.conftest import replay_session, store_bars
 from tests.views.conftest import APP, answer_dialog, commands, dialog_titles, run_page
 from ui import format as fmt
+from ui.alerts import ALERTS_SHOWN
 from ui.desk import exposure_table, totals
 
 OIDC = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x",
@@ -142,6 +143,22 @@ def _alerts(db, source: str, kind: str, n: int, severity: str = "warning") -> No
 
 def _ack_buttons(at) -> dict:
     return {b.key: b for b in at.button if b.key and b.key.startswith("ack_")}
+
+
+def test_the_newest_alert_groups_are_drawn_and_older_ones_follow_as_they_are_acknowledged(
+        filled, db):
+    for k in range(ALERTS_SHOWN + 2):  # group 0 oldest
+        _alerts(db, f"session-{k + 1}", "alert_loss_streak", 1)
+    at = run_page("overview")
+    shown = set(_ack_buttons(at)) - {"ack_all"}
+    assert shown == {f"ack_session-{k + 1}_alert_loss_streak" for k in range(2, ALERTS_SHOWN + 2)}
+    assert any(f"The {ALERTS_SHOWN} newest groups" in c.value for c in at.caption)
+    _ack_buttons(at)["ack_all"].click().run()  # the groups listed, not the two older ones
+    st.cache_data.clear()  # reads are cached for a second
+    at.run()
+    assert set(_ack_buttons(at)) - {"ack_all"} == {"ack_session-1_alert_loss_streak",
+                                                   "ack_session-2_alert_loss_streak"}
+    assert not any("newest groups" in c.value for c in at.caption)
 
 
 def test_alerts_grouped_with_a_count_and_acknowledged_by_who(filled, db):
