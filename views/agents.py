@@ -166,11 +166,21 @@ def latest_logs(agent_id: str) -> None:
     st.code("\n".join(lines) or "(empty)", language=None)
 
 
-registered = context.read(queries.agents)
-if registered.empty:
+@st.fragment(run_every=context.refresh_every())
+def until_registered() -> None:
+    """Before the engine has registered its agents (its lease can come first): say so, and
+    run the whole page again once they are there — the cards and pills belong to the page,
+    not to a fragment, and would otherwise wait for a click."""
+    if not context.read(queries.agents).empty:
+        st.rerun(scope="app")
     st.info("No agents registered yet — the engine registers them on its first start. "
             "Start it with `python -m engine run` (or let this app autostart it); the diagram "
             "fills in by itself.", icon=":material/hourglass_empty:")
+
+
+registered = context.read(queries.agents)
+if registered.empty:
+    until_registered()
 diagram()
 agent_ids = [] if registered.empty else list(registered["id"])
 if agent_ids:  # on a phone, instead of clicking a node (outside the fragment: a full run)
