@@ -1,6 +1,6 @@
 """Long tables a page at a time. A styled table costs its page run about 0.2 ms a row (pandas'
 Styler and Streamlit's marshalling of it, per cell), so a table draws PAGE_ROWS rows and a
-pager under it walks the rest, as FreqUI's and Hummingbot's trade lists do."""
+pager above it walks the rest, as FreqUI's and Hummingbot's trade lists do."""
 
 import math
 
