@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, select
 from sqlmodel import Session
 
 from engine.control import queueing
@@ -292,6 +292,10 @@ def acknowledge_alerts(db: Engine, groups: list[AlertGroup], by: str = "cli") ->
         raise BadInput(f"groups must be a list of alert groups as engine.reads.status."
                        f"alert_groups gives them (got {shown(groups)})")
     with session_scope(db) as s:
+        # a click the browser sends twice, or a group already acknowledged elsewhere, adds nothing
+        done = {g for g in groups if s.execute(
+            select(AlertAck.id).where(AlertAck.source == g.source, AlertAck.kind == g.kind,
+                                      AlertAck.upto_event_id >= g.last_event_id)).first()}
         s.add_all(AlertAck(source=g.source, kind=g.kind, upto_event_id=g.last_event_id,
-                           acknowledged_by=by) for g in groups)
+                           acknowledged_by=by) for g in groups if g not in done)
     return Outcome(f"{len(groups)} alert group(s) acknowledged by {by}")

@@ -3,8 +3,10 @@ from sqlmodel import Session, func, select
 
 from engine.control import actions as control
 from engine.errors import BadInput, NotAllowed, NotFound
+from engine.reads.status import alert_groups
 from engine.store.db import session_scope
-from engine.store.models import Agent, Command, PaperSession
+from engine.store.events import record_events
+from engine.store.models import Agent, AlertAck, Command, PaperSession
 
 SPEC = {"name": "t", "symbols": "BTC-USD", "strategy": "ma_crossover", "cash": "10000"}
 
@@ -117,3 +119,23 @@ def test_archive_only_stopped_sessions(db):
     control.archive_session(db, sid)
     with Session(db) as s:
         assert s.get(PaperSession, sid).archived is True
+
+
+def test_acknowledging_a_group_twice_writes_one_acknowledgement(db):
+    """The browser may deliver one click twice, or two viewers acknowledge the same group: one
+    row; a later alert of the group is acknowledged on its own."""
+    with session_scope(db) as s:
+        record_events(s, [("session-3", "alert_drawdown", "down 9 %", "warning")] * 2)
+    (group,) = alert_groups(db)
+    control.acknowledge_alerts(db, [group], by="ann")
+    control.acknowledge_alerts(db, [group], by="bob")
+    assert alert_groups(db) == []
+    with session_scope(db) as s:
+        record_events(s, [("session-3", "alert_drawdown", "down 12 %", "warning")])
+    (again,) = alert_groups(db)
+    control.acknowledge_alerts(db, [again, group], by="bob")
+    with Session(db) as s:
+        acks = s.exec(select(AlertAck.upto_event_id, AlertAck.acknowledged_by)
+                      .order_by(AlertAck.id)).all()
+    assert acks == [(group.last_event_id, "ann"), (again.last_event_id, "bob")]
+    assert alert_groups(db) == []
