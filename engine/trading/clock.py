@@ -27,7 +27,7 @@ from engine.trading.session_clock import FF_CHUNK, SessionClock
 from engine.trading.store import Batch, load_traders, write_batches
 
 LOAD_BATCH = 200  # sessions loaded per round of queries
-IN_LIST_MAX = 200  # more batches than this are checked against every running session
+COMMIT_CHUNK = 500  # sessions a transaction in a tick's commit
 LOAD_BUDGET_S = 0.15  # of one strategy tick, spent loading newly running sessions
 REFREEZE_S = 600.0  # at most this often, freezing loaded sessions first runs a full collection
 CLOCK_COLUMNS = (PaperSession.id, PaperSession.settings_rev, PaperSession.speed,
@@ -237,16 +237,17 @@ class SessionBook:
     def commit(self, batches: list[Batch], describe: Describe | None = None) -> Committed:
         """Write the batches of sessions still running with the settings they were computed
         with, and the events `describe` finds in them; a session paused, stopped or
-        reconfigured meanwhile is dropped and reloaded."""
+        reconfigured meanwhile is dropped and reloaded. Each COMMIT_CHUNK sessions (in id
+        order) are one transaction: a command waits for one chunk's write, never a tick's."""
         result = Committed()
-        if not batches:
-            return result
-        try:
-            self._write(batches, result, describe)
-        except Exception:
-            for b in batches:  # their bars were traded in memory only: reload from the database
-                self.clocks.pop(b.session_id, None)
-            raise
+        batches = sorted(batches, key=lambda b: b.session_id)
+        for at in range(0, len(batches), COMMIT_CHUNK):
+            try:
+                self._write(batches[at:at + COMMIT_CHUNK], result, describe)
+            except Exception:
+                for b in batches[at:]:  # traded in memory only: reload from the database
+                    self.clocks.pop(b.session_id, None)
+                raise
         for b in result.batches:
             self.counts["orders"] += len(b.out.orders)
             self.counts["fills"] += len(b.out.fills)
@@ -255,37 +256,46 @@ class SessionBook:
             self.clocks.pop(sid, None)
         return result
 
-    def _write(self, batches: list[Batch], result: Committed, describe: Describe | None) -> None:
+    def _write(self, chunk: list[Batch], result: Committed, describe: Describe | None) -> None:
+        """One transaction: the chunk's sessions (ascending ids) checked, written, locked on
+        PostgreSQL until the commit so a claim or a command waits."""
         with BOOK_LOCK, session_scope(self.db) as s:
-            query = self._running(PaperSession.id, PaperSession.settings_rev)
-            if len(batches) <= IN_LIST_MAX:  # a tick of many reads them all: no huge IN list
-                query = query.where(PaperSession.id.in_([b.session_id for b in batches]))
-            if self.worker is not None:  # held until commit: a claim or a command waits
+            query = self._running(PaperSession.id, PaperSession.settings_rev).where(
+                PaperSession.id.between(chunk[0].session_id, chunk[-1].session_id))
+            if self.worker is not None:
                 query = query.order_by(PaperSession.id).with_for_update()
             current = {sid: (rev, epoch) for sid, rev, epoch in s.connection().execute(query)}
-            for b in batches:
+            kept = []
+            for b in chunk:
                 clock = self.clocks[b.session_id]
                 if current.get(b.session_id) == (clock.rev, clock.epoch):
-                    result.batches.append(b)
+                    kept.append(b)
                 else:
                     self.clocks.pop(b.session_id, None)
-            result.fills = write_batches(s, result.batches, self.cache.stored)
-            if describe is not None:
-                result.events = describe(result.batches)
-                record_events(s, result.events)
-            for b in result.batches:
-                self._after(s, self.clocks[b.session_id], b, result)
+            fills = write_batches(s, kept, self.cache.stored)
+            events = describe(kept) if describe is not None else []
+            record_events(s, events)
+            completed = []
+            for b in kept:
+                if self._after(s, self.clocks[b.session_id], b):
+                    completed.append(b.session_id)
+        result.batches += kept
+        result.fills += fills
+        result.events += events
+        result.completed += completed
 
-    def _after(self, s, clock: SessionClock, batch: Batch, result: Committed) -> None:
-        """Complete a session at the end of its window; switch speed after a fast-forward."""
+    def _after(self, s, clock: SessionClock, batch: Batch) -> bool:
+        """Complete a session at the end of its window (say so); switch speed after a
+        fast-forward."""
         if batch.complete:
             row = s.get(PaperSession, clock.id)
             transition(s, row, "complete", logger=self.logger,
                        note=f"window ended at {clock.end:%Y-%m-%d %H:%M} after "
                             f"{clock.trader.ledger.bars_done} bars")
             row.wait_reason = None
-            result.completed.append(clock.id)
-        elif clock.ff_reached:
+            clock.reason = None
+            return True
+        if clock.ff_reached:
             s.execute(update(PaperSession).where(PaperSession.id == clock.id).values(
                 speed=clock.ff_then, ff_until=None, ff_then=None))
             record_event(s, f"session-{clock.id}", "speed",
@@ -293,6 +303,7 @@ class SessionBook:
                          f" now {clock.ff_then:g} bars/s")
             clock.retime(clock.ff_then, None, None, time.monotonic())
         clock.reason = None
+        return False
 
     def hold(self, reason: str) -> int:
         """Mark the running sessions of this book as waiting for `reason` (a stage of the

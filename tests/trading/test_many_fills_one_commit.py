@@ -5,11 +5,12 @@ statement; one statement for them all would exceed SQLite's expression depth).""
 
 from collections import Counter
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from engine.core.trader import Outbox
-from engine.store.models import Fill, Order
+from engine.store.models import EquitySnapshot, Fill, Order
+from engine.trading import clock as clock_module
 from engine.trading.clock import SessionBook
 from engine.trading.store import SPANS_PER_QUERY, Batch
 from tests.conftest import replay_session, store_bars
@@ -36,3 +37,37 @@ def test_one_commit_books_the_fills_of_more_sessions_than_one_statement_reads(db
         (b.session_id, f.seq, f.bar_ts) for b in batches for f in b.out.fills)
     assert Counter(sid for sid, *_ in booked) == {b.session_id: len(b.out.fills)
                                                   for b in batches}
+
+
+def test_a_tick_commits_its_sessions_a_chunk_a_transaction(db, monkeypatch):
+    """A command waits for one chunk's write, never the whole tick's: while the second chunk is
+    being written the first is already visible to another connection, and every batch is kept,
+    written once and described once."""
+    monkeypatch.setattr(clock_module, "COMMIT_CHUNK", 3)
+    store_bars(db, ("BTC-USD", "1h"))
+    spec = {"symbols": "BTC-USD", "from": "2019-01-01", "to": "2019-02-01"}
+    sids = [replay_session(db, spec, to_end=False) for _ in range(7)]
+    book = SessionBook(db)
+    batches = []
+    for sid in reversed(sids):  # committed in id order whatever the order given
+        clock = book.load(sid)
+        batch = Batch(sid, clock.trader, Outbox())
+        clock.advance(50, batch.out)
+        batches.append(batch)
+    described, seen = [], []
+
+    def describe(chunk):
+        described.append([b.session_id for b in chunk])
+        with Session(db) as other:
+            seen.append(set(other.execute(select(EquitySnapshot.session_id).distinct())
+                            .scalars()))
+        return []
+
+    result = book.commit(batches, describe)
+    assert described == [sids[:3], sids[3:6], sids[6:]]
+    assert seen == [set(), set(sids[:3]), set(sids[:6])]
+    assert sorted(b.session_id for b in result.batches) == sids
+    with Session(db) as s:
+        counts = dict(s.execute(select(EquitySnapshot.session_id, func.count())
+                                .group_by(EquitySnapshot.session_id)).all())
+    assert counts == {sid: 50 for sid in sids}
