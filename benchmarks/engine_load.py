@@ -1,7 +1,8 @@
 """Load one engine process (`python -m engine run`) with N running replay sessions, each
 trading one bar a second on its own clock; print the tick p95 per agent (from the agents'
 summaries, which include the start-up ticks, and a steady-state p95 of the ticks sampled after
---settle seconds) and the control-command latency p95 and max.
+--settle seconds) and the control-command latency p95 and max; on SQLite the engine's RSS and
+the size of the database's write-ahead log file at the end.
 
 The shipped bars are stored before the engine starts (as the market data agent would on its
 first tick), and every session's replay window starts at its data's first bar, so it lasts far
@@ -20,6 +21,7 @@ import signal
 import time
 from pathlib import Path
 
+import psutil
 from common import anchor, fresh_env, machine, percentile, start_engine, wait_for
 from sqlmodel import Session, func, select
 
@@ -28,7 +30,7 @@ from engine.control import actions as control
 from engine.market import catalog
 from engine.market.replay import load_shipped
 from engine.reads.fleet import lease_info, unowned_running, workers
-from engine.store.db import get_engine, migrate
+from engine.store.db import get_engine, migrate, sqlite_path
 from engine.store.models import Agent, Command, EquitySnapshot, Fill, PaperSession
 
 MIX = [  # (symbols, timeframe, strategy)
@@ -181,6 +183,11 @@ def main() -> None:
               f"max {max(latencies):.0f} ms (target p95 < 250 ms, max 500 ms)")
         if pg:
             print_workers(db)
+        else:
+            rss = psutil.Process(procs[0].pid).memory_info().rss / 2**20
+            log = sqlite_path(db).with_name(f"{sqlite_path(db).name}-wal")
+            print(f"engine rss {rss:.0f} MB; the database's write-ahead log file "
+                  f"{log.stat().st_size / 2**20:.1f} MiB")
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
