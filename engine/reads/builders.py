@@ -49,17 +49,24 @@ class Health:
     data: list[dict] = field(default_factory=list)
 
 
+def pnl_figures(equity, starting_cash, realized_pnl) -> tuple:
+    """(return %, P&L, unrealized P&L) of a session from its equity, starting cash and
+    realized P&L, in quote currency: of one session's values or of columns of them alike."""
+    pnl = equity - starting_cash
+    # equity − starting cash = realized + unrealized exactly: a buy's fee sits in its average
+    # price, a sell's in its realized P&L.
+    return (equity / starting_cash - 1) * 100, pnl, pnl - realized_pnl
+
+
 def session_line(row: Mapping[str, Any], hold: str | None = None) -> dict[str, Any]:
     """A row of the sessions list: SESSION_COLUMNS, the word it shows and why (`hold`: why
     every running session waits, engine.reads.builders.hold), and the P&L derived from them."""
     line = {c: row[c] for c in SESSION_COLUMNS}
     shown = session_word(row["status"], row["wait_reason"], hold)
-    pnl = row["equity"] - row["starting_cash"]
-    # equity − starting cash = realized + unrealized exactly: a buy's fee sits in its average
-    # price, a sell's in its realized P&L.
-    return {**line, "condition": shown.word, "why": shown.why,
-            "return_pct": (row["equity"] / row["starting_cash"] - 1) * 100, "pnl": pnl,
-            "unrealized_pnl": pnl - row["realized_pnl"]}
+    return_pct, pnl, unrealized = pnl_figures(row["equity"], row["starting_cash"],
+                                              row["realized_pnl"])
+    return {**line, "condition": shown.word, "why": shown.why, "return_pct": return_pct,
+            "pnl": pnl, "unrealized_pnl": unrealized}
 
 
 def position_lines(marks: Mapping[str, float] | None,

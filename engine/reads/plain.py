@@ -115,9 +115,28 @@ def health(source: Sql | Any) -> Health:
         rows = _agents(sql)
         errors = sql.value("SELECT COUNT(*) FROM event WHERE severity = ? AND ts >= ?",
                            "error", sql.stored_time(now - timedelta(hours=1)))
-        latest = [(symbol, timeframe, loaded_time(ts)) for symbol, timeframe, ts in sql.rows(
-            "SELECT symbol, timeframe, MAX(ts) FROM bar GROUP BY symbol, timeframe")]
+        latest = newest_bars(sql)
     return builders.health(engine, rows, errors, latest, now)
+
+
+NEWEST_BAR = ("SELECT symbol, timeframe, (SELECT MAX(b.ts) FROM bar AS b WHERE b.symbol ="
+              " bar.symbol AND b.timeframe = bar.timeframe) FROM bar{after}"
+              " ORDER BY symbol, timeframe LIMIT 1")  # a dataset and its newest bar
+AFTER = " WHERE (symbol, timeframe, ts) > (?, ?, ?)"  # past a dataset's newest bar
+
+
+def newest_bars(sql: Sql) -> list[tuple[str, str, datetime]]:
+    """Each dataset's newest bar (symbol, timeframe, time), datasets in key order. Walked one
+    dataset a statement, each two seeks on the bar key, the next from past the last one's
+    newest bar (a seek past (symbol, timeframe) alone steps over that dataset's every bar):
+    grouping the bar table read every bar ever stored (7-8 ms at 35,000 bars, more with each
+    one); the walk takes 0.1 ms."""
+    found, row = [], sql.rows(NEWEST_BAR.format(after=""))
+    while row:
+        symbol, timeframe, ts = row[0]
+        found.append((symbol, timeframe, loaded_time(ts)))
+        row = sql.rows(NEWEST_BAR.format(after=AFTER), symbol, timeframe, ts)
+    return found
 
 
 def events(source: Sql | Any, limit: int = 100, severity: str | None = None,

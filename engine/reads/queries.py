@@ -21,6 +21,7 @@ from engine.reads.curve import per_bar_curve
 from engine.reads.fleet import workers as fleet_workers
 from engine.reads.records import SessionDocument
 from engine.reads.status import session_hold
+from engine.reads.words import session_word
 from engine.store.models import (
     Agent,
     Bar,
@@ -70,7 +71,11 @@ def node_positions(db: Engine) -> dict[str, tuple[float, float]]:
 def sessions(db: Engine, include_archived: bool = False, include_sweeps: bool = False,
              limit: int = 2000) -> pd.DataFrame:
     """Latest sessions first, with P&L; counts come from stored counters, not from fills.
-    A sweep's variants (backtests, not the desk's money) only with `include_sweeps`."""
+    A sweep's variants (backtests, not the desk's money) only with `include_sweeps`.
+
+    The rows of builders.session_line, built a column at a time: the P&L by
+    builders.pnl_figures over whole columns and each distinct status and wait reason worded
+    once (every page reads this list; row by row, 1,000 sessions cost ~17 ms)."""
     limit = whole(limit, "limit", 1, MAX_ROWS)
     cols = [getattr(PaperSession, c) for c in SESSION_COLUMNS]
     query = select(*cols).order_by(PaperSession.id.desc()).limit(limit)
@@ -79,10 +84,18 @@ def sessions(db: Engine, include_archived: bool = False, include_sweeps: bool = 
     if not include_sweeps:
         query = query.where(PaperSession.sweep_id.is_(None))
     with Session(db) as s:
-        rows = s.execute(query).all()
+        rows = s.connection().execute(query).all()  # core rows: no ORM row handling
         hold = session_hold(s)
-    return pd.DataFrame([builders.session_line(r._mapping, hold) for r in rows],
-                        columns=list(builders.SESSION_LINE))
+    if not rows:
+        return pd.DataFrame(columns=list(builders.SESSION_LINE))
+    frame = pd.DataFrame(map(tuple, rows), columns=list(SESSION_COLUMNS))
+    reasons = [(r.status, r.wait_reason) for r in rows]  # as read: a frame's None is NaN
+    words = {key: session_word(*key, hold) for key in set(reasons)}
+    frame["condition"] = [words[key].word for key in reasons]
+    frame["why"] = [words[key].why for key in reasons]
+    frame["return_pct"], frame["pnl"], frame["unrealized_pnl"] = builders.pnl_figures(
+        frame["equity"], frame["starting_cash"], frame["realized_pnl"])
+    return frame
 
 
 def _session_row(s: Session, session_id) -> PaperSession:

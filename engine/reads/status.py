@@ -17,18 +17,19 @@ from engine.reads import builders
 from engine.reads.builders import HEALTH_FORMULA as HEALTH_FORMULA  # the overview page's
 from engine.reads.builders import Health
 from engine.reads.fleet import lease_info
+from engine.reads.plain import newest_bars
 from engine.reads.records import AgentCard
 from engine.store.models import (
     ALERT_EVENTS,
     Agent,
     AlertAck,
-    Bar,
     Event,
     Fill,
     LoginFailure,
     Order,
     PaperSession,
 )
+from engine.store.plainsql import AlchemySql
 from engine.store.types import utcnow
 
 FLOW_WINDOW_S = 60  # the diagram's throughput: what moved in the last minute (wall time)
@@ -68,8 +69,7 @@ def health(db: Engine) -> Health:
         agents = [a.model_dump() for a in s.execute(select(Agent)).scalars()]
         errors = s.execute(select(func.count()).select_from(Event).where(
             Event.severity == "error", Event.ts >= now - timedelta(hours=1))).scalar_one()
-        latest = s.execute(select(Bar.symbol, Bar.timeframe, func.max(Bar.ts))
-                           .group_by(Bar.symbol, Bar.timeframe)).all()
+        latest = newest_bars(AlchemySql(s.connection()))
     return builders.health(engine, agents, errors, latest, now)
 
 

@@ -10,11 +10,12 @@ from sqlmodel import Session
 
 from engine.control import sweeps
 from engine.control.actions import acknowledge_alerts
-from engine.reads.status import alert_groups, flow_counts
+from engine.reads import plain
+from engine.reads.status import alert_groups, flow_counts, health
 from engine.reads.summary import system_summary
 from engine.store.db import session_scope
 from engine.store.events import record_events
-from engine.store.models import Fill, PaperSession
+from engine.store.models import Bar, Fill, PaperSession
 from engine.sweeps.runner import run_sweep
 from tests.conftest import replay_session, store_bars
 
@@ -83,6 +84,33 @@ def test_system_summary_counts_the_last_hours_fills_by_their_time_index(db):
     assert "fill USING INDEX ix_fill_session_id (session_id=?)" in of_sweeps, of_sweeps
     assert "paper_session USING COVERING INDEX ix_paper_session_sweep_id (sweep_id=?)" in \
         of_sweeps, of_sweeps
+
+
+@pytest.mark.skipif(bool(os.environ.get("PAPERDESK_TEST_PG_URL")),
+                    reason="SQLite's query plan: the scan it avoids was SQLite's choice of index")
+def test_health_seeks_each_datasets_newest_bar(db):
+    """The overview's and `health`'s data freshness used to group the whole bar table (every
+    bar ever stored); now each dataset is found and its newest bar read by seeks on the bar
+    key, one statement a dataset and one that finds none after the last, each seeking past
+    the previous dataset's newest bar rather than stepping over its bars."""
+    store_bars(db)
+    with Session(db) as s:
+        grouped = s.execute(select(Bar.symbol, Bar.timeframe, func.max(Bar.ts))
+                            .group_by(Bar.symbol, Bar.timeframe)
+                            .order_by(Bar.symbol, Bar.timeframe)).all()
+    assert len(grouped) > 1
+    for read in (health, plain.health):
+        shown, plans = _plans(db, read, "FROM bar")
+        assert [(d["symbol"], d["timeframe"], d["last_bar"]) for d in shown.data] == \
+            [tuple(row) for row in grouped]
+        assert len(plans) == len(grouped) + 1
+        first, *after = plans  # the first dataset: the first entry of the bar key (LIMIT 1)
+        assert first.startswith("SCAN bar USING COVERING INDEX"), first
+        for plan in after:
+            assert plan.startswith("SEARCH bar USING COVERING INDEX"), plan
+            assert "((symbol,timeframe,ts)>(?,?,?))" in plan, plan
+        for plan in plans:
+            assert "SEARCH b USING COVERING INDEX" in plan, plan
 
 
 def test_alert_groups_read_only_the_alert_events_and_honour_acknowledgements(db):

@@ -6,7 +6,7 @@ use."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from engine.reads import desk
 from engine.store.db import session_scope
@@ -154,3 +154,24 @@ def test_daily_pnl_reads_only_the_latest_sessions(db, desk_sessions):
     # Sunday 2011-01-30, Monday and Tuesday: the Sunday had no bar
     assert list(frame["day"]) == [d for d, _ in _daily(db, _row(db, newest), 3)]
     assert len(frame) == 2
+
+
+def test_daily_pnl_binds_one_statement_built_once(db, desk_sessions):
+    """Every session's day ends, in every read, run the same statement object with new bound
+    values: building its subqueries for each session cost a desk view ~2 ms a session."""
+    ends = []
+
+    def seen(conn, clause, *args) -> None:
+        if "equity_snapshot" in str(clause) and "max" in str(clause):
+            ends.append(clause)
+
+    event.listen(db, "before_execute", seen)
+    try:
+        first, again = desk.daily_pnl(db, days=14), desk.daily_pnl(db, days=14)
+    finally:
+        event.remove(db, "before_execute", seen)
+    assert len(ends) == 6  # three desk sessions, twice
+    assert len({id(clause) for clause in ends}) == 1
+    assert first.equals(again)
+    assert set(first["session_id"]) == {desk_sessions[k] for k in ("paused btc", "running btc",
+                                                                     "running aapl")}
