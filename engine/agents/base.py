@@ -27,7 +27,6 @@ from engine.store.db import session_scope
 from engine.store.events import record_event
 from engine.store.models import Agent
 from engine.store.types import utcnow
-from engine.store.wal import WalCheckpointer
 from engine.trading.clock import SessionBook
 
 MAX_BACKOFF_S = 60.0
@@ -54,7 +53,6 @@ class AgentContext:
     book: SessionBook | None = None  # the running sessions (strategy and execution share it)
     stages: Stages | None = None
     worker: str | None = None  # this engine's worker id on PostgreSQL (engine.fleet.workers)
-    wal: WalCheckpointer | None = None  # a SQLite file's log checkpointer (engine.store.wal)
 
 
 class BaseAgent:

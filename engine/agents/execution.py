@@ -40,8 +40,6 @@ class ExecutionAgent(BaseAgent):
             self.held = False
         results = [book.tick(now, self._events),
                    *book.fast_forward(now + FF_BUDGET_S, describe=self._events)]
-        if self.ctx.wal is not None:  # the tick's writes are done: copy the log meanwhile
-            self.ctx.wal.request()
         fills = sum(len(r.fills) for r in results)
         self._log(results)
         self.filled += fills

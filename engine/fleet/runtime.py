@@ -33,7 +33,6 @@ from engine.store.db import get_engine, migrate, session_scope, sqlite_path
 from engine.store.events import record_event
 from engine.store.models import Agent, PaperSession, SystemState
 from engine.store.types import utcnow
-from engine.store.wal import WalCheckpointer
 from engine.sweeps.runner import SweepRunner
 from engine.trading.clock import SessionBook
 
@@ -63,7 +62,6 @@ class EngineProcess:
         self.stop_requested = False
         self.stop_signal = ""
         self.db_file = sqlite_path(self.db)
-        self.wal = WalCheckpointer(self.db_file, self.log) if self.db_file else None
         self.db_inode: int | None = None
         self.vanished = False
         self.outage = ("", 0.0)  # the last database fault logged, and when
@@ -115,8 +113,6 @@ class EngineProcess:
                 if self.jobs is not None:
                     self.jobs.start()
                 self._schedule()
-                if self.wal is not None:
-                    self.wal.start()
             if not self.stop_requested:
                 self.scheduler.start()
         finally:
@@ -167,7 +163,7 @@ class EngineProcess:
                 continue
             logger = get_logger(self.settings.logs_dir, row.id, pin=True)
             ctx = AgentContext(self.db, self.settings, logger, book=self.book, stages=self,
-                               worker=self.book.worker, wal=self.wal)
+                               worker=self.book.worker)
             self.agents[row.id] = AGENT_TYPES[row.kind](row, ctx)
         self.reload_strategies("at engine start")
         for row in rows:
@@ -364,8 +360,6 @@ class EngineProcess:
         self.sweeps.stop()
         if self.jobs is not None:
             self.jobs.stop()
-        if self.wal is not None and self.wal.thread.is_alive():
-            self.wal.stop()
         for agent in self.agents.values():
             if not agent.lock.acquire(timeout=SHUTDOWN_WAIT_S):
                 self.log.warning("agent %s is still in a tick; not waiting for it", agent.id)

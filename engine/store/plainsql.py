@@ -15,11 +15,8 @@ from typing import Any
 from urllib.parse import quote
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
-# wal_autocheckpoint: the engine checkpoints between its ticks (engine.store.wal); a commit
-# copies the log into the file itself only past 10,000 pages (40 MB), a backstop. A log file
-# that grew past 16 MiB (a burst: an import, a sweep) shrinks back when the log restarts.
 SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=5000", "synchronous=NORMAL",
-                  "foreign_keys=ON", "wal_autocheckpoint=10000", "journal_size_limit=16777216")
+                  "foreign_keys=ON")
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite
 
 
