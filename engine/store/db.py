@@ -19,7 +19,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from engine.store.plainsql import SQLITE_PRAGMAS, SQLITE_TIME
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0015"  # the newest migration (tests/store/test_db.py checks it against Alembic's)
+HEAD = "0016"  # the newest migration (tests/store/test_db.py checks it against Alembic's)
 PG_MIGRATION_LOCK = 0x5044  # advisory lock key: one migrating process at a time
 
 

@@ -251,8 +251,12 @@ class Position(SQLModel, table=True):
 
 
 class EquitySnapshot(SQLModel, table=True):
+    """One row a session and bar: no foreign key (a check a row, the engine's hottest
+    write), clustered on its key on SQLite (migration 0016)."""
+
     __tablename__ = "equity_snapshot"
-    session_id: int = Field(primary_key=True, foreign_key="paper_session.id")
+    __table_args__ = {"sqlite_with_rowid": False}
+    session_id: int = Field(primary_key=True)
     ts: datetime = Field(primary_key=True, sa_type=UTCDateTime, description="bar time")
     cash: float
     equity: float

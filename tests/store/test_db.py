@@ -1,6 +1,6 @@
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -76,3 +76,53 @@ def test_processes_migrating_a_fresh_database_at_once_all_succeed(env, tmp_path)
     results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
     assert results == [(0, "")] * 5
     assert schema_version(get_engine(url)) == HEAD
+
+
+def _alembic(db, action: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with db.begin() as connection:
+        cfg.attributes["connection"] = connection
+        getattr(command, action)(cfg, revision)
+
+
+def _snapshot_table(db) -> tuple[list[tuple], list, str]:
+    """The snapshot rows, the table's foreign keys, and (SQLite) its definition."""
+    with db.connect() as c:
+        rows = [tuple(r) for r in c.execute(sa.text(
+            "SELECT session_id, ts, cash, equity FROM equity_snapshot ORDER BY session_id, ts"))]
+        sql = (c.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'equity_snapshot'"))
+               .scalar() if db.dialect.name == "sqlite" else "")
+    return rows, sa.inspect(db).get_foreign_keys("equity_snapshot"), sql
+
+
+def test_snapshots_lose_their_row_check_and_keep_every_row_across_migration_0016(db):
+    """0016 drops the snapshot table's foreign key (a check each row, the engine's hottest
+    write) and on SQLite clusters the table on its key; every row survives both ways."""
+    from engine.control.actions import create_session
+    from engine.store.db import insert_raw, stored_time
+
+    created = create_session(db, {"name": "snapshots", "symbols": "BTC-USD", "timeframe": "1h",
+                                  "strategy": "ma_crossover", "cash": 1000})
+    with session_scope(db) as s:
+        insert_raw(s, "equity_snapshot", ("session_id", "ts", "cash", "equity"), [
+            (created.id, stored_time(db, datetime(2024, 1, 1, h, tzinfo=UTC)), 1000.0 - h,
+             1000.0 + h / 7) for h in range(24)])
+    at_head = _snapshot_table(db)
+    assert len(at_head[0]) == 24
+    assert at_head[1] == []
+    _alembic(db, "downgrade", "0015")
+    before = _snapshot_table(db)
+    assert before[0] == at_head[0]
+    assert [fk["referred_table"] for fk in before[1]] == ["paper_session"]
+    assert "WITHOUT ROWID" not in before[2]
+    _alembic(db, "upgrade", "head")
+    after = _snapshot_table(db)
+    assert after[0] == at_head[0]
+    assert after[1] == []
+    assert schema_version(db) == HEAD
+    if db.dialect.name == "sqlite":
+        assert after[2].rstrip().endswith("WITHOUT ROWID")
