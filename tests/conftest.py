@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -42,6 +43,33 @@ def wait_until(predicate: Callable[[], object], timeout: float = 10.0, poll: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         time.sleep(poll)
+
+
+DATABASE_MARKS = ("PAPERDESK_TEST_PG_URL", "PG_ADMIN_URL", "create_pg_database")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """On the PostgreSQL pass run only the tests that touch a database: a test with no
+    database fixture, in a module that never asks for PostgreSQL, runs exactly as it did on
+    the SQLite pass (the summary counts them as deselected)."""
+    if not PG_ADMIN_URL:
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if _touches_database(item) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _touches_database(item) -> bool:
+    return "pg_template" in getattr(item, "fixturenames", ()) or any(
+        mark in _module_text(item.path) for mark in DATABASE_MARKS)
+
+
+@cache
+def _module_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
 
 
 def _pg_admin() -> sa.Engine:

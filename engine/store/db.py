@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, and_, bindparam, event, text
+from sqlalchemy import Connection, Engine, and_, bindparam, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -191,15 +191,25 @@ def stored_time(bind: Engine, value: datetime) -> Any:
     return value
 
 
+def _driver_rows(connection: Connection, sql: str, params: tuple | list) -> list[tuple]:
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(_driver_sql(connection.engine, sql), params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def fetch_raw(engine: Engine, sql: str, params: tuple) -> list[tuple]:
     """Rows as the driver returns them (plain tuples, values unconverted): bulk reads."""
     with engine.connect() as connection:
-        cursor = connection.connection.driver_connection.cursor()
-        try:
-            cursor.execute(_driver_sql(engine, sql), params)
-            return cursor.fetchall()
-        finally:
-            cursor.close()
+        return _driver_rows(connection, sql, params)
+
+
+def select_raw(s: Session, sql: str, params: tuple | list) -> list[tuple]:
+    """`fetch_raw` inside the caller's transaction (`sql` with ? placeholders): the reads of
+    the tick's commit, with no per-row result processing."""
+    return _driver_rows(s.connection(), sql, params)
 
 
 def upsert_insert(bind: Engine | Session, model: type[SQLModel]):

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, literal, select, update
+from sqlalchemy import Engine, select, update
 
 from engine.broker.paper import BOOK_LOCK
 from engine.control.transitions import transition
@@ -17,10 +17,11 @@ from engine.core.lifecycle import SessionStatus
 from engine.gc_pause import freeze_long_lived, no_cycle_collection
 from engine.market.series import BarCache
 from engine.news.series import refresh_live_news
-from engine.store.db import session_scope
+from engine.store.db import select_raw, session_scope
 from engine.store.events import EventRow, record_event, record_events
 from engine.store.leases import SessionLease
 from engine.store.models import PaperSession
+from engine.store.plainsql import loaded_time
 from engine.trading.budget import reason, run_limited, user_code
 from engine.trading.isolation import FAULTS, fail_sessions
 from engine.trading.session_clock import FF_CHUNK, SessionClock
@@ -30,8 +31,25 @@ LOAD_BATCH = 200  # sessions loaded per round of queries
 COMMIT_CHUNK = 500  # sessions a transaction in a tick's commit
 LOAD_BUDGET_S = 0.15  # of one strategy tick, spent loading newly running sessions
 REFREEZE_S = 600.0  # at most this often, freezing loaded sessions first runs a full collection
-CLOCK_COLUMNS = (PaperSession.id, PaperSession.settings_rev, PaperSession.speed,
-                 PaperSession.ff_until, PaperSession.ff_then)
+# the running sessions' clocks as the driver returns them (5,000 rows a strategy tick): id,
+# settings revision, speed, fast-forward target and speed after it, lease epoch
+RUNNING_CLOCKS = ("SELECT id, settings_rev, speed, ff_until, ff_then, 0 FROM paper_session "
+                  "WHERE status = ?")
+LEASED_CLOCKS = ("SELECT p.id, p.settings_rev, p.speed, p.ff_until, p.ff_then, l.epoch "
+                 "FROM paper_session p JOIN session_lease l ON l.session_id = p.id "
+                 "WHERE p.status = ? AND l.worker_id = ?")
+# a commit chunk's running sessions with their settings revision and lease epoch, read with no
+# per-row result processing, by the key's range (SQLite, without statistics, would otherwise
+# walk every running session on the status index, chunk after chunk); a worker's are locked
+# until the commit (claims and commands wait)
+CHUNK_REVISIONS = {"sqlite": "SELECT id, settings_rev, 0 FROM paper_session NOT INDEXED "
+                             "WHERE id BETWEEN ? AND ? AND status = ?",
+                   "postgresql": "SELECT id, settings_rev, 0 FROM paper_session "
+                                 "WHERE id BETWEEN ? AND ? AND status = ?"}
+CHUNK_LEASED = ("SELECT p.id, p.settings_rev, l.epoch FROM paper_session p JOIN session_lease l "
+                "ON l.session_id = p.id WHERE p.status = ? AND l.worker_id = ? "
+                "AND p.id BETWEEN ? AND ? ORDER BY p.id FOR UPDATE")
+RUNNING = str(SessionStatus.RUNNING)
 Describe = Callable[[list[Batch]], list[EventRow]]  # the events a commit's batches raise
 
 
@@ -65,15 +83,6 @@ class SessionBook:
 
     # ------------------------------------------------------------ loading (strategy stage)
 
-    def _running(self, *columns):
-        """Select `columns` and the lease epoch of the running sessions this book trades."""
-        if self.worker is None:
-            return select(*columns, literal(0).label("epoch")).where(
-                PaperSession.status == SessionStatus.RUNNING)
-        return select(*columns, SessionLease.epoch).join(
-            SessionLease, SessionLease.session_id == PaperSession.id).where(
-            PaperSession.status == SessionStatus.RUNNING, SessionLease.worker_id == self.worker)
-
     def _mine(self, query):
         """`query` narrowed to the sessions this worker holds (all of them with no worker)."""
         if self.worker is None:
@@ -85,23 +94,27 @@ class SessionBook:
         """Load newly running sessions (and ones whose settings or lease changed), drop the
         others, and take speed changes; return how many were (re)loaded."""
         with session_scope(self.db) as s:
-            rows = {r.id: r for r in s.connection().execute(self._running(*CLOCK_COLUMNS))}
+            rows = {r[0]: r for r in (
+                select_raw(s, RUNNING_CLOCKS, (RUNNING,)) if self.worker is None else
+                select_raw(s, LEASED_CLOCKS, (RUNNING, self.worker)))}
             for sid in set(self.clocks) - set(rows):
                 del self.clocks[sid]
-            stale = [sid for sid, r in rows.items() if sid not in self.clocks
-                     or (self.clocks[sid].rev, self.clocks[sid].epoch) != (r.settings_rev,
-                                                                            r.epoch)]
+            clocks = self.clocks
+            stale = [sid for sid, (_, rev, _, _, _, epoch) in rows.items() if sid not in clocks
+                     or (clocks[sid].rev, clocks[sid].epoch) != (rev, epoch)]
             began, loaded = time.monotonic(), 0
             for start in range(0, len(stale), LOAD_BATCH):
                 chunk = stale[start:start + LOAD_BATCH]
-                loaded += self._load_many(s, chunk, now, {sid: rows[sid].epoch for sid in chunk})
+                loaded += self._load_many(s, chunk, now, {sid: rows[sid][5] for sid in chunk})
                 if time.monotonic() - began > LOAD_BUDGET_S:
                     break  # the rest next tick: one tick never stalls on a mass start
-        for sid, r in rows.items():
-            clock = self.clocks.get(sid)
-            timing = (r.speed, r.ff_until, r.ff_then)
-            if clock is not None and (clock.speed, clock.ff_until, clock.ff_then) != timing:
-                clock.retime(*timing, now)
+        for sid, (_, _, speed, until, then, _) in rows.items():
+            clock = clocks.get(sid)
+            if clock is None:
+                continue
+            until = loaded_time(until)  # None (most clocks) costs nothing
+            if (clock.speed, clock.ff_until, clock.ff_then) != (speed, until, then):
+                clock.retime(speed, until, then, now)
         self.fail_faulted()
         if loaded:
             self._freeze(now)
@@ -260,11 +273,11 @@ class SessionBook:
         """One transaction: the chunk's sessions (ascending ids) checked, written, locked on
         PostgreSQL until the commit so a claim or a command waits."""
         with BOOK_LOCK, session_scope(self.db) as s:
-            query = self._running(PaperSession.id, PaperSession.settings_rev).where(
-                PaperSession.id.between(chunk[0].session_id, chunk[-1].session_id))
-            if self.worker is not None:
-                query = query.order_by(PaperSession.id).with_for_update()
-            current = {sid: (rev, epoch) for sid, rev, epoch in s.connection().execute(query)}
+            span = (chunk[0].session_id, chunk[-1].session_id)
+            current = {sid: (rev, epoch) for sid, rev, epoch in (
+                select_raw(s, CHUNK_REVISIONS[self.db.dialect.name], (*span, RUNNING))
+                if self.worker is None else
+                select_raw(s, CHUNK_LEASED, (RUNNING, self.worker, *span)))}
             kept = []
             for b in chunk:
                 clock = self.clocks[b.session_id]

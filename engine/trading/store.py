@@ -11,7 +11,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from engine.broker.paper import ACCOUNT_FIELDS, fill_row, load_accounts, save_positions
@@ -20,7 +20,7 @@ from engine.core.records import Intervention
 from engine.core.trader import Ledger, Outbox, Trader, WorkingOrder
 from engine.market import catalog
 from engine.news.series import session_news
-from engine.store.db import bulk_update, insert_raw, stored_time, update_raw
+from engine.store.db import bulk_update, insert_raw, select_raw, stored_time, update_raw
 from engine.store.models import Order, PaperSession
 from engine.store.types import utcnow
 from engine.trading.budget import reason, run_limited, user_code
@@ -76,6 +76,7 @@ def load_traders(s: Session, rows: list[PaperSession]
 
 
 SPANS_PER_QUERY = 200  # sessions whose order ids one statement reads (_fill_rows)
+ORDER_SPAN = "(session_id = ? AND seq BETWEEN ? AND ?)"
 ORDER_COLUMNS = ("session_id", "seq", "symbol", "side", "order_type", "qty", "filled_qty",
                  "limit_price", "stop_price", "status", "decision_bar_ts", "created_at",
                  "closed_at", "reason", "lineage", "origin", "requested_by")
@@ -137,10 +138,10 @@ def _fill_rows(s: Session, batches: list[Batch], now: datetime) -> list[dict]:
              if (seqs := [f.seq for f in b.out.fills])]
     ids = {}
     for at in range(0, len(spans), SPANS_PER_QUERY):
-        ids.update({(sid, seq): oid for oid, sid, seq in s.execute(
-            select(Order.id, Order.session_id, Order.seq).where(or_(*(
-                (Order.session_id == sid) & Order.seq.between(low, high)
-                for sid, low, high in spans[at:at + SPANS_PER_QUERY]))))})
+        part = spans[at:at + SPANS_PER_QUERY]
+        ids.update({(sid, seq): oid for oid, sid, seq in select_raw(
+            s, "SELECT id, session_id, seq FROM trade_order WHERE "
+               + " OR ".join([ORDER_SPAN] * len(part)), [v for span in part for v in span])})
     return [fill_row(f, order_id=ids[(b.session_id, f.seq)], session_id=b.session_id, ts=now)
             for b in batches for f in b.out.fills]
 

@@ -5,6 +5,7 @@ statement; one statement for them all would exceed SQLite's expression depth).""
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -71,3 +72,19 @@ def test_a_tick_commits_its_sessions_a_chunk_a_transaction(db, monkeypatch):
         counts = dict(s.execute(select(EquitySnapshot.session_id, func.count())
                                 .group_by(EquitySnapshot.session_id)).all())
     assert counts == {sid: 50 for sid in sids}
+
+
+def test_a_commit_chunk_reads_its_sessions_by_key_range_not_by_status(db):
+    """Each chunk of a tick's commit reads its sessions' revisions: on SQLite (no statistics)
+    the status index would walk every running session for every chunk."""
+    if db.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan: PostgreSQL's planner has statistics")
+    store_bars(db, ("BTC-USD", "1h"))
+    replay_session(db, {"symbols": "BTC-USD", "from": "2019-01-01", "to": "2019-02-01"},
+                   to_end=False)
+    with db.connect() as c:
+        plan = " | ".join(row[3] for row in c.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {clock_module.CHUNK_REVISIONS['sqlite']}",
+            (1, 500, clock_module.RUNNING)))
+    assert "INTEGER PRIMARY KEY" in plan, plan
+    assert "status" not in plan, plan
