@@ -155,15 +155,19 @@ def _driver_sql(bind: Engine, sql: str) -> str:
     return sql if bind.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
 
 
-def insert_raw(s: Session, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def insert_raw(s: Session, table: str, columns: tuple[str, ...], rows: list[tuple],
+               pg_types: tuple[str, ...] | None = None) -> None:
     """INSERT many rows of values already in the driver's form (no per-value processing:
-    the hot path of fast-forward), in one executemany."""
+    the hot path of fast-forward), in one executemany; on PostgreSQL one COPY, in the binary
+    format when the columns' `pg_types` are given (half the time of the text format)."""
     if not rows:
         return
     if s.get_bind().dialect.name == "postgresql":  # COPY: one stream instead of a row each
         sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         with s.connection().connection.driver_connection.cursor() as cursor, \
-                cursor.copy(sql) as copy:
+                cursor.copy(sql + (" (FORMAT BINARY)" if pg_types else "")) as copy:
+            if pg_types:
+                copy.set_types(pg_types)
             for row in rows:
                 copy.write_row(row)
         return

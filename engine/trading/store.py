@@ -146,6 +146,8 @@ def _fill_rows(s: Session, batches: list[Batch], now: datetime) -> list[dict]:
             for b in batches for f in b.out.fills]
 
 
+SNAPSHOT_COLUMNS = ("session_id", "ts", "cash", "equity")
+SNAPSHOT_TYPES = ("int4", "timestamptz", "float8", "float8")  # PostgreSQL's, for a binary COPY
 ROW_CLOCK = (*CLOCK_FIELDS, "equity", "last_bar_at", "wait_reason")
 ROW_FULL = (*ROW_CLOCK, *ACCOUNT_FIELDS, "first_price")
 _ledger_values = attrgetter(*CLOCK_FIELDS[:-1])  # the clock's values but its last prices
@@ -182,9 +184,9 @@ def write_batches(s: Session, batches: list[Batch], stored: dict[datetime, Any])
     fills = _fill_rows(s, batches, now)
     insert_raw(s, "fill", FILL_COLUMNS, [
         (*(f[c] for c in FILL_COLUMNS[:-2]), stored[f["bar_ts"]], stamp) for f in fills])
-    insert_raw(s, "equity_snapshot", ("session_id", "ts", "cash", "equity"), [
+    insert_raw(s, "equity_snapshot", SNAPSHOT_COLUMNS, [
         (b.session_id, stored[ts], cash, equity)
-        for b in batches for ts, cash, equity in b.out.snapshots])
+        for b in batches for ts, cash, equity in b.out.snapshots], SNAPSHOT_TYPES)
     bind, rows = s.get_bind(), {True: [], False: []}
     for b in batches:
         full = _needs_full_row(b)
