@@ -49,10 +49,15 @@ def test_repeated_alerts_are_one_group_until_acknowledged_and_a_new_one_is_back(
                message="one group of four alerts")
     assert "6 losing trades in a row" in group.inner_text()  # the latest message
     group.get_by_role("button", name="Acknowledge", exact=True).click()
-    group.wait_for(state="detached")
-    with Session(db) as s:
-        ack = s.exec(select(AlertAck).where(AlertAck.source == "session-99")).one()
-    assert ack.acknowledged_by == "local user"
+    group.wait_for(state="detached")  # a live refresh may redraw it before the click's run
+
+    def stored_ack():
+        with Session(db) as s:
+            return s.exec(select(AlertAck).where(AlertAck.source == "session-99")).all()
+
+    acks = wait_until(stored_ack, 10, poll=0.1, message="the acknowledgement stored")
+    assert [ack.acknowledged_by for ack in acks] == ["local user"]
+    wait_until(lambda: group.count() == 0, 10, poll=0.25, message="the group gone")
     _loss_streaks(db, 1)
     wait_until(lambda: group.count() == 1 and "1×" in group.inner_text(), 15, poll=0.25,
                message="the group back with the new alert alone")
