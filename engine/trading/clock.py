@@ -42,10 +42,9 @@ LEASED_CLOCKS = ("SELECT p.id, p.settings_rev, p.speed, p.ff_until, p.ff_then, l
 # per-row result processing, by the key's range (SQLite, without statistics, would otherwise
 # walk every running session on the status index, chunk after chunk); a worker's are locked
 # until the commit (claims and commands wait)
-CHUNK_REVISIONS = {"sqlite": "SELECT id, settings_rev, 0 FROM paper_session NOT INDEXED "
-                             "WHERE id BETWEEN ? AND ? AND status = ?",
-                   "postgresql": "SELECT id, settings_rev, 0 FROM paper_session "
-                                 "WHERE id BETWEEN ? AND ? AND status = ?"}
+CHUNK_REVISIONS = {dialect: f"SELECT id, settings_rev, 0 FROM paper_session{hint} "
+                            "WHERE id BETWEEN ? AND ? AND status = ?"
+                   for dialect, hint in (("sqlite", " NOT INDEXED"), ("postgresql", ""))}
 CHUNK_LEASED = ("SELECT p.id, p.settings_rev, l.epoch FROM paper_session p JOIN session_lease l "
                 "ON l.session_id = p.id WHERE p.status = ? AND l.worker_id = ? "
                 "AND p.id BETWEEN ? AND ? ORDER BY p.id FOR UPDATE")
