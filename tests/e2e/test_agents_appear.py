@@ -12,7 +12,7 @@ from engine.reads.fleet import lease_info
 from tests.conftest import ROOT, wait_until
 from tests.e2e.conftest import goto, no_exception
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 WAITING = "No agents registered yet"
 FLOW = "iframe[title='streamlit_flow.streamlit_flow']"
 

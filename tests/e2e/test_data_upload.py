@@ -14,7 +14,7 @@ from tests.conftest import wait_until
 from tests.e2e.conftest import choose, open_tab
 from tests.e2e.test_browser import _metric, _new_session_form, open_app
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 
 
 def _upload(page, path, symbol: str) -> None:

@@ -11,7 +11,7 @@ from tests.conftest import replay_session, store_bars, wait_until
 from tests.e2e.conftest import goto, no_exception, open_tab
 from ui.desk import EXPOSURE
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 HOLDS_BTC = {"name": "desk btc", "symbols": "BTC-USD", "timeframe": "1h", "from": "2019-01-01",
              "to": "2019-03-03", "params": {"fast": 5, "slow": 20}}
 

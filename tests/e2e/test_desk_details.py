@@ -13,7 +13,7 @@ from tests.conftest import wait_until
 from tests.e2e.conftest import no_exception, open_tab, refreshes
 from tests.e2e.test_browser import open_app
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 ERROR = "[data-testid='stAlertContentError']"
 
 

@@ -9,7 +9,7 @@ from tests.conftest import wait_until
 from tests.e2e.conftest import choose, no_exception, open_tab
 from tests.e2e.test_browser import _new_session_form, _session_named, open_app
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 
 
 def test_pessimistic_session_shows_partial_fills_and_the_preset_comparison(app, page):

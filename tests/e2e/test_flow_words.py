@@ -14,7 +14,7 @@ from tests.conftest import wait_until
 from tests.e2e.conftest import goto, name_a_btc_session, no_exception, open_tab
 from tests.e2e.test_truth import failing_feed
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 FLOW = "iframe[title='streamlit_flow.streamlit_flow']"
 
 

@@ -15,7 +15,7 @@ from tests.conftest import wait_until, webhook_server
 from tests.e2e.conftest import goto, no_exception, open_tab, refreshes
 from tests.e2e.test_browser import open_app
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 FLOW = "iframe[title='streamlit_flow.streamlit_flow']"
 RED, BLUE = "rgb(220, 38, 38)", "rgb(37, 99, 235)"
 PHONE = {"width": 390, "height": 844}

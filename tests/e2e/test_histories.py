@@ -9,7 +9,7 @@ from engine.reads import queries
 from tests.conftest import replay_session, store_bars, wait_until
 from tests.e2e.conftest import goto, no_exception, open_tab, pick_sessions
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 LONG = {"symbols": "BTC-USD", "timeframe": "1h", "from": "2018-01-01", "to": "2019-06-01"}
 PLOTTED = """() => [...document.querySelectorAll('.stPlotlyChart .js-plotly-plot')]
     .flatMap(plot => plot._fullData.map(trace => ({first: trace.customdata[0],

@@ -15,7 +15,7 @@ from tests.conftest import replay_session, store_bars, wait_until
 from tests.e2e.conftest import no_exception, open_tab
 from tests.e2e.test_browser import open_app
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 FRAME = catalog.load("BTC-USD", "1h")
 SPEC = {"symbols": "BTC-USD", "timeframe": "1h", "strategy": "ma_crossover",
         "from": FRAME["ts"].iloc[-900].isoformat(), "fill_model": "custom"}

@@ -10,7 +10,7 @@ from engine.reads.report.session import write_session_report
 from engine.sweeps.runner import run_sweep
 from tests.conftest import cli, replay_session, store_bars
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 SESSION_SECTIONS = {"metrics": "Metrics beside buy & hold", "equity": "Equity and drawdown",
                     "monthly": "Monthly returns", "trades": "Trade list",
                     "settings": "Fill model and settings", "reconcile": "Reconcile",

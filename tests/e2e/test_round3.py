@@ -13,7 +13,7 @@ from engine.store.models import Fill, PaperSession, Sweep
 from tests.conftest import replay_session, store_bars, wait_until
 from tests.e2e.conftest import goto, name_a_btc_session, no_exception, open_tab, type_into
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 
 
 def open_app(page, url: str, db, path: str = "") -> None:

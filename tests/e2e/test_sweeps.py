@@ -11,7 +11,7 @@ from tests.conftest import wait_until
 from tests.e2e.conftest import no_exception, open_tab, type_into
 from tests.e2e.test_browser import open_app
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 
 
 def test_sweep_progress_heatmap_and_winner_as_paper_session(app, page):

@@ -16,7 +16,7 @@ from engine.store.models import Command, PaperSession
 from tests.conftest import wait_until
 from tests.e2e.conftest import goto, no_exception, refreshes
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 NODE = "iframe[title='streamlit_flow.streamlit_flow']"
 
 

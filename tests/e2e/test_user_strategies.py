@@ -13,7 +13,7 @@ from tests.conftest import ROOT, wait_until
 from tests.e2e.conftest import choose, goto, no_exception
 from tests.e2e.test_browser import _new_session_form, _session_named, open_app
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_pass]
 
 
 def _readme_strategy() -> str:
