@@ -165,17 +165,19 @@ def main() -> None:
         total = total_steady = 0.0
         if args.workers > 1:
             print("  (an agent's row is shared by the workers: each figure is the last writer's)")
-        print("  agent        ticks     last    p95 (agent summary: whole run)   steady p95 "
+        print("  agent        ticks     last    p95 (agent summary: whole run)   steady p50 / p95 "
               "(sampled ticks)")
         for agent_id, agent in agents.items():
             p95 = agent.summary.get("tick_p95_ms")
             got = steady.get(agent_id, [])
+            steady_p50 = percentile(got, 50) if got else float("nan")
             steady_p95 = percentile(got, 95) if got else float("nan")
             total += p95 or 0
             total_steady += steady_p95 if got else 0
             print(f"  {agent_id:<12} {agent.ticks:>5} {agent.last_tick_ms:7.1f} ms  "
                   f"{p95 if p95 is not None else float('nan'):7.1f} ms"
-                  f"                     {steady_p95:7.1f} ms ({len(got)} ticks)")
+                  f"                     {steady_p50:7.1f} / {steady_p95:7.1f} ms "
+                  f"({len(got)} ticks)")
         print(f"  sum of agent tick p95s: {total:.1f} ms whole run, {total_steady:.1f} ms steady "
               f"(target < 250 ms per tick)")
         print(f"command latency over {len(latencies)} commands: p50 "
@@ -185,7 +187,8 @@ def main() -> None:
             print_workers(db)
         else:
             rss = psutil.Process(procs[0].pid).memory_info().rss / 2**20
-            log = sqlite_path(db).with_name(f"{sqlite_path(db).name}-wal")
+            path = sqlite_path(db)
+            log = path.with_name(f"{path.name}-wal")
             print(f"engine rss {rss:.0f} MB; the database's write-ahead log file "
                   f"{log.stat().st_size / 2**20:.1f} MiB")
     finally:
