@@ -58,6 +58,14 @@ def fresh_env(database_url: str | None = None) -> dict:
     return env
 
 
+def store_shipped(db) -> int:
+    """Store every shipped dataset as the market data agent does; return the bars stored."""
+    from engine.market import catalog
+    from engine.market.replay import load_shipped
+
+    return sum(load_shipped(db, *key)[0] for key in catalog.datasets())
+
+
 def percentile(values: list[float], pct: float) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")

@@ -22,13 +22,12 @@ import time
 from pathlib import Path
 
 import psutil
-from common import anchor, fresh_env, machine, percentile, start_engine, wait_for
+from common import anchor, fresh_env, machine, percentile, start_engine, store_shipped, wait_for
 from sqlmodel import Session, func, select
 
 from engine.config import load_settings
 from engine.control import actions as control
 from engine.market import catalog
-from engine.market.replay import load_shipped
 from engine.reads.fleet import lease_info, unowned_running, workers
 from engine.store.db import get_engine, migrate, sqlite_path
 from engine.store.models import Agent, Command, EquitySnapshot, Fill, PaperSession
@@ -131,7 +130,7 @@ def main() -> None:
     print(anchor())
     print(f"database: {db.dialect.name}; sessions: {args.sessions}; workers: {args.workers}")
     started = time.perf_counter()
-    stored = sum(load_shipped(db, *key)[0] for key in catalog.datasets())
+    stored = store_shipped(db)
     print(f"stored {stored:,} shipped bars ({len(catalog.datasets())} datasets) in "
           f"{time.perf_counter() - started:.1f}s")
     started = time.perf_counter()

@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import ROOT, anchor, fresh_env, machine, percentile
+from common import ROOT, anchor, fresh_env, machine, percentile, store_shipped
 from sqlalchemy import func, insert, select, text
 
 from engine.agents import AGENT_TYPES
@@ -33,7 +33,6 @@ from engine.core.fills import Pricing, slipped
 from engine.core.portfolio import Account, apply_fill, executable_qty
 from engine.logs import get_logger
 from engine.market import catalog
-from engine.market.replay import load_shipped
 from engine.store.db import get_engine, migrate, session_scope
 from engine.store.models import (
     Agent,
@@ -84,8 +83,7 @@ def register_agents(db, settings) -> None:
         agent = AGENT_TYPES[kind](rows[kind], ctx)
         agent.on_start()
         agent.on_tick()
-    for key in catalog.datasets():  # in case the agent's tick is not where they are stored
-        load_shipped(db, *key)
+    store_shipped(db)  # in case the agent's tick is not where they are stored
 
 
 def fill_counts(n_sessions: int, n_fills: int, longest: int) -> list[int]:

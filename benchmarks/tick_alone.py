@@ -12,14 +12,12 @@ Usage: python benchmarks/tick_alone.py [--sessions 5000] [--ticks 30] [--warm 5]
 import argparse
 import time
 
-from common import anchor, fresh_env, machine, percentile
+from common import anchor, fresh_env, machine, percentile, store_shipped
 from engine_load import create_sessions
 from sqlmodel import select
 
 from engine.config import load_settings
 from engine.control.transitions import transition
-from engine.market import catalog
-from engine.market.replay import load_shipped
 from engine.store.db import get_engine, migrate, session_scope
 from engine.store.models import PaperSession
 from engine.trading.clock import SessionBook
@@ -37,8 +35,7 @@ def main() -> None:
     migrate(db)
     print(f"machine: {machine()}")
     print(f"database: {db.dialect.name}; sessions: {args.sessions}")
-    for key in catalog.datasets():
-        load_shipped(db, *key)
+    store_shipped(db)
     create_sessions(db, args.sessions)
     with session_scope(db) as s:  # what the engine does with each queued start
         for row in s.exec(select(PaperSession)):
