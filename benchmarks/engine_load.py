@@ -12,13 +12,14 @@ With --workers N (PostgreSQL) N engine processes share the sessions (engine.flee
 prints each worker's sessions and tick p95 (the sum of its agents' p95s over their last 200 ticks).
 
 Usage: python benchmarks/engine_load.py [--sessions 1000] [--seconds 60] [--commands 100]
-       [--settle 15] [--database-url URL] [--workers N]
+       [--settle 15] [--stagger BARS] [--database-url URL] [--workers N]
 """
 
 import argparse
 import itertools
 import signal
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import psutil
@@ -40,19 +41,24 @@ MIX = [  # (symbols, timeframe, strategy)
 ]
 
 
-def window_from(symbols: str, timeframe: str) -> str:
-    """The first bar time every symbol has: the longest replay window there is."""
-    return max(catalog.span(s, timeframe)[0] for s in symbols.split(",")).isoformat()
+def window_from(symbols: str, timeframe: str, later: int = 0) -> str:
+    """The first bar time every symbol has (the longest replay window there is), or `later`
+    bar intervals after it."""
+    first = max(catalog.span(s, timeframe)[0] for s in symbols.split(","))
+    return (first + later * timedelta(seconds=catalog.TIMEFRAMES[timeframe])).isoformat()
 
 
-def create_sessions(db, n: int) -> tuple[list[int], int]:
-    """Create and start n sessions at 1 bar/s; return their ids and the shortest window."""
+def create_sessions(db, n: int, stagger: int = 0) -> tuple[list[int], int]:
+    """Create and start n sessions at 1 bar/s; return their ids and the shortest window. The
+    MIX repeats every len(MIX) sessions: identical sessions trade on the same tick unless
+    `stagger` starts each repeat's window a further bar later, up to `stagger` bars."""
     ids = []
     for i, (symbols, timeframe, strategy) in zip(range(n), itertools.cycle(MIX), strict=False):
+        later = (i // len(MIX)) % stagger if stagger else 0
         created = control.create_session(db, {
             "name": f"load {i}", "symbols": symbols, "timeframe": timeframe,
             "strategy": strategy, "cash": 10_000, "stop_loss_pct": 5, "speed": "1",
-            "from": window_from(symbols, timeframe), "to": None}, start=True)
+            "from": window_from(symbols, timeframe, later), "to": None}, start=True)
         ids.append(created.id)
     with Session(db) as s:
         shortest = s.exec(select(func.min(PaperSession.bars_total))).one()
@@ -116,6 +122,9 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=15,
                         help="seconds after all sessions run before steady-state sampling")
     parser.add_argument("--database-url")
+    parser.add_argument("--stagger", type=int, default=0,
+                        help="start each repeat of the session mix up to this many bars later "
+                             "(0: the copies of a session trade on the same tick)")
     parser.add_argument("--workers", type=int, default=1,
                         help="engine processes sharing the sessions (PostgreSQL for more than 1)")
     args = parser.parse_args()
@@ -134,7 +143,7 @@ def main() -> None:
     print(f"stored {stored:,} shipped bars ({len(catalog.datasets())} datasets) in "
           f"{time.perf_counter() - started:.1f}s")
     started = time.perf_counter()
-    ids, shortest = create_sessions(db, args.sessions)
+    ids, shortest = create_sessions(db, args.sessions, args.stagger)
     print(f"created {len(ids)} sessions at 1 bar/s in {time.perf_counter() - started:.1f}s "
           f"(shortest replay window {shortest} bars)")
     procs = [start_engine(env, Path(settings.home) / f"engine{i}.out")

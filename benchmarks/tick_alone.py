@@ -6,7 +6,7 @@ anchor: the part of engine_load's execution figure that is the trading and its c
 the engine's other threads sharing the interpreter.
 
 Usage: python benchmarks/tick_alone.py [--sessions 5000] [--ticks 30] [--warm 5]
-       [--database-url URL]
+       [--stagger BARS] [--database-url URL]
 """
 
 import argparse
@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=5000)
     parser.add_argument("--ticks", type=int, default=30)
     parser.add_argument("--warm", type=int, default=5)
+    parser.add_argument("--stagger", type=int, default=0, help="as engine_load's")
     parser.add_argument("--database-url")
     args = parser.parse_args()
     fresh_env(args.database_url)
@@ -36,7 +37,7 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"database: {db.dialect.name}; sessions: {args.sessions}")
     store_shipped(db)
-    create_sessions(db, args.sessions)
+    create_sessions(db, args.sessions, args.stagger)
     with session_scope(db) as s:  # what the engine does with each queued start
         for row in s.exec(select(PaperSession)):
             transition(s, row, "start")

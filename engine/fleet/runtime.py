@@ -29,7 +29,14 @@ from engine.fleet.workers import Worker, command_turn
 from engine.log_files import ENGINE_LOG
 from engine.logs import get_logger
 from engine.registry import strategies
-from engine.store.db import get_engine, migrate, session_scope, sqlite_path
+from engine.store.db import (
+    checkpoint_apart,
+    checkpoint_wal,
+    get_engine,
+    migrate,
+    session_scope,
+    sqlite_path,
+)
 from engine.store.events import record_event
 from engine.store.models import Agent, PaperSession, SystemState
 from engine.store.types import utcnow
@@ -37,6 +44,7 @@ from engine.sweeps.runner import SweepRunner
 from engine.trading.clock import SessionBook
 
 COMMAND_POLL_S = 0.05
+WAL_CHECKPOINT_S = 1.0  # SQLite: how often the log is copied into the database, apart
 OUTAGE_LOG_EVERY_S = 10.0
 NOTIFY_S = 2.0  # how often new alerts are sent out
 SHUTDOWN_WAIT_S = 1.0  # per agent still in a tick (a hung feed) when the engine stops
@@ -93,6 +101,8 @@ class EngineProcess:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         migrate(self.db)
+        if self.db_file is not None:
+            checkpoint_apart(self.db)
         self.db_inode = self._inode()
         if self.settings.notify_urls:
             self.notifier = Notifier(self.db, self.settings.notify_urls, self.log)
@@ -205,6 +215,11 @@ class EngineProcess:
             self.scheduler.add_job(self._tolerating_outage, "interval", seconds=NOTIFY_S,
                                    args=("notifications", self.notifier.run_once),
                                    id="notify", executor="notify", next_run_time=utcnow())
+        if self.db_file is not None:  # its own thread: the pipeline's commits never wait
+            self.scheduler.add_executor(ThreadPoolExecutor(max_workers=1), "wal")
+            self.scheduler.add_job(self._tolerating_outage, "interval", seconds=WAL_CHECKPOINT_S,
+                                   args=("checkpoint", checkpoint_wal, self.db), id="wal",
+                                   executor="wal", next_run_time=utcnow())
         # Sweeps fast-forward their variants in a process pool, from their own thread: never
         # in the per-bar path.
         self.scheduler.add_executor(ThreadPoolExecutor(max_workers=1), "sweeps")

@@ -34,6 +34,7 @@ class SessionClock:
     epoch: int = 0  # the lease epoch it was loaded under (PostgreSQL workers; else 0)
     guarded: bool = False  # a user's strategy: its bars run within their time budget
     cursor: int = 0  # one symbol: the index of its next bar (see _advance_one)
+    held: Batch | None = None  # bars traded, waiting for the session's checkpoint (SessionBook)
 
     def retime(self, speed: float | None, ff_until: datetime | None, ff_then: float | None,
                now: float) -> None:
@@ -102,9 +103,11 @@ class SessionClock:
                 and last >= self.ff_until)
 
     def batch(self) -> Batch:
-        """An empty batch for the next bars, remembering the drawdown before them."""
-        return Batch(self.id, self.trader, Outbox(),
-                     dd_before=self.trader.ledger.max_drawdown_pct)
+        """The batch for the next bars: the one held for the session's checkpoint (its bars
+        come first), else an empty one remembering the drawdown before them."""
+        held, self.held = self.held, None
+        return held or Batch(self.id, self.trader, Outbox(),
+                             dd_before=self.trader.ledger.max_drawdown_pct)
 
     def waiting_for(self) -> str:
         after = self.trader.ledger.last_ts or self.start

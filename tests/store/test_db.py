@@ -1,12 +1,24 @@
+import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from engine.store.db import HEAD, MIGRATIONS, get_engine, migrate, schema_version, session_scope
+from engine.store.db import (
+    HEAD,
+    MIGRATIONS,
+    checkpoint_apart,
+    checkpoint_wal,
+    get_engine,
+    migrate,
+    schema_version,
+    session_scope,
+)
 from engine.store.models import Event
 from tests.conftest import ROOT
 
@@ -22,6 +34,30 @@ def test_sqlite_connections_are_tuned_and_only_migrate_creates_the_file(tmp_path
         assert c.execute(sa.text("PRAGMA busy_timeout")).scalar() == 5000
         assert c.execute(sa.text("PRAGMA synchronous")).scalar() == 1  # NORMAL
         assert c.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def _events_in_the_file_alone(path, tmp_path) -> int:
+    """The events a copy of the database file holds without its write-ahead log."""
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(path, copy)
+    with sqlite3.connect(copy) as c:
+        return c.execute("SELECT count(*) FROM event").fetchone()[0]
+
+
+def test_the_engine_copies_the_log_into_the_file_apart_not_in_its_commits(tmp_path):
+    path = tmp_path / "apart.db"
+    engine = get_engine(f"sqlite:///{path}")
+    migrate(engine)
+    checkpoint_apart(engine)
+    with engine.connect() as c:
+        assert c.execute(sa.text("PRAGMA wal_autocheckpoint")).scalar() == 0
+    for _ in range(40):  # 8 MiB of log: past the 1,000 pages a commit would copy at
+        with session_scope(engine) as s:
+            s.add_all(Event(source="t", kind="k", message="x" * 1000) for _ in range(200))
+    assert Path(f"{path}-wal").stat().st_size > 4000 * 1024
+    assert _events_in_the_file_alone(path, tmp_path) == 0
+    checkpoint_wal(engine)
+    assert _events_in_the_file_alone(path, tmp_path) == 8000
 
 
 def test_migrations_create_every_table_and_are_idempotent(db):
