@@ -44,7 +44,7 @@ from engine.sweeps.runner import SweepRunner
 from engine.trading.clock import SessionBook
 
 COMMAND_POLL_S = 0.05
-WAL_CHECKPOINT_S = 1.0  # SQLite: how often the log is copied into the database, apart
+WAL_CHECKPOINT_S = 0.2  # SQLite: how often the log is copied into the database, apart
 OUTAGE_LOG_EVERY_S = 10.0
 NOTIFY_S = 2.0  # how often new alerts are sent out
 SHUTDOWN_WAIT_S = 1.0  # per agent still in a tick (a hung feed) when the engine stops

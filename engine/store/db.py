@@ -20,6 +20,7 @@ from engine.store.plainsql import SQLITE_PRAGMAS, SQLITE_TIME
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD = "0016"  # the newest migration (tests/store/test_db.py checks it against Alembic's)
+WAL_LIMIT_FRAMES = 25_000  # pages of write-ahead log (~100 MiB) checkpoint_wal lets pass
 PG_MIGRATION_LOCK = 0x5044  # advisory lock key: one migrating process at a time
 
 
@@ -69,11 +70,14 @@ def checkpoint_apart(engine: Engine) -> None:
 
 
 def checkpoint_wal(engine: Engine) -> None:
-    """Copy the committed write-ahead log into the database file without waiting for a
-    writer or a reader (a passive checkpoint); the next writer restarts the log once it is
-    all copied."""
+    """Copy the committed write-ahead log into the database file without waiting for a writer
+    or a reader (a passive checkpoint, run often: one that copies it all between two commits
+    lets the next writer restart the log). A log past WAL_LIMIT_FRAMES (readers kept it from
+    restarting) is truncated by a checkpoint that waits for them."""
     with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        _, frames, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+        if frames > WAL_LIMIT_FRAMES:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @contextmanager

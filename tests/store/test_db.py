@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from engine.store import db as db_module
 from engine.store.db import (
     HEAD,
     MIGRATIONS,
@@ -44,7 +45,8 @@ def _events_in_the_file_alone(path, tmp_path) -> int:
         return c.execute("SELECT count(*) FROM event").fetchone()[0]
 
 
-def test_the_engine_copies_the_log_into_the_file_apart_not_in_its_commits(tmp_path):
+def test_the_engine_copies_the_log_into_the_file_apart_not_in_its_commits(tmp_path,
+                                                                          monkeypatch):
     path = tmp_path / "apart.db"
     engine = get_engine(f"sqlite:///{path}")
     migrate(engine)
@@ -58,6 +60,10 @@ def test_the_engine_copies_the_log_into_the_file_apart_not_in_its_commits(tmp_pa
     assert _events_in_the_file_alone(path, tmp_path) == 0
     checkpoint_wal(engine)
     assert _events_in_the_file_alone(path, tmp_path) == 8000
+    assert Path(f"{path}-wal").stat().st_size > 4000 * 1024  # kept for the next writer to reuse
+    monkeypatch.setattr(db_module, "WAL_LIMIT_FRAMES", 1000)
+    checkpoint_wal(engine)  # a log readers kept from restarting is truncated
+    assert Path(f"{path}-wal").stat().st_size == 0
 
 
 def test_migrations_create_every_table_and_are_idempotent(db):
