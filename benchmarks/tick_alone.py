@@ -61,7 +61,8 @@ def main() -> None:
     book, now = SessionBook(db), 1000.0
     while len(book.clocks) < args.sessions:
         book.sync(now)
-    if sqlite_path(db) is not None:  # as the engine does: the log is copied apart
+    path = sqlite_path(db)
+    if path is not None:  # as the engine does: the log is copied apart
         checkpoint_apart(db)
         threading.Thread(target=copy_log, args=(db,), daemon=True).start()
     print(anchor())
@@ -73,12 +74,12 @@ def main() -> None:
         took = time.perf_counter() - started
         if i >= args.warm:
             times.append(took * 1000)
-        time.sleep(max(0.0, 1.0 - took))  # a tick a second, as the engine's: the log's copy
+        time.sleep(max(0.0, 1.0 - took))  # a tick a second, as the engine's
     print(f"{len(book.clocks)} clocks, one bar each a tick; tick over {args.ticks} ticks: best "
           f"{min(times):.0f} ms, median {percentile(times, 50):.0f} ms, "
           f"p95 {percentile(times, 95):.0f} ms")
-    if sqlite_path(db) is not None:
-        wal = sqlite_path(db).with_name(f"{sqlite_path(db).name}-wal")
+    if path is not None:
+        wal = path.with_name(f"{path.name}-wal")
         print(f"write-ahead log at the end: {wal.stat().st_size / 2**20:.1f} MiB")
 
 

@@ -25,7 +25,7 @@ from engine.store.plainsql import loaded_time
 from engine.trading.budget import reason, run_limited, user_code
 from engine.trading.isolation import FAULTS, fail_sessions
 from engine.trading.session_clock import FF_CHUNK, SessionClock
-from engine.trading.store import Batch, load_traders, write_batches
+from engine.trading.store import Batch, load_traders, needs_full_row, write_batches
 
 LOAD_BATCH = 200  # sessions loaded per round of queries
 COMMIT_CHUNK = 500  # sessions a transaction in a tick's commit
@@ -202,11 +202,8 @@ class SessionBook:
             owed = clock.due(now) if clock.speed is not None else 0
             batch, stalled = clock.batch(), False
             if owed > 0:
-                try:
-                    moved = clock.advance(owed, batch.out)
-                except FAULTS as exc:
-                    self.failed[clock.id] = reason(exc, clock.trader.settings.strategy,
-                                                   clock.trader.runner.source)
+                moved = self._advance(clock, owed, batch)
+                if moved is None:
                     continue
                 batch.complete = clock.finished
                 stalled = not (moved or batch.complete)
@@ -226,10 +223,18 @@ class SessionBook:
     @staticmethod
     def _quiet(batch: Batch) -> bool:
         """Only bars marked: the session's row and snapshots may wait for its checkpoint."""
-        out, ledger = batch.out, batch.trader.ledger
-        return not (out.orders or out.fills or out.closed or out.filled or batch.complete
-                    or len(ledger.first_price) < len(batch.trader.settings.symbols)
-                    or ledger.bars_done == len(out.snapshots))
+        out = batch.out
+        return not (out.orders or out.closed or out.filled or needs_full_row(batch))
+
+    def _advance(self, clock: SessionClock, bars: int, batch: Batch) -> int | None:
+        """Trade up to `bars` bars of `clock` into `batch`; None when its own strategy
+        failed (the reason is kept for fail_faulted)."""
+        try:
+            return clock.advance(bars, batch.out)
+        except FAULTS as exc:
+            self.failed[clock.id] = reason(exc, clock.trader.settings.strategy,
+                                           clock.trader.runner.source)
+            return None
 
     def fast_forward(self, deadline: float, only: int | None = None,
                      describe: Describe | None = None) -> list[Committed]:
@@ -242,11 +247,8 @@ class SessionBook:
             while time.monotonic() < deadline and clock.id in self.clocks:
                 batch = clock.batch()
                 with no_cycle_collection():
-                    try:
-                        moved = clock.advance(FF_CHUNK, batch.out)
-                    except FAULTS as exc:
-                        self.failed[clock.id] = reason(exc, clock.trader.settings.strategy,
-                                                       clock.trader.runner.source)
+                    moved = self._advance(clock, FF_CHUNK, batch)
+                    if moved is None:
                         break
                     batch.complete, reached = clock.finished, clock.ff_reached
                     if moved or batch.out or batch.complete or reached:  # `reached`: retime

@@ -166,7 +166,7 @@ def _session_row(b: Batch, full: bool, stored: dict[datetime, Any], bind: Any) -
     return (*row, b.session_id)
 
 
-def _needs_full_row(b: Batch) -> bool:
+def needs_full_row(b: Batch) -> bool:
     """Cash and statistics change only with fills; first prices only on the first bars (a
     completed batch writes them all: a sweep variant's snapshots are fewer than its bars)."""
     return bool(b.out.fills) or b.complete or len(b.trader.ledger.first_price) < len(
@@ -189,7 +189,7 @@ def write_batches(s: Session, batches: list[Batch], stored: dict[datetime, Any])
         for b in batches for ts, cash, equity in b.out.snapshots], SNAPSHOT_TYPES)
     bind, rows = s.get_bind(), {True: [], False: []}
     for b in batches:
-        full = _needs_full_row(b)
+        full = needs_full_row(b)
         rows[full].append(_session_row(b, full, stored, bind))
     update_raw(s, "paper_session", ROW_FULL, rows[True])
     update_raw(s, "paper_session", ROW_CLOCK, rows[False])
